@@ -1,0 +1,3 @@
+from ebook_builder.cli import main
+
+main()

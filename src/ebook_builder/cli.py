@@ -1,0 +1,175 @@
+"""The `ebook` command: arguments in, library call, messages and an exit code out.
+
+Exit codes: 0 success, 1 the book has problems, 2 bad usage or unreadable input.
+Every library error becomes one line per problem on stderr; a user never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ebook_builder import api
+from ebook_builder.errors import EbookError, ExitCode
+
+app = typer.Typer(
+    help="Build EPUB 3 e-books from Markdown chapters, YAML metadata and covers.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+BookIds = Annotated[
+    list[str] | None, typer.Argument(help="Book ids (default: every book in metadata/).")
+]
+ProjectDir = Annotated[
+    Path, typer.Option("--project", "-C", help="Project folder (default: the current one).")
+]
+
+
+def _fail(lines: list[str], code: int) -> NoReturn:
+    for line in lines:
+        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn library errors, interrupts and surprises into messages and exit codes."""
+    try:
+        yield
+    except EbookError as exc:
+        _fail(exc.lines(), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail(["interrupted; earlier outputs are unchanged"], 130)
+    except Exception as exc:
+        if os.environ.get("EBOOK_DEBUG"):
+            raise
+        _fail(
+            [f"unexpected failure: {exc!r} (set EBOOK_DEBUG=1 to see where)"],
+            ExitCode.BOOK_PROBLEMS,
+        )
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step, shown only on an interactive terminal."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting")
+        yield lambda message: progress.update(task, description=message)
+
+
+@app.command()
+def build(
+    book_ids: BookIds = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("--format", "-f", help="Formats, comma-separated (default: all; now: epub)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: dist/).")
+    ] = None,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Build books into `dist/<book-id>.<ext>`.
+
+    Examples:
+
+    - `ebook build` — every book, every format, into dist/
+    - `ebook build russian-revolution-1917 --format epub`
+    - `ebook build --out /tmp/books`
+    """
+    with _reported(), _progress() as step:
+        written = api.build(project, book_ids, formats, out, progress=step)
+    for path in written:
+        out_console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+@app.command()
+def check(book_ids: BookIds = None, project: ProjectDir = Path(".")) -> None:
+    """Load, convert and validate books without writing anything.
+
+    Examples:
+
+    - `ebook check` — every book
+    - `ebook check revolutionary-heritage-1917`
+    """
+    with _reported(), _progress() as step:
+        books = api.check(project, book_ids, progress=step)
+    for converted in books:
+        count = len(converted.chapters)
+        out_console.print(f"{converted.book.book_id}: ok ({count} chapters)", markup=False)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="Plain-text source to import.")],
+    book_id: Annotated[str, typer.Option("--book-id", help="Id of the new book.")],
+    kind: Annotated[
+        str,
+        typer.Option("--kind", help="'web' (a paragraph per line) or 'pdf-text' (hard-wrapped)."),
+    ] = "web",
+    project: ProjectDir = Path("."),
+) -> None:
+    """Make a first draft of a book from plain text: chapters, sections, a metadata stub.
+
+    Examples:
+
+    - `ebook import pamphlet.txt --book-id my-pamphlet --kind web`
+    - `ebook import extracted.txt --book-id my-book --kind pdf-text`
+    """
+    from ebook_builder.importer import import_text
+
+    with _reported():
+        result = import_text(file, book_id, kind, project)
+    for path in [*result.chapters, result.metadata]:
+        out_console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+@app.command()
+def new(
+    book_id: Annotated[str, typer.Argument(help="Id of the new book (lower-case, hyphens).")],
+    title: Annotated[str, typer.Option("--title", help="The book's title.")] = "Untitled",
+    project: ProjectDir = Path("."),
+) -> None:
+    """Scaffold a new book: a first chapter, its metadata and a generated cover.
+
+    Example: `ebook new my-novel --title "My Novel"`
+    """
+    with _reported():
+        written = api.new_book(project, book_id, title)
+    for path in written:
+        out_console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+@app.command()
+def cover(
+    book_id: Annotated[str, typer.Argument(help="Book id.")], project: ProjectDir = Path(".")
+) -> None:
+    """Draw a typographic cover from the metadata into `covers/<book-id>.jpg`.
+
+    Example: `ebook cover russian-revolution-1917`
+    """
+    with _reported():
+        path = api.write_cover(project, book_id)
+    out_console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+def main() -> None:
+    """Entry point for `python -m ebook_builder`."""
+    app()

@@ -1,0 +1,215 @@
+"""Stage 2: chapter Markdown -> XHTML body, through pandoc.
+
+Pandoc does the Markdown and the typography (curly quotes, dashes, ellipses); this module
+turns its HTML5 into EPUB-flavoured XHTML: sections with stable ids, footnotes as EPUB
+pop-up notes, page-break markers, epigraphs and front/back matter tagged with `epub:type`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pypandoc
+from lxml import etree
+
+from ebook_builder.errors import BookError, Diagnostic
+from ebook_builder.model import Book, ChapterDocument, ChapterSource
+from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, parse_fragment, tag, text_of
+
+# Ids come from heading text in this module, not from pandoc, so that the pipeline knows
+# which ids the author wrote (and must keep) and which it made (and may rename).
+PANDOC_FROM = "markdown-auto_identifiers-implicit_header_references"
+PANDOC_ARGS = (
+    "--section-divs",
+    "--email-obfuscation=none",
+    "--wrap=none",
+    "--sandbox",
+)
+MATTER_CLASSES = ("frontmatter", "backmatter")
+
+
+def pandoc_version() -> str:
+    """The version of the bundled pandoc, part of what makes a converted chapter."""
+    return pypandoc.get_pandoc_version()
+
+
+def markdown_to_html(markdown: str) -> str:
+    """Pandoc's HTML5 body for one chapter."""
+    return pypandoc.convert_text(markdown, "html5", format=PANDOC_FROM, extra_args=PANDOC_ARGS)
+
+
+def convert_book(book: Book) -> list[ChapterDocument]:
+    """Convert every chapter; raise `BookError` listing every chapter that fails."""
+    problems: list[Diagnostic] = []
+    chapters = []
+    for source in book.chapters:
+        try:
+            chapters.append(convert_chapter(source))
+        except BookError as exc:
+            problems.extend(exc.diagnostics)
+    if problems:
+        raise BookError("chapters could not be converted", problems)
+    make_ids_unique(chapters)
+    return chapters
+
+
+def convert_chapter(source: ChapterSource) -> ChapterDocument:
+    """One chapter's XHTML body; raises `BookError` when its raw HTML is not well-formed."""
+    html = markdown_to_html(source.text)
+    try:
+        body = parse_fragment(html)
+    except etree.XMLSyntaxError as exc:
+        line = locate_html_error(source.text, html, exc)
+        message = f"raw HTML is not well-formed XHTML: {exc.msg}"
+        raise BookError(message, [Diagnostic(source.display_path, message, line)]) from None
+    file_name = f"{source.path.stem}.xhtml"
+    auto_ids = _assign_section_ids(body)
+    _convert_footnotes(body, slugify(source.path.stem))
+    _mark_page_breaks(body)
+    _mark_semantics(body)
+    first_heading = next(body.iter(*HEADING_TAGS), None)
+    title = text_of(first_heading) if first_heading is not None else source.path.stem
+    return ChapterDocument(source, file_name, title, body, auto_ids)
+
+
+def locate(markdown: str, needle: str) -> int | None:
+    """The first line of `markdown` that contains `needle` (case-insensitive), 1-based."""
+    needle = needle.lower()
+    for number, line in enumerate(markdown.splitlines(), 1):
+        if needle in line.lower():
+            return number
+    return None
+
+
+def locate_html_error(markdown: str, html: str, exc: etree.XMLSyntaxError) -> int | None:
+    """Map a parse error in pandoc's output back to a Markdown line, by the text around it."""
+    html_lines = html.splitlines()
+    if not exc.lineno or exc.lineno > len(html_lines):
+        return None
+    for fragment in re.findall(r"<[^>]*>|[^<]{8,}", html_lines[exc.lineno - 1]):
+        line = locate(markdown, fragment.strip()[:60])
+        if line:
+            return line
+    return None
+
+
+def slugify(text: str) -> str:
+    """An id from heading text: lower case, letters and digits, words joined by hyphens."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    words = re.findall(r"[^\W_]+", text)
+    slug = "-".join(words)
+    slug = re.sub(r"^[^a-z\u00c0-\uffff]+", "", slug)
+    return slug or "section"
+
+
+def unique(candidate: str, taken: set[str]) -> str:
+    """`candidate`, or `candidate-2`, `-3`… whichever is not yet taken; marks it taken."""
+    name, n = candidate, 1
+    while name in taken:
+        n += 1
+        name = f"{candidate}-{n}"
+    taken.add(name)
+    return name
+
+
+def make_ids_unique(chapters: list[ChapterDocument]) -> None:
+    """Rename generated ids that an earlier chapter already uses, in reading order.
+
+    Ids must be unique in the whole book so that `[see](#id)` can point into any chapter;
+    two essays may both have a section called "Conclusion".
+    """
+    taken: set[str] = set()
+    for chapter in chapters:
+        own = {e.get("id") for e in chapter.body.iter() if e.get("id")}
+        for element in chapter.body.iter():
+            anchor = element.get("id")
+            if anchor in chapter.auto_ids and anchor in taken:
+                renamed = unique(anchor, taken | own)
+                element.set("id", renamed)
+                chapter.auto_ids.discard(anchor)
+                chapter.auto_ids.add(renamed)
+                own.add(renamed)
+        taken |= own
+
+
+def _assign_section_ids(body: etree._Element) -> set[str]:
+    taken = {e.get("id") for e in body.iter() if e.get("id")}
+    made = set()
+    for section in body.iter(tag("section")):
+        if section.get("id"):
+            continue
+        heading = next((c for c in section if c.tag in HEADING_TAGS), None)
+        if heading is None:
+            continue
+        anchor = unique(slugify(text_of(heading)), taken)
+        section.set("id", anchor)
+        made.add(anchor)
+    return made
+
+
+def _convert_footnotes(body: etree._Element, prefix: str) -> None:
+    """Pandoc's end-of-document note list -> one `<aside epub:type="footnote">` per note.
+
+    Reading systems show an aside marked this way as a pop-up when its `noteref` is tapped
+    (EPUB 3 Structural Semantics). Ids get the chapter's prefix to stay unique in the book.
+    """
+    notes = body.find(f"{tag('section')}[@id='footnotes']")
+    if notes is None:
+        return
+    renamed = {}
+    for item in notes.iter(tag("li")):
+        old = item.get("id")
+        renamed[old] = f"{prefix}-{old}"
+        renamed[old.replace("fn", "fnref", 1)] = f"{prefix}-{old.replace('fn', 'fnref', 1)}"
+    for ref in body.iter(tag("a")):
+        if "footnote-ref" in ref.get("class", ""):
+            ref.set("id", renamed[ref.get("id")])
+            ref.set("href", "#" + renamed[ref.get("href")[1:]])
+            ref.set(EPUB_TYPE, "noteref")
+            del ref.attrib["class"]
+    container = notes.getparent()
+    position = container.index(notes)
+    container.remove(notes)
+    for offset, item in enumerate(notes.iter(tag("li"))):
+        aside = etree.Element(tag("aside"))
+        aside.set("id", renamed[item.get("id")])
+        aside.set(EPUB_TYPE, "footnote")
+        aside.set("role", "doc-footnote")
+        aside.set("class", "footnote")
+        for back in item.iter(tag("a")):
+            if "footnote-back" in back.get("class", ""):
+                back.set("href", "#" + renamed[back.get("href")[1:]])
+                back.set("class", "footnote-back")
+                back.set("aria-label", "Back to text")
+                back.text = "↩"
+        aside.extend(list(item))
+        container.insert(position + offset, aside)
+
+
+def _mark_page_breaks(body: etree._Element) -> None:
+    """`[]{.pagebreak page="5"}` -> an EPUB page-break marker for the page list."""
+    for span in body.iter(tag("span")):
+        if "pagebreak" not in span.get("class", "").split():
+            continue
+        page = span.attrib.pop("data-page", "").strip()
+        span.attrib.pop("class")
+        span.set("id", "page-" + (re.sub(r"[^0-9A-Za-z]+", "-", page) or "unnumbered"))
+        span.set(EPUB_TYPE, "pagebreak")
+        span.set("role", "doc-pagebreak")
+        span.set("aria-label", page)
+
+
+def _mark_semantics(body: etree._Element) -> None:
+    """Tag chapters, front/back matter and epigraphs with `epub:type` and ARIA roles."""
+    first = body.find(tag("section"))
+    classes = (first.get("class", "") if first is not None else "").split()
+    matter = next((c for c in MATTER_CLASSES if c in classes), "bodymatter")
+    body.set(EPUB_TYPE, matter)
+    if first is not None and matter == "bodymatter":
+        first.set(EPUB_TYPE, "chapter")
+        first.set("role", "doc-chapter")
+    for div in body.iter(tag("div")):
+        if "epigraph" in div.get("class", "").split():
+            div.set(EPUB_TYPE, "epigraph")
+            div.set("role", "doc-epigraph")

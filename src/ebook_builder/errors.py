@@ -1,0 +1,83 @@
+"""Error types and diagnostics shared by every stage.
+
+Library code raises these and never prints or exits; the CLI maps each error to one
+documented exit code. A `Diagnostic` is one problem at one place (`path:line: message`),
+so that a stage can report every problem of a book at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """The process exit codes documented in the README."""
+
+    OK = 0
+    BOOK_PROBLEMS = 1
+    BAD_USAGE = 2
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a source file; `line` is 1-based, or None when unknown."""
+
+    path: Path
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.message}"
+
+
+class EbookError(Exception):
+    """Base of every error the library raises on purpose; each carries its exit code."""
+
+    exit_code: ExitCode = ExitCode.BOOK_PROBLEMS
+
+    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
+        super().__init__(message)
+        self.diagnostics: list[Diagnostic] = diagnostics or []
+
+    def lines(self) -> list[str]:
+        """The lines to show a user: each diagnostic, or the message when there are none."""
+        return [str(d) for d in self.diagnostics] or [str(self)]
+
+
+class UsageError(EbookError):
+    """The command was asked for something that cannot exist (unknown book id, format)."""
+
+    exit_code = ExitCode.BAD_USAGE
+
+
+class InputError(EbookError):
+    """A source file cannot be read at all: missing, unreadable, not UTF-8, not YAML."""
+
+    exit_code = ExitCode.BAD_USAGE
+
+
+class BookError(EbookError):
+    """The sources were read but the book has problems (metadata, links, markup)."""
+
+    exit_code = ExitCode.BOOK_PROBLEMS
+
+
+class OutputError(EbookError):
+    """An output file could not be written; earlier outputs are left as they were."""
+
+    exit_code = ExitCode.BOOK_PROBLEMS
+
+
+class BuildFailed(EbookError):
+    """Several books failed; shows every problem and exits with the gravest code."""
+
+    def __init__(self, errors: list[EbookError]) -> None:
+        super().__init__(f"{len(errors)} books have problems")
+        self.errors = errors
+        self.exit_code = max(e.exit_code for e in errors)
+
+    def lines(self) -> list[str]:
+        return [line for error in self.errors for line in error.lines()]

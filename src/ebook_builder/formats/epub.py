@@ -1,0 +1,349 @@
+"""EPUB 3 writer: a `ConvertedBook` packaged with ebooklib.
+
+ebooklib writes the package document and the container; this module makes the content
+documents, the navigation document (TOC, landmarks, page list) and the NCX itself, so that
+their markup is exactly what EPUBCheck, Ace and older readers expect. The zip is rewritten
+with fixed timestamps: ebooklib 0.20 stamps every entry with the current time, which would
+make two builds of the same sources differ.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import zipfile
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from ebooklib import epub
+from lxml import etree
+
+from ebook_builder.model import ConvertedBook, Heading, Metadata
+from ebook_builder.xhtml import EPUB_TYPE, NSMAP, document, heading_entries, tag
+
+STYLESHEET = "style/book.css"
+COVER_PAGE = "cover.xhtml"
+NAV_PAGE = "nav.xhtml"
+TOC_DEPTH = 3
+NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
+
+
+def write_epub(converted: ConvertedBook, path: Path) -> None:
+    """Write the book as an EPUB 3 file at `path`."""
+    path.write_bytes(render_epub(converted))
+
+
+def render_epub(converted: ConvertedBook) -> bytes:
+    """The EPUB file's bytes, identical for identical sources."""
+    meta = converted.book.metadata
+    package = epub.EpubBook()
+    _add_metadata(package, converted)
+    css = epub.EpubItem(
+        uid="style",
+        file_name=STYLESHEET,
+        media_type="text/css",
+        content=files("ebook_builder").joinpath("data/book.css").read_bytes(),
+    )
+    package.add_item(css)
+    cover = converted.book.cover
+    cover_name = "images/cover" + (".png" if cover.media_type == "image/png" else ".jpg")
+    package.set_cover(cover_name, cover.data, create_page=False)
+    cover_page = _document_item("cover", COVER_PAGE, _cover_body(meta, cover_name), meta, "Cover")
+    package.add_item(cover_page)
+    targets = _link_targets(converted)
+    chapters = []
+    for index, chapter in enumerate(converted.chapters, 1):
+        body = _resolve_links(chapter.body, chapter.file_name, targets)
+        item = _document_item(f"chapter-{index}", chapter.file_name, body, meta, chapter.title)
+        package.add_item(item)
+        chapters.append(item)
+    for number, image in enumerate(converted.images, 1):
+        package.add_item(
+            epub.EpubItem(
+                uid=f"image-{number}",
+                file_name=image.href,
+                media_type=image.media_type,
+                content=image.source.read_bytes(),
+            )
+        )
+    toc = _toc_entries(converted)
+    nav = _document_item("nav", NAV_PAGE, _nav_body(converted, toc), meta, "Contents")
+    nav.properties = ["nav"]
+    package.add_item(nav)
+    package.add_item(
+        epub.EpubItem(
+            uid="ncx",
+            file_name="toc.ncx",
+            media_type="application/x-dtbncx+xml",
+            content=_ncx(meta, toc),
+        )
+    )
+    package.spine = [cover_page, nav, *chapters]
+    first = _first_body_chapter(converted)
+    package.guide = [
+        {"type": "cover", "href": COVER_PAGE, "title": "Cover"},
+        {"type": "toc", "href": NAV_PAGE, "title": "Contents"},
+        {"type": "text", "href": first, "title": "Start"},
+    ]
+    out = io.BytesIO()
+    epub.write_epub(
+        out, package, {"mtime": meta.modified, "epub3_landmark": False, "raise_exceptions": True}
+    )
+    return _fix_zip_times(out.getvalue(), meta.modified)
+
+
+def _add_metadata(package: epub.EpubBook, converted: ConvertedBook) -> None:
+    """Dublin Core, EPUB 3 refinements and schema.org accessibility metadata."""
+    meta = converted.book.metadata
+    package.set_identifier(meta.identifier)
+    package.title = meta.title
+    package.add_metadata("DC", "title", meta.title, {"id": "title"})
+    package.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    if meta.subtitle:
+        package.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
+        package.add_metadata(
+            None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"}
+        )
+    package.set_language(meta.language)
+    for number, creator in enumerate(meta.creators, 1):
+        package.add_author(creator, uid=f"creator-{number}")
+    optional = {
+        "publisher": meta.publisher,
+        "description": meta.description,
+        "date": meta.date,
+        "source": meta.page_source,
+    }
+    for name, value in optional.items():
+        if value:
+            package.add_metadata("DC", name, value)
+    for subject in meta.subjects:
+        package.add_metadata("DC", "subject", subject)
+    for prop, value in _accessibility(converted):
+        package.add_metadata(None, "meta", value, {"property": prop})
+
+
+def _accessibility(converted: ConvertedBook) -> list[tuple[str, str]]:
+    """What is true of this book for a reader who uses assistive technology.
+
+    The summary states only what the pipeline guarantees: validation refuses images
+    without alt text, skipped heading levels and broken links before packaging.
+    """
+    has_pages = _has_page_list(converted)
+    features = ["structuralNavigation", "tableOfContents", "readingOrder"]
+    summary = [
+        "A text book with a table of contents of chapters and sections,"
+        " headings in order and a single logical reading order."
+    ]
+    if converted.images:
+        features.append("alternativeText")
+        summary.append("Every image has a text alternative.")
+    if has_pages:
+        features += ["pageBreakMarkers", "pageNavigation"]
+        summary.append("A page list gives the page numbers of the print edition.")
+    summary.append("No flashing, motion or sound hazards.")
+    modes = ["textual", "visual"] if converted.images else ["textual"]
+    properties = [("schema:accessMode", mode) for mode in modes]
+    properties.append(("schema:accessModeSufficient", "textual"))
+    properties += [("schema:accessibilityFeature", feature) for feature in features]
+    properties.append(("schema:accessibilityHazard", "none"))
+    properties.append(("schema:accessibilitySummary", " ".join(summary)))
+    if has_pages and converted.book.metadata.page_source:
+        properties.append(("pageBreakSource", converted.book.metadata.page_source))
+    return properties
+
+
+def _document_item(
+    uid: str, file_name: str, body: etree._Element, meta: Metadata, title: str
+) -> epub.EpubItem:
+    content = document(title, meta.language, body, STYLESHEET)
+    return epub.EpubItem(
+        uid=uid, file_name=file_name, media_type="application/xhtml+xml", content=content
+    )
+
+
+def _cover_body(meta: Metadata, cover_name: str) -> etree._Element:
+    body = etree.Element(tag("body"), nsmap=NSMAP)
+    body.set("class", "cover")
+    body.set(EPUB_TYPE, "cover")
+    creators = ", ".join(meta.creators)
+    etree.SubElement(
+        body,
+        tag("img"),
+        src=cover_name,
+        role="doc-cover",
+        alt=f"Cover: {meta.title}, by {creators}",
+    )
+    return body
+
+
+def _link_targets(converted: ConvertedBook) -> dict[str, str]:
+    """The content document of every id (`#id`) and of every chapter source (`name.md`)."""
+    targets = {c.source.path.name: c.file_name for c in converted.chapters}
+    for chapter in converted.chapters:
+        targets.update(
+            {f"#{e.get('id')}": chapter.file_name for e in chapter.body.iter() if e.get("id")}
+        )
+    return targets
+
+
+def _resolve_links(body: etree._Element, own_file: str, targets: dict[str, str]) -> etree._Element:
+    """Point `#id` and `chapter.md#id` links at the content document that holds the id."""
+    resolved = copy.deepcopy(body)
+    for link in resolved.iter(tag("a")):
+        parts = urlsplit(link.get("href", ""))
+        if parts.scheme or parts.netloc:
+            continue
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        if parts.path:
+            link.set("href", targets[PurePosixPath(parts.path).name] + fragment)
+        elif targets.get(fragment, own_file) != own_file:
+            link.set("href", targets[fragment] + fragment)
+    return resolved
+
+
+def _has_page_list(converted: ConvertedBook) -> bool:
+    return any(True for c in converted.chapters for _ in _page_breaks(c.body))
+
+
+def _page_breaks(body: etree._Element) -> list[etree._Element]:
+    return [e for e in body.iter() if e.get(EPUB_TYPE) == "pagebreak"]
+
+
+class _TocEntry:
+    """A node of the nested table of contents."""
+
+    def __init__(self, title: str, href: str) -> None:
+        self.title = title
+        self.href = href
+        self.children: list[_TocEntry] = []
+
+
+def _toc_entries(converted: ConvertedBook) -> list[_TocEntry]:
+    """Chapters with their sections nested by heading level, down to `TOC_DEPTH`."""
+    roots: list[_TocEntry] = []
+    for chapter in converted.chapters:
+        stack: list[tuple[int, _TocEntry]] = []
+        for heading in heading_entries(chapter.body):
+            if heading.level > TOC_DEPTH:
+                continue
+            entry = _TocEntry(heading.title, _heading_href(chapter.file_name, heading, stack))
+            while stack and stack[-1][0] >= heading.level:
+                stack.pop()
+            (stack[-1][1].children if stack else roots).append(entry)
+            stack.append((heading.level, entry))
+    return roots
+
+
+def _heading_href(file_name: str, heading: Heading, stack: list[tuple[int, _TocEntry]]) -> str:
+    """A chapter's own title links to its file; sections link to their id."""
+    if heading.level == 1 and not stack:
+        return file_name
+    return f"{file_name}#{heading.anchor}"
+
+
+def _nav_body(converted: ConvertedBook, toc: list[_TocEntry]) -> etree._Element:
+    body = etree.Element(tag("body"), nsmap=NSMAP)
+    body.set(EPUB_TYPE, "frontmatter")
+    toc_nav = etree.SubElement(body, tag("nav"), id="toc", role="doc-toc")
+    toc_nav.set(EPUB_TYPE, "toc")
+    etree.SubElement(toc_nav, tag("h1")).text = "Contents"
+    _nav_list(toc_nav, toc)
+
+    landmarks = etree.SubElement(body, tag("nav"), id="landmarks", hidden="hidden")
+    landmarks.set(EPUB_TYPE, "landmarks")
+    landmarks.set("aria-label", "Landmarks")
+    etree.SubElement(landmarks, tag("h2")).text = "Landmarks"
+    marks = etree.SubElement(landmarks, tag("ol"))
+    for kind, href, label in (
+        ("cover", COVER_PAGE, "Cover"),
+        ("toc", f"{NAV_PAGE}#toc", "Contents"),
+        ("bodymatter", _first_body_chapter(converted), "Start"),
+    ):
+        link = etree.SubElement(etree.SubElement(marks, tag("li")), tag("a"), href=href)
+        link.set(EPUB_TYPE, kind)
+        link.text = label
+
+    pages = [(c.file_name, e) for c in converted.chapters for e in _page_breaks(c.body)]
+    if pages:
+        page_nav = etree.SubElement(
+            body, tag("nav"), id="page-list", role="doc-pagelist", hidden="hidden"
+        )
+        page_nav.set(EPUB_TYPE, "page-list")
+        page_nav.set("aria-label", "Pages")
+        etree.SubElement(page_nav, tag("h2")).text = "Pages"
+        page_list = etree.SubElement(page_nav, tag("ol"))
+        for file_name, marker in pages:
+            item = etree.SubElement(page_list, tag("li"))
+            link = etree.SubElement(item, tag("a"), href=f"{file_name}#{marker.get('id')}")
+            link.text = marker.get("aria-label")
+    return body
+
+
+def _nav_list(parent: etree._Element, entries: list[_TocEntry]) -> None:
+    ordered = etree.SubElement(parent, tag("ol"))
+    for entry in entries:
+        item = etree.SubElement(ordered, tag("li"))
+        etree.SubElement(item, tag("a"), href=entry.href).text = entry.title
+        if entry.children:
+            _nav_list(item, entry.children)
+
+
+def _first_body_chapter(converted: ConvertedBook) -> str:
+    for chapter in converted.chapters:
+        if chapter.body.get(EPUB_TYPE) == "bodymatter":
+            return chapter.file_name
+    return converted.chapters[0].file_name
+
+
+def _ncx(meta: Metadata, toc: list[_TocEntry]) -> bytes:
+    """The EPUB 2 table of contents, for reading systems that ignore the nav document."""
+    root = etree.Element(f"{{{NCX_NS}}}ncx", nsmap={None: NCX_NS}, version="2005-1")
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", meta.language)
+    head = etree.SubElement(root, f"{{{NCX_NS}}}head")
+    depth = _depth(toc)
+    for name, content in (
+        ("dtb:uid", meta.identifier),
+        ("dtb:depth", str(depth)),
+        ("dtb:totalPageCount", "0"),
+        ("dtb:maxPageNumber", "0"),
+    ):
+        etree.SubElement(head, f"{{{NCX_NS}}}meta", name=name, content=content)
+    title = etree.SubElement(root, f"{{{NCX_NS}}}docTitle")
+    etree.SubElement(title, f"{{{NCX_NS}}}text").text = meta.title
+    nav_map = etree.SubElement(root, f"{{{NCX_NS}}}navMap")
+    counter = iter(range(1, 1_000_000))
+
+    def add(parent: etree._Element, entries: list[_TocEntry]) -> None:
+        for entry in entries:
+            order = next(counter)
+            point = etree.SubElement(
+                parent, f"{{{NCX_NS}}}navPoint", id=f"navpoint-{order}", playOrder=str(order)
+            )
+            label = etree.SubElement(point, f"{{{NCX_NS}}}navLabel")
+            etree.SubElement(label, f"{{{NCX_NS}}}text").text = entry.title
+            etree.SubElement(point, f"{{{NCX_NS}}}content", src=entry.href)
+            add(point, entry.children)
+
+    add(nav_map, toc)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def _depth(entries: list[_TocEntry]) -> int:
+    return 1 + max((_depth(e.children) for e in entries), default=0) if entries else 0
+
+
+def _fix_zip_times(data: bytes, when: datetime) -> bytes:
+    """The same archive with every entry stamped `when` (zip cannot go before 1980)."""
+    stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = info.compress_type
+            fixed.create_system = 3
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()

@@ -1,0 +1,107 @@
+"""The Book model: plain typed data handed from stage to stage.
+
+`load` fills a `Book` from the project's files; `convert` turns each `ChapterSource` into a
+`ChapterDocument`; the format writers read a `ConvertedBook` and nothing else, so every
+format sees the same chapters, order, metadata and typography.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from lxml import etree
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What `metadata/<book-id>.yaml` says about a book, already checked."""
+
+    title: str
+    language: str
+    identifier: str
+    creators: tuple[str, ...]
+    modified: datetime
+    subtitle: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    description: str | None = None
+    subjects: tuple[str, ...] = ()
+    page_source: str | None = None
+
+
+@dataclass(frozen=True)
+class ChapterSource:
+    """One chapter's Markdown, as read from `book/<book-id>/`.
+
+    `display_path` is relative to the project root: it is what diagnostics show.
+    """
+
+    path: Path
+    display_path: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class CoverImage:
+    """The cover picture; `generated` is true when no file in `covers/` supplied it."""
+
+    data: bytes
+    media_type: str
+    generated: bool
+
+
+@dataclass(frozen=True)
+class Book:
+    """A book's sources, read and checked by the load stage."""
+
+    book_id: str
+    book_dir: Path
+    metadata_path: Path
+    metadata: Metadata
+    chapters: tuple[ChapterSource, ...]
+    cover: CoverImage
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading of a chapter, for the table of contents."""
+
+    level: int
+    title: str
+    anchor: str
+
+
+@dataclass
+class ChapterDocument:
+    """One chapter converted to XHTML.
+
+    `body` is the `<body>` element (XHTML namespace) that the writers serialise;
+    `auto_ids` are the ids the pipeline made from heading text, which it may rename
+    when two chapters would otherwise share one.
+    """
+
+    source: ChapterSource
+    file_name: str
+    title: str
+    body: etree._Element
+    auto_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ImageAsset:
+    """An image a chapter shows, stored in the EPUB under `href`."""
+
+    source: Path
+    href: str
+    media_type: str
+
+
+@dataclass
+class ConvertedBook:
+    """A validated book ready for the format writers."""
+
+    book: Book
+    chapters: list[ChapterDocument]
+    images: list[ImageAsset]

@@ -1,0 +1,180 @@
+"""Stage 3: check the converted chapters before anything is packaged.
+
+Every problem of the book is collected, each pointing at the Markdown file and, where the
+offending text can be found there, its line. A book with problems is never packaged.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+
+from ebook_builder.convert import locate
+from ebook_builder.cover import image_problem
+from ebook_builder.errors import BookError, Diagnostic
+from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
+from ebook_builder.xhtml import HEADING_TAGS, XHTML_NS, tag
+
+# Active content has no place in a book: reading systems that run it are a risk to
+# readers, and stores refuse it.
+FORBIDDEN_ELEMENTS = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "applet",
+    "frame",
+    "frameset",
+    "base",
+    "input",
+    "button",
+    "select",
+    "textarea",
+}
+EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/svg+xml", "image/webp"}
+
+
+def validate_book(book: Book, chapters: list[ChapterDocument]) -> ConvertedBook:
+    """The book ready for the writers, or `BookError` with every problem found."""
+    problems: list[Diagnostic] = []
+    anchors = _anchor_index(chapters, problems)
+    chapter_files = {c.source.path.name: c.file_name for c in chapters}
+    images: dict[Path, ImageAsset] = {}
+    for chapter in chapters:
+        report = _Reporter(chapter, problems)
+        _check_markup(chapter, report)
+        _check_headings(chapter, report)
+        _check_links(chapter, anchors, chapter_files, report)
+        _collect_images(book, chapter, images, report)
+    if problems:
+        raise BookError(f"{book.book_id}: the book has problems", problems)
+    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href))
+
+
+class _Reporter:
+    """Adds a diagnostic for one chapter, finding the Markdown line from a search string."""
+
+    def __init__(self, chapter: ChapterDocument, problems: list[Diagnostic]) -> None:
+        self.chapter = chapter
+        self.problems = problems
+
+    def __call__(self, message: str, *needles: str) -> None:
+        line = next(
+            (n for n in (locate(self.chapter.source.text, s) for s in needles if s) if n), None
+        )
+        self.problems.append(Diagnostic(self.chapter.source.display_path, message, line))
+
+
+def _anchor_index(chapters: list[ChapterDocument], problems: list[Diagnostic]) -> dict[str, str]:
+    """Map every id to the file that holds it; an id written twice is a problem."""
+    owner: dict[str, str] = {}
+    shown: dict[str, ChapterDocument] = {}
+    for chapter in chapters:
+        for element in chapter.body.iter():
+            anchor = element.get("id")
+            if anchor is None:
+                continue
+            if anchor in owner:
+                first = shown[anchor].source.display_path
+                where = "" if shown[anchor] is chapter else f" (first in {first})"
+                _Reporter(chapter, problems)(
+                    f"duplicate id {anchor!r}{where}", "#" + anchor, anchor
+                )
+                continue
+            owner[anchor] = chapter.file_name
+            shown[anchor] = chapter
+    return owner
+
+
+def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
+    for element in chapter.body.iter():
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        if etree.QName(element).namespace == XHTML_NS and name in FORBIDDEN_ELEMENTS:
+            report(f"<{name}> is not allowed in a book", f"<{name}")
+        for attribute in element.attrib:
+            local = etree.QName(attribute).localname
+            if local.lower().startswith("on"):
+                report(f"event handler attribute {local!r} is not allowed", f"{local}=")
+        for attribute in ("href", "src", "xlink:href", "action"):
+            value = element.get(attribute, "")
+            if value.strip().lower().startswith(("javascript:", "vbscript:", "data:text/html")):
+                report(f"{attribute}={value[:40]!r} is not allowed", value[:40])
+
+
+def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
+    previous = 0
+    for heading in chapter.body.iter(*HEADING_TAGS):
+        level = HEADING_TAGS[heading.tag]
+        text = "".join(heading.itertext()).strip()
+        if level > previous + 1:
+            expected = "#" * (previous + 1)
+            report(f"heading level skips from {previous} to {level} (expected {expected!r})", text)
+        previous = level
+    if previous == 0:
+        report("chapter has no heading: start it with '# Title'")
+
+
+def _check_links(
+    chapter: ChapterDocument,
+    anchors: dict[str, str],
+    chapter_files: dict[str, str],
+    report: _Reporter,
+) -> None:
+    for link in chapter.body.iter(tag("a")):
+        href = link.get("href")
+        if href is None:
+            continue
+        parts = urlsplit(href)
+        fragment = unquote(parts.fragment)
+        if parts.scheme in EXTERNAL_SCHEMES:
+            continue
+        if parts.scheme or parts.netloc:
+            report(f"link {href!r} uses an unsupported scheme", href)
+        elif not parts.path:
+            if fragment not in anchors:
+                report(f"broken internal link {href!r}: no such id in the book", href)
+        elif (target := chapter_files.get(PurePosixPath(parts.path).name)) is None:
+            report(f"link {href!r} points to a file that is not a chapter of this book", href)
+        elif fragment and anchors.get(fragment) != target:
+            report(f"broken internal link {href!r}: no id {fragment!r} in {parts.path}", href)
+
+
+def _collect_images(
+    book: Book, chapter: ChapterDocument, images: dict[Path, ImageAsset], report: _Reporter
+) -> None:
+    base = chapter.source.path.parent
+    for image in chapter.body.iter(tag("img")):
+        src = image.get("src", "")
+        if not (image.get("alt") or "").strip():
+            report(f"image {src!r} has no alt text: write ![description]({src})", src)
+        parts = urlsplit(src)
+        if parts.scheme or parts.netloc or not parts.path:
+            report(f"image {src!r} must be a file inside the book folder", src)
+            continue
+        path = (base / unquote(parts.path)).resolve()
+        if not path.is_relative_to(book.book_dir.resolve()):
+            report(f"image {src!r} lies outside the book folder", src)
+            continue
+        if not path.is_file():
+            report(f"missing image {src!r}", src)
+            continue
+        media_type = mimetypes.guess_type(path.name)[0]
+        if media_type not in IMAGE_TYPES:
+            report(f"image {src!r} is not a JPEG, PNG, GIF, SVG or WebP file", src)
+            continue
+        problem = (
+            None if media_type == "image/svg+xml" else image_problem(path.read_bytes(), media_type)
+        )
+        if problem:
+            report(f"image {src!r}: {problem}", src)
+            continue
+        relative = path.relative_to(book.book_dir.resolve()).as_posix()
+        asset = images.setdefault(path, ImageAsset(path, f"images/{relative}", media_type))
+        image.set("src", asset.href)

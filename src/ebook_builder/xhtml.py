@@ -1,0 +1,78 @@
+"""XHTML helpers shared by the convert, validate and write stages.
+
+One safe XML parser for everything the pipeline reads: it never loads a DTD, never expands
+an entity, never touches the network, so a hostile chapter cannot read files or blow up
+memory through XML (XXE, billion laughs).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from ebook_builder.model import Heading
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+EPUB_NS = "http://www.idpf.org/2007/ops"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+EPUB_TYPE = f"{{{EPUB_NS}}}type"
+NSMAP = {None: XHTML_NS, "epub": EPUB_NS}
+HEADING_TAGS = {f"{{{XHTML_NS}}}h{n}": n for n in range(1, 7)}
+
+
+def safe_parser() -> etree.XMLParser:
+    """A parser that reads only what it is given."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_fragment(html: str) -> etree._Element:
+    """Parse pandoc's HTML5 body fragment as XHTML and return a namespaced `<body>`.
+
+    Raises `etree.XMLSyntaxError` when the fragment is not well-formed. Being wrapped in
+    `<body>`, it cannot carry a DOCTYPE, so no entity beyond XML's five can be declared.
+    """
+    wrapped = f'<body xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}">{html}</body>'
+    return etree.fromstring(wrapped.encode("utf-8"), safe_parser())
+
+
+def tag(name: str) -> str:
+    """The Clark name of an XHTML element."""
+    return f"{{{XHTML_NS}}}{name}"
+
+
+def text_of(element: etree._Element) -> str:
+    """The element's text with whitespace folded, as a reader would hear it."""
+    return " ".join("".join(element.itertext()).split())
+
+
+def heading_entries(body: etree._Element) -> list[Heading]:
+    """Headings in document order, each with the id of the section it opens."""
+    entries = []
+    for element in body.iter(*HEADING_TAGS):
+        parent = element.getparent()
+        anchor = element.get("id") or (parent.get("id") if parent is not None else None) or ""
+        entries.append(Heading(HEADING_TAGS[element.tag], text_of(element), anchor))
+    return entries
+
+
+def document(title: str, language: str, body: etree._Element, stylesheet: str | None) -> bytes:
+    """A complete XHTML content document around `body` (which is not modified)."""
+    html = etree.Element(tag("html"), nsmap=NSMAP)
+    html.set("lang", language)
+    html.set(XML_LANG, language)
+    head = etree.SubElement(html, tag("head"))
+    etree.SubElement(head, tag("meta"), charset="utf-8")
+    etree.SubElement(head, tag("title")).text = title
+    if stylesheet:
+        etree.SubElement(head, tag("link"), rel="stylesheet", type="text/css", href=stylesheet)
+    html.append(copy.deepcopy(body))
+    return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
