@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import PurePosixPath
 
 import pypandoc
 from lxml import etree
@@ -63,14 +64,26 @@ def convert_chapter(source: ChapterSource) -> ChapterDocument:
         line = locate_html_error(source.text, html, exc)
         message = f"raw HTML is not well-formed XHTML: {exc.msg}"
         raise BookError(message, [Diagnostic(source.display_path, message, line)]) from None
-    file_name = f"{source.path.stem}.xhtml"
+    file_name = content_file_name(source)
     auto_ids = _assign_section_ids(body)
-    _convert_footnotes(body, slugify(source.path.stem))
+    _convert_footnotes(body, file_name.removesuffix(".xhtml"))
     _mark_page_breaks(body)
     _mark_semantics(body)
     first_heading = next(body.iter(*HEADING_TAGS), None)
-    title = text_of(first_heading) if first_heading is not None else source.path.stem
+    title = text_of(first_heading) if first_heading is not None else source.entry
     return ChapterDocument(source, file_name, title, body, auto_ids)
+
+
+def content_file_name(source: ChapterSource) -> str:
+    """The chapter's XHTML name: its path in the book folder, flattened, so names differ."""
+    return PurePosixPath(source.entry).with_suffix("").as_posix().replace("/", "-") + ".xhtml"
+
+
+def chapter_files(chapters: list[ChapterDocument]) -> dict[str, str]:
+    """The XHTML file of each chapter, by the names a link may use: entry or file name."""
+    names = {PurePosixPath(c.source.entry).name: c.file_name for c in chapters}
+    names.update({c.source.entry: c.file_name for c in chapters})
+    return names
 
 
 def locate(markdown: str, needle: str) -> int | None:

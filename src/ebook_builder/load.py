@@ -244,7 +244,7 @@ def _read_chapters(
             )
             problems.append(Diagnostic(shown, message, line))
             continue
-        chapter = _read_chapter(project, path, shown, line, problems)
+        chapter = _read_chapter(project, entry, path, shown, line, problems)
         if chapter is not None:
             chapters.append(chapter)
     return chapters
@@ -262,7 +262,7 @@ def _confined_path(base: Path, entry: str) -> Path | None:
 
 
 def _read_chapter(
-    project: Project, path: Path, shown: Path, line: int, problems: list[Diagnostic]
+    project: Project, entry: str, path: Path, shown: Path, line: int, problems: list[Diagnostic]
 ) -> ChapterSource | None:
     display = project.display(path)
     if not path.is_file():
@@ -280,4 +280,4 @@ def _read_chapter(
         hint = " (looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         problems.append(Diagnostic(display, f"not UTF-8{hint}: save the file as UTF-8", bad_line))
         return None
-    return ChapterSource(path, display, text.removeprefix("\ufeff"))
+    return ChapterSource(entry, path, display, text.removeprefix("\ufeff"))

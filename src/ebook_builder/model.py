@@ -35,9 +35,11 @@ class Metadata:
 class ChapterSource:
     """One chapter's Markdown, as read from `book/<book-id>/`.
 
+    `entry` is the chapter as the metadata lists it (relative to the book folder);
     `display_path` is relative to the project root: it is what diagnostics show.
     """
 
+    entry: str
     path: Path
     display_path: Path
     text: str
@@ -91,7 +93,8 @@ class ChapterDocument:
 
 @dataclass(frozen=True)
 class ImageAsset:
-    """An image a chapter shows, stored in the EPUB under `href`."""
+    """An image a chapter shows; `href` is its path relative to the book folder, which is
+    also where it lies in the EPUB, beside the chapters."""
 
     source: Path
     href: str

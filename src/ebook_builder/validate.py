@@ -7,12 +7,12 @@ offending text can be found there, its line. A book with problems is never packa
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from ebook_builder.convert import locate
+from ebook_builder.convert import chapter_files, locate
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
@@ -43,13 +43,13 @@ def validate_book(book: Book, chapters: list[ChapterDocument]) -> ConvertedBook:
     """The book ready for the writers, or `BookError` with every problem found."""
     problems: list[Diagnostic] = []
     anchors = _anchor_index(chapters, problems)
-    chapter_files = {c.source.path.name: c.file_name for c in chapters}
+    files = chapter_files(chapters)
     images: dict[Path, ImageAsset] = {}
     for chapter in chapters:
         report = _Reporter(chapter, problems)
         _check_markup(chapter, report)
         _check_headings(chapter, report)
-        _check_links(chapter, anchors, chapter_files, report)
+        _check_links(chapter, anchors, files, report)
         _collect_images(book, chapter, images, report)
     if problems:
         raise BookError(f"{book.book_id}: the book has problems", problems)
@@ -124,7 +124,7 @@ def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
 def _check_links(
     chapter: ChapterDocument,
     anchors: dict[str, str],
-    chapter_files: dict[str, str],
+    files: dict[str, str],
     report: _Reporter,
 ) -> None:
     for link in chapter.body.iter(tag("a")):
@@ -140,7 +140,7 @@ def _check_links(
         elif not parts.path:
             if fragment not in anchors:
                 report(f"broken internal link {href!r}: no such id in the book", href)
-        elif (target := chapter_files.get(PurePosixPath(parts.path).name)) is None:
+        elif (target := files.get(unquote(parts.path))) is None:
             report(f"link {href!r} points to a file that is not a chapter of this book", href)
         elif fragment and anchors.get(fragment) != target:
             report(f"broken internal link {href!r}: no id {fragment!r} in {parts.path}", href)
@@ -176,5 +176,5 @@ def _collect_images(
             report(f"image {src!r}: {problem}", src)
             continue
         relative = path.relative_to(book.book_dir.resolve()).as_posix()
-        asset = images.setdefault(path, ImageAsset(path, f"images/{relative}", media_type))
+        asset = images.setdefault(path, ImageAsset(path, relative, media_type))
         image.set("src", asset.href)

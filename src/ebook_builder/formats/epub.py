@@ -14,12 +14,13 @@ import io
 import zipfile
 from datetime import datetime
 from importlib.resources import files
-from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ebooklib import epub
 from lxml import etree
 
+from ebook_builder.convert import chapter_files
 from ebook_builder.model import ConvertedBook, Heading, Metadata
 from ebook_builder.xhtml import EPUB_TYPE, NSMAP, document, heading_entries, tag
 
@@ -48,7 +49,7 @@ def render_epub(converted: ConvertedBook) -> bytes:
     )
     package.add_item(css)
     cover = converted.book.cover
-    cover_name = "images/cover" + (".png" if cover.media_type == "image/png" else ".jpg")
+    cover_name = "cover" + (".png" if cover.media_type == "image/png" else ".jpg")
     package.set_cover(cover_name, cover.data, create_page=False)
     cover_page = _document_item("cover", COVER_PAGE, _cover_body(meta, cover_name), meta, "Cover")
     package.add_item(cover_page)
@@ -180,7 +181,7 @@ def _cover_body(meta: Metadata, cover_name: str) -> etree._Element:
 
 def _link_targets(converted: ConvertedBook) -> dict[str, str]:
     """The content document of every id (`#id`) and of every chapter source (`name.md`)."""
-    targets = {c.source.path.name: c.file_name for c in converted.chapters}
+    targets = chapter_files(converted.chapters)
     for chapter in converted.chapters:
         targets.update(
             {f"#{e.get('id')}": chapter.file_name for e in chapter.body.iter() if e.get("id")}
@@ -197,7 +198,7 @@ def _resolve_links(body: etree._Element, own_file: str, targets: dict[str, str])
             continue
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         if parts.path:
-            link.set("href", targets[PurePosixPath(parts.path).name] + fragment)
+            link.set("href", targets[unquote(parts.path)] + fragment)
         elif targets.get(fragment, own_file) != own_file:
             link.set("href", targets[fragment] + fragment)
     return resolved
