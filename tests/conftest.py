@@ -65,8 +65,10 @@ class ProjectMaker:
         self,
         book_id: str = "demo",
         chapters: dict[str, str | bytes] | None = None,
+        listed: list[Any] | None = None,
         **metadata: Any,
     ) -> Path:
+        """Write the chapters and a metadata file; `listed` overrides its chapter list."""
         chapters = chapters if chapters is not None else {"01-one.md": "# One\n\nText.\n"}
         book_dir = self.root / "book" / book_id
         book_dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,7 @@ class ProjectMaker:
             "language": "en",
             "identifier": book_identifier(book_id),
             "date": "2020",
-            "chapters": list(chapters),
+            "chapters": list(chapters) if listed is None else listed,
         }
         fields.update(metadata)
         fields = {k: v for k, v in fields.items() if v is not None}

@@ -86,11 +86,13 @@ def chapter_files(chapters: list[ChapterDocument]) -> dict[str, str]:
     return names
 
 
-def locate(markdown: str, needle: str) -> int | None:
-    """The first line of `markdown` that contains `needle` (case-insensitive), 1-based."""
+def locate(markdown: str, needle: str, nth: int = 1) -> int | None:
+    """The line (1-based) of the `nth` occurrence of `needle` in `markdown`, ignoring case."""
     needle = needle.lower()
+    seen = 0
     for number, line in enumerate(markdown.splitlines(), 1):
-        if needle in line.lower():
+        seen += line.lower().count(needle)
+        if seen >= nth:
             return number
     return None
 

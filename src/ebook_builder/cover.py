@@ -7,9 +7,10 @@ font so that it comes out the same on every machine.
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from ebook_builder.errors import BookError, InputError
 from ebook_builder.model import CoverImage, Metadata
@@ -55,13 +56,17 @@ def image_problem(data: bytes, media_type: str) -> str | None:
     claiming 20,000 × 20,000 pixels ends here instead of exhausting memory.
     """
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            found = image.format
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-    except Image.DecompressionBombError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                found = image.format
+                image.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return "image is too large to decode safely (a decompression bomb?)"
+    except UnidentifiedImageError:
+        return "not a readable image"
     except (OSError, SyntaxError, ValueError) as exc:
         return f"not a readable image ({exc})"
     if PIL_FORMATS.get(media_type) not in (None, found):

@@ -44,7 +44,10 @@ class EbookError(Exception):
 
     def lines(self) -> list[str]:
         """The lines to show a user: each diagnostic, or the message when there are none."""
-        return [str(d) for d in self.diagnostics] or [str(self)]
+        return [str(d) for d in self.diagnostics] or [self.args[0]]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
 
 class UsageError(EbookError):

@@ -63,10 +63,9 @@ class _Reporter:
         self.chapter = chapter
         self.problems = problems
 
-    def __call__(self, message: str, *needles: str) -> None:
-        line = next(
-            (n for n in (locate(self.chapter.source.text, s) for s in needles if s) if n), None
-        )
+    def __call__(self, message: str, *needles: str, nth: int = 1) -> None:
+        text = self.chapter.source.text
+        line = next((n for n in (locate(text, s, nth) for s in needles if s) if n), None)
         self.problems.append(Diagnostic(self.chapter.source.display_path, message, line))
 
 
@@ -75,16 +74,17 @@ def _anchor_index(chapters: list[ChapterDocument], problems: list[Diagnostic]) -
     owner: dict[str, str] = {}
     shown: dict[str, ChapterDocument] = {}
     for chapter in chapters:
+        report = _Reporter(chapter, problems)
+        count: dict[str, int] = {}
         for element in chapter.body.iter():
             anchor = element.get("id")
             if anchor is None:
                 continue
+            count[anchor] = count.get(anchor, 0) + 1
             if anchor in owner:
                 first = shown[anchor].source.display_path
                 where = "" if shown[anchor] is chapter else f" (first in {first})"
-                _Reporter(chapter, problems)(
-                    f"duplicate id {anchor!r}{where}", "#" + anchor, anchor
-                )
+                report(f"duplicate id {anchor!r}{where}", "#" + anchor, anchor, nth=count[anchor])
                 continue
             owner[anchor] = chapter.file_name
             shown[anchor] = chapter

@@ -1,0 +1,117 @@
+"""Stage 2: Markdown -> XHTML through pandoc, and the EPUB-specific rewrites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ebook_builder.convert import (
+    content_file_name,
+    convert_chapter,
+    make_ids_unique,
+    slugify,
+    unique,
+)
+from ebook_builder.errors import BookError
+from ebook_builder.model import ChapterSource
+from ebook_builder.xhtml import EPUB_TYPE, heading_entries, tag, text_of
+
+
+def chapter(text: str, entry: str = "01-one.md"):
+    source = ChapterSource(entry, Path("/p/book/demo") / entry, Path("book/demo") / entry, text)
+    return convert_chapter(source)
+
+
+def test_smart_typography():
+    body = chapter("# T\n\n\"Quoted\" and 'single' -- en --- em...\n").body
+    assert text_of(body.find(f".//{tag('p')}")) == "“Quoted” and ‘single’ – en — em…"
+
+
+def test_sections_get_stable_ids_from_headings():
+    first = chapter("# The Title\n\n## A Section\n\n## A Section\n")
+    second = chapter("# The Title\n\n## A Section\n\n## A Section\n")
+    anchors = [h.anchor for h in heading_entries(first.body)]
+    assert anchors == ["the-title", "a-section", "a-section-2"]
+    assert anchors == [h.anchor for h in heading_entries(second.body)]
+    assert first.title == "The Title"
+
+
+def test_explicit_ids_are_kept_and_not_renamed():
+    one = chapter("# One {#intro}\n\n## Notes\n")
+    two = chapter("# Two\n\n## Notes\n", "02-two.md")
+    make_ids_unique([one, two])
+    assert [h.anchor for h in heading_entries(two.body)] == ["two", "notes-2"]
+    assert "intro" not in one.auto_ids
+
+
+def test_footnotes_become_epub_popup_notes():
+    body = chapter("# T\n\nText.[^a]\n\n[^a]: The note.\n").body
+    ref = body.find(f".//{tag('a')}[@role='doc-noteref']")
+    aside = body.find(tag("aside"))
+    assert ref.get(EPUB_TYPE) == "noteref"
+    assert ref.get("href") == "#01-one-fn1"
+    assert aside.get("id") == "01-one-fn1"
+    assert aside.get(EPUB_TYPE) == "footnote"
+    back = aside.find(f".//{tag('a')}")
+    assert back.get("href") == "#" + ref.get("id")
+    assert body.find(f".//{tag('section')}[@id='footnotes']") is None
+
+
+def test_page_break_markers():
+    body = chapter('# T\n\nSome []{.pagebreak page="12"}text.\n').body
+    marker = body.find(f".//{tag('span')}")
+    assert marker.get("id") == "page-12"
+    assert marker.get(EPUB_TYPE) == "pagebreak"
+    assert marker.get("role") == "doc-pagebreak"
+    assert marker.get("aria-label") == "12"
+    assert "class" not in marker.attrib
+
+
+def test_semantics_of_chapters_epigraphs_and_back_matter():
+    body = chapter("# T\n\n::: epigraph\n> Words.\n:::\n").body
+    assert body.get(EPUB_TYPE) == "bodymatter"
+    assert body.find(tag("section")).get(EPUB_TYPE) == "chapter"
+    assert body.find(f".//{tag('div')}").get(EPUB_TYPE) == "epigraph"
+    back = chapter("# Contact {.backmatter}\n\nWrite.\n").body
+    assert back.get(EPUB_TYPE) == "backmatter"
+
+
+def test_email_addresses_become_plain_mailto_links():
+    body = chapter("# T\n\n<a@example.org>\n").body
+    link = body.find(f".//{tag('a')}")
+    assert link.get("href") == "mailto:a@example.org"
+    assert body.find(f".//{tag('script')}") is None
+
+
+def test_malformed_raw_html_names_the_line():
+    with pytest.raises(BookError) as caught:
+        chapter("# T\n\nFine.\n\n<div><p>unclosed</div>\n")
+    assert caught.value.lines()[0].startswith("book/demo/01-one.md:5: raw HTML is not well-formed")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><p>&e;</p>',
+        "<p>&lol;</p>",
+    ],
+)
+def test_entities_are_never_expanded(raw):
+    """Pandoc escapes unknown entities and DOCTYPEs; the text stays literal, nothing is read."""
+    text = text_of(chapter(f"# T\n\n{raw}\n").body)
+    assert "root:" not in text
+    assert "&e;" in text or "&lol;" in text
+
+
+def test_slugify_and_unique():
+    assert slugify("1905: The Creation of the Soviets!") == "the-creation-of-the-soviets"
+    assert slugify("Women’s Rights") == "women-s-rights"
+    assert slugify("1917") == "section"
+    taken = {"a"}
+    assert unique("a", taken) == "a-2" and unique("a", taken) == "a-3"
+
+
+def test_content_file_names_flatten_folders():
+    source = ChapterSource("part-1/ch.md", Path("x"), Path("x"), "")
+    assert content_file_name(source) == "part-1-ch.xhtml"
