@@ -69,6 +69,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
+        disable=not err_console.is_terminal,
     ) as progress:
         task = progress.add_task("starting")
         yield lambda message: progress.update(task, description=message)

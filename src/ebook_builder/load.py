@@ -114,7 +114,10 @@ def _read_yaml(path: Path, shown: Path) -> tuple[dict[str, Any], dict[str, int]]
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # At the end of the file the problem is where an unclosed bracket or quote began.
+        mark = exc.problem_mark
+        if mark is None or mark.line >= len(text.splitlines()):
+            mark = exc.context_mark or mark
         line = f":{mark.line + 1}" if mark else ""
         raise InputError(f"{shown}{line}: malformed YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:

@@ -1,0 +1,155 @@
+"""The EPUB writer, judged by EPUBCheck and read back with ebooklib and zipfile."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from ebooklib import epub
+from lxml import etree
+
+from ebook_builder import api
+from tests.conftest import run_epubcheck
+
+OPF = "{http://www.idpf.org/2007/opf}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+
+
+@pytest.fixture(scope="module")
+def tour(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tour")
+    (path,) = api.build(fixture_project, ["feature-tour"], ["epub"], out)
+    return path
+
+
+def read_xml(path: Path, name: str) -> etree._Element:
+    with zipfile.ZipFile(path) as archive:
+        return etree.fromstring(archive.read(name))
+
+
+def test_epubcheck_passes_without_warnings(tour):
+    report = run_epubcheck(tour)
+    assert report.clean, report.messages
+
+
+def test_container_layout(tour):
+    with zipfile.ZipFile(tour) as archive:
+        first = archive.infolist()[0]
+        assert first.filename == "mimetype"
+        assert first.compress_type == zipfile.ZIP_STORED
+        assert archive.read("mimetype") == b"application/epub+zip"
+        names = archive.namelist()
+        assert {"EPUB/images/circle.png", "EPUB/cover.jpg", "EPUB/toc.ncx"} <= set(names)
+        assert {info.date_time for info in archive.infolist()} == {(2021, 5, 4, 0, 0, 0)}
+
+
+def test_package_metadata(tour):
+    opf = read_xml(tour, "EPUB/content.opf")
+    metadata = opf.find(f"{OPF}metadata")
+    assert [t.text for t in metadata.findall(f"{DC}title")] == [
+        "A Tour of Features",
+        "Every Markdown construct the pipeline supports",
+    ]
+    assert [c.text for c in metadata.findall(f"{DC}creator")] == ["Test Author", "Second Author"]
+    assert metadata.findtext(f"{DC}language") == "en"
+    assert metadata.findtext(f"{DC}date") == "2021-05-04"
+    assert metadata.findtext(f"{DC}publisher") == "The Test Press"
+    assert metadata.findtext(f"{DC}source") == "A Tour of Features, print edition"
+    properties = {}
+    for meta in metadata.findall(f"{OPF}meta"):
+        properties.setdefault(meta.get("property"), []).append(meta.text)
+    assert properties["dcterms:modified"] == ["2021-05-04T00:00:00Z"]
+    assert properties["schema:accessMode"] == ["textual", "visual"]
+    assert "alternativeText" in properties["schema:accessibilityFeature"]
+    assert "pageNavigation" in properties["schema:accessibilityFeature"]
+    assert properties["schema:accessibilityHazard"] == ["none"]
+    assert properties["pageBreakSource"] == ["A Tour of Features, print edition"]
+    assert properties["schema:accessibilitySummary"][0].startswith("A text book")
+
+
+def test_round_trip_with_ebooklib(tour):
+    book = epub.read_epub(str(tour))
+    spine = [book.get_item_with_id(idref).file_name for idref, _ in book.spine]
+    assert spine == [
+        "cover.xhtml",
+        "nav.xhtml",
+        "01-opening.xhtml",
+        "02-middle.xhtml",
+        "03-colophon.xhtml",
+    ]
+    assert book.get_metadata("DC", "identifier")[0][0] == (
+        "urn:uuid:9b5a4f0e-3c3e-5d8e-8f00-0a1b2c3d4e5f"
+    )
+
+
+def test_navigation_document(tour):
+    nav = read_xml(tour, "EPUB/nav.xhtml")
+    navs = {n.get(EPUB_TYPE): n for n in nav.iter(f"{XHTML}nav")}
+    toc = [
+        (len(a.xpath("ancestor::x:li", namespaces={"x": XHTML[1:-1]})), a.text, a.get("href"))
+        for a in navs["toc"].iter(f"{XHTML}a")
+    ]
+    assert toc == [
+        (1, "Opening", "01-opening.xhtml"),
+        (2, "Conclusion", "01-opening.xhtml#conclusion"),
+        (1, "The Middle Part", "02-middle.xhtml"),
+        (2, "Conclusion", "02-middle.xhtml#conclusion-2"),
+        (3, "A Deeper Section", "02-middle.xhtml#own-id"),
+        (1, "Contact Us", "03-colophon.xhtml"),
+    ]
+    landmarks = {a.get(EPUB_TYPE): a.get("href") for a in navs["landmarks"].iter(f"{XHTML}a")}
+    assert landmarks == {
+        "cover": "cover.xhtml",
+        "toc": "nav.xhtml#toc",
+        "bodymatter": "01-opening.xhtml",
+    }
+    pages = [(a.text, a.get("href")) for a in navs["page-list"].iter(f"{XHTML}a")]
+    assert pages == [
+        ("1", "01-opening.xhtml#page-1"),
+        ("2", "02-middle.xhtml#page-2"),
+        ("3", "03-colophon.xhtml#page-3"),
+    ]
+
+
+def test_ncx_lists_the_same_entries(tour):
+    ncx = read_xml(tour, "EPUB/toc.ncx")
+    ns = "{http://www.daisy.org/z3986/2005/ncx/}"
+    labels = [p.findtext(f"{ns}navLabel/{ns}text") for p in ncx.iter(f"{ns}navPoint")]
+    assert labels == [
+        "Opening",
+        "Conclusion",
+        "The Middle Part",
+        "Conclusion",
+        "A Deeper Section",
+        "Contact Us",
+    ]
+    orders = [int(p.get("playOrder")) for p in ncx.iter(f"{ns}navPoint")]
+    assert orders == list(range(1, 7))
+
+
+def test_cross_chapter_links_point_at_the_right_file(tour):
+    chapter = read_xml(tour, "EPUB/01-opening.xhtml")
+    hrefs = [a.get("href") for a in chapter.iter(f"{XHTML}a")]
+    assert "02-middle.xhtml#the-middle-part" in hrefs
+    assert "02-middle.xhtml" in hrefs
+    assert "02-middle.xhtml#own-id" in hrefs
+    assert chapter.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+
+
+def test_two_builds_are_byte_identical(fixture_project, tmp_path):
+    first = api.build(fixture_project, ["feature-tour"], ["epub"], tmp_path / "a")[0]
+    second = api.build(fixture_project, ["feature-tour"], ["epub"], tmp_path / "b")[0]
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_source_date_epoch_sets_every_timestamp(fixture_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1262304000")
+    (path,) = api.build(fixture_project, ["feature-tour"], ["epub"], tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(2010, 1, 1, 0, 0, 0)}
+    opf = read_xml(path, "EPUB/content.opf")
+    modified = opf.find(f"{OPF}metadata/{OPF}meta[@property='dcterms:modified']")
+    assert modified.text == "2010-01-01T00:00:00Z"

@@ -1,0 +1,66 @@
+"""Atomic output: a failed or interrupted write leaves the earlier file as it was."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ebook_builder import api
+from ebook_builder.errors import OutputError
+from ebook_builder.formats import FORMATS
+from ebook_builder.output import atomic_output
+
+
+def test_success_replaces_the_file(tmp_path):
+    target = tmp_path / "book.epub"
+    target.write_bytes(b"old")
+    with atomic_output(target) as temporary:
+        temporary.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["book.epub"]
+    assert target.stat().st_mode & 0o777 != 0o600
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, RuntimeError])
+def test_interruption_leaves_the_old_file_and_no_temporary(tmp_path, failure):
+    target = tmp_path / "book.epub"
+    target.write_bytes(b"old")
+    with pytest.raises(failure), atomic_output(target) as temporary:
+        temporary.write_bytes(b"half")
+        raise failure()
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["book.epub"]
+
+
+def test_full_disk_becomes_an_output_error(tmp_path):
+    target = tmp_path / "book.epub"
+    target.write_bytes(b"old")
+    with pytest.raises(OutputError, match="book.epub: cannot write"), atomic_output(target):
+        raise OSError(28, "No space left on device")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["book.epub"]
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write to the output folder"):
+        with atomic_output(blocker / "sub" / "book.epub"):
+            pass
+
+
+def test_interrupted_build_keeps_the_earlier_epub(make_project, monkeypatch):
+    make_project.book()
+    (first,) = api.build(make_project.root)
+    before = first.read_bytes()
+
+    def interrupted(converted, path):
+        path.write_bytes(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(FORMATS, "epub", replace(FORMATS["epub"], write=interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        api.build(make_project.root)
+    assert first.read_bytes() == before
+    assert [p.name for p in first.parent.iterdir()] == ["demo.epub"]
