@@ -36,7 +36,7 @@ def test_interruption_leaves_the_old_file_and_no_temporary(tmp_path, failure):
 def test_full_disk_becomes_an_output_error(tmp_path):
     target = tmp_path / "book.epub"
     target.write_bytes(b"old")
-    with pytest.raises(OutputError, match="book.epub: cannot write"), atomic_output(target):
+    with pytest.raises(OutputError, match=r"book\.epub: cannot write"), atomic_output(target):
         raise OSError(28, "No space left on device")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["book.epub"]
@@ -45,9 +45,11 @@ def test_full_disk_becomes_an_output_error(tmp_path):
 def test_unwritable_output_folder(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(OutputError, match="cannot write to the output folder"):
-        with atomic_output(blocker / "sub" / "book.epub"):
-            pass
+    with (
+        pytest.raises(OutputError, match="cannot write to the output folder"),
+        atomic_output(blocker / "sub" / "book.epub"),
+    ):
+        pass
 
 
 def test_interrupted_build_keeps_the_earlier_epub(make_project, monkeypatch):

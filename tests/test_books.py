@@ -1,0 +1,117 @@
+"""The two books this project ships, built from the repository as a user builds them."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from lxml import etree
+
+from ebook_builder import api
+from tests.conftest import REPO, SHIPPED_BOOKS, run_epubcheck
+
+XHTML = "{http://www.w3.org/1999/xhtml}"
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+WORD = re.compile(r"\w+")
+
+
+def chapter_files(book_id: str) -> list[Path]:
+    metadata = yaml.safe_load((REPO / "metadata" / f"{book_id}.yaml").read_text())
+    return [REPO / "book" / book_id / name for name in metadata["chapters"]]
+
+
+def markdown_words(text: str) -> int:
+    """Words a reader sees in a Markdown chapter: markup, ids and URLs of links removed."""
+    text = re.sub(r"\[\]\{[^}]*\}", " ", text)  # page-break markers
+    text = re.sub(r"\{[#.][^}]*\}", " ", text)  # heading attributes
+    text = re.sub(r"^:::.*$", " ", text, flags=re.M)  # fenced div fences
+    text = re.sub(r"\]\([^)]*\)", "] ", text)  # link targets
+    return len(WORD.findall(text))
+
+
+def epub_chapters(path: Path) -> dict[str, etree._Element]:
+    with zipfile.ZipFile(path) as archive:
+        return {
+            name.removeprefix("EPUB/"): etree.fromstring(archive.read(name))
+            for name in archive.namelist()
+            if name.endswith(".xhtml") and not name.endswith(("nav.xhtml", "cover.xhtml"))
+        }
+
+
+def nav(path: Path) -> etree._Element:
+    with zipfile.ZipFile(path) as archive:
+        return etree.fromstring(archive.read("EPUB/nav.xhtml"))
+
+
+@pytest.mark.parametrize("book_id", SHIPPED_BOOKS)
+def test_epubcheck_reports_nothing(shipped_build, book_id):
+    report = run_epubcheck(shipped_build[book_id])
+    assert (report.fatal, report.errors, report.warnings) == (0, 0, 0), report.messages
+
+
+@pytest.mark.parametrize("book_id", SHIPPED_BOOKS)
+def test_text_keeps_the_words_of_the_markdown(shipped_build, book_id):
+    expected = sum(markdown_words(p.read_text(encoding="utf-8")) for p in chapter_files(book_id))
+    found = 0
+    for body in epub_chapters(shipped_build[book_id]).values():
+        for back in body.iter(f"{XHTML}a"):
+            if back.get("role") == "doc-backlink":
+                back.text = ""
+        found += len(WORD.findall("".join(body.find(f"{XHTML}body").itertext())))
+    assert abs(found - expected) <= 0.01 * expected, (found, expected)
+
+
+def test_first_book_toc_lists_ten_essays_with_their_sections(shipped_build):
+    files = chapter_files("russian-revolution-1917")
+    assert len(files) == 10
+    toc = next(
+        n
+        for n in nav(shipped_build["russian-revolution-1917"]).iter(f"{XHTML}nav")
+        if n.get(EPUB_TYPE) == "toc"
+    )
+    essays = toc.find(f"{XHTML}ol").findall(f"{XHTML}li")
+    assert len(essays) == 10
+    for essay, path in zip(essays, files, strict=True):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        title = next(line[2:] for line in lines if line.startswith("# "))
+        sections = [line[3:] for line in lines if line.startswith("## ")]
+        assert essay.find(f"{XHTML}a").text == curly(title)
+        listed = [a.text for a in essay.findall(f"{XHTML}ol/{XHTML}li/{XHTML}a")]
+        assert listed == [curly(s) for s in sections]
+    assert sum(len(e.findall(f"{XHTML}ol/{XHTML}li")) for e in essays) > 10
+
+
+def curly(text: str) -> str:
+    """Heading text as pandoc typesets it, for comparison with the Markdown."""
+    text = re.sub(r"\s*\{[#.][^}]*\}\s*$", "", text).replace("*", "")
+    text = text.replace("---", "—").replace("--", "–")
+    text = re.sub(r"(^|[\s(\[])\"", "\\1“", text).replace('"', "”")
+    return re.sub(r"(^|[\s(\[])'", "\\1‘", text).replace("'", "’")
+
+
+def test_second_book_has_a_page_list_of_its_printed_pages(shipped_build):
+    path = shipped_build["revolutionary-heritage-1917"]
+    page_list = next(n for n in nav(path).iter(f"{XHTML}nav") if n.get(EPUB_TYPE) == "page-list")
+    labels = [a.text for a in page_list.iter(f"{XHTML}a")]
+    assert labels == [str(n) for n in range(1, len(labels) + 1)]
+    assert len(labels) >= 10
+    markers = [
+        span.get("aria-label")
+        for body in epub_chapters(path).values()
+        for span in body.iter(f"{XHTML}span")
+        if span.get(EPUB_TYPE) == "pagebreak"
+    ]
+    assert sorted(markers, key=int) == labels
+
+
+def test_shipped_books_rebuild_byte_identical(shipped_build, tmp_path):
+    (again,) = api.build(REPO, ["revolutionary-heritage-1917"], ["epub"], tmp_path)
+    assert again.read_bytes() == shipped_build["revolutionary-heritage-1917"].read_bytes()
+
+
+@pytest.mark.parametrize("book_id", SHIPPED_BOOKS)
+def test_covers_are_committed(book_id):
+    assert (REPO / "covers" / f"{book_id}.jpg").is_file()

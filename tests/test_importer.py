@@ -1,0 +1,284 @@
+"""Unit tests of `ebook import` (ebook_builder.importer) on small inline texts."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ebook_builder.errors import InputError, UsageError
+from ebook_builder.importer import ImportResult, import_text
+
+WEB = """\
+A Pamphlet Title
+
+download an illustrated pdf of this pamphlet
+
+Table of Contents
+
+The First Essay: A Beginning
+The Second Essay\u00a0
+
+The First Essay \u2013 A Beginning
+
+This is the first paragraph of the first essay, long enough to read as prose.
+
+Early Days
+
+The organizers described their meetings like this:
+
+We met at night in the back rooms of the factories and talked until morning about everything.
+
+They were organized as follows:
+
+  \u2022 Delegates were elected.
+  \u2022 Delegates could be recalled.
+
+The resolution read:
+
+  1. The first principle.
+  2. The second principle.
+
+
+\u00a0The Second Essay
+
+A short quotation stands here at the head of the essay.
+\u2013Someone Famous
+
+Text of the second essay. Write to speakout@example.org or visit www.example.org today.
+"""
+
+PDF = """\
+ A Printed Pamphlet
+The first paragraph of the pamphlet starts here and it goes on for
+a while, as printed paragraphs do, with the non-
+Marxist parties and the work-
+ers of the big cities.
+The Middle Section
+Some text on page one that runs into the next page without a
+1
+
+break, and then it ends here.
+This paragraph starts on page two and runs on until the next page
+ begins on a line that starts with a space, so this is page three.
+
+A caption under a picture that is not in the text
+
+The text goes on.
+Where We Stand
+We stand for these things:
+\u2022 Common ownership of the world\u2019s resources.
+
+\u2022
+
+An egalitarian government.
+Contact us
+speakout@example.org
+"""
+
+
+def run(tmp_path: Path, text: str, kind: str, book_id: str = "a-book") -> ImportResult:
+    source = tmp_path / "source.txt"
+    source.write_text(text, encoding="utf-8")
+    return import_text(source, book_id, kind, tmp_path / "project")
+
+
+def chapter_texts(result: ImportResult) -> list[str]:
+    return [path.read_text(encoding="utf-8") for path in result.chapters]
+
+
+# --- web pages -------------------------------------------------------------------------
+
+
+def test_web_writes_one_file_per_essay_named_after_its_title(tmp_path: Path) -> None:
+    result = run(tmp_path, WEB, "web")
+    book = tmp_path / "project" / "book" / "a-book"
+    assert result.chapters == [
+        book / "01-the-first-essay-a-beginning.md",
+        book / "02-the-second-essay.md",
+    ]
+    first, second = chapter_texts(result)
+    assert first.startswith("# The First Essay \u2013 A Beginning\n\n")
+    assert "\n## Early Days\n" in first
+    assert second.startswith("# The Second Essay\n")
+
+
+def test_web_drops_contents_list_and_download_link(tmp_path: Path) -> None:
+    text = "".join(chapter_texts(run(tmp_path, WEB, "web")))
+    assert "Table of Contents" not in text
+    assert "download" not in text
+    assert text.count("The Second Essay") == 1
+    assert "\u00a0" not in text
+
+
+def test_web_lists_quotations_and_epigraphs(tmp_path: Path) -> None:
+    first, second = chapter_texts(run(tmp_path, WEB, "web"))
+    assert "- Delegates were elected.\n- Delegates could be recalled.\n" in first
+    assert "1. The first principle.\n2. The second principle.\n" in first
+    assert "\n> We met at night in the back rooms" in first
+    assert "::: epigraph\n> A short quotation stands here at the head of the essay.\n" in second
+    assert ">\n> \u2014 Someone Famous\n:::" in second
+
+
+def test_web_links_addresses(tmp_path: Path) -> None:
+    second = chapter_texts(run(tmp_path, WEB, "web"))[1]
+    assert "Write to <speakout@example.org> or visit" in second
+    assert "[www.example.org](http://www.example.org) today." in second
+
+
+def test_web_without_contents_list_takes_title_set_apart_as_chapter(tmp_path: Path) -> None:
+    text = (
+        "Book\n\nFirst Essay\n\nSome prose here.\n\nA Section\n\nMore prose.\n\n\n"
+        "Next Essay\n\nEnd.\n"
+    )
+    first, second = chapter_texts(run(tmp_path, text, "web"))
+    assert first == "# First Essay\n\nSome prose here.\n\n## A Section\n\nMore prose.\n"
+    assert second == "# Next Essay\n\nEnd.\n"
+
+
+# --- text extracted from PDF ---------------------------------------------------------------
+
+
+def test_pdf_joins_lines_and_repairs_hyphenation(tmp_path: Path) -> None:
+    first = chapter_texts(run(tmp_path, PDF, "pdf-text"))[0]
+    assert first.startswith("# A Printed Pamphlet\n\n")
+    assert "with the non-Marxist parties and the workers of the big cities." in first
+    assert "\n## The Middle Section\n" in first
+
+
+def test_pdf_marks_every_printed_page_where_it_begins(tmp_path: Path) -> None:
+    first = chapter_texts(run(tmp_path, PDF, "pdf-text"))[0]
+    assert '\n\n[]{.pagebreak page="1"}The first paragraph' in first
+    assert 'without a []{.pagebreak page="2"}break, and then it ends here.' in first
+    assert 'until the next page []{.pagebreak page="3"}begins on a line' in first
+    assert first.count("pagebreak") == 3
+    assert not any("pagebreak" in line for line in first.splitlines() if line.startswith("#"))
+
+
+def test_pdf_counts_pages_from_the_printed_numbers(tmp_path: Path) -> None:
+    text = "Title\nOne line.\n4\n\nAnother line.\n moving on.\n"
+    first = chapter_texts(run(tmp_path, text, "pdf-text"))[0]
+    assert '[]{.pagebreak page="5"}Another line.' in first
+    assert '[]{.pagebreak page="6"}moving on.' in first
+
+
+def test_pdf_drops_captions_and_page_numbers(tmp_path: Path) -> None:
+    text = "".join(chapter_texts(run(tmp_path, PDF, "pdf-text")))
+    assert "caption" not in text
+    assert "\n1\n" not in text
+    assert "this is page three.\n\nThe text goes on.\n" in text
+
+
+def test_pdf_back_matter_and_loose_bullets(tmp_path: Path) -> None:
+    result = run(tmp_path, PDF, "pdf-text")
+    names = [path.name for path in result.chapters]
+    assert names == ["01-a-printed-pamphlet.md", "02-where-we-stand.md", "03-contact-us.md"]
+    stand, contact = chapter_texts(result)[1:]
+    assert stand.startswith("# Where We Stand {.backmatter}\n")
+    assert "- Common ownership of the world\u2019s resources.\n- An egalitarian government.\n" in (
+        stand
+    )
+    assert "\u2022" not in stand
+    assert contact == "# Contact us {.backmatter}\n\n<speakout@example.org>\n"
+
+
+def test_compound_seen_elsewhere_keeps_its_hyphen(tmp_path: Path) -> None:
+    text = "Title\nThe self-determination of nations and the self-\ndetermination of peoples.\n"
+    first = chapter_texts(run(tmp_path, text, "pdf-text"))[0]
+    assert "the self-determination of peoples." in first
+
+
+# --- Markdown safety -------------------------------------------------------------------------
+
+
+def test_line_starts_and_inline_specials_are_escaped(tmp_path: Path) -> None:
+    text = (
+        "Title\n\n1917. The year began in war.\n\n# not a heading, just a hash.\n\n"
+        "Prices rose by *half* and $5 bought little.\n"
+    )
+    first = chapter_texts(run(tmp_path, text, "web"))[0]
+    assert "\n1917\\. The year began in war.\n" in first
+    assert "\n\\# not a heading, just a hash.\n" in first
+    assert "by \\*half\\* and \\$5 bought" in first
+
+
+# --- metadata stub ---------------------------------------------------------------------------
+
+
+def test_metadata_stub_is_deterministic_and_lists_chapters(tmp_path: Path) -> None:
+    result = run(tmp_path, WEB, "web", book_id="my-book")
+    assert result.metadata == tmp_path / "project" / "metadata" / "my-book.yaml"
+    text = result.metadata.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    expected = uuid.uuid5(uuid.NAMESPACE_URL, "ebook-builder:my-book")
+    assert data == {
+        "title": "A Pamphlet Title",
+        "language": "en",
+        "identifier": f"urn:uuid:{expected}",
+        "creators": [],
+        "chapters": [path.name for path in result.chapters],
+    }
+    assert "# TODO" in text
+
+
+def test_result_is_frozen(tmp_path: Path) -> None:
+    result = run(tmp_path, WEB, "web")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.metadata = Path("elsewhere")  # type: ignore[misc]
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("book_id", ["", "Bad", "-lead", "with space", "a/b", "dots.no"])
+def test_bad_book_id_is_refused(tmp_path: Path, book_id: str) -> None:
+    with pytest.raises(UsageError, match=r"source\.txt: book id"):
+        run(tmp_path, WEB, "web", book_id=book_id)
+    assert not (tmp_path / "project").exists()
+
+
+def test_unknown_kind_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"source\.txt: unknown kind 'html'"):
+        run(tmp_path, WEB, "html")
+
+
+def test_existing_book_is_never_overwritten(tmp_path: Path) -> None:
+    first = run(tmp_path, WEB, "web")
+    before = first.chapters[0].read_text(encoding="utf-8")
+    with pytest.raises(UsageError, match=r"a-book: already exists") as caught:
+        run(tmp_path, PDF, "pdf-text")
+    assert "\n" not in str(caught.value)
+    assert first.chapters[0].read_text(encoding="utf-8") == before
+
+
+def test_existing_metadata_is_never_overwritten(tmp_path: Path) -> None:
+    metadata = tmp_path / "project" / "metadata" / "a-book.yaml"
+    metadata.parent.mkdir(parents=True)
+    metadata.write_text("title: Mine\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"a-book\.yaml: already exists"):
+        run(tmp_path, WEB, "web")
+    assert metadata.read_text(encoding="utf-8") == "title: Mine\n"
+    assert not (tmp_path / "project" / "book").exists()
+
+
+def test_unreadable_source_names_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.txt"
+    with pytest.raises(InputError, match=r"missing\.txt: cannot read"):
+        import_text(missing, "a-book", "web", tmp_path)
+
+
+def test_non_utf8_source_names_the_file(tmp_path: Path) -> None:
+    source = tmp_path / "latin1.txt"
+    source.write_bytes("Caf\u00e9 society\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin1\.txt: not UTF-8") as caught:
+        import_text(source, "a-book", "web", tmp_path)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "book").exists()
+
+
+def test_empty_source_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"source\.txt: no text to import"):
+        run(tmp_path, "\n\n  \n", "pdf-text")
