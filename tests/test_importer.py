@@ -185,6 +185,12 @@ def test_pdf_back_matter_and_loose_bullets(tmp_path: Path) -> None:
     assert contact == "# Contact us {.backmatter}\n\n<speakout@example.org>\n"
 
 
+def test_word_split_across_pages_is_joined_before_the_marker(tmp_path: Path) -> None:
+    text = "Title\nThe work-\n ers of 1901-\n1905 marched.\n"
+    first = chapter_texts(run(tmp_path, text, "pdf-text"))[0]
+    assert 'The workers []{.pagebreak page="2"}of 1901-1905 marched.' in first
+
+
 def test_compound_seen_elsewhere_keeps_its_hyphen(tmp_path: Path) -> None:
     text = "Title\nThe self-determination of nations and the self-\ndetermination of peoples.\n"
     first = chapter_texts(run(tmp_path, text, "pdf-text"))[0]

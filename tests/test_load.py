@@ -84,7 +84,7 @@ def test_malformed_yaml_names_file_and_line(make_project):
     make_project.metadata_path().write_text("title: ok\nlanguage: [en\n")
     with pytest.raises(InputError) as caught:
         load_book(Project(make_project.root), "demo")
-    assert caught.value.lines()[0].startswith("metadata/demo.yaml:3: malformed YAML")
+    assert caught.value.lines()[0].startswith("metadata/demo.yaml:2: malformed YAML")
 
 
 @pytest.mark.parametrize(

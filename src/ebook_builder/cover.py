@@ -79,7 +79,7 @@ def render_cover(metadata: Metadata) -> bytes:
     image = Image.new("RGB", COVER_SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
     width = COVER_SIZE[0] - 2 * MARGIN
-    y = _draw_block(draw, metadata.title, 150, width, MARGIN + 260)
+    y = _draw_block(draw, metadata.title, 180, width, MARGIN + 260)
     y += 70
     draw.rectangle((MARGIN, y, MARGIN + 360, y + 10), fill=INK)
     y += 110
