@@ -203,8 +203,12 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
 
 
 def _mark_page_breaks(body: etree._Element) -> None:
-    """`[]{.pagebreak page="5"}` -> an EPUB page-break marker for the page list."""
-    for span in body.iter(tag("span")):
+    """`[]{.pagebreak page="5"}` -> an EPUB page-break marker for the page list.
+
+    A marker alone on its line (a page that begins with a heading) would be an empty
+    paragraph; it stands on its own instead, so that it adds no blank line.
+    """
+    for span in list(body.iter(tag("span"))):
         if "pagebreak" not in span.get("class", "").split():
             continue
         page = span.attrib.pop("data-page", "").strip()
@@ -213,6 +217,10 @@ def _mark_page_breaks(body: etree._Element) -> None:
         span.set(EPUB_TYPE, "pagebreak")
         span.set("role", "doc-pagebreak")
         span.set("aria-label", page)
+        paragraph = span.getparent()
+        if paragraph.tag == tag("p") and len(paragraph) == 1 and not text_of(paragraph):
+            span.tail = paragraph.tail
+            paragraph.getparent().replace(paragraph, span)
 
 
 def _mark_semantics(body: etree._Element) -> None:
