@@ -6,6 +6,7 @@ Every library error becomes one line per problem on stderr; a user never sees a 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +48,8 @@ def _reported() -> Iterator[None]:
     """Turn library errors, interrupts and surprises into messages and exit codes."""
     try:
         yield
+    except typer.Exit:
+        raise
     except EbookError as exc:
         _fail(exc.lines(), exc.exit_code)
     except KeyboardInterrupt:
@@ -102,19 +105,42 @@ def build(
 
 
 @app.command()
-def check(book_ids: BookIds = None, project: ProjectDir = Path(".")) -> None:
-    """Load, convert and validate books without writing anything.
+def check(
+    book_ids: BookIds = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON, for editors and CI.")
+    ] = False,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Load, convert and validate books without writing anything; list every problem.
 
     Examples:
 
     - `ebook check` — every book
     - `ebook check revolutionary-heritage-1917`
+    - `ebook check --json` — `{"ok": …, "books": […], "problems": [{"path", "line", "message"}]}`
     """
+    if as_json:
+        with _reported():
+            _check_json(project, book_ids)
     with _reported(), _progress() as step:
         books = api.check(project, book_ids, progress=step)
     for converted in books:
         count = len(converted.chapters)
         out_console.print(f"{converted.book.book_id}: ok ({count} chapters)", markup=False)
+
+
+def _check_json(project: Path, book_ids: list[str] | None) -> NoReturn:
+    """`check --json`: the same verdict and exit code, as one JSON document on stdout."""
+    try:
+        books = api.check(project, book_ids)
+    except EbookError as exc:
+        problems = [d.as_dict() for d in exc.all_diagnostics()]
+        print(json.dumps({"ok": False, "books": [], "problems": problems}, ensure_ascii=False))
+        raise typer.Exit(exc.exit_code) from None
+    listed = [{"id": b.book.book_id, "chapters": len(b.chapters)} for b in books]
+    print(json.dumps({"ok": True, "books": listed, "problems": []}, ensure_ascii=False))
+    raise typer.Exit(ExitCode.OK)
 
 
 @app.command("import")

@@ -26,6 +26,9 @@ PANDOC_ARGS = (
     "--email-obfuscation=none",
     "--wrap=none",
     "--sandbox",
+    # Pandoc's warnings would reach the terminal through pypandoc's logger; the validate
+    # stage reports what matters (ids, links, markup) with file and line instead.
+    "--quiet",
 )
 MATTER_CLASSES = ("frontmatter", "backmatter")
 

@@ -41,11 +41,11 @@ def load_cover(covers_dir: Path, book_id: str, metadata: Metadata) -> CoverImage
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{shown}: cannot read ({exc.strerror})") from None
+        raise InputError(f"cannot read ({exc.strerror})", path=shown) from None
     media_type = COVER_TYPES[path.suffix.lower()]
     problem = image_problem(data, media_type)
     if problem:
-        raise BookError(f"{shown}: {problem}")
+        raise BookError(problem, path=shown)
     return CoverImage(data, media_type, generated=False)
 
 

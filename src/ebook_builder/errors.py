@@ -22,15 +22,22 @@ class ExitCode(IntEnum):
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem found in a source file; `line` is 1-based, or None when unknown."""
+    """One problem, at a file where it has one; `line` is 1-based, or None when unknown."""
 
-    path: Path
+    path: Path | None
     message: str
     line: int | None = None
 
     def __str__(self) -> str:
+        if self.path is None:
+            return self.message
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        """The diagnostic for `--json`: editors and CI read `path`, `line` and `message`."""
+        path = self.path.as_posix() if self.path is not None else None
+        return {"path": path, "line": self.line, "message": self.message}
 
 
 class EbookError(Exception):
@@ -38,13 +45,23 @@ class EbookError(Exception):
 
     exit_code: ExitCode = ExitCode.BOOK_PROBLEMS
 
-    def __init__(self, message: str, diagnostics: list[Diagnostic] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        diagnostics: list[Diagnostic] | None = None,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+    ) -> None:
         super().__init__(message)
-        self.diagnostics: list[Diagnostic] = diagnostics or []
+        self.diagnostics: list[Diagnostic] = diagnostics or [Diagnostic(path, message, line)]
 
     def lines(self) -> list[str]:
-        """The lines to show a user: each diagnostic, or the message when there are none."""
-        return [str(d) for d in self.diagnostics] or [self.args[0]]
+        """The lines to show a user, one per problem."""
+        return [str(d) for d in self.all_diagnostics()]
+
+    def all_diagnostics(self) -> list[Diagnostic]:
+        return self.diagnostics
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -71,7 +88,7 @@ class BookError(EbookError):
 class OutputError(EbookError):
     """An output file could not be written; earlier outputs are left as they were."""
 
-    exit_code = ExitCode.BOOK_PROBLEMS
+    exit_code = ExitCode.BAD_USAGE
 
 
 class BuildFailed(EbookError):
@@ -82,5 +99,5 @@ class BuildFailed(EbookError):
         self.errors = errors
         self.exit_code = max(e.exit_code for e in errors)
 
-    def lines(self) -> list[str]:
-        return [line for error in self.errors for line in error.lines()]
+    def all_diagnostics(self) -> list[Diagnostic]:
+        return [d for error in self.errors for d in error.all_diagnostics()]

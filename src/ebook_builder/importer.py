@@ -99,7 +99,7 @@ def import_text(source: Path, book_id: str, kind: str, root: Path) -> ImportResu
     else:
         paras, toc = _pdf_paragraphs(lines), []
     if not paras:
-        raise InputError(f"{source}: no text to import")
+        raise InputError("no text to import", path=source)
     title, blocks = _classify(paras, toc)
     chapters = _split_chapters(title, blocks)
     files = {_file_name(n, ch[0].text): _render(ch) for n, ch in enumerate(chapters, 1)}
@@ -113,12 +113,12 @@ def _check_request(
 ) -> None:
     """Refuse before reading anything, so that a bad call never leaves half a book behind."""
     if not BOOK_ID.match(book_id):
-        raise UsageError(f"{source}: book id {book_id!r} must match [a-z0-9][a-z0-9-]*")
+        raise UsageError(f"book id {book_id!r} must match [a-z0-9][a-z0-9-]*", path=source)
     if kind not in KINDS:
-        raise UsageError(f"{source}: unknown kind {kind!r} (choose {' or '.join(KINDS)})")
+        raise UsageError(f"unknown kind {kind!r} (choose {' or '.join(KINDS)})", path=source)
     for existing in (book_dir, metadata_path):
         if existing.exists():
-            raise UsageError(f"{existing}: already exists; an import never overwrites a book")
+            raise UsageError("already exists; an import never overwrites a book", path=existing)
 
 
 def _read_source(source: Path) -> str:
@@ -126,9 +126,9 @@ def _read_source(source: Path) -> str:
     try:
         return source.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=source) from None
     except OSError as exc:
-        raise InputError(f"{source}: cannot read ({exc.strerror})") from None
+        raise InputError(f"cannot read ({exc.strerror})", path=source) from None
 
 
 def _write(path: Path, text: str) -> Path:

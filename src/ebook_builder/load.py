@@ -72,7 +72,7 @@ def select_books(project: Project, requested: list[str] | None) -> list[str]:
     known = project.book_ids()
     if not requested:
         if not known:
-            raise UsageError(f"{project.display(project.metadata_dir)}: no books found")
+            raise UsageError("no books found", path=project.display(project.metadata_dir))
         return known
     unknown = [b for b in requested if b not in known]
     if unknown:
@@ -88,6 +88,9 @@ def load_book(project: Project, book_id: str) -> Book:
     raw, lines = _read_yaml(metadata_path, shown)
     problems: list[Diagnostic] = []
     metadata = _parse_metadata(raw, lines, shown, problems)
+    if metadata is not None and (other := _identifier_owner(project, book_id, metadata.identifier)):
+        message = f"identifier {metadata.identifier!r} is also the identifier of book {other!r}"
+        problems.append(Diagnostic(shown, message, lines.get("identifier")))
     book_dir = project.book_root / book_id
     chapters = _read_chapters(project, book_dir, raw.get("chapters"), lines, shown, problems)
     if problems:
@@ -96,6 +99,20 @@ def load_book(project: Project, book_id: str) -> Book:
     assert metadata is not None
     cover = load_cover(project.covers_dir, book_id, metadata)
     return Book(book_id, book_dir, metadata_path, metadata, tuple(chapters), cover)
+
+
+def _identifier_owner(project: Project, book_id: str, identifier: str) -> str | None:
+    """Another book that claims `identifier`: stores and readers tell books apart by it."""
+    for other in project.book_ids():
+        if other == book_id:
+            continue
+        try:
+            data = yaml.safe_load((project.metadata_dir / f"{other}.yaml").read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and str(data.get("identifier", "")).strip() == identifier:
+            return other
+    return None
 
 
 def _unreadable(problem: Diagnostic) -> bool:
@@ -107,9 +124,9 @@ def _read_yaml(path: Path, shown: Path) -> tuple[dict[str, Any], dict[str, int]]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{shown}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=shown) from None
     except OSError as exc:
-        raise InputError(f"{shown}: cannot read ({exc.strerror})") from None
+        raise InputError(f"cannot read ({exc.strerror})", path=shown) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -118,12 +135,13 @@ def _read_yaml(path: Path, shown: Path) -> tuple[dict[str, Any], dict[str, int]]
         mark = exc.problem_mark
         if mark is None or mark.line >= len(text.splitlines()):
             mark = exc.context_mark or mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{shown}{line}: malformed YAML: {exc.problem or exc.context}") from None
+        line = mark.line + 1 if mark else None
+        problem = f"malformed YAML: {exc.problem or exc.context}"
+        raise InputError(problem, path=shown, line=line) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"{shown}: malformed YAML: {exc}") from None
+        raise InputError(f"malformed YAML: {exc}", path=shown) from None
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise BookError(f"{shown}:1: metadata must be a mapping of keys such as 'title:'")
+        raise BookError("metadata must be a mapping of keys such as 'title:'", path=shown, line=1)
     lines = {
         key.value: key.start_mark.line + 1
         for key, _ in node.value
@@ -283,4 +301,8 @@ def _read_chapter(
         hint = " (looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         problems.append(Diagnostic(display, f"not UTF-8{hint}: save the file as UTF-8", bad_line))
         return None
-    return ChapterSource(entry, path, display, text.removeprefix("\ufeff"))
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        problems.append(Diagnostic(display, "chapter file is empty: start it with '# Title'"))
+        return None
+    return ChapterSource(entry, path, display, text)

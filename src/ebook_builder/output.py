@@ -22,9 +22,8 @@ def atomic_output(path: Path) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise OutputError(
-            f"{path.parent}: cannot write to the output folder ({exc.strerror})"
-        ) from None
+        message = f"cannot write to the output folder ({exc.strerror})"
+        raise OutputError(message, path=path.parent) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -33,7 +32,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

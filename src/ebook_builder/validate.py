@@ -36,6 +36,7 @@ FORBIDDEN_ELEMENTS = {
     "textarea",
 }
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
+ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/svg+xml", "image/webp"}
 
 
@@ -104,7 +105,7 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
                 report(f"event handler attribute {local!r} is not allowed", f"{local}=")
         for attribute in ("href", "src", "xlink:href", "action"):
             value = element.get(attribute, "")
-            if value.strip().lower().startswith(("javascript:", "vbscript:", "data:text/html")):
+            if value.strip().lower().startswith(ACTIVE_SCHEMES):
                 report(f"{attribute}={value[:40]!r} is not allowed", value[:40])
 
 
@@ -133,8 +134,8 @@ def _check_links(
             continue
         parts = urlsplit(href)
         fragment = unquote(parts.fragment)
-        if parts.scheme in EXTERNAL_SCHEMES:
-            continue
+        if parts.scheme in EXTERNAL_SCHEMES or href.strip().lower().startswith(ACTIVE_SCHEMES):
+            continue  # active schemes are reported by _check_markup
         if parts.scheme or parts.netloc:
             report(f"link {href!r} uses an unsupported scheme", href)
         elif not parts.path:
@@ -169,9 +170,12 @@ def _collect_images(
         if media_type not in IMAGE_TYPES:
             report(f"image {src!r} is not a JPEG, PNG, GIF, SVG or WebP file", src)
             continue
-        problem = (
-            None if media_type == "image/svg+xml" else image_problem(path.read_bytes(), media_type)
-        )
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report(f"cannot read image {src!r} ({exc.strerror})", src)
+            continue
+        problem = None if media_type == "image/svg+xml" else image_problem(data, media_type)
         if problem:
             report(f"image {src!r}: {problem}", src)
             continue
