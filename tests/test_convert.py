@@ -122,3 +122,14 @@ def test_page_break_alone_on_its_line_adds_no_empty_paragraph():
     marker = body.find(f".//{tag('span')}")
     assert marker.getparent().tag == tag("section")
     assert [p for p in body.iter(tag("p")) if not text_of(p)] == []
+
+
+def test_html_void_elements_are_closed():
+    body = chapter('# T\n\nline<br>break <hr> <img src="a.png" alt="A"> <br/>\n').body
+    assert len(list(body.iter(tag("br")))) == 2
+
+
+def test_footnote_with_a_nested_list_keeps_its_text():
+    body = chapter("# T\n\n- item[^n]\n\n[^n]: a note\n    - inner\n").body
+    (aside,) = body.iter(tag("aside"))
+    assert "a note" in text_of(aside) and "inner" in text_of(aside)

