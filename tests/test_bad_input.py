@@ -323,9 +323,13 @@ CASES: dict[str, Case] = {
         failing_write(OSError(28, "No space left on device")),
         2,
         "dist/demo.epub: cannot write (No space left on device)",
+        ["--no-cache"],
     ),
     "interrupted build": Case(
-        failing_write(KeyboardInterrupt()), 130, "interrupted; earlier outputs are unchanged"
+        failing_write(KeyboardInterrupt()),
+        130,
+        "interrupted; earlier outputs are unchanged",
+        ["--no-cache"],
     ),
 }
 

@@ -8,21 +8,25 @@ free of problems.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from ebook_builder.convert import convert_book
+from ebook_builder import __version__
+from ebook_builder.cache import ChapterCache, OutputStamp, cache_key
+from ebook_builder.convert import NO_CACHE, convert_book, pandoc_version
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, select_books
-from ebook_builder.model import ConvertedBook
+from ebook_builder.model import Book, ConvertedBook
 from ebook_builder.output import atomic_output
 from ebook_builder.validate import validate_book
 
 Progress = Callable[[str], None]
 DEFAULT_OUT = "dist"
+CACHE_DIR = ".cache"
 
 
 def _quiet(_: str) -> None:
@@ -41,27 +45,25 @@ def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
     return [FORMATS[n] for n in dict.fromkeys(names)]
 
 
-def prepare(project: Project, book_id: str) -> ConvertedBook:
-    """Load, convert and validate one book."""
-    book = load_book(project, book_id)
-    return validate_book(book, convert_book(book))
+def prepare(book: Book, cache: ChapterCache = NO_CACHE) -> ConvertedBook:
+    """Convert and validate a loaded book."""
+    return validate_book(book, convert_book(book, cache))
+
+
+def chapter_cache(root: Path, use_cache: bool) -> ChapterCache:
+    """The project's cache of converted chapters (`.cache/chapters/`), or none."""
+    return ChapterCache(root / CACHE_DIR / "chapters" if use_cache else None)
 
 
 def check(
-    root: Path, book_ids: list[str] | None = None, progress: Progress = _quiet
+    root: Path,
+    book_ids: list[str] | None = None,
+    progress: Progress = _quiet,
+    use_cache: bool = True,
 ) -> list[ConvertedBook]:
     """Run every stage but packaging; raise with every problem of every book."""
-    project = Project(root)
-    books, errors = [], []
-    for book_id in select_books(project, book_ids):
-        progress(f"checking {book_id}")
-        try:
-            books.append(prepare(project, book_id))
-        except EbookError as exc:
-            errors.append(exc)
-    if errors:
-        raise errors[0] if len(errors) == 1 else BuildFailed(errors)
-    return books
+    plans = _plan(root, book_ids, [], None, progress, use_cache)
+    return [plan.converted for plan in plans if plan.converted is not None]
 
 
 def build(
@@ -70,19 +72,98 @@ def build(
     formats: list[str] | None = None,
     out: Path | None = None,
     progress: Progress = _quiet,
+    use_cache: bool = True,
 ) -> list[Path]:
-    """Write every requested format of every requested book; return the files written."""
+    """Write every requested format of every requested book; return the files written.
+
+    With the cache, an output whose sources, options and tool versions are unchanged since
+    it was written (and that nobody changed since) is left as it is.
+    """
     chosen = parse_formats(formats)
     out_dir = out if out is not None else root / DEFAULT_OUT
     written = []
-    for converted in check(root, book_ids, progress):
-        for fmt in chosen:
-            target = out_dir / f"{converted.book.book_id}{fmt.suffix}"
+    for plan in _plan(root, book_ids, chosen, out_dir, progress, use_cache):
+        for fmt, target, stamp in plan.pending:
+            assert plan.converted is not None
             progress(f"writing {target.name}")
             with atomic_output(target) as temporary:
-                fmt.write(converted, temporary)
-            written.append(target)
+                fmt.write(plan.converted, temporary)
+            stamp.record(target)
+        written += plan.targets
     return written
+
+
+@dataclass
+class _BookPlan:
+    """What a build does for one book: the formats still to write, and the book if needed."""
+
+    targets: list[Path]
+    pending: list[tuple[OutputFormat, Path, OutputStamp]]
+    converted: ConvertedBook | None
+
+
+def _plan(
+    root: Path,
+    book_ids: list[str] | None,
+    formats: list[OutputFormat],
+    out_dir: Path | None,
+    progress: Progress,
+    use_cache: bool,
+) -> list[_BookPlan]:
+    """Load every book, and convert and validate those with outputs to write.
+
+    All books are checked before anything is written, and every problem of every book is
+    raised at once.
+    """
+    project = Project(root)
+    cache = chapter_cache(root, use_cache)
+    plans, errors = [], []
+    for book_id in select_books(project, book_ids):
+        progress(f"checking {book_id}")
+        try:
+            book = load_book(project, book_id)
+            targets, pending = [], []
+            for fmt in formats:
+                assert out_dir is not None
+                target = out_dir / f"{book_id}{fmt.suffix}"
+                stamp = _output_stamp(root, book, fmt, target, use_cache)
+                targets.append(target)
+                if not stamp.is_current(target):
+                    pending.append((fmt, target, stamp))
+            converted = prepare(book, cache) if pending or not formats else None
+            plans.append(_BookPlan(targets, pending, converted))
+        except EbookError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0] if len(errors) == 1 else BuildFailed(errors)
+    return plans
+
+
+def _output_stamp(
+    root: Path, book: Book, fmt: OutputFormat, target: Path, use_cache: bool
+) -> OutputStamp:
+    """The stamp of one output, keyed by everything that goes into it."""
+    if not use_cache:
+        return OutputStamp(None, "")
+    try:
+        sources = [
+            f"{p.relative_to(book.book_dir)}\0{p.read_bytes().hex()}"
+            for p in sorted(book.book_dir.rglob("*"))
+            if p.is_file()
+        ]
+    except OSError:
+        return OutputStamp(None, "")  # the validate stage says what cannot be read
+    key = cache_key(
+        fmt.name,
+        str(target.resolve()),
+        __version__,
+        pandoc_version(),
+        repr(book.metadata),
+        book.cover.data.hex(),
+        *sources,
+    )
+    name = f"{book.book_id}.{fmt.name}.stamp"
+    return OutputStamp(root / CACHE_DIR / "outputs" / name, key)
 
 
 def new_book(root: Path, book_id: str, title: str = "Untitled") -> list[Path]:

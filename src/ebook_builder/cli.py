@@ -88,18 +88,25 @@ def build(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output folder (default: dist/).")
     ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Convert every chapter again (a cold build).")
+    ] = False,
     project: ProjectDir = Path("."),
 ) -> None:
     """Build books into `dist/<book-id>.<ext>`.
+
+    Converted chapters are cached in `.cache/` and unchanged outputs are kept, so a rebuild
+    after an edit only redoes what changed.
 
     Examples:
 
     - `ebook build` — every book, every format, into dist/
     - `ebook build russian-revolution-1917 --format epub`
     - `ebook build --out /tmp/books`
+    - `ebook build --no-cache` — convert everything again
     """
     with _reported(), _progress() as step:
-        written = api.build(project, book_ids, formats, out, progress=step)
+        written = api.build(project, book_ids, formats, out, progress=step, use_cache=not no_cache)
     for path in written:
         out_console.print(f"wrote {path}", markup=False, highlight=False)
 
