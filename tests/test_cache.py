@@ -13,7 +13,7 @@ from ebook_builder.cache import ChapterCache, cache_key
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every chapter pandoc really converts, in order."""
+    """The first line of every chapter pandoc really converts (in any order: in parallel)."""
     calls: list[str] = []
     real = convert.markdown_to_html
 
@@ -35,7 +35,7 @@ def test_cached_build_is_byte_identical_to_a_cold_one(make_project, tmp_path, co
     (cold,) = api.build(root, out=tmp_path / "cold", use_cache=False)
     api.build(root, out=tmp_path / "warm")
     (warm,) = api.build(root, out=tmp_path / "warm2")
-    assert counted == ["# A", "# B", "# A", "# B"]  # the third build converted nothing
+    assert sorted(counted) == ["# A", "# A", "# B", "# B"]  # the third build converted nothing
     assert warm.read_bytes() == cold.read_bytes()
 
 
@@ -44,7 +44,7 @@ def test_changed_chapter_is_the_only_one_converted(make_project, counted):
     api.build(root)
     (root / "book/demo/b.md").write_text("# B\n\nText b, edited.\n")
     api.build(root)
-    assert counted == ["# A", "# B", "# B"]
+    assert sorted(counted) == ["# A", "# B", "# B"]
 
 
 def test_unchanged_output_is_kept_and_a_damaged_one_rebuilt(make_project, counted):
@@ -79,7 +79,7 @@ def test_option_or_tool_version_change_is_a_miss(make_project, monkeypatch, coun
     api.check(root)
     monkeypatch.setattr(convert, "__version__", "99.0.0")
     api.check(root)
-    assert counted == ["# A", "# B"] * 4
+    assert sorted(counted) == ["# A"] * 4 + ["# B"] * 4
 
 
 def test_corrupt_entry_is_detected_and_rebuilt(make_project, counted):
@@ -92,7 +92,7 @@ def test_corrupt_entry_is_detected_and_rebuilt(make_project, counted):
         data = path.read_bytes()
         path.write_bytes(data[:-10] + b"<script>!!")
     (converted,) = api.check(root)
-    assert counted == ["# A", "# B", "# A", "# B"]
+    assert sorted(counted) == ["# A", "# A", "# B", "# B"]
     assert all(c.body.find(".//{*}script") is None for c in converted.chapters)
 
 
