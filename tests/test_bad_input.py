@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -82,14 +83,22 @@ def unreadable(relative: str) -> Change:
         target = (root / relative).resolve()
         if not target.exists():
             write(target, png_header(2, 2))
-        real_read_bytes = Path.read_bytes
+        real_read_bytes, real_open = Path.read_bytes, Path.open
 
-        def read_bytes(self: Path) -> bytes:
+        def refuse(self: Path) -> None:
             if self.resolve() == target:
                 raise PermissionError(13, "Permission denied")
+
+        def read_bytes(self: Path) -> bytes:
+            refuse(self)
             return real_read_bytes(self)
 
+        def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
+            refuse(self)
+            return real_open(self, *args, **kwargs)
+
         monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(Path, "open", open_)
 
     return change
 

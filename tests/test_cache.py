@@ -75,7 +75,7 @@ def test_option_or_tool_version_change_is_a_miss(make_project, monkeypatch, coun
     api.build(root)
     monkeypatch.setattr(convert, "PANDOC_ARGS", (*convert.PANDOC_ARGS, "--columns=72"))
     api.check(root)
-    monkeypatch.setattr(convert, "pandoc_version", lambda: "99.0")
+    monkeypatch.setattr(convert, "pandoc_fingerprint", lambda: "/usr/bin/pandoc:99:99")
     api.check(root)
     monkeypatch.setattr(convert, "__version__", "99.0.0")
     api.check(root)

@@ -7,6 +7,7 @@ free of problems.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from ebook_builder import __version__
-from ebook_builder.cache import ChapterCache, OutputStamp, cache_key
-from ebook_builder.convert import NO_CACHE, convert_book, pandoc_version
+from ebook_builder.cache import ChapterCache, OutputStamp, cache_key, file_hash
+from ebook_builder.convert import NO_CACHE, convert_book, pandoc_fingerprint
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
@@ -121,16 +122,18 @@ def _plan(
     for book_id in select_books(project, book_ids):
         progress(f"checking {book_id}")
         try:
-            book = load_book(project, book_id)
+            inputs = _inputs_key(project, book_id) if use_cache else None
             targets, pending = [], []
             for fmt in formats:
                 assert out_dir is not None
                 target = out_dir / f"{book_id}{fmt.suffix}"
-                stamp = _output_stamp(root, book, fmt, target, use_cache)
+                stamp = _output_stamp(root, book_id, fmt, target, inputs)
                 targets.append(target)
                 if not stamp.is_current(target):
                     pending.append((fmt, target, stamp))
-            converted = prepare(book, cache) if pending or not formats else None
+            converted = None
+            if pending or not formats:
+                converted = prepare(load_book(project, book_id), cache)
             plans.append(_BookPlan(targets, pending, converted))
         except EbookError as exc:
             errors.append(exc)
@@ -139,31 +142,34 @@ def _plan(
     return plans
 
 
-def _output_stamp(
-    root: Path, book: Book, fmt: OutputFormat, target: Path, use_cache: bool
-) -> OutputStamp:
-    """The stamp of one output, keyed by everything that goes into it."""
-    if not use_cache:
-        return OutputStamp(None, "")
+def _inputs_key(project: Project, book_id: str) -> str | None:
+    """A hash of every byte a book's outputs are made from, read raw: no parsing.
+
+    That is all metadata files (identifiers must differ between books), every file in the
+    book's folder, its cover, SOURCE_DATE_EPOCH and the tools' versions. None when a file
+    cannot be read: the load stage will say why.
+    """
+    files = [
+        *sorted(project.metadata_dir.glob("*.yaml")),
+        *sorted(p for p in (project.book_root / book_id).rglob("*") if p.is_file()),
+        *sorted(project.covers_dir.glob(f"{book_id}.*")),
+    ]
     try:
-        sources = [
-            f"{p.relative_to(book.book_dir)}\0{p.read_bytes().hex()}"
-            for p in sorted(book.book_dir.rglob("*"))
-            if p.is_file()
-        ]
+        hashes = [f"{project.display(p)}\0{file_hash(p)}" for p in files]
     except OSError:
-        return OutputStamp(None, "")  # the validate stage says what cannot be read
-    key = cache_key(
-        fmt.name,
-        str(target.resolve()),
-        __version__,
-        pandoc_version(),
-        repr(book.metadata),
-        book.cover.data.hex(),
-        *sources,
-    )
-    name = f"{book.book_id}.{fmt.name}.stamp"
-    return OutputStamp(root / CACHE_DIR / "outputs" / name, key)
+        return None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return cache_key(__version__, pandoc_fingerprint(), epoch, *hashes)
+
+
+def _output_stamp(
+    root: Path, book_id: str, fmt: OutputFormat, target: Path, inputs: str | None
+) -> OutputStamp:
+    """The stamp of one output, keyed by its inputs, its format and where it is written."""
+    if inputs is None:
+        return OutputStamp(None, "")
+    key = cache_key(inputs, fmt.name, str(target.resolve()))
+    return OutputStamp(root / CACHE_DIR / "outputs" / f"{book_id}.{fmt.name}.stamp", key)
 
 
 def new_book(root: Path, book_id: str, title: str = "Untitled") -> list[Path]:

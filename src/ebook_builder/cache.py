@@ -81,7 +81,7 @@ class OutputStamp:
             return False
         try:
             recorded = self.path.read_text(encoding="utf-8").split("\n")
-            return recorded[:2] == [self.key, _file_hash(target)]
+            return recorded[:2] == [self.key, file_hash(target)]
         except (OSError, UnicodeDecodeError):
             return False
 
@@ -90,10 +90,15 @@ class OutputStamp:
             return
         try:
             with atomic_output(self.path) as temporary:
-                temporary.write_text(f"{self.key}\n{_file_hash(target)}\n", encoding="utf-8")
+                temporary.write_text(f"{self.key}\n{file_hash(target)}\n", encoding="utf-8")
         except OutputError:
             return
 
 
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks so large files stay out of memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -41,9 +41,16 @@ MATTER_CLASSES = ("frontmatter", "backmatter")
 NO_CACHE = ChapterCache(None)
 
 
-def pandoc_version() -> str:
-    """The version of the bundled pandoc, part of what makes a converted chapter."""
-    return pypandoc.get_pandoc_version()
+def pandoc_fingerprint() -> str:
+    """Which pandoc binary converts: part of every cache key.
+
+    Its path, size and modification time identify it without starting it (asking its
+    version costs a process); a new pandoc is a new file, so the cache never serves the
+    output of an older one.
+    """
+    path = pypandoc.get_pandoc_path()
+    stat = os.stat(path)
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def markdown_to_html(markdown: str) -> str:
@@ -55,7 +62,7 @@ def markdown_to_html(markdown: str) -> str:
 
 def cached_html(markdown: str, cache: ChapterCache) -> str:
     """Pandoc's output for `markdown`, from the cache when nothing that shapes it changed."""
-    key = cache_key(markdown, PANDOC_FROM, *PANDOC_ARGS, pandoc_version(), __version__)
+    key = cache_key(markdown, PANDOC_FROM, *PANDOC_ARGS, pandoc_fingerprint(), __version__)
     html = cache.get(key)
     if html is None:
         html = markdown_to_html(markdown)

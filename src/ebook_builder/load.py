@@ -23,6 +23,8 @@ from ebook_builder.model import Book, ChapterSource, Metadata
 
 # BCP 47 in its common shape: a 2–3 letter language, then subtags (script, region, variant).
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# libyaml's loader where PyYAML was built with it: the same safe subset, ten times faster.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BOOK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Characters XML 1.0 forbids: C0 controls but tab and newlines, and two non-characters.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -109,7 +111,8 @@ def _identifier_owner(project: Project, book_id: str, identifier: str) -> str | 
         if other == book_id:
             continue
         try:
-            data = yaml.safe_load((project.metadata_dir / f"{other}.yaml").read_text("utf-8"))
+            text = (project.metadata_dir / f"{other}.yaml").read_text("utf-8")
+            data = yaml.load(text, Loader=SAFE_LOADER)
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         if isinstance(data, dict) and str(data.get("identifier", "")).strip() == identifier:
@@ -130,8 +133,8 @@ def _read_yaml(path: Path, shown: Path) -> tuple[dict[str, Any], dict[str, int]]
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", path=shown) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         # At the end of the file the problem is where an unclosed bracket or quote began.
         mark = exc.problem_mark

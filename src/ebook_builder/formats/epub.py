@@ -89,9 +89,14 @@ def render_epub(converted: ConvertedBook) -> bytes:
         {"type": "text", "href": first, "title": "Start"},
     ]
     out = io.BytesIO()
-    epub.write_epub(
-        out, package, {"mtime": meta.modified, "epub3_landmark": False, "raise_exceptions": True}
-    )
+    # Level 0: the archive is compressed once, when its timestamps are fixed.
+    options = {
+        "mtime": meta.modified,
+        "epub3_landmark": False,
+        "raise_exceptions": True,
+        "compresslevel": 0,
+    }
+    epub.write_epub(out, package, options)
     return _fix_zip_times(out.getvalue(), meta.modified)
 
 

@@ -1,0 +1,259 @@
+"""Benchmark: ebook-builder against the tools a user would otherwise pick.
+
+Measured side by side in one run, each figure the median of `--runs` runs (default 5):
+- a cold build of every format of each shipped book, against plain pandoc (the bundled
+  binary) on the same concatenated Markdown, to EPUB and to DOCX, and against calibre's
+  `ebook-convert` EPUB -> AZW3 where calibre is installed;
+- a rebuild with nothing changed, and after one chapter changed;
+- scaling: corpora made of the first book repeated 10× and 100× (100 and 1,000 chapters),
+  time and peak memory against pandoc -> EPUB on the same input.
+
+Prints a Markdown table and writes it to bench/RESULTS.md. Run from the project root:
+`python bench/run.py` (add `--sizes 10` or `--runs 3` for a quicker look).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypandoc
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BOOKS = ("russian-revolution-1917", "revolutionary-heritage-1917")
+FIRST = BOOKS[0]
+
+
+@dataclass
+class Measure:
+    """Median wall time (s) and largest peak RSS (MiB) of a command over several runs."""
+
+    seconds: float
+    peak_mib: float
+
+
+def run(
+    command: list[str], cwd: Path, runs: int, before: Callable[[], None] | None = None
+) -> Measure:
+    """Run `command` `runs` times; `before()` (if given) runs untimed before each run."""
+    times, peaks = [], []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        times.append(time.perf_counter() - start)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            error = process.stderr.read().decode() if process.stderr else ""
+            raise SystemExit(f"failed: {' '.join(command)}\n{error}")
+        peaks.append(usage.ru_maxrss / 1024)
+    return Measure(statistics.median(times), max(peaks))
+
+
+class Appender:
+    """Changes one chapter before each run: a new sentence at its end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(f"\nAn added sentence, number {self.count}.\n")
+
+
+def timed(call: Callable[[], object], runs: int, before: Callable[[], None] | None = None) -> float:
+    """Median seconds of `call()` in this process: the pipeline without interpreter start-up."""
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def library_rows(root: Path, book_id: str, out: Path, runs: int, chapter: Path) -> list[str]:
+    """The same builds as a Python caller makes them, through `ebook_builder.api`."""
+    from ebook_builder import api
+
+    cold = timed(lambda: api.build(root, [book_id], out=out, use_cache=False), runs)
+    warm = timed(lambda: api.build(root, [book_id], out=out), runs)
+    one = timed(lambda: api.build(root, [book_id], out=out), runs, before=Appender(chapter))
+    name = f"{book_id} (library call, no interpreter start-up)"
+    return [
+        f"| {name}: cold build | {cold:.2f} s | | |",
+        f"| {name}: rebuild, nothing changed | {warm:.3f} s | cold {cold:.2f} s "
+        f"| {warm / cold:.1%} |",
+        f"| {name}: rebuild, one chapter changed | {one:.2f} s | cold {cold:.2f} s "
+        f"| {one / cold:.1%} |",
+    ]
+
+
+def ebook(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ebook_builder", *args]
+
+
+def formats() -> list[str]:
+    from ebook_builder.formats import FORMATS
+
+    return list(FORMATS)
+
+
+def chapter_paths(root: Path, book_id: str) -> list[Path]:
+    meta = yaml.safe_load((root / "metadata" / f"{book_id}.yaml").read_text())
+    return [root / "book" / book_id / name for name in meta["chapters"]]
+
+
+def pandoc(root: Path, book_id: str, target: Path) -> list[str]:
+    """Plain pandoc on the book's chapters, as a user without ebook-builder would run it."""
+    meta = yaml.safe_load((root / "metadata" / f"{book_id}.yaml").read_text())
+    return [
+        pypandoc.get_pandoc_path(),
+        "--metadata",
+        f"title={meta['title']}",
+        "-o",
+        str(target),
+        *map(str, chapter_paths(root, book_id)),
+    ]
+
+
+def make_corpus(root: Path, times: int) -> str:
+    """A book of the first book's chapters repeated `times` times, in a copy of the project."""
+    book_id = f"corpus-{times}x"
+    sources = chapter_paths(REPO, FIRST)
+    folder = root / "book" / book_id
+    folder.mkdir(parents=True)
+    names = []
+    for copy in range(times):
+        for source in sources:
+            name = f"{copy:04d}-{source.name}"
+            shutil.copy(source, folder / name)
+            names.append(name)
+    meta = yaml.safe_load((REPO / "metadata" / f"{FIRST}.yaml").read_text())
+    meta.update(
+        title=f"{meta['title']} ({times}×)",
+        identifier=f"urn:uuid:00000000-0000-4000-8000-{times:012d}",
+        chapters=names,
+    )
+    (root / "metadata" / f"{book_id}.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True))
+    shutil.copy(REPO / "covers" / f"{FIRST}.jpg", root / "covers" / f"{book_id}.jpg")
+    return book_id
+
+
+def project_copy(folder: Path) -> Path:
+    root = folder / "project"
+    for name in ("book", "metadata", "covers"):
+        shutil.copytree(REPO / name, root / name)
+    return root
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}×"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="10,100", help="corpus sizes, e.g. 10,100")
+    args = parser.parse_args()
+    runs = args.runs
+    calibre = shutil.which("ebook-convert")
+    fmts = formats()
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch)
+        root = project_copy(tmp)
+        out = tmp / "out"
+        rows.append("| measurement | ebook-builder | alternative | ratio |")
+        rows.append("| --- | ---: | ---: | ---: |")
+        for book_id in BOOKS:
+            cold = run(ebook("build", book_id, "--no-cache", "-o", str(out)), root, runs)
+            p_epub = run(pandoc(root, book_id, tmp / "p.epub"), root, runs)
+            p_docx = run(pandoc(root, book_id, tmp / "p.docx"), root, runs)
+            all_formats = f"cold build, all formats ({', '.join(fmts)})"
+            rows.append(
+                f"| {book_id}: {all_formats} vs pandoc → EPUB | {cold.seconds:.2f} s "
+                f"| {p_epub.seconds:.2f} s | {ratio(cold.seconds, p_epub.seconds)} |"
+            )
+            naive = p_epub.seconds + p_docx.seconds
+            chain = "pandoc → EPUB + pandoc → DOCX"
+            if calibre:
+                epub = out / f"{book_id}.epub"
+                cal = run([calibre, str(epub), str(tmp / "c.azw3")], root, runs)
+                naive += cal.seconds
+                chain += " + calibre EPUB → AZW3"
+                rows.append(f"| {book_id}: calibre EPUB → AZW3 alone | | {cal.seconds:.2f} s | |")
+            rows.append(
+                f"| {book_id}: cold build vs the naive chain ({chain}) | {cold.seconds:.2f} s "
+                f"| {naive:.2f} s | {ratio(cold.seconds, naive)} |"
+            )
+            build = ebook("build", book_id, "-o", str(out))
+            run(build, root, 1)
+            warm = run(build, root, runs)
+            rows.append(
+                f"| {book_id}: rebuild, nothing changed | {warm.seconds:.2f} s "
+                f"| cold {cold.seconds:.2f} s | {warm.seconds / cold.seconds:.1%} |"
+            )
+            chapters = chapter_paths(root, book_id)
+            one = run(build, root, runs, before=Appender(chapters[len(chapters) // 2]))
+            rows.append(
+                f"| {book_id}: rebuild, one chapter changed | {one.seconds:.2f} s "
+                f"| cold {cold.seconds:.2f} s | {one.seconds / cold.seconds:.1%} |"
+            )
+            rows += library_rows(root, book_id, out, runs, chapters[0])
+        rows.append("")
+        rows.append(
+            "| corpus | chapters | ebook-builder EPUB | peak memory | pandoc → EPUB "
+            "| peak memory | time ratio |"
+        )
+        rows.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for size in [1, *[int(s) for s in args.sizes.split(",") if s]]:
+            book_id = FIRST if size == 1 else make_corpus(root, size)
+            count = len(chapter_paths(root, book_id))
+            size_runs = runs if size < 100 else max(runs, 5)
+            ours = run(
+                ebook("build", book_id, "--no-cache", "-f", "epub", "-o", str(out)),
+                root,
+                size_runs,
+            )
+            theirs = run(pandoc(root, book_id, tmp / "corpus.epub"), root, size_runs)
+            rows.append(
+                f"| {size}× | {count} | {ours.seconds:.2f} s | {ours.peak_mib:.0f} MiB "
+                f"| {theirs.seconds:.2f} s | {theirs.peak_mib:.0f} MiB "
+                f"| {ratio(ours.seconds, theirs.seconds)} |"
+            )
+    header = [
+        "# Benchmark results",
+        "",
+        f"`python bench/run.py --runs {runs} --sizes {args.sizes}` on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"pandoc {pypandoc.get_pandoc_version()}"
+        + (", calibre installed" if calibre else ", calibre absent")
+        + f"; medians of {runs} runs. Peak memory is the largest process's resident set.",
+        "",
+    ]
+    table = "\n".join(header + rows) + "\n"
+    print(table)
+    (REPO / "bench" / "RESULTS.md").write_text(table, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
