@@ -133,3 +133,9 @@ def test_footnote_with_a_nested_list_keeps_its_text():
     body = chapter("# T\n\n- item[^n]\n\n[^n]: a note\n    - inner\n").body
     (aside,) = body.iter(tag("aside"))
     assert "a note" in text_of(aside) and "inner" in text_of(aside)
+
+
+def test_headings_outside_sections_get_their_own_ids():
+    body = chapter("# T\n\n> ## Quoted heading\n\n- ## Listed heading\n").body
+    anchors = [h.anchor for h in heading_entries(body)]
+    assert anchors == ["t", "quoted-heading", "listed-heading"]

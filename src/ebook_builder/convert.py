@@ -196,16 +196,21 @@ def make_ids_unique(chapters: list[ChapterDocument]) -> None:
 
 
 def _assign_section_ids(body: etree._Element) -> set[str]:
+    """Give every heading an anchor from its text, for the contents and for links.
+
+    Pandoc wraps a heading and what follows in a `<section>`, which gets the id; a heading
+    inside a list or block quote has no section and gets the id itself.
+    """
     taken = {e.get("id") for e in body.iter() if e.get("id")}
     made = set()
-    for section in body.iter(tag("section")):
-        if section.get("id"):
-            continue
-        heading = next((c for c in section if c.tag in HEADING_TAGS), None)
-        if heading is None:
+    for heading in body.iter(*HEADING_TAGS):
+        parent = heading.getparent()
+        opens_section = parent is not None and parent.tag == tag("section")
+        holder = parent if opens_section else heading
+        if heading.get("id") or holder.get("id"):
             continue
         anchor = unique(slugify(text_of(heading)), taken)
-        section.set("id", anchor)
+        holder.set("id", anchor)
         made.add(anchor)
     return made
 

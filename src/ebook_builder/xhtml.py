@@ -59,7 +59,10 @@ def heading_entries(body: etree._Element) -> list[Heading]:
     entries = []
     for element in body.iter(*HEADING_TAGS):
         parent = element.getparent()
-        anchor = element.get("id") or (parent.get("id") if parent is not None else None) or ""
+        section_id = (
+            parent.get("id") if parent is not None and parent.tag == tag("section") else None
+        )
+        anchor = element.get("id") or section_id or ""
         entries.append(Heading(HEADING_TAGS[element.tag], text_of(element), anchor))
     return entries
 
