@@ -54,7 +54,7 @@ def test_unwritable_output_folder(tmp_path):
 
 def test_interrupted_build_keeps_the_earlier_epub(make_project, monkeypatch):
     make_project.book()
-    (first,) = api.build(make_project.root)
+    (first,) = api.build(make_project.root, formats=["epub"])
     before = first.read_bytes()
 
     def interrupted(converted, path):
@@ -63,6 +63,6 @@ def test_interrupted_build_keeps_the_earlier_epub(make_project, monkeypatch):
 
     monkeypatch.setitem(FORMATS, "epub", replace(FORMATS["epub"], write=interrupted))
     with pytest.raises(KeyboardInterrupt):
-        api.build(make_project.root, use_cache=False)
+        api.build(make_project.root, formats=["epub"], use_cache=False)
     assert first.read_bytes() == before
     assert [p.name for p in first.parent.iterdir()] == ["demo.epub"]

@@ -89,9 +89,14 @@ def build(
             progress(f"writing {target.name}")
             with atomic_output(target) as temporary:
                 fmt.write(plan.converted, temporary)
+            if fmt.companion is not None:
+                name, data = fmt.companion(plan.converted)
+                with atomic_output(out_dir / name) as temporary:
+                    temporary.write_bytes(data)
+                plan.targets.append(out_dir / name)
             stamp.record(target)
         written += plan.targets
-    return written
+    return list(dict.fromkeys(written))
 
 
 @dataclass

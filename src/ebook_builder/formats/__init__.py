@@ -11,18 +11,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebook_builder.formats.epub import write_epub
+from ebook_builder.formats.kindle import thumbnail, write_azw3, write_mobi
 from ebook_builder.model import ConvertedBook
 
 
 @dataclass(frozen=True)
 class OutputFormat:
-    """A format the `build` command can write: `<book-id><suffix>` made by `write`."""
+    """A format the `build` command can write: `<book-id><suffix>` made by `write`.
+
+    `companion`, where a format has one, gives a file that belongs beside the book (the
+    Kindle cover thumbnail): its name and bytes.
+    """
 
     name: str
     suffix: str
     write: Callable[[ConvertedBook, Path], None]
+    companion: Callable[[ConvertedBook], tuple[str, bytes]] | None = None
 
 
 FORMATS: dict[str, OutputFormat] = {
-    fmt.name: fmt for fmt in (OutputFormat("epub", ".epub", write_epub),)
+    fmt.name: fmt
+    for fmt in (
+        OutputFormat("epub", ".epub", write_epub),
+        OutputFormat("azw3", ".azw3", write_azw3, thumbnail),
+        OutputFormat("mobi", ".mobi", write_mobi, thumbnail),
+    )
 }

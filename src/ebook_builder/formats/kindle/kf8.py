@@ -1,0 +1,115 @@
+"""The KF8 section: record 0 (version 8) and every record after it, in KindleGen's order.
+
+    0             MOBI header (version 8), EXTH, full title
+    1 … n         text records: flow 0 (the XHTML), flow 1 (the CSS), then any SVG
+                  pictures, PalmDOC-compressed
+    n + 1 …       FRAG index, SKEL index, NCX index, guide index (each: main, data, CNCX)
+    …             resources (images, cover, thumbnail) — in a combined file they sit in the
+                  MOBI 6 half instead, and `first_resource` points past the KF8 indexes
+    …             FDST, FLIS, FCIS, end-of-file
+
+Record numbers in the header count from this section's record 0 (MobileRead wiki, "KF8").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+
+from ebook_builder.formats.kindle import exth, headers, indexes, records
+from ebook_builder.formats.kindle.navigation import toc_entries
+from ebook_builder.formats.kindle.resources import Resources
+from ebook_builder.formats.kindle.text import KF8Text, build_text, embed_uri
+from ebook_builder.model import ConvertedBook
+
+
+def stylesheet() -> bytes:
+    """The book's stylesheet, flow 1 of the text."""
+    return files("ebook_builder").joinpath("data/book.css").read_bytes()
+
+
+@dataclass
+class KF8Section:
+    """The section's records (record 0 first) and the text layer they were made from."""
+
+    records: list[bytes]
+    text: KF8Text
+
+
+def build_section(
+    converted: ConvertedBook,
+    resources: Resources,
+    ids: exth.BookIds,
+    include_resources: bool = True,
+) -> KF8Section:
+    """The KF8 records; with `include_resources` false the images are left to the caller
+    (the MOBI 6 half of a combined file holds them for both halves)."""
+    svg_hrefs = list(resources.svg)
+    text = build_text(
+        converted, resources.by_href, {href: 2 + n for n, href in enumerate(svg_hrefs)}
+    )
+    # Flow 0: the XHTML; flow 1: the stylesheet; then one flow per SVG picture.
+    pieces = [text.text, stylesheet(), *(resources.svg[href] for href in svg_hrefs)]
+    flows = []
+    position = 0
+    for piece in pieces:
+        flows.append((position, position + len(piece)))
+        position += len(piece)
+    whole = b"".join(pieces)
+    text_records = records.text_records(whole)
+    out: list[bytes] = [b""]  # record 0 is filled in last
+    out += text_records
+    first_non_text = len(out)
+
+    fragment_index = len(out)
+    out += indexes.fragment_index(text.fragments)
+    skeleton_index = len(out)
+    out += indexes.skeleton_index(text.skeletons)
+    ncx_index = len(out)
+    out += indexes.ncx_index(toc_entries(text.toc, len(text.text), kf8=True))
+    guide_index = len(out)
+    start = (text.start.fragment, text.start.fragment_offset)
+    out += indexes.guide_index([("text", "Beginning", start)])
+
+    first_resource = len(out)
+    resource_count = 0
+    if include_resources:
+        out += resources.records
+        resource_count = len(resources.records)
+    fdst_index = len(out)
+    out.append(records.fdst(flows))
+    flis_index = len(out)
+    out.append(records.FLIS)
+    fcis_index = len(out)
+    out.append(records.fcis(len(whole), kf8=True))
+    out.append(records.EOF_RECORD)
+
+    meta = converted.book.metadata
+    exth_records = exth.metadata_records(meta, ids)
+    exth_records += exth.resource_records(resources.cover, resources.thumbnail, resource_count)
+    # KF8 names its cover image as the text does, with a 1-based kindle:embed number.
+    exth_records.append((exth.COVER_URI, embed_uri(resources.cover).encode()))
+    exth_records.append((exth.START_READING, exth.number(text.start.offset)))
+    out[0] = headers.record0(
+        headers.MobiHeader(
+            version=8,
+            text_length=len(whole),
+            text_record_count=len(text_records),
+            first_non_text=first_non_text,
+            first_resource=first_resource,
+            title=meta.title,
+            language=meta.language,
+            unique_id=ids.unique_id,
+            exth=exth_records,
+            extra_flags=1,  # multibyte overlap only; KF8 has no TBS data
+            ncx_index=ncx_index,
+            fdst_index=fdst_index,
+            fdst_count=len(flows),
+            fragment_index=fragment_index,
+            skeleton_index=skeleton_index,
+            guide_index=guide_index,
+            fcis_index=fcis_index,
+            flis_index=flis_index,
+        )
+    )
+    return KF8Section(out, text)

@@ -1,0 +1,85 @@
+"""Resource records: the images of a Kindle book, its cover and the cover's thumbnail.
+
+Each image is one record, stored as the file's own bytes (MobileRead wiki, "MOBI" › "Image
+Records"); readers recognise JPEG, PNG and GIF by their signatures. The text refers to an
+image by its place among the resource records: `kindle:embed:0001` (KF8, 1-based, base 32)
+or `recindex="00001"` (MOBI 6, 1-based, decimal). EXTH 201 and 202 give the cover's and
+the thumbnail's places, counted from 0.
+
+Kindles cannot show WebP, so WebP pictures are re-encoded as PNG. SVG pictures are not
+resource records: KF8 stores each as a flow of the text (`kindle:flow:NNNN?mime=image/svg+xml`,
+as KindleGen does), and MOBI 6, which cannot draw them, shows their alternative text.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ebook_builder.model import ConvertedBook
+
+THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
+
+
+@dataclass
+class Resources:
+    """The resource records in order, and where each picture went."""
+
+    records: list[bytes]
+    by_href: dict[str, tuple[int, str]]  # image href -> (resource number, media type)
+    cover: int
+    thumbnail: int
+    svg: dict[str, bytes]  # SVG picture href -> its markup, from `<svg` on
+
+
+def collect(converted: ConvertedBook) -> Resources:
+    """The cover first, then the chapters' images, then the thumbnail."""
+    cover = converted.book.cover
+    records = [cover.data]
+    by_href: dict[str, tuple[int, str]] = {}
+    svg: dict[str, bytes] = {}
+    for image in converted.images:
+        data = image.source.read_bytes()
+        if image.media_type == "image/svg+xml":
+            # The flow holds the element alone: no XML declaration or DOCTYPE to resolve.
+            start = data.find(b"<svg")
+            svg[image.href] = data[start:] if start >= 0 else data
+            continue
+        media_type = image.media_type
+        if media_type == "image/webp":
+            data, media_type = _as_png(data), "image/png"
+        by_href[image.href] = (len(records), media_type)
+        records.append(data)
+    records.append(thumbnail_jpeg(cover.data))
+    return Resources(records, by_href, 0, len(records) - 1, svg)
+
+
+def thumbnail_jpeg(cover: bytes, height: int = THUMBNAIL_HEIGHT) -> bytes:
+    """The cover scaled to `height` pixels high, as a baseline JPEG.
+
+    The JPEG decoder's draft mode decodes at a reduced scale first, which makes this fast;
+    the output depends only on the input bytes, so rebuilds are identical.
+    """
+    with Image.open(io.BytesIO(cover)) as picture:
+        width = max(1, round(picture.width * height / picture.height))
+        picture.draft("RGB", (width, height))
+        if "A" in picture.getbands() or "transparency" in picture.info:
+            # JPEG has no transparency: lay the picture on white, as a page shows it.
+            rgba = picture.convert("RGBA")
+            rgb = Image.new("RGB", rgba.size, "white")
+            rgb.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            rgb = picture.convert("RGB")
+        small = rgb.resize((width, height), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=85, optimize=False, progressive=False)
+    return out.getvalue()
+
+
+def _as_png(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as picture:
+        out = io.BytesIO()
+        picture.save(out, "PNG")
+    return out.getvalue()

@@ -1,0 +1,139 @@
+"""The MOBI 6 text: Mobipocket markup, filepos links, the guide, the inline TOC, the NCX."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from ebook_builder import api
+from ebook_builder.formats.kindle import exth
+from ebook_builder.formats.kindle.indexes import TocEntry, read_index
+from ebook_builder.formats.kindle.mobi6 import (
+    TOC_TITLE,
+    build_section,
+    build_text,
+    tbs_sequences,
+)
+from ebook_builder.formats.kindle.resources import collect
+from ebook_builder.model import ConvertedBook
+
+FILEPOS = re.compile(rb"filepos=(\d{10})")
+
+
+@pytest.fixture(scope="module")
+def tour(fixture_project: Path) -> ConvertedBook:
+    return api.check(fixture_project, ["feature-tour"])[0]
+
+
+@pytest.fixture(scope="module")
+def text(tour: ConvertedBook) -> bytes:
+    return build_text(tour, collect(tour).by_href)[0]
+
+
+def _after(text: bytes, anchor_text: bytes) -> int:
+    """The filepos of the link whose text is `anchor_text`."""
+    match = re.search(rb"<a filepos=(\d{10})>" + re.escape(anchor_text) + rb"</a>", text)
+    assert match is not None, anchor_text
+    return int(match.group(1))
+
+
+def test_mobipocket_markup(text: bytes) -> None:
+    assert text.startswith(b"<html><head><guide>")
+    assert text.endswith(b"</body></html>")
+    assert text.count(b"<mbp:pagebreak/>") == 3  # before each of the three chapters
+    for absent in (b"<section", b"<span", b"<aside", b"<figure", b"epub:type", b" id=", b"<em"):
+        assert absent not in text
+    assert b'<img recindex="00002" alt="A circle drawn in dark ink on a pale background"/>' in text
+    assert b'<div align="center">' in text
+    assert b'<a href="https://example.org/">' in text
+    text.decode("utf-8")  # one UTF-8 stream
+
+
+def test_every_filepos_is_the_start_of_a_tag(text: bytes) -> None:
+    positions = [int(m.group(1)) for m in FILEPOS.finditer(text)]
+    assert len(positions) > 10
+    for position in positions:
+        assert text[position : position + 1] == b"<", text[position : position + 30]
+
+
+def test_guide(text: bytes) -> None:
+    toc, start = (int(m.group(1)) for m in FILEPOS.finditer(text[: text.index(b"</guide>")]))
+    assert text[toc:].startswith(b"<h2>" + TOC_TITLE.encode() + b"</h2>")
+    assert text[start:].startswith(b"<div>\n<h1>Opening</h1>")
+
+
+def test_links_land_on_their_targets(text: bytes) -> None:
+    assert text[_after(text, b"to a chapter file") :].startswith(b"<div>\n<h1>The Middle Part")
+    deeper = _after(text, b"to a section in another file")
+    assert text[deeper:].startswith(b"<div>\n<h3>A Deeper Section")
+    note = _after(text, b"<sup>1</sup>")
+    assert text[note:].startswith(b"<div><p>The first note")
+    back = re.search(rb"<a filepos=(\d{10})>\xe2\x86\xa9</a>", text)
+    assert back is not None
+    assert text[int(back.group(1)) :].startswith(b"<a filepos=")  # back to the note reference
+
+
+def test_inline_table_of_contents(tour: ConvertedBook, text: bytes) -> None:
+    _, toc, start = build_text(tour, collect(tour).by_href)
+    assert [n.title for n in toc] == ["Opening", "The Middle Part", "Contact Us"]
+    assert [c.title for c in toc[1].children] == ["Conclusion"]
+    assert [c.title for c in toc[1].children[0].children] == ["A Deeper Section"]
+    assert toc[0].position.offset == start
+    section = text[: text.index(b"<mbp:pagebreak/>")]
+    assert section.count(b"<blockquote><blockquote><p><a filepos=") == 1  # level 3 indented
+
+
+def test_section_records(tour: ConvertedBook) -> None:
+    resources = collect(tour)
+    section = build_section(tour, resources, exth.book_ids("id"))
+    records = section.records
+    header = records[0]
+    assert header[16:20] == b"MOBI" and int.from_bytes(header[0x24:0x28], "big") == 6
+    ncx = int.from_bytes(header[0xF4:0xF8], "big")
+    entries, strings = read_index(records, ncx)
+    # Flat, in reading order: "next chapter" on an old Kindle steps through every heading.
+    assert [strings[e.values[3][0]] for e in entries] == [
+        "Opening",
+        "Conclusion",
+        "The Middle Part",
+        "Conclusion",
+        "A Deeper Section",
+        "Contact Us",
+    ]
+    assert all(set(e.values) == {1, 2, 3, 4} and e.values[4] == [0] for e in entries)
+    positions = [e.values[1][0] for e in entries]
+    assert positions == sorted(positions)
+    assert all(e.values[1][0] + e.values[2][0] == f.values[1][0] for e, f in pairwise(entries))
+    assert int.from_bytes(header[0xF0:0xF4], "big") == 0b11  # multibyte and TBS entries
+    first_image = int.from_bytes(header[0x6C:0x70], "big")
+    assert records[first_image] == tour.book.cover.data
+    assert records[-2] == b"FLIS" + records[-2][4:] and records[-1][:4] == b"FCIS"
+    exth_start = 16 + int.from_bytes(header[0x14:0x18], "big")
+    found = dict(exth.read_exth(header[exth_start:]))
+    assert int.from_bytes(found[exth.KF8_HEADER], "big") == len(records) + 1
+
+
+def _entry(position: int, length: int) -> TocEntry:
+    return TocEntry("x", 0, position, length, None, None, None)
+
+
+def test_tbs_sequences() -> None:
+    entries = [_entry(100, 200), _entry(300, 9000), _entry(9300, 500)]
+    first, second, third = tbs_sequences(entries, 3 * 4096)
+    # Record 0: entry 0 lies inside it, entry 1 starts in it: first entry 0, two touching.
+    assert first == bytes([0b110 | 0x80, 0x80, 2]) + bytes([0x84])
+    # Record 1 (4096–8191): entry 1 runs through it.
+    assert second == bytes([1 << 3 | 0b011 | 0x80, 0x80, 0x80, 0x84])
+    # Record 2: entry 1 ends, entry 2 lies inside: two touching, from entry 1.
+    assert third == bytes([1 << 3 | 0b110 | 0x80, 0x80, 2, 0x84])
+
+
+def test_tbs_for_a_single_start_and_an_empty_record() -> None:
+    first, second = tbs_sequences([_entry(4000, 50)], 2 * 4096)
+    assert first == bytes([0b110 | 0x80, 0x80, 1, 0x84])  # wholly inside: "complete"
+    assert second == b"\x81"  # nothing: just the size byte
+    (only,) = tbs_sequences([_entry(10, 5000)], 4096)
+    assert only == bytes([0b010 | 0x80, 0x80, 0x83])

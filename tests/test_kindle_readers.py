@@ -1,0 +1,243 @@
+"""Readers nobody here wrote open our Kindle files: calibre and KindleUnpack.
+
+Marked `readers` (`pytest -m readers` runs just these). calibre comes from the Debian
+package `calibre`, KindleUnpack from the PyPI package `mobi` (a test dependency). Without
+calibre the calibre tests skip, except in CI (the `CI` environment variable set), where
+they fail: CI must run them.
+
+Each file is built, converted and unpacked once per module, calibre's conversions running
+side by side, so that the whole module takes seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
+from PIL import Image
+
+from ebook_builder import api
+from ebook_builder.formats.kindle import write_azw3, write_mobi
+from ebook_builder.model import ConvertedBook
+from ebook_builder.xhtml import heading_entries, text_of
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.readers
+
+BOOKS = ("feature-tour", "russian-revolution-1917")
+FORMATS = ("azw3", "mobi")
+TOC_DEPTH = 3
+LANGUAGES = {"en": "eng", "fr": "fra", "de": "deu", "es": "spa", "ru": "rus"}
+OPF = "{http://www.idpf.org/2007/opf}"
+NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
+
+
+def _require_calibre() -> None:
+    if shutil.which("ebook-convert") and shutil.which("ebook-meta"):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("calibre (ebook-convert, ebook-meta) is missing: apt-get install calibre")
+    pytest.skip("calibre is not installed (apt-get install calibre); CI runs these tests")
+
+
+def _kindleunpack() -> ModuleType:
+    try:
+        import mobi
+        from loguru import logger
+    except ImportError:
+        pytest.fail("KindleUnpack is missing: pip install mobi (a test dependency)")
+    logger.disable("mobi")  # it logs every record at DEBUG level
+    return mobi
+
+
+@dataclass
+class Built:
+    """One book: our files, and what calibre made of them."""
+
+    book: ConvertedBook
+    files: dict[str, Path]
+    converted: dict[str, Path] = field(default_factory=dict)  # format -> calibre's EPUB
+    meta: dict[str, str] = field(default_factory=dict)  # format -> ebook-meta output
+    covers: dict[str, Path] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def ours(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    """Both books written in both formats, once for the module."""
+    out = tmp_path_factory.mktemp("kindle-readers")
+    roots = {"feature-tour": fixture_project, "russian-revolution-1917": REPO}
+    result = {}
+    for name in BOOKS:
+        book = api.check(roots[name], [name])[0]
+        files = {"azw3": out / f"{name}.azw3", "mobi": out / f"{name}.mobi"}
+        write_azw3(book, files["azw3"])
+        write_mobi(book, files["mobi"])
+        result[name] = Built(book, files)
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(ours: dict[str, Built]) -> dict[str, Built]:
+    """What calibre makes of every file: all its runs started at once, then awaited."""
+    _require_calibre()
+    out = next(iter(ours.values())).files["azw3"].parent
+    env = {**os.environ, "CALIBRE_CONFIG_DIRECTORY": str(out / "calibre-config")}
+    jobs: list[tuple[subprocess.Popen[bytes], Path, str]] = []
+
+    def run(arguments: list[str], log: Path) -> None:
+        with log.open("wb") as handle:
+            process = subprocess.Popen(
+                arguments, stdout=handle, stderr=subprocess.STDOUT, cwd=out, env=env
+            )
+        jobs.append((process, log, " ".join(arguments)))
+
+    for name, entry in ours.items():
+        files = entry.files
+        files["mobi7"] = out / f"{name}.mobi7.mobi"
+        files["mobi7"].write_bytes(_mobi6_half(files["mobi"]))
+        for fmt, path in files.items():
+            entry.converted[fmt] = out / f"{name}.{fmt}.epub"
+            run(["ebook-convert", str(path), str(entry.converted[fmt])], out / f"{name}.{fmt}.log")
+        for fmt in FORMATS:
+            entry.covers[fmt] = out / f"{name}.{fmt}.cover.jpg"
+            arguments = ["ebook-meta", str(files[fmt]), f"--get-cover={entry.covers[fmt]}"]
+            run(arguments, out / f"{name}.{fmt}.meta")
+    for process, log, command in jobs:
+        code = process.wait(timeout=300)
+        assert code == 0, f"{command} failed:\n{log.read_text(errors='replace')[-3000:]}"
+    for name, entry in ours.items():
+        for fmt in FORMATS:
+            entry.meta[fmt] = (out / f"{name}.{fmt}.meta").read_text(errors="replace")
+    return ours
+
+
+def _mobi6_half(path: Path) -> bytes:
+    """The MOBI 6 half alone, cut out by KindleUnpack's own splitter."""
+    from mobi.mobi_split import mobi_split
+
+    _kindleunpack()
+    split = mobi_split(str(path))
+    assert split.combo, "KindleUnpack does not see a combined MOBI 6 + KF8 file"
+    return split.getResult7()
+
+
+def _our_toc(book: ConvertedBook) -> list[str]:
+    return [h.title for c in book.chapters for h in heading_entries(c.body) if h.level <= TOC_DEPTH]
+
+
+def _our_words(book: ConvertedBook) -> int:
+    return sum(len(text_of(chapter.body).split()) for chapter in book.chapters)
+
+
+def _epub_words_and_toc(path: Path) -> tuple[int, list[str], list[str]]:
+    """Words of the spine documents (but calibre's cover page), all TOC labels, top level."""
+    with zipfile.ZipFile(path) as archive:
+        opf_name = next(n for n in archive.namelist() if n.endswith(".opf"))
+        opf = etree.fromstring(archive.read(opf_name))
+        base = opf_name.rpartition("/")[0]
+        hrefs = {i.get("id"): i.get("href") for i in opf.iter(f"{OPF}item")}
+        words = 0
+        for ref in opf.iter(f"{OPF}itemref"):
+            href = hrefs[ref.get("idref")]
+            if "titlepage" in href:
+                continue
+            document = lxml_html.fromstring(archive.read(f"{base}/{href}" if base else href))
+            body = document.find(".//body")
+            words += len("".join(body.itertext()).split())
+        ncx = etree.fromstring(
+            archive.read(next(n for n in archive.namelist() if n.endswith(".ncx")))
+        )
+    labels = [
+        t.text for t in ncx.iter(f"{NCX}text") if t.getparent().getparent().tag == f"{NCX}navPoint"
+    ]
+    nav_map = ncx.find(f"{NCX}navMap")
+    top = [p.find(f"{NCX}navLabel/{NCX}text").text for p in nav_map.findall(f"{NCX}navPoint")]
+    return words, labels, top
+
+
+def _fields(output: str) -> dict[str, str]:
+    fields = {}
+    for line in output.splitlines():
+        name, colon, value = line.partition(":")
+        if colon:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", BOOKS)
+def test_ebook_meta_reads_the_metadata_and_cover(
+    built: dict[str, Built], name: str, fmt: str
+) -> None:
+    entry = built[name]
+    meta = entry.book.book.metadata
+    fields = _fields(entry.meta[fmt])
+    assert fields["Title"] == meta.title
+    assert fields["Author(s)"].split(" & ") == list(meta.creators)
+    assert fields["Languages"] == LANGUAGES[meta.language.split("-")[0]]
+    # calibre scales the cover it saves down to its own maximum size: compare the shape.
+    with Image.open(entry.covers[fmt]) as cover:
+        shape = cover.width / cover.height
+    with Image.open(io.BytesIO(entry.book.book.cover.data)) as original:
+        assert abs(shape - original.width / original.height) < 0.01
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", BOOKS)
+def test_calibre_converts_with_our_toc_and_words(
+    built: dict[str, Built], name: str, fmt: str
+) -> None:
+    entry = built[name]
+    words, labels, top = _epub_words_and_toc(entry.converted[fmt])
+    assert labels == _our_toc(entry.book)
+    assert top == [c.title for c in entry.book.chapters]
+    ours = _our_words(entry.book)
+    assert abs(words - ours) <= 0.01 * ours, (words, ours)
+
+
+@pytest.mark.parametrize("name", BOOKS)
+def test_calibre_reads_the_mobi6_half(built: dict[str, Built], name: str) -> None:
+    """Old Kindles read only the MOBI 6 half: calibre reads it alone, TOC page and all."""
+    entry = built[name]
+    words, labels, _ = _epub_words_and_toc(entry.converted["mobi7"])
+    assert labels == _our_toc(entry.book)
+    toc_page = 3 + sum(len(title.split()) for title in _our_toc(entry.book))
+    ours = _our_words(entry.book) + toc_page
+    assert abs(words - ours) <= 0.01 * ours, (words, ours)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", BOOKS)
+def test_kindleunpack_unpacks_with_the_same_cover(
+    ours: dict[str, Built], name: str, fmt: str
+) -> None:
+    mobi = _kindleunpack()
+    entry = ours[name]
+    folder, extracted = mobi.extract(str(entry.files[fmt]))
+    try:
+        root = Path(folder)
+        assert Path(extracted) == root / "mobi8" / f"{name}.epub"
+        covers = list((root / "mobi8" / "OEBPS" / "Images").glob("cover*"))
+        assert [c.read_bytes() for c in covers] == [entry.book.book.cover.data]
+        ncx = etree.parse(str(root / "mobi8" / "OEBPS" / "toc.ncx"))
+        labels = [t.text for t in ncx.iter(f"{NCX}text")][1:]  # after the book title
+        assert labels == _our_toc(entry.book)
+        if fmt == "mobi":
+            html = (root / "mobi7" / "book.html").read_text(encoding="utf-8")
+            assert entry.book.chapters[-1].title in html
+            # The MOBI 6 index lists every heading too, flat, in reading order.
+            flat = etree.parse(str(root / "mobi7" / "toc.ncx"))
+            assert [t.text for t in flat.iter(f"{NCX}text")][1:] == _our_toc(entry.book)
+            mobi7_covers = list((root / "mobi7" / "Images").glob("cover*"))
+            assert [c.read_bytes() for c in mobi7_covers] == [entry.book.book.cover.data]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
