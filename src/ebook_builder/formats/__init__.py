@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ebook_builder.formats.docx import write_docx
 from ebook_builder.formats.epub import write_epub
 from ebook_builder.formats.kindle import thumbnail, write_azw3, write_mobi
 from ebook_builder.model import ConvertedBook
@@ -35,5 +36,6 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat("epub", ".epub", write_epub),
         OutputFormat("azw3", ".azw3", write_azw3, thumbnail),
         OutputFormat("mobi", ".mobi", write_mobi, thumbnail),
+        OutputFormat("docx", ".docx", write_docx),
     )
 }

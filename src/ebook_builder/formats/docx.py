@@ -1,0 +1,526 @@
+"""DOCX writer (stage 4): the validated book as a Word document for editors and designers.
+
+Pandoc writes the document from the same XHTML chapters as the EPUB, so the typography,
+the ids (made unique across the book by the convert stage) and the checked links are the
+ones the EPUB has. Before pandoc sees them, the chapters are adapted to what its HTML
+reader and DOCX writer understand: EPUB notes go back to an end-note list (pandoc makes
+real Word footnotes of it), links to chapter files point at bookmarks, epigraphs and
+signatures get paragraph styles, images travel as data URIs (pandoc runs sandboxed and
+reads no file). The styles come from `data/reference.docx` (made by `docx_reference`).
+
+Afterwards the archive is finished by hand: the title page is followed by a table of
+contents field that lists every heading already, so that it reads right before Word
+updates it on opening (`w:updateFields`); the core properties come from the metadata;
+every timestamp is `metadata.modified`, so two builds of the same sources are identical.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime
+from importlib.resources import as_file, files
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import pypandoc
+from lxml import etree
+from PIL import Image
+
+from ebook_builder.formats.docx_reference import TEXT_HEIGHT, TEXT_WIDTH, w, xml_bytes
+from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, ImageAsset, Metadata
+from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS, heading_entries, tag
+
+PIC_NS = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+WP_EXTENT = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}extent"
+A_EXT = "{http://schemas.openxmlformats.org/drawingml/2006/main}ext"
+EMU_PER_TWIP = 635
+CORE_NS = {
+    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dcmitype": "http://purl.org/dc/dcmitype/",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+}
+CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one id every custom property uses
+
+# The HTML reader would make ids from heading text; ours are already made and unique.
+PANDOC_FROM = "html-auto_identifiers"
+PANDOC_ARGS = ("--sandbox", "--quiet")
+TOC_DEPTH = 3  # as the EPUB's navigation document
+CONTENTS_TITLE = "Contents"
+# On the title page, the cover takes the text width and what height the title, subtitle,
+# authors and publisher leave free (3 in), in inches.
+COVER_BOX = (TEXT_WIDTH / 1440, TEXT_HEIGHT / 1440 - 3)
+WORD_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}
+
+
+def write_docx(converted: ConvertedBook, path: Path) -> None:
+    """Write the book as a DOCX file at `path`."""
+    path.write_bytes(render_docx(converted))
+
+
+def render_docx(converted: ConvertedBook) -> bytes:
+    """The DOCX file's bytes, identical for identical sources."""
+    html = pandoc_input(converted)
+    with (
+        tempfile.TemporaryDirectory(prefix="ebook-docx-") as folder,
+        as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference,
+    ):
+        target = Path(folder) / "book.docx"
+        pypandoc.convert_text(
+            html,
+            "docx",
+            format=PANDOC_FROM,
+            outputfile=str(target),
+            extra_args=[*PANDOC_ARGS, f"--reference-doc={reference}"],
+        )
+        data = target.read_bytes()
+    return finish(data, converted)
+
+
+# --- The input: one XHTML document that pandoc's HTML reader understands ---------------
+
+
+def pandoc_input(converted: ConvertedBook) -> str:
+    """The whole book as one XHTML document: title page, contents heading, chapters."""
+    meta = converted.book.metadata
+    html = etree.Element(tag("html"), nsmap={None: XHTML_NS})
+    html.set("lang", meta.language)  # pandoc sets the document language from it
+    body = etree.SubElement(html, tag("body"))
+    _title_page(body, converted)
+    _styled(body, "TOC Heading", CONTENTS_TITLE)
+    anchors = _chapter_anchors(converted.chapters)
+    images = {image.href: image for image in converted.images}
+    for chapter in converted.chapters:
+        chapter_body = copy.deepcopy(chapter.body)
+        _link_chapter_files(chapter_body, anchors)
+        _notes_to_end_list(chapter_body)
+        _style_epigraphs(chapter_body)
+        _style_signatures(chapter_body)
+        _embed_images(chapter_body, images)
+        body.extend(list(chapter_body))
+    return etree.tostring(html, encoding="unicode")
+
+
+def _styled(parent: etree._Element, style: str, text: str) -> etree._Element:
+    """A paragraph in a paragraph style of the reference document (`custom-style`)."""
+    div = etree.SubElement(parent, tag("div"))
+    div.set("data-custom-style", style)
+    etree.SubElement(div, tag("p")).text = text
+    return div
+
+
+def _title_page(body: etree._Element, converted: ConvertedBook) -> None:
+    """Cover, title, subtitle, authors and publisher (unless an author published it).
+
+    The contents heading that follows starts a new page (its style breaks the page).
+    """
+    meta = converted.book.metadata
+    cover = converted.book.cover
+    width, height = _cover_size(cover.data)
+    figure = etree.SubElement(body, tag("div"))
+    figure.set("data-custom-style", "Cover Image")
+    etree.SubElement(
+        etree.SubElement(figure, tag("p")),
+        tag("img"),
+        src=_data_uri(cover.data, cover.media_type),
+        alt=f"Cover: {meta.title}, by {', '.join(meta.creators)}",
+        width=f"{width:.2f}in",
+        height=f"{height:.2f}in",
+    )
+    _styled(body, "Title", meta.title)
+    if meta.subtitle:
+        _styled(body, "Subtitle", meta.subtitle)
+    for creator in meta.creators:
+        _styled(body, "Author", creator)
+    if meta.publisher and meta.publisher not in meta.creators:
+        _styled(body, "Publisher", meta.publisher)
+
+
+def _cover_size(data: bytes) -> tuple[float, float]:
+    """The cover's size in inches, as large as fits `COVER_BOX` with its proportions."""
+    with Image.open(io.BytesIO(data)) as picture:
+        pixels_wide, pixels_high = picture.size
+    scale = min(COVER_BOX[0] / pixels_wide, COVER_BOX[1] / pixels_high)
+    return pixels_wide * scale, pixels_high * scale
+
+
+def _data_uri(data: bytes, media_type: str) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _chapter_anchors(chapters: list[ChapterDocument]) -> dict[str, str]:
+    """The bookmark a link to a chapter file lands on: the id of its first heading.
+
+    Keys are the names a link may use for the file (as `convert.chapter_files`): its
+    entry in the metadata and its bare file name.
+    """
+    anchors = {}
+    for chapter in chapters:
+        first = next(iter(heading_entries(chapter.body)), None)
+        anchor = first.anchor if first is not None else ""
+        anchors[PurePosixPath(chapter.source.entry).name] = anchor
+    for chapter in chapters:
+        anchors[chapter.source.entry] = anchors[PurePosixPath(chapter.source.entry).name]
+    return anchors
+
+
+def _link_chapter_files(body: etree._Element, anchors: dict[str, str]) -> None:
+    """`02-middle.md#id` -> `#id`, `02-middle.md` -> its first heading: one document now.
+
+    The validate stage has checked that every such file and id exists.
+    """
+    for link in body.iter(tag("a")):
+        parts = urlsplit(link.get("href", ""))
+        if parts.scheme or parts.netloc or not parts.path:
+            continue
+        fragment = unquote(parts.fragment) or anchors.get(unquote(parts.path), "")
+        link.set("href", f"#{fragment}")
+
+
+def _notes_to_end_list(body: etree._Element) -> None:
+    """EPUB footnote asides -> the end-note list pandoc's HTML reader turns into notes.
+
+    The reader only knows a note by the list pandoc's own HTML writer makes
+    (`<section role="doc-endnotes"><ol><li id=…>`); it then writes each as a Word
+    footnote at its reference. The back links go: Word links a note to its mark itself.
+    """
+    asides = [a for a in body.iter(tag("aside")) if a.get(EPUB_TYPE) == "footnote"]
+    if not asides:
+        return
+    section = etree.SubElement(body, tag("section"), role="doc-endnotes")
+    ordered = etree.SubElement(section, tag("ol"))
+    for aside in asides:
+        for back in list(aside.iter(tag("a"))):
+            if back.get("role") == "doc-backlink":
+                _drop_keeping_tail(back)
+        item = etree.SubElement(ordered, tag("li"), id=aside.get("id", ""))
+        item.extend(list(aside))
+        aside.getparent().remove(aside)
+
+
+def _drop_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    previous = element.getprevious()
+    if element.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _style_epigraphs(body: etree._Element) -> None:
+    """An epigraph's paragraphs in the Epigraph style, its last (the source) set apart.
+
+    book.css sets the epigraph in italics, indented, with the last line, the source,
+    upright and flush right; Word needs a paragraph style for each.
+    """
+    for div in list(body.iter(tag("div"))):
+        if "epigraph" not in div.get("class", "").split():
+            continue
+        paragraphs = list(div.iter(tag("p")))
+        if not paragraphs:
+            div.set("data-custom-style", "Epigraph")
+            continue
+        replacement = []
+        for number, paragraph in enumerate(paragraphs, 1):
+            last = number == len(paragraphs) and number > 1
+            styled = etree.Element(tag("div"))
+            styled.set("data-custom-style", "Epigraph Source" if last else "Epigraph")
+            paragraph.tail = None
+            styled.append(paragraph)
+            replacement.append(styled)
+        parent = div.getparent()
+        position = parent.index(div)
+        parent.remove(div)
+        for offset, styled in enumerate(replacement):
+            parent.insert(position + offset, styled)
+
+
+def _style_signatures(body: etree._Element) -> None:
+    for div in body.iter(tag("div")):
+        if "signature" in div.get("class", "").split():
+            div.set("data-custom-style", "Signature")
+
+
+def _embed_images(body: etree._Element, images: dict[str, ImageAsset]) -> None:
+    """Each image as a data URI: sandboxed pandoc reads no file, and so can read no other.
+
+    Word shows JPEG, PNG and GIF everywhere; WebP goes in as PNG. SVG is left to pandoc.
+    """
+    for element in body.iter(tag("img")):
+        image = images.get(element.get("src", ""))
+        if image is None:
+            continue
+        data, media_type = image.source.read_bytes(), image.media_type
+        if media_type not in WORD_IMAGE_TYPES and media_type != "image/svg+xml":
+            data, media_type = _as_png(data), "image/png"
+        element.set("src", _data_uri(data, media_type))
+
+
+def _as_png(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(data)) as picture:
+        picture.save(out, "PNG")
+    return out.getvalue()
+
+
+# --- The output: pandoc's archive, finished ----------------------------------------------
+
+
+def finish(data: bytes, converted: ConvertedBook) -> bytes:
+    """Pandoc's DOCX with contents, settings, properties and timestamps made final."""
+    meta = converted.book.metadata
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["word/document.xml"] = _finish_document(parts["word/document.xml"], converted)
+    parts["word/settings.xml"] = _update_fields_on_open(parts["word/settings.xml"])
+    parts["docProps/core.xml"] = _core_properties(meta)
+    if "docProps/custom.xml" in parts:
+        parts["docProps/custom.xml"] = _custom_properties(meta)
+    return _zip(parts, meta.modified)
+
+
+def _finish_document(xml: bytes, converted: ConvertedBook) -> bytes:
+    root = etree.fromstring(xml)
+    _restyle_internal_links(root)
+    _flush_after_epigraphs(root)
+    _fit_to_text_width(root)
+    for picture in root.iter(f"{{{PIC_NS}}}cNvPr"):
+        # Pandoc copies the image's source here: for us, the whole data URI once more.
+        if picture.get("descr", "").startswith("data:"):
+            picture.set("descr", "")
+    heading = next(p for p in root.iter(w("p")) if _paragraph_style(p) == "TOCHeading")
+    for paragraph in reversed(list(_toc_paragraphs(_toc_headings(converted)))):
+        heading.addnext(paragraph)
+    return xml_bytes(root)
+
+
+def _restyle_internal_links(root: etree._Element) -> None:
+    """Cross-references in the Internal Link style: book.css underlines only links out."""
+    for hyperlink in root.iter(w("hyperlink")):
+        if hyperlink.get(w("anchor")) is None:
+            continue
+        for style in hyperlink.iter(w("rStyle")):
+            if style.get(w("val")) == "Hyperlink":
+                style.set(w("val"), "InternalLink")
+
+
+def _flush_after_epigraphs(root: etree._Element) -> None:
+    """The paragraph after an epigraph opens the text, so it takes no indent.
+
+    Pandoc only knows to do so after a heading.
+    """
+    previous = None
+    for paragraph in root.iter(w("p")):
+        style = _paragraph_style(paragraph)
+        if style == "BodyText" and previous in ("Epigraph", "EpigraphSource"):
+            paragraph.find(f"{w('pPr')}/{w('pStyle')}").set(w("val"), "FirstParagraph")
+        previous = style
+
+
+def _fit_to_text_width(root: etree._Element) -> None:
+    """Shrink tables and pictures wider than the text column to its width.
+
+    Pandoc sizes them for a 5.5 in column whatever the reference document's page is;
+    ours is narrower, and LibreOffice lets them run off the page.
+    """
+    section = root.find(f"{w('body')}/{w('sectPr')}")
+    size, margins = section.find(w("pgSz")), section.find(w("pgMar"))
+    width = int(size.get(w("w"))) - int(margins.get(w("left"))) - int(margins.get(w("right")))
+    for grid in root.iter(w("tblGrid")):
+        columns = grid.findall(w("gridCol"))
+        total = sum(int(c.get(w("w"), "0")) for c in columns)
+        if total > width:
+            for column in columns:
+                column.set(w("w"), str(int(column.get(w("w"))) * width // total))
+    width_emu = width * EMU_PER_TWIP
+    for drawing in root.iter(w("drawing")):
+        extents = [e for e in drawing.iter() if e.tag in (WP_EXTENT, A_EXT)]
+        for extent in extents:
+            cx, cy = int(extent.get("cx")), int(extent.get("cy"))
+            if cx > width_emu:
+                extent.set("cx", str(width_emu))
+                extent.set("cy", str(cy * width_emu // cx))
+
+
+def _paragraph_style(paragraph: etree._Element) -> str | None:
+    style = paragraph.find(f"{w('pPr')}/{w('pStyle')}")
+    return style.get(w("val")) if style is not None else None
+
+
+def _toc_headings(converted: ConvertedBook) -> list[Heading]:
+    """The headings the contents list, in reading order, as the EPUB's navigation."""
+    return [
+        heading
+        for chapter in converted.chapters
+        for heading in heading_entries(chapter.body)
+        if heading.level <= TOC_DEPTH
+    ]
+
+
+def _toc_paragraphs(headings: list[Heading]) -> Iterator[etree._Element]:
+    """A Word TOC field whose result already lists `headings`, each linked to its bookmark.
+
+    Word rebuilds the result from the heading styles when it updates the field, with page
+    numbers after the dotted tab of the "toc N" styles. Until then, and in applications
+    that never update it (LibreOffice keeps a TOC field's result as text, even the page
+    references in it), the list reads right without numbers, which no one can know
+    before the pages are laid out.
+    """
+    instruction = f' TOC \\o "1-{TOC_DEPTH}" \\h \\z \\u '
+    for number, heading in enumerate(headings):
+        paragraph = etree.Element(w("p"))
+        properties = etree.SubElement(paragraph, w("pPr"))
+        etree.SubElement(properties, w("pStyle"), {w("val"): f"TOC{heading.level}"})
+        if number == 0:
+            paragraph.extend(_field_start(instruction))
+        if heading.anchor:
+            link = etree.SubElement(paragraph, w("hyperlink"), {w("anchor"): heading.anchor})
+            link.set(w("history"), "1")
+            link.append(_text_run(heading.title))
+        else:
+            paragraph.append(_text_run(heading.title))
+        if number == len(headings) - 1:
+            paragraph.append(_run(_fld_char("end")))
+        yield paragraph
+
+
+def _field_start(instruction: str) -> list[etree._Element]:
+    """The runs that open a field, up to where its result begins."""
+    text = etree.Element(w("instrText"))
+    text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    text.text = instruction
+    return [_run(_fld_char("begin")), _run(text), _run(_fld_char("separate"))]
+
+
+def _fld_char(kind: str) -> etree._Element:
+    return etree.Element(w("fldChar"), {w("fldCharType"): kind})
+
+
+def _run(child: etree._Element) -> etree._Element:
+    run = etree.Element(w("r"))
+    run.append(child)
+    return run
+
+
+def _text_run(text: str) -> etree._Element:
+    element = etree.Element(w("t"))
+    element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    element.text = text
+    return _run(element)
+
+
+def _update_fields_on_open(xml: bytes) -> bytes:
+    """`w:updateFields`: Word offers to refresh the contents and page numbers on opening.
+
+    The schema fixes the order of the settings; the element goes before the first one
+    that must follow it.
+    """
+    root = etree.fromstring(xml)
+    if root.find(w("updateFields")) is None:
+        later = {
+            w(name)
+            for name in (
+                "hdrShapeDefaults",
+                "footnotePr",
+                "endnotePr",
+                "compat",
+                "docVars",
+                "rsids",
+                "themeFontLang",
+                "clrSchemeMapping",
+                "doNotIncludeSubdocsInStats",
+                "doNotAutoCompressPictures",
+                "forceUpgrade",
+                "captions",
+                "readModeInkLockDown",
+                "smartTagType",
+                "shapeDefaults",
+                "doNotEmbedSmartTags",
+                "decimalSymbol",
+                "listSeparator",
+            )
+        }
+        later.add("{http://schemas.openxmlformats.org/officeDocument/2006/math}mathPr")
+        later.add("{http://schemas.openxmlformats.org/schemaLibrary/2006/main}schemaLibrary")
+        element = etree.Element(w("updateFields"), {w("val"): "true"})
+        follower = next((child for child in root if child.tag in later), None)
+        if follower is None:
+            root.append(element)
+        else:
+            follower.addprevious(element)
+    return xml_bytes(root)
+
+
+def _core_properties(meta: Metadata) -> bytes:
+    """Title, authors, language, subjects, description and keywords, with fixed dates.
+
+    `subject` carries the subject headings as the EPUB's `dc:subject` does; `keywords`
+    the single terms they are made of ("Russia -- History" gives Russia, History), which
+    is what Word and file browsers search.
+    """
+    cp, dc, dcterms = (CORE_NS[p] for p in ("cp", "dc", "dcterms"))
+    root = etree.Element(f"{{{cp}}}coreProperties", nsmap=CORE_NS)
+    keywords = dict.fromkeys(
+        term.strip() for subject in meta.subjects for term in subject.split("--") if term.strip()
+    )
+    values = [
+        (f"{{{dc}}}title", meta.title),
+        (f"{{{dc}}}subject", "; ".join(meta.subjects)),
+        (f"{{{dc}}}creator", "; ".join(meta.creators)),
+        (f"{{{cp}}}keywords", "; ".join(keywords)),
+        (f"{{{dc}}}description", meta.description or ""),
+        (f"{{{dc}}}language", meta.language),
+        (f"{{{dc}}}identifier", meta.identifier),
+    ]
+    for name, value in values:
+        if value:
+            etree.SubElement(root, name).text = value
+    stamp = _w3cdtf(meta.modified)
+    for name in ("created", "modified"):
+        element = etree.SubElement(root, f"{{{dcterms}}}{name}")
+        element.set(f"{{{CORE_NS['xsi']}}}type", "dcterms:W3CDTF")
+        element.text = stamp
+    return xml_bytes(root)
+
+
+def _custom_properties(meta: Metadata) -> bytes:
+    """What Word's core properties have no field for: publisher, publication date."""
+    root = etree.Element(f"{{{CUSTOM_NS}}}Properties", nsmap={None: CUSTOM_NS, "vt": VT_NS})
+    values = [("publisher", meta.publisher), ("date", meta.date)]
+    for pid, (name, value) in enumerate(((n, v) for n, v in values if v), 2):
+        prop = etree.SubElement(
+            root, f"{{{CUSTOM_NS}}}property", fmtid=CUSTOM_FMTID, pid=str(pid), name=name
+        )
+        etree.SubElement(prop, f"{{{VT_NS}}}lpwstr").text = value
+    return xml_bytes(root)
+
+
+def _w3cdtf(when: datetime) -> str:
+    """`2017-01-01T00:00:00Z`: the form Word reads (UTC, no fraction)."""
+    if when.utcoffset():
+        when = when - when.utcoffset()
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _zip(parts: dict[str, bytes], when: datetime) -> bytes:
+    """The archive with every entry stamped `when` (zip cannot go before 1980)."""
+    stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in parts.items():
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return out.getvalue()
