@@ -6,6 +6,7 @@ that test skips, except in CI (the CI variable set), where it must run.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -18,11 +19,12 @@ from pathlib import Path
 import docx
 import pytest
 from lxml import etree
+from PIL import Image
 
 from ebook_builder import api
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS, OutputFormat
-from ebook_builder.formats.docx import write_docx
+from ebook_builder.formats.docx import pandoc_document, write_docx
 from ebook_builder.formats.docx_reference import build_reference
 from ebook_builder.model import ConvertedBook
 from tests.conftest import REPO, SHIPPED_BOOKS
@@ -300,3 +302,34 @@ def test_bad_input_gets_the_errors_of_the_epub(make_project, tmp_path):
         assert not (tmp_path / fmt).exists()
     assert messages["docx"] == messages["epub"]
     assert len(messages["docx"]) == 2
+
+
+def test_words_reach_pandoc_joined():
+    """One string per run of words: pandoc's DOCX writer crawls on word-by-word paragraphs."""
+    document = pandoc_document("<p>Three plain words <em>and two</em> more.</p>")
+    (paragraph,) = document["blocks"]
+    assert paragraph["c"] == [
+        {"t": "Str", "c": "Three plain words "},
+        {"t": "Emph", "c": [{"t": "Str", "c": "and two"}]},
+        {"t": "Str", "c": " more."},
+    ]
+
+
+def test_wide_and_webp_images_fit_the_page(make_project, tmp_path):
+    """Word shows no WebP everywhere: it goes in as PNG. Nothing is wider than the text."""
+    book_dir = make_project.book(
+        chapters={"01-one.md": "# One\n\n![A wide grey band](band.webp)\n"}
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 200), "grey").save(buffer, "WEBP")
+    (book_dir / "band.webp").write_bytes(buffer.getvalue())
+    path = tmp_path / "demo.docx"
+    write_docx(convert(make_project.root, "demo"), path)
+    with zipfile.ZipFile(path) as archive:
+        media = sorted(n.rsplit(".", 1)[1] for n in archive.namelist() if "/media/" in n)
+    assert media == ["jpg", "png"]  # the generated cover, the band
+    text_width_emu = 4.5 * 914400
+    extents = part(path, "word/document.xml").iter(
+        "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}extent"
+    )
+    assert all(int(e.get("cx")) <= text_width_emu for e in extents)

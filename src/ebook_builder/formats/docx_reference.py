@@ -23,7 +23,17 @@ from pathlib import Path
 import pypandoc
 from lxml import etree
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+from ebook_builder.formats.docx import (
+    FOOT_MARGIN,
+    MARGIN,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    TEXT_WIDTH,
+    W_NS,
+    w,
+    xml_bytes,
+)
+
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -37,12 +47,6 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 BOOK_FACE = "Georgia"  # on every Windows and macOS; LibreOffice substitutes a serif
 GEORGIA_PANOSE = "02040502050405020303"
 BODY_SIZE = 21  # half-points: 10.5 pt, a book size on a 6 × 9 page
-TWIPS_PER_INCH = 1440
-PAGE_WIDTH, PAGE_HEIGHT = 6 * TWIPS_PER_INCH, 9 * TWIPS_PER_INCH
-MARGIN = 1080  # 0.75 in on every side, a little more at the foot for the page number
-FOOT_MARGIN = MARGIN + 144
-TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
-TEXT_HEIGHT = PAGE_HEIGHT - MARGIN - FOOT_MARGIN
 INDENT = 252  # 1.2 em of 10.5 pt, the paragraph indent of book.css
 
 # Every style a book uses: (type, id, name, based on, next, pPr, rPr). Names are the ones
@@ -390,17 +394,6 @@ FOOTER = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>
 <w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>
 <w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:ftr>"""
-
-
-def w(name: str) -> str:
-    """The Clark name of a WordprocessingML element or attribute."""
-    return f"{{{W_NS}}}{name}"
-
-
-def xml_bytes(root: etree._Element) -> bytes:
-    """A part's bytes, with the XML declaration every Office application writes."""
-    declaration = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    return declaration + etree.tostring(root, encoding="UTF-8")
 
 
 def pandoc_reference() -> dict[str, bytes]:
