@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ebook_builder import api, convert
+from ebook_builder import api, convert, pandoc
 from ebook_builder.cache import ChapterCache, cache_key
+from ebook_builder.formats import docx
 
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The first line of every chapter pandoc really converts (in any order: in parallel)."""
     calls: list[str] = []
-    real = convert.markdown_to_html
+    real = pandoc.convert_texts
 
-    def counting(markdown: str) -> str:
-        calls.append(markdown.splitlines()[0])
-        return real(markdown)
+    def counting(texts: list[str], source: str, *args: Any) -> list[str]:
+        if source == convert.PANDOC_FROM:
+            calls.extend(text.splitlines()[0] for text in texts)
+        return real(texts, source, *args)
 
-    monkeypatch.setattr(convert, "markdown_to_html", counting)
+    monkeypatch.setattr(pandoc, "convert_texts", counting)
     return calls
 
 
@@ -76,9 +79,9 @@ def test_option_or_tool_version_change_is_a_miss(make_project, monkeypatch, coun
     api.build(root, formats=["epub"])
     monkeypatch.setattr(convert, "PANDOC_ARGS", (*convert.PANDOC_ARGS, "--columns=72"))
     api.check(root)
-    monkeypatch.setattr(convert, "pandoc_fingerprint", lambda: "/usr/bin/pandoc:99:99")
+    monkeypatch.setattr(pandoc, "pandoc_fingerprint", lambda: "/usr/bin/pandoc:99:99")
     api.check(root)
-    monkeypatch.setattr(convert, "__version__", "99.0.0")
+    monkeypatch.setattr(pandoc, "__version__", "99.0.0")
     api.check(root)
     assert sorted(counted) == ["# A"] * 4 + ["# B"] * 4
 
@@ -107,3 +110,22 @@ def test_unwritable_cache_is_only_slower(tmp_path):
     cache = ChapterCache(blocker / "cache")
     cache.put("0" * 64, "<p>x</p>")
     assert cache.get("0" * 64) is None
+
+
+def test_docx_rereads_only_the_changed_chapter(make_project, monkeypatch):
+    """Pandoc's HTML reader is the slow half of the DOCX path: unchanged chapters skip it."""
+    root = two_chapters(make_project)
+    api.build(root, formats=["docx"])
+    read: list[int] = []
+    real = pandoc.convert_texts
+
+    def counting(texts: list[str], source: str, *args: Any) -> list[str]:
+        if source == docx.PANDOC_FROM:
+            read.append(len(texts))
+        return real(texts, source, *args)
+
+    monkeypatch.setattr(pandoc, "convert_texts", counting)
+    chapter = root / "book/demo/b.md"
+    chapter.write_text(chapter.read_text() + "\nMore text.\n")
+    api.build(root, formats=["docx"])
+    assert read == [1]

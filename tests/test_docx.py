@@ -22,6 +22,7 @@ from lxml import etree
 from PIL import Image
 
 from ebook_builder import api
+from ebook_builder.cache import NO_CACHE
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.formats.docx import pandoc_document, write_docx
@@ -306,7 +307,7 @@ def test_bad_input_gets_the_errors_of_the_epub(make_project, tmp_path):
 
 def test_words_reach_pandoc_joined():
     """One string per run of words: pandoc's DOCX writer crawls on word-by-word paragraphs."""
-    document = pandoc_document("<p>Three plain words <em>and two</em> more.</p>")
+    document = pandoc_document(["<p>Three plain words <em>and two</em> more.</p>"], NO_CACHE)
     (paragraph,) = document["blocks"]
     assert paragraph["c"] == [
         {"t": "Str", "c": "Three plain words "},

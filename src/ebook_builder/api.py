@@ -15,14 +15,15 @@ from pathlib import Path
 import yaml
 
 from ebook_builder import __version__
-from ebook_builder.cache import ChapterCache, OutputStamp, cache_key, file_hash
-from ebook_builder.convert import NO_CACHE, convert_book, pandoc_fingerprint
+from ebook_builder.cache import NO_CACHE, ChapterCache, OutputStamp, cache_key, file_hash
+from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, select_books
 from ebook_builder.model import Book, ConvertedBook
 from ebook_builder.output import atomic_output
+from ebook_builder.pandoc import pandoc_fingerprint
 from ebook_builder.validate import validate_book
 
 Progress = Callable[[str], None]
@@ -48,7 +49,7 @@ def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
 
 def prepare(book: Book, cache: ChapterCache = NO_CACHE) -> ConvertedBook:
     """Convert and validate a loaded book."""
-    return validate_book(book, convert_book(book, cache))
+    return validate_book(book, convert_book(book, cache), cache)
 
 
 def chapter_cache(root: Path, use_cache: bool) -> ChapterCache:

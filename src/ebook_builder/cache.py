@@ -65,6 +65,9 @@ class ChapterCache:
             return
 
 
+NO_CACHE = ChapterCache(None)
+
+
 class OutputStamp:
     """What an output file was last built from, kept beside the chapter cache.
 

@@ -7,19 +7,16 @@ pop-up notes, page-break markers, epigraphs and front/back matter tagged with `e
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 
-import pypandoc
 from lxml import etree
 
-from ebook_builder import __version__
-from ebook_builder.cache import ChapterCache, cache_key
+from ebook_builder.cache import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
+from ebook_builder.pandoc import convert_cached, convert_texts
 from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, parse_fragment, tag, text_of
 
 # Ids come from heading text in this module, not from pandoc, so that the pipeline knows
@@ -29,55 +26,26 @@ PANDOC_ARGS = (
     "--section-divs",
     "--email-obfuscation=none",
     "--wrap=none",
-    "--sandbox",
-    # Pandoc's warnings would reach the terminal through pypandoc's logger; the validate
-    # stage reports what matters (ids, links, markup) with file and line instead.
-    "--quiet",
 )
 VOID_ELEMENT = re.compile(
     r"(<(?:area|br|col|embed|hr|img|input|source|track|wbr)\b[^<>]*)>", re.IGNORECASE
 )
 MATTER_CLASSES = ("frontmatter", "backmatter")
-NO_CACHE = ChapterCache(None)
 
 
-def pandoc_fingerprint() -> str:
-    """Which pandoc binary converts: part of every cache key.
+def markdown_to_html(texts: list[str]) -> list[str]:
+    """Pandoc's HTML5 body of each chapter.
 
-    Its path, size and modification time identify it without starting it (asking its
-    version costs a process); a new pandoc is a new file, so the cache never serves the
-    output of an older one.
+    Pandoc runs sandboxed (it reads no file, fetches nothing) and keeps its warnings to
+    itself: the validate stage reports what matters (ids, links, markup) with file and line.
     """
-    path = pypandoc.get_pandoc_path()
-    stat = os.stat(path)
-    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def markdown_to_html(markdown: str) -> str:
-    """Pandoc's HTML5 body for one chapter."""
-    return pypandoc.convert_text(
-        markdown, "html5", format=PANDOC_FROM, extra_args=PANDOC_ARGS, verify_format=False
-    )
-
-
-def cached_html(markdown: str, cache: ChapterCache) -> str:
-    """Pandoc's output for `markdown`, from the cache when nothing that shapes it changed."""
-    key = cache_key(markdown, PANDOC_FROM, *PANDOC_ARGS, pandoc_fingerprint(), __version__)
-    html = cache.get(key)
-    if html is None:
-        html = markdown_to_html(markdown)
-        cache.put(key, html)
-    return html
+    return convert_texts(texts, PANDOC_FROM, "html5", PANDOC_ARGS)
 
 
 def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocument]:
-    """Convert every chapter; raise `BookError` listing every chapter that fails.
-
-    Pandoc runs in as many processes at once as there are cores: chapters are independent.
-    """
-    workers = max(1, min(len(book.chapters), os.cpu_count() or 1))
-    with ThreadPoolExecutor(workers) as pool:
-        pages = list(pool.map(lambda s: cached_html(s.text, cache), book.chapters))
+    """Convert every chapter; raise `BookError` listing every chapter that fails."""
+    texts = [source.text for source in book.chapters]
+    pages = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
     problems: list[Diagnostic] = []
     chapters = []
     for source, html in zip(book.chapters, pages, strict=True):
@@ -96,7 +64,7 @@ def convert_chapter(source: ChapterSource, html: str | None = None) -> ChapterDo
 
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
-    html = close_void_elements(markdown_to_html(source.text) if html is None else html)
+    html = close_void_elements(markdown_to_html([source.text])[0] if html is None else html)
     try:
         body = parse_fragment(html)
     except etree.XMLSyntaxError as exc:

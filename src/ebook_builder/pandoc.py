@@ -1,0 +1,156 @@
+"""Running pandoc: many documents per process, through the batch interface of its server.
+
+Started as `pandoc-server.cgi`, the pandoc binary answers one HTTP request read from its
+standard input (CGI) and exits: no socket, no port. A `POST /batch` request converts a
+list of documents in one process, so a book of a thousand chapters costs a few process
+starts rather than a thousand. The server mode is pandoc's sandbox: it reads and writes
+no file. Documents are grouped into batches of bounded size, one process per core at a
+time, so that memory grows with the batch, not with the book.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import Any
+
+from ebook_builder import __version__
+from ebook_builder.cache import ChapterCache, cache_key
+from ebook_builder.errors import BookError
+
+BATCH_CHARACTERS = 1 << 20  # Markdown or HTML per process, before it starts a new batch
+TIMEOUT_SECONDS = 3600
+CGI_NAME = "pandoc-server.cgi"  # the program name that makes the binary answer as CGI
+CGI_ENVIRONMENT = {
+    "REQUEST_METHOD": "POST",
+    "PATH_INFO": "/batch",
+    "CONTENT_TYPE": "application/json",
+    "HTTP_ACCEPT": "application/json",
+    "SERVER_NAME": "localhost",
+    "SERVER_PORT": "0",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "REMOTE_ADDR": "127.0.0.1",
+    # The server gives up on a request after 2 s unless told otherwise; a batch of a large
+    # book takes longer. An hour stops only a conversion that would never end.
+    "PANDOC_SERVER_TIMEOUT": str(TIMEOUT_SECONDS),
+}
+
+
+@cache
+def pandoc_path() -> str:
+    """The bundled pandoc binary (pypandoc's wheel carries it); found once per process."""
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def pandoc_fingerprint() -> str:
+    """Which pandoc binary converts: part of every cache key.
+
+    Its path, size and modification time identify it without starting it (asking its
+    version costs a process); a new pandoc is a new file, so the cache never serves the
+    output of an older one.
+    """
+    path = pandoc_path()
+    stat = os.stat(path)
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def server_options(args: Sequence[str]) -> dict[str, Any]:
+    """Command-line options (`--wrap=none`, `--section-divs`) as the server's JSON fields.
+
+    The server takes the long option names; a bare flag is `true`, a number is a number.
+    """
+    options: dict[str, Any] = {}
+    for arg in args:
+        name, has_value, value = arg.removeprefix("--").partition("=")
+        options[name] = (int(value) if value.isdigit() else value) if has_value else True
+    return options
+
+
+def convert_texts(
+    texts: Sequence[str], source: str, target: str, args: Sequence[str] = ()
+) -> list[str]:
+    """Each of `texts` converted from `source` to `target` (text formats), in order.
+
+    Raises `BookError` naming pandoc's message when it refuses a document.
+    """
+    options = server_options(args)
+    requests = [{"text": text, "from": source, "to": target, **options} for text in texts]
+    batches = list(_batches(requests))
+    workers = max(1, min(len(batches), os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        answers = [answer for batch in pool.map(_run_batch, batches) for answer in batch]
+    return [_output(answer) for answer in answers]
+
+
+def convert_cached(
+    texts: Sequence[str], source: str, target: str, args: Sequence[str], cache: ChapterCache
+) -> list[str]:
+    """`convert_texts`, served from `cache` for every text whose conversion is stored.
+
+    A key covers all that shapes the output: the text, the formats, the options and the
+    versions of pandoc and ebook-builder. The texts the cache lacks go to pandoc together.
+    """
+    fingerprint = pandoc_fingerprint()
+    keys = [cache_key(t, source, target, *args, fingerprint, __version__) for t in texts]
+    found = {index: cache.get(key) for index, key in enumerate(keys)}
+    missing = [index for index, output in found.items() if output is None]
+    if missing:
+        made = convert_texts([texts[index] for index in missing], source, target, args)
+        for index, output in zip(missing, made, strict=True):
+            cache.put(keys[index], output)
+            found[index] = output
+    return [output for output in found.values() if output is not None]
+
+
+def _batches(requests: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive requests, cut when a batch holds `BATCH_CHARACTERS` of text.
+
+    With fewer batches than cores, the work is split evenly across the cores instead.
+    """
+    total = sum(len(r["text"]) for r in requests)
+    limit = min(BATCH_CHARACTERS, max(1, total // (os.cpu_count() or 1)))
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for request in requests:
+        if batch and size + len(request["text"]) > limit:
+            yield batch
+            batch, size = [], 0
+        batch.append(request)
+        size += len(request["text"])
+    if batch:
+        yield batch
+
+
+def _run_batch(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    body = json.dumps(requests).encode("utf-8")
+    environment = {**CGI_ENVIRONMENT, "CONTENT_LENGTH": str(len(body))}
+    try:
+        finished = subprocess.run(
+            [CGI_NAME],
+            executable=pandoc_path(),
+            input=body,
+            env=environment,
+            capture_output=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise BookError(f"pandoc could not be started: {exc.strerror or exc}") from None
+    head, _, answer = finished.stdout.partition(b"\n\n")
+    if head.startswith(b"Status: 503"):
+        raise BookError(f"pandoc did not finish within {TIMEOUT_SECONDS // 60} minutes")
+    if finished.returncode != 0 or not head.startswith(b"Status: 200"):
+        reason = (finished.stderr or answer or head).decode("utf-8", "replace").strip()
+        raise BookError(f"pandoc failed: {reason.splitlines()[0] if reason else 'no answer'}")
+    return json.loads(answer)
+
+
+def _output(answer: dict[str, Any]) -> str:
+    if "error" in answer:
+        raise BookError(f"pandoc failed: {answer['error']}")
+    return answer["output"]
