@@ -1,3 +1,3 @@
-from ebook_builder.cli import main
+from ebook_builder.launcher import main
 
 main()

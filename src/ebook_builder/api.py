@@ -14,8 +14,14 @@ from pathlib import Path
 
 import yaml
 
-from ebook_builder import __version__
-from ebook_builder.cache import NO_CACHE, ChapterCache, OutputStamp, cache_key, file_hash
+from ebook_builder.cache import (
+    NO_CACHE,
+    ChapterCache,
+    OutputStamp,
+    cache_key,
+    file_hash,
+    package_fingerprint,
+)
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
@@ -148,24 +154,37 @@ def _plan(
     return plans
 
 
+def watched_inputs(root: Path, book_ids: list[str] | None = None) -> list[tuple[Path, str]]:
+    """Where the inputs of the books lie, as (folder, glob pattern): what a build reads.
+
+    That is all metadata files (identifiers must differ between books), every file in each
+    book's folder and its cover.
+    """
+    project = Project(root)
+    watched = [(project.metadata_dir, "*.yaml")]
+    for book_id in select_books(project, book_ids):
+        watched += [(project.book_root / book_id, "**/*"), (project.covers_dir, f"{book_id}.*")]
+    return watched
+
+
 def _inputs_key(project: Project, book_id: str) -> str | None:
     """A hash of every byte a book's outputs are made from, read raw: no parsing.
 
-    That is all metadata files (identifiers must differ between books), every file in the
-    book's folder, its cover, SOURCE_DATE_EPOCH and the tools' versions. None when a file
-    cannot be read: the load stage will say why.
+    That is the files of `watched_inputs`, SOURCE_DATE_EPOCH and the tools' versions. None
+    when a file cannot be read: the load stage will say why.
     """
     files = [
-        *sorted(project.metadata_dir.glob("*.yaml")),
-        *sorted(p for p in (project.book_root / book_id).rglob("*") if p.is_file()),
-        *sorted(project.covers_dir.glob(f"{book_id}.*")),
+        path
+        for folder, pattern in watched_inputs(project.root, [book_id])
+        for path in sorted(folder.glob(pattern))
+        if path.is_file()
     ]
     try:
         hashes = [f"{project.display(p)}\0{file_hash(p)}" for p in files]
     except OSError:
         return None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return cache_key(__version__, pandoc_fingerprint(), epoch, *hashes)
+    return cache_key(package_fingerprint(), pandoc_fingerprint(), epoch, *hashes)
 
 
 def _output_stamp(

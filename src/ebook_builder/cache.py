@@ -10,8 +10,10 @@ truncated entry is detected, dropped and rebuilt, never packaged.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
+from ebook_builder import __version__
 from ebook_builder.errors import OutputError
 from ebook_builder.output import atomic_output
 
@@ -96,6 +98,21 @@ class OutputStamp:
                 temporary.write_text(f"{self.key}\n{file_hash(target)}\n", encoding="utf-8")
         except OutputError:
             return
+
+
+def package_fingerprint() -> str:
+    """Which ebook-builder runs: its version and the size and time of each of its files.
+
+    The version alone would let an edited checkout (`pip install -e`) serve outputs made by
+    the code before the edit.
+    """
+    package = Path(__file__).parent
+    stats = sorted(
+        (p.relative_to(package).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    return cache_key(__version__, json.dumps(stats))
 
 
 def file_hash(path: Path) -> str:

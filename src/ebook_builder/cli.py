@@ -17,8 +17,9 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ebook_builder import api
+from ebook_builder import api, memo
 from ebook_builder.errors import EbookError, ExitCode
+from ebook_builder.pandoc import pandoc_path
 
 app = typer.Typer(
     help="Build EPUB 3 e-books from Markdown chapters, YAML metadata and covers.",
@@ -80,6 +81,7 @@ def _progress() -> Iterator[Callable[[str], None]]:
 
 @app.command()
 def build(
+    ctx: typer.Context,
     book_ids: BookIds = None,
     formats: Annotated[
         list[str] | None,
@@ -107,8 +109,13 @@ def build(
     """
     with _reported(), _progress() as step:
         written = api.build(project, book_ids, formats, out, progress=step, use_cache=not no_cache)
-    for path in written:
-        out_console.print(f"wrote {path}", markup=False, highlight=False)
+    lines = [f"wrote {path}" for path in written]
+    for line in lines:
+        out_console.print(line, markup=False, highlight=False)
+    command = (ctx.obj or {}).get("command")
+    if command is not None and not no_cache:
+        watched = api.watched_inputs(project, book_ids)
+        memo.remember(command, project, lines, watched, written, [Path(pandoc_path())])
 
 
 @app.command()
@@ -202,8 +209,3 @@ def cover(
     with _reported():
         path = api.write_cover(project, book_id)
     out_console.print(f"wrote {path}", markup=False, highlight=False)
-
-
-def main() -> None:
-    """Entry point for `python -m ebook_builder`."""
-    app()
