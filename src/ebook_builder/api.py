@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from ebook_builder.validate import validate_book
 Progress = Callable[[str], None]
 DEFAULT_OUT = "dist"
 CACHE_DIR = ".cache"
+MAX_WRITERS = 8
 
 
 def _quiet(_: str) -> None:
@@ -89,21 +91,39 @@ def build(
     """
     chosen = parse_formats(formats)
     out_dir = out if out is not None else root / DEFAULT_OUT
-    written = []
-    for plan in _plan(root, book_ids, chosen, out_dir, progress, use_cache):
-        for fmt, target, stamp in plan.pending:
-            assert plan.converted is not None
-            progress(f"writing {target.name}")
-            with atomic_output(target) as temporary:
-                fmt.write(plan.converted, temporary)
-            if fmt.companion is not None:
-                name, data = fmt.companion(plan.converted)
-                with atomic_output(out_dir / name) as temporary:
-                    temporary.write_bytes(data)
-                plan.targets.append(out_dir / name)
-            stamp.record(target)
-        written += plan.targets
-    return list(dict.fromkeys(written))
+    plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache)
+    jobs = [(plan, *pending) for plan in plans for pending in plan.pending]
+    # The writers run side by side: the DOCX writer waits on pandoc most of its time.
+    with ThreadPoolExecutor(max(1, min(len(jobs), MAX_WRITERS))) as pool:
+        futures = [pool.submit(_write, *job, out_dir, progress) for job in jobs]
+        for (plan, *_), future in zip(jobs, futures, strict=True):
+            companion = future.result()
+            if companion is not None:
+                plan.targets.append(companion)
+    return list(dict.fromkeys(target for plan in plans for target in plan.targets))
+
+
+def _write(
+    plan: _BookPlan,
+    fmt: OutputFormat,
+    target: Path,
+    stamp: OutputStamp,
+    out_dir: Path,
+    progress: Progress,
+) -> Path | None:
+    """Write one output (and its companion file, whose path is returned) atomically."""
+    assert plan.converted is not None
+    progress(f"writing {target.name}")
+    with atomic_output(target) as temporary:
+        fmt.write(plan.converted, temporary)
+    companion = None
+    if fmt.companion is not None:
+        name, data = fmt.companion(plan.converted)
+        companion = out_dir / name
+        with atomic_output(companion) as temporary:
+            temporary.write_bytes(data)
+    stamp.record(target)
+    return companion
 
 
 @dataclass

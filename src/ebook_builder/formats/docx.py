@@ -36,7 +36,7 @@ from lxml import etree
 from PIL import Image
 
 from ebook_builder.cache import ChapterCache
-from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, ImageAsset, Metadata
+from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
 from ebook_builder.pandoc import convert_cached
 from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS, heading_entries, tag
 
@@ -75,6 +75,7 @@ CONTENTS_TITLE = "Contents"
 # On the title page, the cover takes the text width and what height the title, subtitle,
 # authors and publisher leave free (3 in), in inches.
 COVER_BOX = (TEXT_WIDTH / TWIPS_PER_INCH, TEXT_HEIGHT / TWIPS_PER_INCH - 3)
+COVER_SOURCE = "ebook-builder:cover"  # the title page's image, until its data goes in
 WORD_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}
 
 
@@ -85,7 +86,7 @@ def write_docx(converted: ConvertedBook, path: Path) -> None:
 
 def render_docx(converted: ConvertedBook) -> bytes:
     """The DOCX file's bytes, identical for identical sources."""
-    document = pandoc_document(pandoc_input(converted), converted.cache)
+    document = pandoc_document(pandoc_input(converted), converted.cache, _image_data(converted))
     with (
         tempfile.TemporaryDirectory(prefix="ebook-docx-") as folder,
         as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference,
@@ -102,16 +103,20 @@ def render_docx(converted: ConvertedBook) -> bytes:
     return finish(data, converted)
 
 
-def pandoc_document(documents: list[str], cache: ChapterCache) -> dict[str, Any]:
-    """Pandoc's document tree of the book, with each stretch of words as one string.
+def pandoc_document(
+    documents: list[str], cache: ChapterCache, images: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Pandoc's document tree of the book, each stretch of words one string, images inside.
 
     Pandoc's HTML reader is the slow half of the DOCX path, so each part of the book is
     read on its own, on every core, and kept in `cache`: a rebuild reads only the chapters
     that changed. The reader makes a `Str` of every word and a `Space` of every gap
     between; the DOCX writer's time grows faster than the number of those in a paragraph
     (a 5 MB paragraph takes it minutes). Joined, they write the same runs in a fraction of
-    the time.
+    the time. Images reach the tree as data URIs (`images`, by the source the document
+    names): sandboxed pandoc reads no file, and the reader is slow on long attributes.
     """
+    images = images or {}
     parts = [json.loads(tree) for tree in convert_cached(documents, PANDOC_FROM, "json", (), cache)]
     document = parts[0]
     document["blocks"] = [block for part in parts for block in part["blocks"]]
@@ -119,6 +124,8 @@ def pandoc_document(documents: list[str], cache: ChapterCache) -> dict[str, Any]
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
+            if node.get("t") == "Image" and node["c"][2][0] in images:
+                node["c"][2][0] = images[node["c"][2][0]]
             pending.append(node.get("c"))
         elif isinstance(node, list):
             if any(isinstance(item, dict) and item.get("t") in TEXT_INLINES for item in node):
@@ -158,14 +165,12 @@ def pandoc_input(converted: ConvertedBook) -> list[str]:
     _styled(front, "TOC Heading", CONTENTS_TITLE)
     documents = [front]
     anchors = _chapter_anchors(converted.chapters)
-    images = {image.href: image for image in converted.images}
     for chapter in converted.chapters:
         chapter_body = copy.deepcopy(chapter.body)
         _link_chapter_files(chapter_body, anchors)
         _notes_to_end_list(chapter_body)
         _style_epigraphs(chapter_body)
         _style_signatures(chapter_body)
-        _embed_images(chapter_body, images)
         body = _html_body(language)
         body.extend(list(chapter_body))
         documents.append(body)
@@ -199,7 +204,7 @@ def _title_page(body: etree._Element, converted: ConvertedBook) -> None:
     etree.SubElement(
         etree.SubElement(figure, tag("p")),
         tag("img"),
-        src=_data_uri(cover.data, cover.media_type),
+        src=COVER_SOURCE,
         alt=f"Cover: {meta.title}, by {', '.join(meta.creators)}",
         width=f"{width:.2f}in",
         height=f"{height:.2f}in",
@@ -320,19 +325,19 @@ def _style_signatures(body: etree._Element) -> None:
             div.set("data-custom-style", "Signature")
 
 
-def _embed_images(body: etree._Element, images: dict[str, ImageAsset]) -> None:
-    """Each image as a data URI: sandboxed pandoc reads no file, and so can read no other.
+def _image_data(converted: ConvertedBook) -> dict[str, str]:
+    """The data URI of the cover and of each image, by the source the documents name.
 
     Word shows JPEG, PNG and GIF everywhere; WebP goes in as PNG. SVG is left to pandoc.
     """
-    for element in body.iter(tag("img")):
-        image = images.get(element.get("src", ""))
-        if image is None:
-            continue
+    cover = converted.book.cover
+    uris = {COVER_SOURCE: _data_uri(cover.data, cover.media_type)}
+    for image in converted.images:
         data, media_type = image.source.read_bytes(), image.media_type
         if media_type not in WORD_IMAGE_TYPES and media_type != "image/svg+xml":
             data, media_type = _as_png(data), "image/png"
-        element.set("src", _data_uri(data, media_type))
+        uris[image.href] = _data_uri(data, media_type)
+    return uris
 
 
 def _as_png(data: bytes) -> bytes:
