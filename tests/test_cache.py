@@ -10,7 +10,6 @@ import pytest
 
 from ebook_builder import api, convert, pandoc
 from ebook_builder.cache import ChapterCache, cache_key
-from ebook_builder.formats import docx
 
 
 @pytest.fixture
@@ -110,22 +109,3 @@ def test_unwritable_cache_is_only_slower(tmp_path):
     cache = ChapterCache(blocker / "cache")
     cache.put("0" * 64, "<p>x</p>")
     assert cache.get("0" * 64) is None
-
-
-def test_docx_rereads_only_the_changed_chapter(make_project, monkeypatch):
-    """Pandoc's HTML reader is the slow half of the DOCX path: unchanged chapters skip it."""
-    root = two_chapters(make_project)
-    api.build(root, formats=["docx"])
-    read: list[int] = []
-    real = pandoc.convert_texts
-
-    def counting(texts: list[str], source: str, *args: Any) -> list[str]:
-        if source == docx.PANDOC_FROM:
-            read.append(len(texts))
-        return real(texts, source, *args)
-
-    monkeypatch.setattr(pandoc, "convert_texts", counting)
-    chapter = root / "book/demo/b.md"
-    chapter.write_text(chapter.read_text() + "\nMore text.\n")
-    api.build(root, formats=["docx"])
-    assert read == [1]

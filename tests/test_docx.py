@@ -22,12 +22,13 @@ from lxml import etree
 from PIL import Image
 
 from ebook_builder import api
-from ebook_builder.cache import NO_CACHE
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS, OutputFormat
-from ebook_builder.formats.docx import pandoc_document, write_docx
+from ebook_builder.formats.docx import write_docx
 from ebook_builder.formats.docx_reference import build_reference
+from ebook_builder.formats.docx_tree import document_tree
 from ebook_builder.model import ConvertedBook
+from ebook_builder.xhtml import parse_fragment
 from tests.conftest import REPO, SHIPPED_BOOKS
 from tests.test_books import chapter_files, curly, markdown_words
 
@@ -307,8 +308,8 @@ def test_bad_input_gets_the_errors_of_the_epub(make_project, tmp_path):
 
 def test_words_reach_pandoc_joined():
     """One string per run of words: pandoc's DOCX writer crawls on word-by-word paragraphs."""
-    document = pandoc_document(["<p>Three plain words <em>and two</em> more.</p>"], NO_CACHE)
-    (paragraph,) = document["blocks"]
+    body = parse_fragment("<p>Three  plain\nwords <em>and two</em> more.</p>")
+    (paragraph,) = document_tree([body], "en")["blocks"]
     assert paragraph["c"] == [
         {"t": "Str", "c": "Three plain words "},
         {"t": "Emph", "c": [{"t": "Str", "c": "and two"}]},

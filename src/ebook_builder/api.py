@@ -57,7 +57,7 @@ def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
 
 def prepare(book: Book, cache: ChapterCache = NO_CACHE) -> ConvertedBook:
     """Convert and validate a loaded book."""
-    return validate_book(book, convert_book(book, cache), cache)
+    return validate_book(book, convert_book(book, cache))
 
 
 def chapter_cache(root: Path, use_cache: bool) -> ChapterCache:

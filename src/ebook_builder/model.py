@@ -13,8 +13,6 @@ from pathlib import Path
 
 from lxml import etree
 
-from ebook_builder.cache import NO_CACHE, ChapterCache
-
 
 @dataclass(frozen=True)
 class Metadata:
@@ -105,13 +103,8 @@ class ImageAsset:
 
 @dataclass
 class ConvertedBook:
-    """A validated book ready for the format writers.
-
-    `cache` is where a writer keeps conversions of its own (the DOCX writer's pandoc
-    documents, chapter by chapter), so that a rebuild redoes only what changed.
-    """
+    """A validated book ready for the format writers."""
 
     book: Book
     chapters: list[ChapterDocument]
     images: list[ImageAsset]
-    cache: ChapterCache = NO_CACHE

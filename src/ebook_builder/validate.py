@@ -13,7 +13,6 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from ebook_builder.cache import NO_CACHE, ChapterCache
 from ebook_builder.convert import chapter_files, locate
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
@@ -42,11 +41,8 @@ ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/svg+xml", "image/webp"}
 
 
-def validate_book(
-    book: Book, chapters: list[ChapterDocument], cache: ChapterCache = NO_CACHE
-) -> ConvertedBook:
-    """The book ready for the writers (who may keep conversions in `cache`), or `BookError`
-    with every problem found."""
+def validate_book(book: Book, chapters: list[ChapterDocument]) -> ConvertedBook:
+    """The book ready for the writers, or `BookError` with every problem found."""
     problems: list[Diagnostic] = []
     anchors = _anchor_index(chapters, problems)
     files = chapter_files(chapters)
@@ -59,7 +55,7 @@ def validate_book(
         _collect_images(book, chapter, images, report)
     if problems:
         raise BookError(f"{book.book_id}: the book has problems", problems)
-    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href), cache)
+    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href))
 
 
 class _Reporter:

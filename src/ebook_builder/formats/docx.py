@@ -2,13 +2,11 @@
 
 Pandoc writes the document from the same XHTML chapters as the EPUB, so the typography,
 the ids (made unique across the book by the convert stage) and the checked links are the
-ones the EPUB has. Before pandoc sees them, the chapters are adapted to what its HTML
-reader and DOCX writer understand: EPUB notes go back to an end-note list (pandoc makes
-real Word footnotes of it), links to chapter files point at bookmarks, epigraphs and
-signatures get paragraph styles, images travel as data URIs (pandoc runs sandboxed and
-reads no file). Pandoc reads that into its document tree, where each run of words is
-joined into one string (its DOCX writer slows down badly on long paragraphs otherwise),
-and writes the DOCX with the styles of `data/reference.docx` (made by `docx_reference`).
+ones the EPUB has. The chapters are adapted to what pandoc's DOCX writer knows (links to
+chapter files point at bookmarks, epigraphs and signatures get paragraph styles), turned
+into pandoc's document tree by `docx_tree` (notes become Word footnotes, images travel
+as data URIs: pandoc runs sandboxed and reads no file), and pandoc writes the DOCX with
+the styles of `data/reference.docx` (made by `docx_reference`).
 
 Afterwards the archive is finished by hand: the title page is followed by a table of
 contents field that lists every heading already, so that it reads right before Word
@@ -28,17 +26,15 @@ from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources import as_file, files
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pypandoc
 from lxml import etree
 from PIL import Image
 
-from ebook_builder.cache import ChapterCache
+from ebook_builder.formats.docx_tree import document_tree
 from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
-from ebook_builder.pandoc import convert_cached
-from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS, heading_entries, tag
+from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PIC_NS = "http://schemas.openxmlformats.org/drawingml/2006/picture"
@@ -66,10 +62,7 @@ FOOT_MARGIN = MARGIN + 144
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 TEXT_HEIGHT = PAGE_HEIGHT - MARGIN - FOOT_MARGIN
 
-# The HTML reader would make ids from heading text; ours are already made and unique.
-PANDOC_FROM = "html-auto_identifiers"
 PANDOC_ARGS = ("--sandbox", "--quiet")
-TEXT_INLINES = {"Str", "Space", "SoftBreak"}
 TOC_DEPTH = 3  # as the EPUB's navigation document
 CONTENTS_TITLE = "Contents"
 # On the title page, the cover takes the text width and what height the title, subtitle,
@@ -86,14 +79,15 @@ def write_docx(converted: ConvertedBook, path: Path) -> None:
 
 def render_docx(converted: ConvertedBook) -> bytes:
     """The DOCX file's bytes, identical for identical sources."""
-    document = pandoc_document(pandoc_input(converted), converted.cache, _image_data(converted))
+    language = converted.book.metadata.language
+    tree = document_tree(pandoc_input(converted), language, _image_data(converted))
     with (
         tempfile.TemporaryDirectory(prefix="ebook-docx-") as folder,
         as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference,
     ):
         target = Path(folder) / "book.docx"
         pypandoc.convert_text(
-            json.dumps(document),
+            json.dumps(tree),
             "docx",
             format="json",
             outputfile=str(target),
@@ -103,84 +97,23 @@ def render_docx(converted: ConvertedBook) -> bytes:
     return finish(data, converted)
 
 
-def pandoc_document(
-    documents: list[str], cache: ChapterCache, images: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Pandoc's document tree of the book, each stretch of words one string, images inside.
-
-    Pandoc's HTML reader is the slow half of the DOCX path, so each part of the book is
-    read on its own, on every core, and kept in `cache`: a rebuild reads only the chapters
-    that changed. The reader makes a `Str` of every word and a `Space` of every gap
-    between; the DOCX writer's time grows faster than the number of those in a paragraph
-    (a 5 MB paragraph takes it minutes). Joined, they write the same runs in a fraction of
-    the time. Images reach the tree as data URIs (`images`, by the source the document
-    names): sandboxed pandoc reads no file, and the reader is slow on long attributes.
-    """
-    images = images or {}
-    parts = [json.loads(tree) for tree in convert_cached(documents, PANDOC_FROM, "json", (), cache)]
-    document = parts[0]
-    document["blocks"] = [block for part in parts for block in part["blocks"]]
-    pending: list[Any] = [document["blocks"]]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            if node.get("t") == "Image" and node["c"][2][0] in images:
-                node["c"][2][0] = images[node["c"][2][0]]
-            pending.append(node.get("c"))
-        elif isinstance(node, list):
-            if any(isinstance(item, dict) and item.get("t") in TEXT_INLINES for item in node):
-                node[:] = _joined_text(node)
-            pending.extend(node)
-    return document
+# --- The input: the chapters' XHTML, adapted to what pandoc's DOCX writer knows ---------
 
 
-def _joined_text(inlines: list[Any]) -> list[Any]:
-    joined: list[Any] = []
-    words: list[str] = []
-    for inline in inlines:
-        kind = inline.get("t") if isinstance(inline, dict) else None
-        if kind in TEXT_INLINES:
-            words.append(inline["c"] if kind == "Str" else " ")
-            continue
-        if words:
-            joined.append({"t": "Str", "c": "".join(words)})
-            words = []
-        joined.append(inline)
-    if words:
-        joined.append({"t": "Str", "c": "".join(words)})
-    return joined
-
-
-# --- The input: one XHTML document that pandoc's HTML reader understands ---------------
-
-
-def pandoc_input(converted: ConvertedBook) -> list[str]:
-    """The book as XHTML documents: the title page and contents heading, then each chapter.
-
-    The first document's language becomes the DOCX's (pandoc reads it from `lang`).
-    """
-    language = converted.book.metadata.language
-    front = _html_body(language)
+def pandoc_input(converted: ConvertedBook) -> list[etree._Element]:
+    """The book as XHTML bodies: the title page and contents heading, then each chapter."""
+    front = etree.Element(tag("body"), nsmap={None: XHTML_NS})
     _title_page(front, converted)
     _styled(front, "TOC Heading", CONTENTS_TITLE)
-    documents = [front]
+    bodies = [front]
     anchors = _chapter_anchors(converted.chapters)
     for chapter in converted.chapters:
-        chapter_body = copy.deepcopy(chapter.body)
-        _link_chapter_files(chapter_body, anchors)
-        _notes_to_end_list(chapter_body)
-        _style_epigraphs(chapter_body)
-        _style_signatures(chapter_body)
-        body = _html_body(language)
-        body.extend(list(chapter_body))
-        documents.append(body)
-    return [etree.tostring(body.getparent(), encoding="unicode") for body in documents]
-
-
-def _html_body(language: str) -> etree._Element:
-    html = etree.Element(tag("html"), nsmap={None: XHTML_NS})
-    html.set("lang", language)
-    return etree.SubElement(html, tag("body"))
+        body = copy.deepcopy(chapter.body)
+        _link_chapter_files(body, anchors)
+        _style_epigraphs(body)
+        _style_signatures(body)
+        bodies.append(body)
+    return bodies
 
 
 def _styled(parent: etree._Element, style: str, text: str) -> etree._Element:
@@ -257,38 +190,6 @@ def _link_chapter_files(body: etree._Element, anchors: dict[str, str]) -> None:
             continue
         fragment = unquote(parts.fragment) or anchors.get(unquote(parts.path), "")
         link.set("href", f"#{fragment}")
-
-
-def _notes_to_end_list(body: etree._Element) -> None:
-    """EPUB footnote asides -> the end-note list pandoc's HTML reader turns into notes.
-
-    The reader only knows a note by the list pandoc's own HTML writer makes
-    (`<section role="doc-endnotes"><ol><li id=…>`); it then writes each as a Word
-    footnote at its reference. The back links go: Word links a note to its mark itself.
-    """
-    asides = [a for a in body.iter(tag("aside")) if a.get(EPUB_TYPE) == "footnote"]
-    if not asides:
-        return
-    section = etree.SubElement(body, tag("section"), role="doc-endnotes")
-    ordered = etree.SubElement(section, tag("ol"))
-    for aside in asides:
-        for back in list(aside.iter(tag("a"))):
-            if back.get("role") == "doc-backlink":
-                _drop_keeping_tail(back)
-        item = etree.SubElement(ordered, tag("li"), id=aside.get("id", ""))
-        item.extend(list(aside))
-        aside.getparent().remove(aside)
-
-
-def _drop_keeping_tail(element: etree._Element) -> None:
-    parent = element.getparent()
-    previous = element.getprevious()
-    if element.tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 def _style_epigraphs(body: etree._Element) -> None:
