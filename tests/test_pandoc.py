@@ -23,12 +23,16 @@ def test_outputs_come_back_in_order_across_batches(monkeypatch):
     assert outputs == [f"<p>Paragraph <em>{n}</em>.</p>" for n in range(7)]
 
 
-def test_batches_are_bounded_and_keep_every_request(monkeypatch):
-    monkeypatch.setattr(pandoc, "BATCH_CHARACTERS", 25)
-    requests = [{"text": "x" * size} for size in (10, 10, 10, 40, 5)]
-    batches = list(pandoc._batches(requests))
-    assert [len(r["text"]) for batch in batches for r in batch] == [10, 10, 10, 40, 5]
-    assert all(sum(len(r["text"]) for r in b) <= 25 or len(b) == 1 for b in batches)
+def test_batches_share_the_work_and_stay_bounded(monkeypatch):
+    monkeypatch.setattr(pandoc.os, "cpu_count", lambda: 2)
+    sizes = [90, 10, 40, 40, 10, 10]
+    batches = pandoc._batches(sizes)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(sizes)))
+    assert sorted(sum(sizes[i] for i in batch) for batch in batches) == [100, 100]
+    monkeypatch.setattr(pandoc, "BATCH_CHARACTERS", 50)
+    batches = pandoc._batches(sizes)
+    assert len(batches) == 4  # 200 characters, at most about 50 each
+    assert max(sum(sizes[i] for i in batch) for batch in batches) == 90  # one long document
 
 
 def test_a_refused_document_is_a_one_line_error():

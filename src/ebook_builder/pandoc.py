@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -81,11 +81,14 @@ def convert_texts(
     """
     options = server_options(args)
     requests = [{"text": text, "from": source, "to": target, **options} for text in texts]
-    batches = list(_batches(requests))
+    batches = _batches([len(text) for text in texts])
     workers = max(1, min(len(batches), os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        answers = [answer for batch in pool.map(_run_batch, batches) for answer in batch]
-    return [_output(answer) for answer in answers]
+        answers = pool.map(_run_batch, [[requests[i] for i in batch] for batch in batches])
+        outputs: dict[int, str] = {}
+        for batch, answer in zip(batches, answers, strict=True):
+            outputs.update(zip(batch, map(_output, answer), strict=True))
+    return [outputs[index] for index in range(len(texts))]
 
 
 def convert_cached(
@@ -108,23 +111,22 @@ def convert_cached(
     return [output for output in found.values() if output is not None]
 
 
-def _batches(requests: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Consecutive requests, cut when a batch holds `BATCH_CHARACTERS` of text.
+def _batches(sizes: list[int]) -> list[list[int]]:
+    """The documents (by index) each process converts: balanced, and bounded in size.
 
-    With fewer batches than cores, the work is split evenly across the cores instead.
+    There are at least as many batches as cores, and enough that none holds much more
+    than `BATCH_CHARACTERS`; the largest documents are placed first, each in the lightest
+    batch, so the cores finish together.
     """
-    total = sum(len(r["text"]) for r in requests)
-    limit = min(BATCH_CHARACTERS, max(1, total // (os.cpu_count() or 1)))
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for request in requests:
-        if batch and size + len(request["text"]) > limit:
-            yield batch
-            batch, size = [], 0
-        batch.append(request)
-        size += len(request["text"])
-    if batch:
-        yield batch
+    total = sum(sizes)
+    count = max(os.cpu_count() or 1, -(-total // BATCH_CHARACTERS))
+    batches: list[list[int]] = [[] for _ in range(min(count, len(sizes)))]
+    loads = [0] * len(batches)
+    for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        lightest = loads.index(min(loads))
+        batches[lightest].append(index)
+        loads[lightest] += sizes[index]
+    return [sorted(batch) for batch in batches if batch]
 
 
 def _run_batch(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
