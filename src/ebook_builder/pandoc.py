@@ -22,7 +22,7 @@ from ebook_builder import __version__
 from ebook_builder.cache import ChapterCache, cache_key
 from ebook_builder.errors import BookError
 
-BATCH_CHARACTERS = 1 << 20  # Markdown or HTML per process, before it starts a new batch
+BATCH_CHARACTERS = 1 << 19  # Markdown or HTML per process, before it starts a new batch
 TIMEOUT_SECONDS = 3600
 CGI_NAME = "pandoc-server.cgi"  # the program name that makes the binary answer as CGI
 CGI_ENVIRONMENT = {
