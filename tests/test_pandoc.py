@@ -48,3 +48,22 @@ def test_pandoc_reads_no_file(tmp_path):
     (html,) = pandoc.convert_texts([f"![x]({image})"], "markdown", "html5", args)
     assert f'src="{image}"' in html
     assert "data:image/png" not in html
+
+
+def test_the_bundled_pandoc_converts_unless_overridden(monkeypatch, tmp_path):
+    """Whatever else is installed, the wheel's pandoc makes the book: the same output."""
+    bundled = pandoc.pandoc_path()
+    assert bundled.endswith(("/pypandoc/files/pandoc", "\\pypandoc\\files\\pandoc.exe"))
+    monkeypatch.setenv("PYPANDOC_PANDOC", str(tmp_path / "my-pandoc"))
+    pandoc.pandoc_path.cache_clear()
+    try:
+        assert pandoc.pandoc_path() == str(tmp_path / "my-pandoc")
+    finally:
+        monkeypatch.delenv("PYPANDOC_PANDOC")
+        pandoc.pandoc_path.cache_clear()
+    assert pandoc.pandoc_path() == bundled
+
+
+def test_a_failed_run_is_a_one_line_error():
+    with pytest.raises(BookError, match=r"^pandoc failed: .*json"):
+        pandoc.run_pandoc(["--from=json", "--to=docx", "-o", "/dev/null"], b"not json")

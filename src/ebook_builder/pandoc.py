@@ -10,8 +10,10 @@ time, so that memory grows with the batch, not with the book.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +22,7 @@ from typing import Any
 
 from ebook_builder import __version__
 from ebook_builder.cache import ChapterCache, cache_key
-from ebook_builder.errors import BookError
+from ebook_builder.errors import BookError, UsageError
 
 BATCH_CHARACTERS = 1 << 19  # Markdown or HTML per process, before it starts a new batch
 TIMEOUT_SECONDS = 3600
@@ -42,10 +44,35 @@ CGI_ENVIRONMENT = {
 
 @cache
 def pandoc_path() -> str:
-    """The bundled pandoc binary (pypandoc's wheel carries it); found once per process."""
-    import pypandoc
+    """The pandoc that the `pypandoc_binary` wheel carries (`PYPANDOC_PANDOC` overrides it).
 
-    return pypandoc.get_pandoc_path()
+    Always that one, not the newest on the machine as pypandoc would pick (asking each
+    candidate its version, a process each): a build's output must not depend on what else
+    is installed.
+    """
+    override = os.environ.get("PYPANDOC_PANDOC")
+    if override:
+        return override
+    spec = importlib.util.find_spec("pypandoc")
+    folders = (spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
+        for name in ("pandoc", "pandoc.exe"):
+            path = os.path.join(folder, "files", name)
+            if os.path.isfile(path):
+                return path
+    found = shutil.which("pandoc")
+    if found is None:
+        raise UsageError("pandoc not found: install ebook-builder with its pypandoc_binary")
+    return found
+
+
+def run_pandoc(args: Sequence[str], stdin: bytes) -> None:
+    """Run pandoc once with `args` (always sandboxed and quiet); `BookError` if it fails."""
+    command = [pandoc_path(), "--sandbox", "--quiet", *args]
+    finished = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    if finished.returncode != 0:
+        reason = finished.stderr.decode("utf-8", "replace").strip() or "no message"
+        raise BookError(f"pandoc failed: {reason.splitlines()[0]}")
 
 
 def pandoc_fingerprint() -> str:

@@ -28,12 +28,12 @@ from importlib.resources import as_file, files
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-import pypandoc
 from lxml import etree
 from PIL import Image
 
 from ebook_builder.formats.docx_tree import document_tree
 from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
+from ebook_builder.pandoc import run_pandoc
 from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -62,7 +62,6 @@ FOOT_MARGIN = MARGIN + 144
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 TEXT_HEIGHT = PAGE_HEIGHT - MARGIN - FOOT_MARGIN
 
-PANDOC_ARGS = ("--sandbox", "--quiet")
 TOC_DEPTH = 3  # as the EPUB's navigation document
 CONTENTS_TITLE = "Contents"
 # On the title page, the cover takes the text width and what height the title, subtitle,
@@ -86,13 +85,8 @@ def render_docx(converted: ConvertedBook) -> bytes:
         as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference,
     ):
         target = Path(folder) / "book.docx"
-        pypandoc.convert_text(
-            json.dumps(tree),
-            "docx",
-            format="json",
-            outputfile=str(target),
-            extra_args=[*PANDOC_ARGS, f"--reference-doc={reference}"],
-        )
+        arguments = ["--from=json", "--to=docx", f"--reference-doc={reference}", "-o", str(target)]
+        run_pandoc(arguments, json.dumps(tree).encode("utf-8"))
         data = target.read_bytes()
     return finish(data, converted)
 

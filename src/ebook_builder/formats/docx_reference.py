@@ -20,7 +20,6 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import pypandoc
 from lxml import etree
 
 from ebook_builder.formats.docx import (
@@ -33,6 +32,7 @@ from ebook_builder.formats.docx import (
     w,
     xml_bytes,
 )
+from ebook_builder.pandoc import pandoc_path
 
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -399,7 +399,7 @@ FOOTER = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 def pandoc_reference() -> dict[str, bytes]:
     """The parts of the bundled pandoc's default reference document, in archive order."""
     data = subprocess.run(
-        [pypandoc.get_pandoc_path(), "--print-default-data-file", "reference.docx"],
+        [pandoc_path(), "--print-default-data-file", "reference.docx"],
         capture_output=True,
         check=True,
     ).stdout
