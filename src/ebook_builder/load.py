@@ -12,6 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -63,6 +64,23 @@ class Project:
             return []
         return sorted(p.stem for p in self.metadata_dir.glob("*.yaml") if BOOK_ID.match(p.stem))
 
+    @cached_property
+    def identifiers(self) -> dict[str, str]:
+        """Each book's identifier as its metadata file states it, read once per project.
+
+        A file that cannot be read claims nothing here; loading that book says why.
+        """
+        claims = {}
+        for book_id in self.book_ids():
+            try:
+                text = (self.metadata_dir / f"{book_id}.yaml").read_text("utf-8")
+                data = yaml.load(text, Loader=SAFE_LOADER)
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue
+            if isinstance(data, dict):
+                claims[book_id] = str(data.get("identifier", "")).strip()
+        return claims
+
     def display(self, path: Path) -> Path:
         """`path` relative to the project root where it lies inside it."""
         try:
@@ -107,17 +125,8 @@ def load_book(project: Project, book_id: str) -> Book:
 
 def _identifier_owner(project: Project, book_id: str, identifier: str) -> str | None:
     """Another book that claims `identifier`: stores and readers tell books apart by it."""
-    for other in project.book_ids():
-        if other == book_id:
-            continue
-        try:
-            text = (project.metadata_dir / f"{other}.yaml").read_text("utf-8")
-            data = yaml.load(text, Loader=SAFE_LOADER)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        if isinstance(data, dict) and str(data.get("identifier", "")).strip() == identifier:
-            return other
-    return None
+    owners = [other for other, claim in project.identifiers.items() if claim == identifier]
+    return next((other for other in owners if other != book_id), None)
 
 
 def _unreadable(problem: Diagnostic) -> bool:
