@@ -36,7 +36,6 @@ from ebook_builder.validate import validate_book
 Progress = Callable[[str], None]
 DEFAULT_OUT = "dist"
 CACHE_DIR = ".cache"
-MAX_WRITERS = 8
 
 
 def _quiet(_: str) -> None:
@@ -93,8 +92,9 @@ def build(
     out_dir = out if out is not None else root / DEFAULT_OUT
     plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache)
     jobs = [(plan, *pending) for plan in plans for pending in plan.pending]
-    # The writers run side by side: the DOCX writer waits on pandoc most of its time.
-    with ThreadPoolExecutor(max(1, min(len(jobs), MAX_WRITERS))) as pool:
+    jobs.sort(key=lambda job: not job[1].external)
+    # Two writers at a time: one waits on pandoc while the other runs in Python.
+    with ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
         futures = [pool.submit(_write, *job, out_dir, progress) for job in jobs]
         for (plan, *_), future in zip(jobs, futures, strict=True):
             companion = future.result()

@@ -21,13 +21,16 @@ class OutputFormat:
     """A format the `build` command can write: `<book-id><suffix>` made by `write`.
 
     `companion`, where a format has one, gives a file that belongs beside the book (the
-    Kindle cover thumbnail): its name and bytes.
+    Kindle cover thumbnail): its name and bytes. `external` says that most of the
+    writing happens in another process (pandoc), so the build starts it first: that
+    process then runs beside the writers in Python.
     """
 
     name: str
     suffix: str
     write: Callable[[ConvertedBook, Path], None]
     companion: Callable[[ConvertedBook], tuple[str, bytes]] | None = None
+    external: bool = False
 
 
 FORMATS: dict[str, OutputFormat] = {
@@ -36,6 +39,6 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat("epub", ".epub", write_epub),
         OutputFormat("azw3", ".azw3", write_azw3, thumbnail),
         OutputFormat("mobi", ".mobi", write_mobi, thumbnail),
-        OutputFormat("docx", ".docx", write_docx),
+        OutputFormat("docx", ".docx", write_docx, external=True),
     )
 }
