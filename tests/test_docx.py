@@ -111,7 +111,7 @@ def page_count(pdf: Path) -> int:
 
 
 def test_the_format_is_registered():
-    assert FORMATS["docx"] == OutputFormat("docx", ".docx", write_docx)
+    assert FORMATS["docx"] == OutputFormat("docx", ".docx", write_docx, external=True)
 
 
 @pytest.mark.parametrize("book_id", [*SHIPPED_BOOKS, TOUR])
