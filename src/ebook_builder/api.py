@@ -1,4 +1,4 @@
-"""What the CLI and Python callers use: `check`, `build`, `new_book`.
+"""What the CLI and Python callers use: `check`, `build`, `check_stores`, `new_book`.
 
 Each call runs the stages in order (load -> convert -> validate -> write) and raises an
 `EbookError` carrying every problem; nothing is written unless every requested book is
@@ -31,6 +31,7 @@ from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, sel
 from ebook_builder.model import Book, ConvertedBook
 from ebook_builder.output import atomic_output
 from ebook_builder.pandoc import pandoc_fingerprint
+from ebook_builder.stores import StoreCheck, built_epubs, check_books, parse_stores
 from ebook_builder.validate import validate_book
 
 Progress = Callable[[str], None]
@@ -73,6 +74,24 @@ def check(
     """Run every stage but packaging; raise with every problem of every book."""
     plans = _plan(root, book_ids, [], None, progress, use_cache)
     return [plan.converted for plan in plans if plan.converted is not None]
+
+
+def check_stores(
+    root: Path,
+    book_ids: list[str] | None,
+    stores: list[str],
+    out: Path | None = None,
+    progress: Progress = _quiet,
+) -> list[StoreCheck]:
+    """Check each book's built `.epub` in `out` (default dist/) against the stores' rules.
+
+    Reads only the built files, which are what a store is sent. Raises a usage error for
+    an unknown store or a file not built; returns a row per book, store and rule otherwise.
+    """
+    chosen = parse_stores(stores)
+    project = Project(root)
+    files = built_epubs(project, book_ids, out if out is not None else root / DEFAULT_OUT)
+    return check_books(files, chosen, progress, project.display)
 
 
 def build(

@@ -16,6 +16,8 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
 
 from ebook_builder import api, memo
 from ebook_builder.errors import EbookError, ExitCode
@@ -29,6 +31,7 @@ app = typer.Typer(
 )
 out_console = Console()
 err_console = Console(stderr=True)
+STATUS_STYLES = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 
 BookIds = Annotated[
     list[str] | None, typer.Argument(help="Book ids (default: every book in metadata/).")
@@ -124,16 +127,41 @@ def check(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON, for editors and CI.")
     ] = False,
+    stores: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--store",
+            "-s",
+            help="Check the built `<book-id>.epub` against a store's rules instead: kdp, apple, "
+            "kobo, google or all; comma-separated or repeated. All four stores take the .epub "
+            "(the .kepub.epub is for sideloading to Kobo devices, not for Kobo Writing Life).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="With --store: the built files' folder (default: dist/)."),
+    ] = None,
     project: ProjectDir = Path("."),
 ) -> None:
     """Load, convert and validate books without writing anything; list every problem.
+
+    With `--store`, check the built EPUBs against what each store accepts instead: EPUBCheck,
+    file size, metadata, cover and image sizes; exit 1 when a store would refuse a file.
 
     Examples:
 
     - `ebook check` — every book
     - `ebook check revolutionary-heritage-1917`
     - `ebook check --json` — `{"ok": …, "books": […], "problems": [{"path", "line", "message"}]}`
+    - `ebook check --store all` — a table of every rule of every store, for each book in dist/
+    - `ebook check --store kdp,apple --json` — `{"ok": …, "checks": [{"book", "store", "rule",
+      "status", "reason", "file"}], "problems": […]}`
     """
+    if stores:
+        with _reported():
+            _check_stores(project, book_ids, stores, out, as_json)
+    if out is not None:
+        _fail(["--out applies to --store checks only"], ExitCode.BAD_USAGE)
     if as_json:
         with _reported():
             _check_json(project, book_ids)
@@ -155,6 +183,32 @@ def _check_json(project: Path, book_ids: list[str] | None) -> NoReturn:
     listed = [{"id": b.book.book_id, "chapters": len(b.chapters)} for b in books]
     print(json.dumps({"ok": True, "books": listed, "problems": []}, ensure_ascii=False))
     raise typer.Exit(ExitCode.OK)
+
+
+def _check_stores(
+    project: Path, book_ids: list[str] | None, stores: list[str], out: Path | None, as_json: bool
+) -> NoReturn:
+    """`check --store`: a row per book, store and rule; exit 1 when a store would refuse."""
+    try:
+        with _progress() as step:
+            rows = api.check_stores(project, book_ids, stores, out, progress=step)
+    except EbookError as exc:
+        if not as_json:
+            raise
+        problems = [d.as_dict() for d in exc.all_diagnostics()]
+        print(json.dumps({"ok": False, "checks": [], "problems": problems}, ensure_ascii=False))
+        raise typer.Exit(exc.exit_code) from None
+    refused = any(row.status == "fail" for row in rows)
+    if as_json:
+        checks = [row.as_dict() for row in rows]
+        print(json.dumps({"ok": not refused, "checks": checks, "problems": []}, ensure_ascii=False))
+    else:
+        table = Table("book", "store", "rule", "result", "reason")
+        for row in rows:
+            result = Text(row.status, style=STATUS_STYLES[row.status])
+            table.add_row(row.book_id, row.store, row.rule, result, Text(row.reason))
+        out_console.print(table)
+    raise typer.Exit(ExitCode.BOOK_PROBLEMS if refused else ExitCode.OK)
 
 
 @app.command("import")
