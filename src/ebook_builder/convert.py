@@ -17,6 +17,7 @@ from ebook_builder.cache import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
 from ebook_builder.pandoc import convert_cached, convert_texts
+from ebook_builder.typography import typeset
 from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, parse_fragment, tag, text_of
 
 # Ids come from heading text in this module, not from pandoc, so that the pipeline knows
@@ -50,7 +51,7 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
     chapters = []
     for source, html in zip(book.chapters, pages, strict=True):
         try:
-            chapters.append(convert_chapter(source, html))
+            chapters.append(convert_chapter(source, html, book.metadata.language))
         except BookError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -59,9 +60,13 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
     return chapters
 
 
-def convert_chapter(source: ChapterSource, html: str | None = None) -> ChapterDocument:
+def convert_chapter(
+    source: ChapterSource, html: str | None = None, language: str = "en"
+) -> ChapterDocument:
     """One chapter's XHTML body from pandoc's `html` (made here when not given).
 
+    Quotes, spaces and dashes are set for `language` (pandoc's own are English) after the
+    ids are made, so that ids never depend on the language; the title gets them too.
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
     html = close_void_elements(markdown_to_html([source.text])[0] if html is None else html)
@@ -76,6 +81,7 @@ def convert_chapter(source: ChapterSource, html: str | None = None) -> ChapterDo
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
     _mark_page_breaks(body)
     _mark_semantics(body)
+    typeset(body, language)
     first_heading = next(body.iter(*HEADING_TAGS), None)
     title = text_of(first_heading) if first_heading is not None else source.entry
     return ChapterDocument(source, file_name, title, body, auto_ids)
