@@ -8,6 +8,7 @@ memory through XML (XXE, billion laughs).
 from __future__ import annotations
 
 import copy
+import re
 
 from lxml import etree
 
@@ -19,6 +20,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPUB_TYPE = f"{{{EPUB_NS}}}type"
 NSMAP = {None: XHTML_NS, "epub": EPUB_NS}
 HEADING_TAGS = {f"{{{XHTML_NS}}}h{n}": n for n in range(1, 7)}
+HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace; U+00A0 and U+202F are text
 
 
 def safe_parser() -> etree.XMLParser:
@@ -50,8 +52,11 @@ def tag(name: str) -> str:
 
 
 def text_of(element: etree._Element) -> str:
-    """The element's text with whitespace folded, as a reader would hear it."""
-    return " ".join("".join(element.itertext()).split())
+    """The element's text with HTML's whitespace folded, as a reader would hear it.
+
+    No-break spaces are text, not whitespace: French puts them inside « » and before ? !
+    """
+    return HTML_SPACE.sub(" ", "".join(element.itertext())).strip(" ")
 
 
 def heading_entries(body: etree._Element) -> list[Heading]:
