@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from ebook_builder import api, memo
 from ebook_builder.errors import EbookError, ExitCode
@@ -29,8 +26,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
-out_console = Console()
-err_console = Console(stderr=True)
 STATUS_STYLES = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 
 BookIds = Annotated[
@@ -43,7 +38,7 @@ ProjectDir = Annotated[
 
 def _fail(lines: list[str], code: int) -> NoReturn:
     for line in lines:
-        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+        typer.echo(f"error: {line}", err=True)
     raise typer.Exit(code)
 
 
@@ -69,14 +64,22 @@ def _reported() -> Iterator[None]:
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None]]:
-    """A spinner with the current step, shown only on an interactive terminal."""
+    """A spinner with the current step, shown only on an interactive terminal.
+
+    rich is loaded only then: a build run by a script or CI starts faster without it.
+    """
+    if not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=err_console,
+        console=Console(stderr=True),
         transient=True,
-        disable=not err_console.is_terminal,
     ) as progress:
         task = progress.add_task("starting")
         yield lambda message: progress.update(task, description=message)
@@ -114,7 +117,7 @@ def build(
         written = api.build(project, book_ids, formats, out, progress=step, use_cache=not no_cache)
     lines = [f"wrote {path}" for path in written]
     for line in lines:
-        out_console.print(line, markup=False, highlight=False)
+        typer.echo(line)
     command = (ctx.obj or {}).get("command")
     if command is not None and not no_cache:
         watched = api.watched_inputs(project, book_ids)
@@ -169,7 +172,7 @@ def check(
         books = api.check(project, book_ids, progress=step)
     for converted in books:
         count = len(converted.chapters)
-        out_console.print(f"{converted.book.book_id}: ok ({count} chapters)", markup=False)
+        typer.echo(f"{converted.book.book_id}: ok ({count} chapters)")
 
 
 def _check_json(project: Path, book_ids: list[str] | None) -> NoReturn:
@@ -203,11 +206,15 @@ def _check_stores(
         checks = [row.as_dict() for row in rows]
         print(json.dumps({"ok": not refused, "checks": checks, "problems": []}, ensure_ascii=False))
     else:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table("book", "store", "rule", "result", "reason")
         for row in rows:
             result = Text(row.status, style=STATUS_STYLES[row.status])
             table.add_row(row.book_id, row.store, row.rule, result, Text(row.reason))
-        out_console.print(table)
+        Console().print(table)
     raise typer.Exit(ExitCode.BOOK_PROBLEMS if refused else ExitCode.OK)
 
 
@@ -233,7 +240,7 @@ def import_(
     with _reported():
         result = import_text(file, book_id, kind, project)
     for path in [*result.chapters, result.metadata]:
-        out_console.print(f"wrote {path}", markup=False, highlight=False)
+        typer.echo(f"wrote {path}")
 
 
 @app.command()
@@ -249,7 +256,7 @@ def new(
     with _reported():
         written = api.new_book(project, book_id, title)
     for path in written:
-        out_console.print(f"wrote {path}", markup=False, highlight=False)
+        typer.echo(f"wrote {path}")
 
 
 @app.command()
@@ -262,4 +269,4 @@ def cover(
     """
     with _reported():
         path = api.write_cover(project, book_id)
-    out_console.print(f"wrote {path}", markup=False, highlight=False)
+    typer.echo(f"wrote {path}")
