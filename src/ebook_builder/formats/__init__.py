@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ebook_builder.formats.docx import write_docx
 from ebook_builder.formats.epub import write_epub
+from ebook_builder.formats.kepub import write_kepub
 from ebook_builder.formats.kindle import thumbnail, write_azw3, write_mobi
 from ebook_builder.model import ConvertedBook
 
@@ -37,6 +38,7 @@ FORMATS: dict[str, OutputFormat] = {
     fmt.name: fmt
     for fmt in (
         OutputFormat("epub", ".epub", write_epub),
+        OutputFormat("kepub", ".kepub.epub", write_kepub),
         OutputFormat("azw3", ".azw3", write_azw3, thumbnail),
         OutputFormat("mobi", ".mobi", write_mobi, thumbnail),
         OutputFormat("docx", ".docx", write_docx, external=True),
