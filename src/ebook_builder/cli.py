@@ -91,7 +91,11 @@ def build(
     book_ids: BookIds = None,
     formats: Annotated[
         list[str] | None,
-        typer.Option("--format", "-f", help="Formats, comma-separated (default: all; now: epub)."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="Formats, comma-separated: epub, kepub, azw3, mobi, docx (default: all).",
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output folder (default: dist/).")
