@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ebook_builder import api, memo
+from ebook_builder.accessibility import accessibility_problems
 from ebook_builder.errors import EbookError, ExitCode
 from ebook_builder.pandoc import pandoc_path
 
@@ -177,6 +178,8 @@ def check(
     for converted in books:
         count = len(converted.chapters)
         typer.echo(f"{converted.book.book_id}: ok ({count} chapters)")
+        for problem in accessibility_problems(converted):  # no conformance claim, no error
+            typer.echo(f"warning: {problem}", err=True)
 
 
 def _check_json(project: Path, book_ids: list[str] | None) -> NoReturn:
