@@ -66,10 +66,12 @@ def run(
             command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         total = 0
-        while sample_memory and process.poll() is None:
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG if sample_memory else 0)
+            if pid:
+                break
             total = max(total, tree_rss_kib(process.pid))
             time.sleep(0.02)
-        _, status, usage = os.wait4(process.pid, 0)
         times.append(time.perf_counter() - start)
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
