@@ -285,7 +285,8 @@ def _finish_document(xml: bytes, converted: ConvertedBook) -> bytes:
 
 
 def _restyle_internal_links(root: etree._Element) -> None:
-    """Cross-references in the Internal Link style: book.css underlines only links out."""
+    """Cross-references in the Internal Link style: the DOCX is for editing and for print,
+    where a cross-reference reads as text (the EPUB underlines every link in the text)."""
     for hyperlink in root.iter(w("hyperlink")):
         if hyperlink.get(w("anchor")) is None:
             continue

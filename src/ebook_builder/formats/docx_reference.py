@@ -253,8 +253,8 @@ STYLES: tuple[tuple[str, str, str, str | None, str | None, str, str], ...] = (
         "",
         "<w:u w:val='single'/>",
     ),
-    # book.css underlines links out of the book only; the writer gives cross-references
-    # this style instead of Hyperlink, so that they read as text, as in print.
+    # The DOCX is for editing and for print: the writer gives cross-references this style
+    # instead of Hyperlink, so that they read as text, as in print.
     ("character", "InternalLink", "Internal Link", "DefaultParagraphFont", None, "", ""),
     (
         "paragraph",
