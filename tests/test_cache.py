@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ebook_builder import api, convert, pandoc
-from ebook_builder.cache import ChapterCache, cache_key
+from ebook_builder.cache import ChapterCache
+from ebook_builder.fingerprint import cache_key
 
 
 @pytest.fixture

@@ -15,17 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from ebook_builder.cache import (
-    NO_CACHE,
-    ChapterCache,
-    OutputStamp,
-    cache_key,
-    file_hash,
-    package_fingerprint,
-)
+from ebook_builder.cache import NO_CACHE, ChapterCache, OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
+from ebook_builder.fingerprint import cache_key, file_hash, package_fingerprint
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, select_books
 from ebook_builder.model import Book, ConvertedBook

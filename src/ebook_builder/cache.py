@@ -10,23 +10,11 @@ truncated entry is detected, dropped and rebuilt, never packaged.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
-from ebook_builder import __version__
 from ebook_builder.errors import OutputError
+from ebook_builder.fingerprint import file_hash
 from ebook_builder.output import atomic_output
-
-CACHE_FORMAT = "1"
-
-
-def cache_key(*parts: str) -> str:
-    """A hash of `parts` that cannot collide by moving text from one part to the next."""
-    digest = hashlib.sha256(CACHE_FORMAT.encode())
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "big") + data)
-    return digest.hexdigest()
 
 
 class ChapterCache:
@@ -98,27 +86,3 @@ class OutputStamp:
                 temporary.write_text(f"{self.key}\n{file_hash(target)}\n", encoding="utf-8")
         except OutputError:
             return
-
-
-def package_fingerprint() -> str:
-    """Which ebook-builder runs: its version and the size and time of each of its files.
-
-    The version alone would let an edited checkout (`pip install -e`) serve outputs made by
-    the code before the edit.
-    """
-    package = Path(__file__).parent
-    stats = sorted(
-        (p.relative_to(package).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in package.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    )
-    return cache_key(__version__, json.dumps(stats))
-
-
-def file_hash(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in blocks so large files stay out of memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

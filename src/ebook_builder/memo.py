@@ -17,9 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ebook_builder.cache import file_hash, package_fingerprint
-from ebook_builder.errors import OutputError
-from ebook_builder.output import atomic_output
+from ebook_builder.fingerprint import file_hash, package_fingerprint
 
 RECORDS = Path(".cache") / "commands"
 
@@ -61,6 +59,10 @@ def remember(
     tools: Sequence[Path],
 ) -> None:
     """Record a finished build run in `root`; a record that cannot be written is skipped."""
+    # Loaded here, not above: a replay must not pay for what only recording uses.
+    from ebook_builder.errors import OutputError
+    from ebook_builder.output import atomic_output
+
     if root.resolve() != Path.cwd().resolve():
         return  # the launcher looks in the current folder only
     try:
