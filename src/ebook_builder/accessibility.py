@@ -43,7 +43,7 @@ from ebook_builder.convert import locate
 from ebook_builder.errors import Diagnostic
 from ebook_builder.load import LANGUAGE_TAG, Project
 from ebook_builder.model import ChapterDocument, ConvertedBook
-from ebook_builder.xhtml import EPUB_TYPE, XML_LANG, tag, text_of
+from ebook_builder.xhtml import EPUB_TYPE, XML_LANG, page_breaks, tag, text_of
 
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -171,7 +171,7 @@ def _chapter_problems(chapter: ChapterDocument) -> list[Problem]:
         if COLOUR_STYLE.search(style):
             message = f"style {style!r} sets a colour or background of unknown contrast"
             report(CONTRAST, message, style)
-    for marker in _page_breaks(chapter):
+    for marker in page_breaks(chapter.body):
         if not (marker.get("aria-label") or "").strip():
             report(PAGES, "a page-break marker has no page number", "pagebreak")
     return found
@@ -197,12 +197,8 @@ def _link_name(link: etree._Element) -> str:
     return f"{text_of(link)} {alts}".strip()
 
 
-def _page_breaks(chapter: ChapterDocument) -> list[etree._Element]:
-    return [e for e in chapter.body.iter() if e.get(EPUB_TYPE) == "pagebreak"]
-
-
 def _page_labels(converted: ConvertedBook) -> list[str]:
-    return [m.get("aria-label", "") for c in converted.chapters for m in _page_breaks(c)]
+    return [m.get("aria-label", "") for c in converted.chapters for m in page_breaks(c.body)]
 
 
 def _animated(path: Path) -> bool:

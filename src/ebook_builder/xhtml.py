@@ -59,6 +59,11 @@ def text_of(element: etree._Element) -> str:
     return HTML_SPACE.sub(" ", "".join(element.itertext())).strip(" ")
 
 
+def page_breaks(body: etree._Element) -> list[etree._Element]:
+    """The print edition's page-break markers (made by the convert stage), in order."""
+    return [e for e in body.iter() if e.get(EPUB_TYPE) == "pagebreak"]
+
+
 def heading_entries(body: etree._Element) -> list[Heading]:
     """Headings in document order, each with the id of the section it opens."""
     entries = []

@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from ebook_builder.pandoc import convert_texts
-from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS
+from ebook_builder.xhtml import EPUB_TYPE, HTML_SPACE, XHTML_NS
 
 Node = dict[str, Any]
 BLOCK_TAGS = {
@@ -42,7 +42,6 @@ LIST_STYLES = {
 ALIGNMENTS = {"left": "AlignLeft", "right": "AlignRight", "center": "AlignCenter"}
 # Attributes the DOCX writer uses: styles, language and direction (the rest are for HTML).
 KEPT_ATTRIBUTES = ("custom-style", "lang", "dir", "width", "height")
-SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
 @cache
@@ -275,7 +274,7 @@ class _Reader:
     @staticmethod
     def _text(text: str | None) -> Iterator[Node]:
         if text:
-            yield _str(SPACE.sub(" ", text))
+            yield _str(HTML_SPACE.sub(" ", text))
 
 
 def _joined(nodes: list[Node]) -> list[Node]:
@@ -288,7 +287,7 @@ def _joined(nodes: list[Node]) -> list[Node]:
         if node["t"] == "LineBreak" and previous == "Str":
             joined[-1] = _str(joined[-1]["c"].rstrip(" "))
         if node["t"] == "Str" and previous == "Str":
-            joined[-1] = _str(SPACE.sub(" ", joined[-1]["c"] + node["c"]).replace("  ", " "))
+            joined[-1] = _str(HTML_SPACE.sub(" ", joined[-1]["c"] + node["c"]))
         elif node["t"] != "Str" or node["c"]:
             joined.append(node)
     return [node for node in joined if node["t"] != "Str" or node["c"]]

@@ -23,7 +23,15 @@ from lxml import etree
 from ebook_builder.accessibility import assess
 from ebook_builder.convert import chapter_files
 from ebook_builder.model import ConvertedBook, Heading, Metadata
-from ebook_builder.xhtml import EPUB_TYPE, NSMAP, XML_LANG, document, heading_entries, tag
+from ebook_builder.xhtml import (
+    EPUB_TYPE,
+    NSMAP,
+    XML_LANG,
+    document,
+    heading_entries,
+    page_breaks,
+    tag,
+)
 
 STYLESHEET = "style/book.css"
 COVER_PAGE = "cover.xhtml"
@@ -197,10 +205,6 @@ def _resolve_links(body: etree._Element, own_file: str, targets: dict[str, str])
     return resolved
 
 
-def _page_breaks(body: etree._Element) -> list[etree._Element]:
-    return [e for e in body.iter() if e.get(EPUB_TYPE) == "pagebreak"]
-
-
 class _TocEntry:
     """A node of the nested table of contents."""
 
@@ -255,7 +259,7 @@ def _nav_body(converted: ConvertedBook, toc: list[_TocEntry]) -> etree._Element:
         link.set(EPUB_TYPE, kind)
         link.text = label
 
-    pages = [(c.file_name, e) for c in converted.chapters for e in _page_breaks(c.body)]
+    pages = [(c.file_name, e) for c in converted.chapters for e in page_breaks(c.body)]
     if pages:
         page_nav = etree.SubElement(
             body, tag("nav"), id="page-list", role="doc-pagelist", hidden="hidden"
