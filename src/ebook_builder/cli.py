@@ -187,12 +187,17 @@ def _check_json(project: Path, book_ids: list[str] | None) -> NoReturn:
     try:
         books = api.check(project, book_ids)
     except EbookError as exc:
-        problems = [d.as_dict() for d in exc.all_diagnostics()]
-        print(json.dumps({"ok": False, "books": [], "problems": problems}, ensure_ascii=False))
-        raise typer.Exit(exc.exit_code) from None
+        _json_failure(exc, "books")
     listed = [{"id": b.book.book_id, "chapters": len(b.chapters)} for b in books]
     print(json.dumps({"ok": True, "books": listed, "problems": []}, ensure_ascii=False))
     raise typer.Exit(ExitCode.OK)
+
+
+def _json_failure(exc: EbookError, listing: str) -> NoReturn:
+    """A failed `--json` check: nothing under `listing`, every problem, the error's code."""
+    problems = [d.as_dict() for d in exc.all_diagnostics()]
+    print(json.dumps({"ok": False, listing: [], "problems": problems}, ensure_ascii=False))
+    raise typer.Exit(exc.exit_code) from None
 
 
 def _check_stores(
@@ -205,9 +210,7 @@ def _check_stores(
     except EbookError as exc:
         if not as_json:
             raise
-        problems = [d.as_dict() for d in exc.all_diagnostics()]
-        print(json.dumps({"ok": False, "checks": [], "problems": problems}, ensure_ascii=False))
-        raise typer.Exit(exc.exit_code) from None
+        _json_failure(exc, "checks")
     refused = any(row.status == "fail" for row in rows)
     if as_json:
         checks = [row.as_dict() for row in rows]

@@ -69,11 +69,9 @@ def pandoc_path() -> str:
 
 def run_pandoc(args: Sequence[str], stdin: bytes) -> None:
     """Run pandoc once with `args` (always sandboxed and quiet); `BookError` if it fails."""
-    command = [pandoc_path(), "--sandbox", "--quiet", *args]
-    finished = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    finished = _run([pandoc_path(), "--sandbox", "--quiet", *args], stdin)
     if finished.returncode != 0:
-        reason = finished.stderr.decode("utf-8", "replace").strip() or "no message"
-        raise BookError(f"pandoc failed: {reason.splitlines()[0]}")
+        raise _failed(finished.stderr)
 
 
 def pandoc_fingerprint() -> str:
@@ -160,24 +158,27 @@ def _batches(sizes: list[int]) -> list[list[int]]:
 def _run_batch(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     body = json.dumps(requests).encode("utf-8")
     environment = {**CGI_ENVIRONMENT, "CONTENT_LENGTH": str(len(body))}
-    try:
-        finished = subprocess.run(
-            [CGI_NAME],
-            executable=pandoc_path(),
-            input=body,
-            env=environment,
-            capture_output=True,
-            check=False,
-        )
-    except OSError as exc:
-        raise BookError(f"pandoc could not be started: {exc.strerror or exc}") from None
+    finished = _run([CGI_NAME], body, executable=pandoc_path(), env=environment)
     head, _, answer = finished.stdout.partition(b"\n\n")
     if head.startswith(b"Status: 503"):
         raise BookError(f"pandoc did not finish within {TIMEOUT_SECONDS // 60} minutes")
     if finished.returncode != 0 or not head.startswith(b"Status: 200"):
-        reason = (finished.stderr or answer or head).decode("utf-8", "replace").strip()
-        raise BookError(f"pandoc failed: {reason.splitlines()[0] if reason else 'no answer'}")
+        raise _failed(finished.stderr or answer or head)
     return json.loads(answer)
+
+
+def _run(command: list[str], stdin: bytes, **options: Any) -> subprocess.CompletedProcess[bytes]:
+    """Run pandoc to the end; `BookError` when it cannot even start."""
+    try:
+        return subprocess.run(command, input=stdin, capture_output=True, check=False, **options)
+    except OSError as exc:
+        raise BookError(f"pandoc could not be started: {exc.strerror or exc}") from None
+
+
+def _failed(reason: bytes) -> BookError:
+    """Pandoc's complaint, its first line, as the one line a user sees."""
+    text = reason.decode("utf-8", "replace").strip()
+    return BookError(f"pandoc failed: {text.splitlines()[0] if text else 'no message'}")
 
 
 def _output(answer: dict[str, Any]) -> str:
