@@ -19,7 +19,7 @@ from ebook_builder.cache import NO_CACHE, ChapterCache, OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
-from ebook_builder.fingerprint import cache_key, file_hash, package_fingerprint
+from ebook_builder.fingerprint import cache_key, file_hash, files_matching, package_fingerprint
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, select_books
 from ebook_builder.model import Book, ConvertedBook
@@ -206,12 +206,8 @@ def _inputs_key(project: Project, book_id: str) -> str | None:
     That is the files of `watched_inputs`, SOURCE_DATE_EPOCH and the tools' versions. None
     when a file cannot be read: the load stage will say why.
     """
-    files = [
-        path
-        for folder, pattern in watched_inputs(project.root, [book_id])
-        for path in sorted(folder.glob(pattern))
-        if path.is_file()
-    ]
+    watched = watched_inputs(project.root, [book_id])
+    files = [path for folder, pattern in watched for path in files_matching(folder, pattern)]
     try:
         hashes = [f"{project.display(p)}\0{file_hash(p)}" for p in files]
     except OSError:

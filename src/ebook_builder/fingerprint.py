@@ -39,6 +39,11 @@ def package_fingerprint() -> str:
     return cache_key(__version__, json.dumps(stats))
 
 
+def files_matching(folder: Path, pattern: str) -> list[Path]:
+    """The files (not folders) that `pattern` matches in `folder`, in a fixed order."""
+    return [path for path in sorted(folder.glob(pattern)) if path.is_file()]
+
+
 def file_hash(path: Path) -> str:
     """The SHA-256 of a file's bytes, read in blocks so large files stay out of memory."""
     digest = hashlib.sha256()

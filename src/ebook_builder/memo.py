@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ebook_builder.fingerprint import file_hash, package_fingerprint
+from ebook_builder.fingerprint import file_hash, files_matching, package_fingerprint
 
 RECORDS = Path(".cache") / "commands"
 
@@ -39,9 +39,7 @@ def _state(watched: Watched, outputs: Sequence[Path], tools: Sequence[Path]) -> 
     """Every watched file and output with its hash, and each tool's size and time."""
     inputs = {
         f"{folder}\0{pattern}": {
-            p.relative_to(folder).as_posix(): file_hash(p)
-            for p in sorted(folder.glob(pattern))
-            if p.is_file()
+            p.relative_to(folder).as_posix(): file_hash(p) for p in files_matching(folder, pattern)
         }
         for folder, pattern in watched
     }
