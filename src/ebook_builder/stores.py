@@ -34,6 +34,7 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from ebook_builder.errors import Diagnostic, EbookError, ExitCode, UsageError
+from ebook_builder.formats.epub import OPF_NS, package_path
 from ebook_builder.load import Project, select_books
 from ebook_builder.xhtml import safe_parser
 
@@ -41,9 +42,7 @@ PASS, WARN, FAIL = "pass", "warn", "fail"
 MB = 1_000_000
 GB = 1_000_000_000
 MEGAPIXEL = 1_000_000
-OPF_NS = "http://www.idpf.org/2007/opf"
 DC_NS = "http://purl.org/dc/elements/1.1/"
-CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
 EPUBCHECK_TIMEOUT = 600
 SEVERITIES = ("FATAL", "ERROR", "WARNING")
 
@@ -410,7 +409,7 @@ def read_epub(path: Path) -> EpubFacts:
     """The package document's metadata, the cover and the other images of an EPUB."""
     try:
         with zipfile.ZipFile(path) as archive:
-            opf_path = _rootfile(archive)
+            opf_path = package_path(archive)
             opf = etree.fromstring(archive.read(opf_path), safe_parser())
             base = posixpath.dirname(opf_path)
             metadata: dict[str, list[str]] = {}
@@ -435,15 +434,6 @@ def read_epub(path: Path) -> EpubFacts:
     except (OSError, zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
         raise UnreadableEpub(f"cannot read the EPUB ({exc})") from None
     return EpubFacts(path.stat().st_size, metadata, cover, images)
-
-
-def _rootfile(archive: zipfile.ZipFile) -> str:
-    """The package document's path, from META-INF/container.xml."""
-    container = etree.fromstring(archive.read("META-INF/container.xml"), safe_parser())
-    rootfile = container.find(f".//{{{CONTAINER_NS}}}rootfile")
-    if rootfile is None or not rootfile.get("full-path"):
-        raise KeyError("META-INF/container.xml names no package document")
-    return str(rootfile.get("full-path"))
 
 
 def _cover_id(opf: etree._Element) -> str | None:

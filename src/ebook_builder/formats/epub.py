@@ -30,6 +30,7 @@ from ebook_builder.xhtml import (
     document,
     heading_entries,
     page_breaks,
+    safe_parser,
     tag,
 )
 
@@ -38,6 +39,8 @@ COVER_PAGE = "cover.xhtml"
 NAV_PAGE = "nav.xhtml"
 TOC_DEPTH = 3
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
+OPF_NS = "http://www.idpf.org/2007/opf"
+CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
 
 
 def write_epub(converted: ConvertedBook, path: Path) -> None:
@@ -341,3 +344,15 @@ def _fix_zip_times(data: bytes, when: datetime) -> bytes:
             fixed.external_attr = 0o644 << 16
             target.writestr(fixed, source.read(info.filename))
     return out.getvalue()
+
+
+def package_path(archive: zipfile.ZipFile) -> str:
+    """Where an EPUB keeps its package document, as META-INF/container.xml says.
+
+    Raises `KeyError` when the container names none.
+    """
+    container = etree.fromstring(archive.read("META-INF/container.xml"), safe_parser())
+    rootfile = container.find(f".//{{{CONTAINER_NS}}}rootfile")
+    if rootfile is None or not rootfile.get("full-path"):
+        raise KeyError("META-INF/container.xml names no package document")
+    return str(rootfile.get("full-path"))

@@ -37,12 +37,10 @@ from lxml import etree
 
 from ebook_builder.convert import locate
 from ebook_builder.errors import BookError
-from ebook_builder.formats.epub import render_epub
+from ebook_builder.formats.epub import OPF_NS, package_path, render_epub
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import HTML_SPACE, XHTML_NS, safe_parser, tag
 
-CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
-OPF_NS = "http://www.idpf.org/2007/opf"
 KOBO_CSS = "div#book-inner { margin-top: 0; margin-bottom: 0; }"
 # The ids the markup adds; a chapter's own id equal to one of them would be a duplicate.
 RESERVED_ID = re.compile(r"book-columns|book-inner|kobo\.\d+\.\d+")
@@ -192,8 +190,7 @@ def _kobo_span(span_id: str) -> etree._Element:
 
 def _content_documents(epub: zipfile.ZipFile) -> set[str]:
     """The zip names of the XHTML content documents, the navigation document excepted."""
-    container = etree.fromstring(epub.read("META-INF/container.xml"), safe_parser())
-    opf_name = container.find(f".//{{{CONTAINER_NS}}}rootfile").get("full-path", "")
+    opf_name = package_path(epub)
     package = etree.fromstring(epub.read(opf_name), safe_parser())
     return {
         posixpath.join(posixpath.dirname(opf_name), unquote(item.get("href", "")))
