@@ -8,10 +8,12 @@ free of problems.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -25,8 +27,10 @@ from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, sel
 from ebook_builder.model import Book, ConvertedBook
 from ebook_builder.output import atomic_output
 from ebook_builder.pandoc import pandoc_fingerprint
-from ebook_builder.stores import StoreCheck, built_epubs, check_books, parse_stores
 from ebook_builder.validate import validate_book
+
+if TYPE_CHECKING:
+    from ebook_builder.stores import StoreCheck
 
 Progress = Callable[[str], None]
 DEFAULT_OUT = "dist"
@@ -82,6 +86,8 @@ def check_stores(
     Reads only the built files, which are what a store is sent. Raises a usage error for
     an unknown store or a file not built; returns a row per book, store and rule otherwise.
     """
+    from ebook_builder.stores import built_epubs, check_books, parse_stores
+
     chosen = parse_stores(stores)
     project = Project(root)
     files = built_epubs(project, book_ids, out if out is not None else root / DEFAULT_OUT)
@@ -130,8 +136,9 @@ def _write(
     with atomic_output(target) as temporary:
         fmt.write(plan.converted, temporary)
     companion = None
-    if fmt.companion is not None:
-        name, data = fmt.companion(plan.converted)
+    extra = fmt.companion_file(plan.converted)
+    if extra is not None:
+        name, data = extra
         companion = out_dir / name
         with atomic_output(companion) as temporary:
             temporary.write_bytes(data)
@@ -164,27 +171,48 @@ def _plan(
     project = Project(root)
     cache = chapter_cache(root, use_cache)
     plans, errors = [], []
-    for book_id in select_books(project, book_ids):
-        progress(f"checking {book_id}")
-        try:
-            inputs = _inputs_key(project, book_id) if use_cache else None
-            targets, pending = [], []
-            for fmt in formats:
-                assert out_dir is not None
-                target = out_dir / f"{book_id}{fmt.suffix}"
-                stamp = _output_stamp(root, book_id, fmt, target, inputs)
-                targets.append(target)
-                if not stamp.is_current(target):
-                    pending.append((fmt, target, stamp))
-            converted = None
-            if pending or not formats:
-                converted = prepare(load_book(project, book_id), cache)
-            plans.append(_BookPlan(targets, pending, converted))
-        except EbookError as exc:
-            errors.append(exc)
+    # The writers' modules are imported in a thread while pandoc converts: started once,
+    # after the first book to write is loaded, so that pandoc never waits for imports.
+    writers = threading.Thread(target=lambda: [fmt.warm_up() for fmt in formats])
+    try:
+        for book_id in select_books(project, book_ids):
+            progress(f"checking {book_id}")
+            try:
+                plan = _plan_book(project, book_id, formats, out_dir, use_cache)
+                if plan.pending or not formats:
+                    book = load_book(project, book_id)
+                    if plan.pending and writers.ident is None:
+                        writers.start()
+                    plan.converted = prepare(book, cache)
+                plans.append(plan)
+            except EbookError as exc:
+                errors.append(exc)
+    finally:
+        if writers.ident is not None:
+            writers.join()
     if errors:
         raise errors[0] if len(errors) == 1 else BuildFailed(errors)
     return plans
+
+
+def _plan_book(
+    project: Project,
+    book_id: str,
+    formats: list[OutputFormat],
+    out_dir: Path | None,
+    use_cache: bool,
+) -> _BookPlan:
+    """A book's outputs, and those of them not current (all of them without the cache)."""
+    inputs = _inputs_key(project, book_id) if use_cache else None
+    targets, pending = [], []
+    for fmt in formats:
+        assert out_dir is not None
+        target = out_dir / f"{book_id}{fmt.suffix}"
+        stamp = _output_stamp(project.root, book_id, fmt, target, inputs)
+        targets.append(target)
+        if not stamp.is_current(target):
+            pending.append((fmt, target, stamp))
+    return _BookPlan(targets, pending, None)
 
 
 def watched_inputs(root: Path, book_ids: list[str] | None = None) -> list[tuple[Path, str]]:

@@ -1,46 +1,64 @@
 """Stage 4: the output formats, one module each behind one small interface.
 
 Adding a format means adding a module with a `write(book, path)` function and one entry
-in `FORMATS`.
+in `FORMATS`. A writer's module is imported only when a build writes its format: the
+writers and their libraries take longer to import than pandoc takes to convert a small
+book, so the build imports them while pandoc works (`OutputFormat.load`). A module may
+also have a `warm_up()` function, run then too, for work that does not depend on the
+book.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 
-from ebook_builder.formats.docx import write_docx
-from ebook_builder.formats.epub import write_epub
-from ebook_builder.formats.kepub import write_kepub
-from ebook_builder.formats.kindle import thumbnail, write_azw3, write_mobi
 from ebook_builder.model import ConvertedBook
 
 
 @dataclass(frozen=True)
 class OutputFormat:
-    """A format the `build` command can write: `<book-id><suffix>` made by `write`.
+    """A format the `build` command can write: `<book-id><suffix>` made by `writer`.
 
-    `companion`, where a format has one, gives a file that belongs beside the book (the
-    Kindle cover thumbnail): its name and bytes. `external` says that most of the
-    writing happens in another process (pandoc), so the build starts it first: that
+    `writer` (and `companion`, where a format has one) name functions of the module
+    `ebook_builder.formats.<module>`. A companion gives a file that belongs beside the
+    book (the Kindle cover thumbnail): its name and bytes. `external` says that most of
+    the writing happens in another process (pandoc), so the build starts it first: that
     process then runs beside the writers in Python.
     """
 
     name: str
     suffix: str
-    write: Callable[[ConvertedBook, Path], None]
-    companion: Callable[[ConvertedBook], tuple[str, bytes]] | None = None
+    module: str
+    writer: str
+    companion: str | None = None
     external: bool = False
+
+    def load(self) -> ModuleType:
+        return import_module(f"{__name__}.{self.module}")
+
+    def warm_up(self) -> None:
+        """Import the writer and run its `warm_up()`, if it has one: before the book is ready."""
+        warm_up = getattr(self.load(), "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+
+    def write(self, book: ConvertedBook, path: Path) -> None:
+        getattr(self.load(), self.writer)(book, path)
+
+    def companion_file(self, book: ConvertedBook) -> tuple[str, bytes] | None:
+        return None if self.companion is None else getattr(self.load(), self.companion)(book)
 
 
 FORMATS: dict[str, OutputFormat] = {
     fmt.name: fmt
     for fmt in (
-        OutputFormat("epub", ".epub", write_epub),
-        OutputFormat("kepub", ".kepub.epub", write_kepub),
-        OutputFormat("azw3", ".azw3", write_azw3, thumbnail),
-        OutputFormat("mobi", ".mobi", write_mobi, thumbnail),
-        OutputFormat("docx", ".docx", write_docx, external=True),
+        OutputFormat("epub", ".epub", "epub", "write_epub"),
+        OutputFormat("kepub", ".kepub.epub", "kepub", "write_kepub"),
+        OutputFormat("azw3", ".azw3", "kindle", "write_azw3", "thumbnail"),
+        OutputFormat("mobi", ".mobi", "kindle", "write_mobi", "thumbnail"),
+        OutputFormat("docx", ".docx", "docx", "write_docx", external=True),
     )
 }
