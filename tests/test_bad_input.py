@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def failing_write(error: BaseException) -> Change:
         raise error
 
     def change(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setitem(FORMATS, "epub", replace(FORMATS["epub"], write=half_written))
+        monkeypatch.setattr(FORMATS["epub"].load(), "write_epub", half_written)
 
     return change
 

@@ -23,7 +23,7 @@ from PIL import Image
 
 from ebook_builder import api
 from ebook_builder.errors import BookError
-from ebook_builder.formats import FORMATS, OutputFormat
+from ebook_builder.formats import FORMATS
 from ebook_builder.formats.docx import write_docx
 from ebook_builder.formats.docx_reference import build_reference
 from ebook_builder.formats.docx_tree import document_tree
@@ -111,7 +111,9 @@ def page_count(pdf: Path) -> int:
 
 
 def test_the_format_is_registered():
-    assert FORMATS["docx"] == OutputFormat("docx", ".docx", write_docx, external=True)
+    docx = FORMATS["docx"]
+    assert (docx.suffix, docx.external) == (".docx", True)
+    assert getattr(docx.load(), docx.writer) is write_docx
 
 
 @pytest.mark.parametrize("book_id", [*SHIPPED_BOOKS, TOUR])
