@@ -42,7 +42,7 @@ from PIL import Image
 from ebook_builder.convert import locate
 from ebook_builder.errors import Diagnostic
 from ebook_builder.load import LANGUAGE_TAG, Project
-from ebook_builder.model import ChapterDocument, ConvertedBook
+from ebook_builder.model import ChapterDocument, ConvertedBook, once_per_book
 from ebook_builder.xhtml import EPUB_TYPE, XML_LANG, page_breaks, tag, text_of
 
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
@@ -107,6 +107,7 @@ class Assessment:
         return not self.problems
 
 
+@once_per_book
 def assess(converted: ConvertedBook) -> Assessment:
     """Check the book and describe it: schema.org properties, summary, conformance claim."""
     problems = accessibility_problems(converted)

@@ -7,11 +7,18 @@ format sees the same chapters, order, metadata and typography.
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import wraps
 from pathlib import Path
+from typing import TypeVar
 
 from lxml import etree
+
+Made = TypeVar("Made")
 
 
 @dataclass(frozen=True)
@@ -101,10 +108,35 @@ class ImageAsset:
     media_type: str
 
 
-@dataclass
+@dataclass(eq=False)
 class ConvertedBook:
-    """A validated book ready for the format writers."""
+    """A validated book ready for the format writers.
+
+    Compared by identity: a writer's result is kept per book object (`once_per_book`).
+    """
 
     book: Book
     chapters: list[ChapterDocument]
     images: list[ImageAsset]
+
+
+def once_per_book(
+    make: Callable[[ConvertedBook], Made],
+) -> Callable[[ConvertedBook], Made]:
+    """`make`, run once per book: the writers that share its result run in parallel threads.
+
+    The .epub and the .kepub.epub are made from the same EPUB, and the .azw3 and the .mobi
+    from the same resources; the second writer to ask waits for the first one's result
+    instead of making it again. A result lives as long as its book.
+    """
+    made: weakref.WeakKeyDictionary[ConvertedBook, Made] = weakref.WeakKeyDictionary()
+    lock = threading.Lock()
+
+    @wraps(make)
+    def once(converted: ConvertedBook) -> Made:
+        with lock:
+            if converted not in made:
+                made[converted] = make(converted)
+            return made[converted]
+
+    return once

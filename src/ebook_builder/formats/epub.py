@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import io
+import mimetypes
 import zipfile
 from datetime import datetime
 from importlib.resources import files
@@ -22,7 +23,7 @@ from lxml import etree
 
 from ebook_builder.accessibility import assess
 from ebook_builder.convert import chapter_files
-from ebook_builder.model import ConvertedBook, Heading, Metadata
+from ebook_builder.model import ConvertedBook, Heading, Metadata, once_per_book
 from ebook_builder.xhtml import (
     EPUB_TYPE,
     NSMAP,
@@ -38,9 +39,16 @@ STYLESHEET = "style/book.css"
 COVER_PAGE = "cover.xhtml"
 NAV_PAGE = "nav.xhtml"
 TOC_DEPTH = 3
+COMPRESSED_PICTURES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
 OPF_NS = "http://www.idpf.org/2007/opf"
 CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
+
+
+def warm_up() -> None:
+    """Read the system's media types now, while pandoc converts: ebooklib reads them when
+    it adds the cover, and that takes as long as writing a chapter."""
+    mimetypes.init()
 
 
 def write_epub(converted: ConvertedBook, path: Path) -> None:
@@ -48,6 +56,7 @@ def write_epub(converted: ConvertedBook, path: Path) -> None:
     path.write_bytes(render_epub(converted))
 
 
+@once_per_book
 def render_epub(converted: ConvertedBook) -> bytes:
     """The EPUB file's bytes, identical for identical sources."""
     meta = converted.book.metadata
@@ -332,14 +341,19 @@ def _depth(entries: list[_TocEntry]) -> int:
 
 
 def _fix_zip_times(data: bytes, when: datetime) -> bytes:
-    """The same archive with every entry stamped `when` (zip cannot go before 1980)."""
+    """The same archive with every entry stamped `when` (zip cannot go before 1980).
+
+    Pictures that are compressed already are stored as they are: deflating a JPEG again
+    costs time and saves nothing.
+    """
     stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
-            fixed.compress_type = info.compress_type
+            compressed = info.filename.lower().endswith(COMPRESSED_PICTURES)
+            fixed.compress_type = zipfile.ZIP_STORED if compressed else info.compress_type
             fixed.create_system = 3
             fixed.external_attr = 0o644 << 16
             target.writestr(fixed, source.read(info.filename))

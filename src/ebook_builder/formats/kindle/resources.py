@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image
 
-from ebook_builder.model import ConvertedBook
+from ebook_builder.model import ConvertedBook, once_per_book
 
 THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
 
@@ -34,6 +35,7 @@ class Resources:
     svg: dict[str, bytes]  # SVG picture href -> its markup, from `<svg` on
 
 
+@once_per_book
 def collect(converted: ConvertedBook) -> Resources:
     """The cover first, then the chapters' images, then the thumbnail."""
     cover = converted.book.cover
@@ -56,8 +58,10 @@ def collect(converted: ConvertedBook) -> Resources:
     return Resources(records, by_href, 0, len(records) - 1, svg)
 
 
+@lru_cache(maxsize=16)
 def thumbnail_jpeg(cover: bytes, height: int = THUMBNAIL_HEIGHT) -> bytes:
-    """The cover scaled to `height` pixels high, as a baseline JPEG.
+    """The cover scaled to `height` pixels high, as a baseline JPEG (made once per cover:
+    the .azw3, the .mobi and the file beside them all carry it).
 
     The JPEG decoder's draft mode decodes at a reduced scale first, which makes this fast;
     the output depends only on the input bytes, so rebuilds are identical.
