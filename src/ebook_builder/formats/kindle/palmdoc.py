@@ -20,7 +20,7 @@ regular expression picks out the words, runs of markup and runs of bytes that ne
 a dictionary remembers where each token last appeared, so a repeated word (" the", "</p>",
 "class=") costs one look-up and becomes a 2-byte back-reference. That finds fewer matches
 than an exhaustive search (the text shrinks to about 70 % instead of 55 %), but it costs
-one Python call per word: about 30 ms for 200 KB.
+one pass of a Python loop per word: about 20 ms for 200 KB.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ _TOKEN = re.compile(
     rb"|\x20?[^\sA-Za-z0-9\x00-\x08\x80-\xff]{3,9}"
     rb"|\x20[\x40-\x7f]"
 )
+_SPLIT = re.compile(b"(" + _TOKEN.pattern + b")")  # gap, token, gap, token, …, gap
 # A space and a character from 0x40–0x7F share one byte: the character with its top bit set.
 _PAIR = [bytes([b ^ 0x80]) if 0x40 <= b <= 0x7F else None for b in range(256)]
 _COUNT = [bytes([n]) for n in range(9)]
@@ -59,27 +60,31 @@ def compress(data: bytes) -> bytes:
     Deterministic: the same input always gives the same output, so it is kept for the
     next caller: the .azw3 and the .mobi carry the same KF8 text, compressed once.
     """
+    # Split, not `sub` with a callback: a plain loop over the pieces costs less per word.
+    pieces = _SPLIT.split(data)
+    out = [pieces[0]]
+    position = len(pieces[0])
     last_seen: dict[bytes, int] = {}
     seen = last_seen.get
-
-    def encode(match: re.Match[bytes]) -> bytes:
-        token = match[0]
-        start = match.start()
-        previous = seen(token)
-        last_seen[token] = start
+    rest = iter(pieces[1:])
+    for token, gap in zip(rest, rest, strict=True):  # token, then the bytes up to the next
         size = len(token)
-        if previous is not None and size >= MIN_MATCH and start - previous <= MAX_DISTANCE:
+        previous = seen(token)
+        last_seen[token] = position
+        if previous is not None and size >= MIN_MATCH and position - previous <= MAX_DISTANCE:
             # Distance counts back from the first byte being produced.
-            return (0x8000 | ((start - previous) << 3) | (size - MIN_MATCH)).to_bytes(2, "big")
-        first = token[0]
-        if first == 0x20:
+            distance = position - previous
+            out.append((0x8000 | (distance << 3) | (size - MIN_MATCH)).to_bytes(2, "big"))
+        elif token[0] == 0x20:
             pair = _PAIR[token[1]]
-            return token if pair is None else pair + token[2:]
-        if first >= 0x80 or first < 0x09:
-            return _COUNT[size] + token  # a run that cannot stand for itself
-        return token
-
-    return _TOKEN.sub(encode, data)
+            out.append(token if pair is None else pair + token[2:])
+        elif token[0] >= 0x80 or token[0] < 0x09:
+            out.append(_COUNT[size] + token)  # a run that cannot stand for itself
+        else:
+            out.append(token)
+        out.append(gap)
+        position += size + len(gap)
+    return b"".join(out)
 
 
 def decompress(data: bytes) -> bytes:
