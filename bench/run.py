@@ -15,6 +15,8 @@ Prints a Markdown table and writes it to bench/RESULTS.md. Run from the project 
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import os
 import platform
 import shutil
@@ -61,25 +63,42 @@ def run(
     for _ in range(runs):
         if before is not None:
             before()
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        total = 0
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG if sample_memory else 0)
-            if pid:
-                break
-            total = max(total, tree_rss_kib(process.pid))
-            time.sleep(0.02)
-        times.append(time.perf_counter() - start)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            error = process.stderr.read().decode() if process.stderr else ""
-            raise SystemExit(f"failed: {' '.join(command)}\n{error}")
-        peaks.append(usage.ru_maxrss / 1024)
-        totals.append(total / 1024)
+        seconds, peak, total = run_once(command, cwd, sample_memory)
+        times.append(seconds)
+        peaks.append(peak)
+        totals.append(total)
     return Measure(statistics.median(times), max(peaks), max(totals) if sample_memory else None)
+
+
+def side_by_side(commands: list[list[str]], cwd: Path, runs: int) -> list[Measure]:
+    """Each command once per round, `runs` rounds: a slow spell of a shared machine then
+    slows every contender alike, not only the one that happened to run during it."""
+    times: list[list[float]] = [[] for _ in commands]
+    peaks: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for command, spent, peak in zip(commands, times, peaks, strict=True):
+            seconds, largest, _ = run_once(command, cwd, False)
+            spent.append(seconds)
+            peak.append(largest)
+    return [Measure(statistics.median(t), max(p)) for t, p in zip(times, peaks, strict=True)]
+
+
+def run_once(command: list[str], cwd: Path, sample_memory: bool) -> tuple[float, float, float]:
+    """Seconds, the largest process's peak memory and the whole tree's peak (MiB) of a run."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    total = 0
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG if sample_memory else 0)
+        if pid:
+            break
+        total = max(total, tree_rss_kib(process.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        error = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"failed: {' '.join(command)}\n{error}")
+    return seconds, usage.ru_maxrss / 1024, total / 1024
 
 
 def tree_rss_kib(root: int) -> int:
@@ -219,6 +238,18 @@ def project_copy(folder: Path) -> Path:
     return root
 
 
+def compile_package() -> None:
+    """Compile ebook-builder's bytecode, as `pip install` does.
+
+    An editable checkout run with PYTHONDONTWRITEBYTECODE set (as on CI machines) would
+    otherwise compile every module from source on each start: not what a user's runs cost.
+    """
+    spec = importlib.util.find_spec("ebook_builder")
+    assert spec is not None and spec.submodule_search_locations
+    for folder in spec.submodule_search_locations:
+        compileall.compile_dir(folder, quiet=1)
+
+
 def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}×"
 
@@ -229,6 +260,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,100", help="corpus sizes, e.g. 10,100")
     args = parser.parse_args()
     runs = args.runs
+    compile_package()
     calibre = shutil.which("ebook-convert")
     fmts = formats()
     rows: list[str] = []
@@ -239,9 +271,15 @@ def main() -> None:
         rows.append("| measurement | ebook-builder | alternative | ratio |")
         rows.append("| --- | ---: | ---: | ---: |")
         for book_id in BOOKS:
-            cold = run(ebook("build", book_id, "--no-cache", "-o", str(out)), root, runs)
-            p_epub = run(pandoc(root, book_id, tmp / "p.epub"), root, runs)
-            p_docx = run(pandoc(root, book_id, tmp / "p.docx"), root, runs)
+            cold, p_epub, p_docx = side_by_side(
+                [
+                    ebook("build", book_id, "--no-cache", "-o", str(out)),
+                    pandoc(root, book_id, tmp / "p.epub"),
+                    pandoc(root, book_id, tmp / "p.docx"),
+                ],
+                root,
+                runs,
+            )
             all_formats = f"cold build, all formats ({', '.join(fmts)})"
             rows.append(
                 f"| {book_id}: {all_formats} vs pandoc → EPUB | {cold.seconds:.2f} s "
