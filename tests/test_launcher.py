@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from ebook_builder import cli, launcher
+from ebook_builder import cli, launcher, memo
 
 
 class Ebook:
@@ -100,3 +102,79 @@ def test_a_project_elsewhere_is_never_recorded(ebook, tmp_path, monkeypatch):
     ebook("build", "-f", "epub", "-C", str(ebook.root))
     assert ebook.cli_runs == 2
     assert not (elsewhere / ".cache").exists()
+
+
+def test_a_chapter_rewritten_with_the_same_size_runs_the_build(ebook):
+    ebook("build", "-f", "epub")
+    chapter = ebook.root / "book/demo/02-two.md"
+    chapter.write_text("# Two\n\nLess.\n")  # as long as "More."
+    ebook("build", "-f", "epub")
+    assert ebook.cli_runs == 2
+
+
+def test_an_old_mtime_restored_by_hand_does_not_hide_an_edit(ebook):
+    ebook("build", "-f", "epub")
+    chapter = ebook.root / "book/demo/02-two.md"
+    before = chapter.stat()
+    chapter.write_text("# Two\n\nLess.\n")
+    os.utime(chapter, ns=(before.st_atime_ns, before.st_mtime_ns))
+    ebook("build", "-f", "epub")
+    assert ebook.cli_runs == 2
+
+
+@pytest.fixture
+def hashed(monkeypatch) -> list[str]:
+    """The files a replay reads to hash them, as paths relative to the project."""
+    calls: list[str] = []
+    real = memo.file_hash
+
+    def counting_hash(path: str) -> str:
+        calls.append(Path(path).as_posix())
+        return real(path)
+
+    monkeypatch.setattr(memo, "file_hash", counting_hash)
+    return calls
+
+
+def test_files_whose_stat_is_unchanged_are_not_read_again(ebook, hashed):
+    ebook("build", "-f", "epub")
+    hashed.clear()
+    ebook("build", "-f", "epub")
+    assert ebook.cli_runs == 1
+    assert hashed == []
+
+
+def test_a_touched_file_is_hashed_and_then_replayed(ebook, hashed):
+    ebook("build", "-f", "epub")
+    os.utime(ebook.root / "book/demo/01-one.md")
+    hashed.clear()
+    assert ebook("build", "-f", "epub") == ["wrote dist/demo.epub"]
+    assert ebook.cli_runs == 1
+    assert hashed == ["book/demo/01-one.md"]
+
+
+def test_a_file_changed_as_the_record_was_made_is_always_hashed(ebook, hashed, monkeypatch):
+    # The file system's clock reads the chapter's own time when the record is made: the
+    # chapter could change again within that tick without its stat changing.
+    chapter = ebook.root / "book/demo/02-two.md"
+    changed = max(chapter.stat().st_mtime_ns, chapter.stat().st_ctime_ns)
+    monkeypatch.setattr(memo, "_clock", lambda path, after=-1: changed)
+    ebook("build", "-f", "epub")
+    for _ in range(2):
+        hashed.clear()
+        ebook("build", "-f", "epub")
+        assert "book/demo/02-two.md" in hashed
+    assert ebook.cli_runs == 1
+
+
+def test_a_replay_loads_neither_the_cli_nor_pathlib_nor_hashlib(ebook):
+    first = ebook("build", "-f", "epub")
+    script = (
+        "import sys\n"
+        "from ebook_builder.launcher import main\n"
+        "sys.argv = ['ebook', 'build', '-f', 'epub']\n"
+        "main()\n"
+        "print(sorted({'typer', 'pathlib', 'hashlib'} & set(sys.modules)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == [*first, "[]"]

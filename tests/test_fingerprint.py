@@ -1,0 +1,50 @@
+"""Fingerprints without pathlib: the same files as Path.glob, the same package hash as before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ebook_builder import __version__, fingerprint
+from ebook_builder.fingerprint import cache_key, files_matching, matching_stats, package_fingerprint
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """Nested folders, hidden files, a link to a folder, a link to a file and a broken link."""
+    for name in ["x.md", ".hidden.md", "a/y.md", "a-b/z.md", "b/c/w.yaml", ".dot/q.md", "d/r.YAML"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    (tmp_path / "folder-link").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "file-link.md").symlink_to(tmp_path / "x.md")
+    (tmp_path / "broken.md").symlink_to(tmp_path / "nowhere")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "pattern", ["**/*", "*", "*.md", "**/*.yaml", "a/*", "*/*.md", "**", "x.*", "b/**/*", "[ab]*/*"]
+)
+def test_files_are_matched_as_path_glob_matches_them(tree, pattern):
+    expected = [path for path in sorted(tree.glob(pattern)) if path.is_file()]
+    assert files_matching(tree, pattern) == expected
+    assert sorted(matching_stats(str(tree), pattern)) == sorted(
+        path.relative_to(tree).as_posix() for path in expected
+    )
+
+
+def test_a_missing_folder_matches_nothing(tmp_path):
+    assert files_matching(tmp_path / "missing", "**/*") == []
+    assert files_matching(tmp_path, "missing/*") == []
+
+
+def test_the_package_fingerprint_is_the_size_and_time_of_its_files_but_bytecode():
+    package = Path(fingerprint.__file__).parent
+    stats = sorted(
+        (p.relative_to(package).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert fingerprint.package_files() == stats
+    assert package_fingerprint() == cache_key(__version__, json.dumps(stats))
