@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ebook_builder import api, memo
+from ebook_builder import watch as watching
 from ebook_builder.accessibility import accessibility_problems
 from ebook_builder.errors import EbookError, ExitCode
 from ebook_builder.pandoc import pandoc_path
@@ -35,11 +37,24 @@ BookIds = Annotated[
 ProjectDir = Annotated[
     Path, typer.Option("--project", "-C", help="Project folder (default: the current one).")
 ]
+Formats = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Formats, comma-separated: epub, kepub, azw3, mobi, docx (default: all).",
+    ),
+]
+OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: dist/).")]
+
+
+def _print_errors(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(f"error: {line}", err=True)
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:
-    for line in lines:
-        typer.echo(f"error: {line}", err=True)
+    _print_errors(lines)
     raise typer.Exit(code)
 
 
@@ -90,17 +105,8 @@ def _progress() -> Iterator[Callable[[str], None]]:
 def build(
     ctx: typer.Context,
     book_ids: BookIds = None,
-    formats: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Formats, comma-separated: epub, kepub, azw3, mobi, docx (default: all).",
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder (default: dist/).")
-    ] = None,
+    formats: Formats = None,
+    out: OutDir = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Convert every chapter again (a cold build).")
     ] = False,
@@ -127,6 +133,50 @@ def build(
     if command is not None and not no_cache:
         watched = api.watched_inputs(project, book_ids)
         memo.remember(command, project, lines, watched, written, [Path(pandoc_path())])
+
+
+@app.command()
+def watch(
+    book_ids: BookIds = None,
+    formats: Formats = None,
+    out: OutDir = None,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.01, help="Seconds between looks at the inputs.")
+    ] = watching.DEFAULT_INTERVAL,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Build books, then rebuild a book each time its chapters, metadata or cover change.
+
+    One process stays up, so a rebuild skips the start of a new command, and converts only
+    the chapters that changed. A failed build prints its problems and the watch goes on;
+    the earlier outputs stay as they were. Ctrl-C stops it.
+
+    Examples:
+
+    - `ebook watch russian-revolution-1917 --format epub` — rebuild the EPUB on every save
+    - `ebook watch` — every book, every format, into dist/
+    """
+    reported: set[str] = set()
+
+    def report(result: watching.BuildResult) -> None:
+        if not reported:
+            typer.echo("watching for changes; press Ctrl-C to stop", err=True)
+        verb = "rebuilt" if result.book_id in reported else "built"
+        reported.add(result.book_id)
+        if result.error is not None:
+            _print_errors(result.error.lines())
+            return
+        count = len(result.written)
+        plural = "" if count == 1 else "s"
+        typer.echo(f"{verb} {result.book_id} in {result.seconds:.2f} s: {count} file{plural}")
+        for path in result.written:
+            typer.echo(f"wrote {path}")
+
+    with _reported():
+        try:
+            watching.watch(project, book_ids, formats, out, report, threading.Event(), interval)
+        except KeyboardInterrupt:
+            typer.echo("stopped watching")
 
 
 @app.command()

@@ -1,0 +1,232 @@
+"""`ebook watch`: the first build, rebuilds after edits, errors that do not stop it, the CLI."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ebook_builder import watch as watching
+from ebook_builder.cli import app
+from ebook_builder.watch import BuildResult
+
+runner = CliRunner()
+INTERVAL = 0.01
+QUIET = 0.2  # long enough for a change to be seen and built: ten polls and more
+
+
+@contextmanager
+def watched(
+    root: Path, book_ids: list[str] | None = None, interval: float = INTERVAL
+) -> Iterator[queue.Queue[BuildResult]]:
+    """Run the watcher on its own thread; its results arrive in the queue it yields."""
+    results: queue.Queue[BuildResult] = queue.Queue()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            watching.watch(root, book_ids, ["epub"], None, results.put, stop, interval)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield results
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert not failures, failures
+
+
+def next_result(results: queue.Queue[BuildResult]) -> BuildResult:
+    return results.get(timeout=30)
+
+
+def assert_quiet(results: queue.Queue[BuildResult]) -> None:
+    """No further build: nothing else changed."""
+    with pytest.raises(queue.Empty):
+        results.get(timeout=QUIET)
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def epub_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as epub:
+        return "".join(epub.read(n).decode() for n in epub.namelist() if n.endswith(".xhtml"))
+
+
+def test_first_build_then_one_rebuild_per_edit(make_project):
+    book = make_project.book()
+    epub = make_project.root / "dist" / "demo.epub"
+    with watched(make_project.root) as results:
+        first = next_result(results)
+        assert (first.book_id, first.written, first.error) == ("demo", [epub], None)
+        assert epub.is_file()
+        append(book / "01-one.md", "\nA sentence added while watching.\n")
+        again = next_result(results)
+        assert (again.book_id, again.written, again.error) == ("demo", [epub], None)
+        assert "A sentence added while watching." in epub_text(epub)
+        assert_quiet(results)
+
+
+def test_a_save_in_several_writes_is_built_once(make_project):
+    chapter = make_project.book() / "01-one.md"
+    words = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
+    with watched(make_project.root, interval=0.15) as results:
+        next_result(results)
+        for word in words:  # 0.21 s of writes, each within an interval of the one before
+            append(chapter, f" {word}")
+            time.sleep(0.03)
+        assert next_result(results).error is None
+        assert " ".join(words) in epub_text(make_project.root / "dist" / "demo.epub")
+        assert_quiet(results)
+
+
+def test_a_broken_chapter_is_reported_and_keeps_the_earlier_epub(make_project):
+    chapter = make_project.book() / "01-one.md"
+    epub = make_project.root / "dist" / "demo.epub"
+    with watched(make_project.root) as results:
+        assert next_result(results).error is None
+        before = epub.read_bytes()
+        good = chapter.read_text(encoding="utf-8")
+        append(chapter, "\n[x](#gone)\n")
+        failed = next_result(results)
+        assert failed.error is not None
+        assert failed.error.lines() == [
+            "book/demo/01-one.md:5: broken internal link '#gone': no such id in the book"
+        ]
+        assert epub.read_bytes() == before
+        chapter.write_text(good + "\nFixed.\n", encoding="utf-8")
+        fixed = next_result(results)
+        assert (fixed.written, fixed.error) == ([epub], None)
+        assert "Fixed." in epub_text(epub)
+
+
+def test_only_the_changed_book_is_rebuilt_but_metadata_rebuilds_all(make_project):
+    a_book = make_project.book("a-book")
+    make_project.book("b-book")
+    with watched(make_project.root) as results:
+        assert {next_result(results).book_id for _ in range(2)} == {"a-book", "b-book"}
+        append(a_book / "01-one.md", "\nMore.\n")
+        assert next_result(results).book_id == "a-book"
+        assert_quiet(results)
+        append(make_project.metadata_path("a-book"), "subjects: [History]\n")
+        assert {next_result(results).book_id for _ in range(2)} == {"a-book", "b-book"}
+        assert_quiet(results)
+
+
+def test_a_book_added_while_watching_is_built(make_project):
+    make_project.book("a-book")
+    with watched(make_project.root) as results:
+        assert next_result(results).book_id == "a-book"
+        make_project.book("b-book")
+        assert {next_result(results).book_id for _ in range(2)} == {"a-book", "b-book"}
+        assert (make_project.root / "dist" / "b-book.epub").is_file()
+
+
+def test_a_book_whose_metadata_goes_away_reports_it_and_returns(make_project):
+    make_project.book()
+    metadata = make_project.metadata_path()
+    with watched(make_project.root, ["demo"]) as results:
+        assert next_result(results).error is None
+        text = metadata.read_text(encoding="utf-8")
+        metadata.unlink()
+        gone = next_result(results).error
+        assert gone is not None
+        assert gone.lines() == ["unknown book id 'demo' (known: none)"]
+        metadata.write_text(text, encoding="utf-8")
+        assert next_result(results).error is None
+
+
+def stop_after(monkeypatch: pytest.MonkeyPatch, builds: int, edit: Path | None = None) -> None:
+    """Make the CLI's watcher edit `edit` after its first build and stop after `builds`."""
+    watch = watching.watch
+
+    def stopping(root, book_ids, formats, out, on_result, stop, interval):
+        seen: list[BuildResult] = []
+
+        def report(result: BuildResult) -> None:
+            on_result(result)
+            seen.append(result)
+            if len(seen) == 1 and edit is not None:
+                append(edit, "\nEdited.\n")
+            if len(seen) == builds:
+                stop.set()
+
+        watch(root, book_ids, formats, out, report, stop, interval)
+
+    monkeypatch.setattr(watching, "watch", stopping)
+
+
+def invoke(root: Path, *args: str):
+    return runner.invoke(app, ["watch", *args, "--interval", "0.01", "--project", str(root)])
+
+
+def test_cli_prints_each_build_and_exits_0(make_project, monkeypatch):
+    chapter = make_project.book() / "01-one.md"
+    stop_after(monkeypatch, builds=2, edit=chapter)
+    result = invoke(make_project.root, "--format", "epub")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    epub = make_project.root / "dist" / "demo.epub"
+    assert [line.split(" in ")[0] for line in lines[::2]] == ["built demo", "rebuilt demo"]
+    assert all(line.endswith(" s: 1 file") for line in lines[::2])
+    assert lines[1::2] == [f"wrote {epub}"] * 2
+    assert result.stderr == "watching for changes; press Ctrl-C to stop\n"
+
+
+def test_cli_ctrl_c_stops_with_exit_0(make_project, monkeypatch):
+    make_project.book()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(watching, "watch", interrupted)
+    result = invoke(make_project.root)
+    assert result.exit_code == 0
+    assert result.stdout == "stopped watching\n"
+
+
+def test_cli_prints_build_errors_like_build(make_project, monkeypatch):
+    make_project.book(chapters={"01-one.md": "# One\n\n[x](#gone)\n"})
+    stop_after(monkeypatch, builds=1)
+    result = invoke(make_project.root, "--format", "epub")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[1:] == [
+        "error: book/demo/01-one.md:3: broken internal link '#gone': no such id in the book"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope"], "error: unknown book id 'nope' (known: demo)"),
+        (["--format", "pdf"], "error: unknown format 'pdf' (known: epub, kepub, azw3, mobi, docx)"),
+    ],
+)
+def test_cli_bad_usage_exits_2_before_building(make_project, monkeypatch, args, message):
+    make_project.book()
+    stop_after(monkeypatch, builds=1)
+    result = invoke(make_project.root, *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message
+    assert not (make_project.root / "dist").exists()
+
+
+def test_cli_help_has_examples():
+    result = runner.invoke(app, ["watch", "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
