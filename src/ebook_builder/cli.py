@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,6 +125,7 @@ def build(
     - `ebook build --out /tmp/books`
     - `ebook build --no-cache` — convert everything again
     """
+    started = time.time_ns()
     with _reported(), _progress() as step:
         written = api.build(project, book_ids, formats, out, progress=step, use_cache=not no_cache)
     lines = [f"wrote {path}" for path in written]
@@ -132,7 +134,8 @@ def build(
     command = (ctx.obj or {}).get("command")
     if command is not None and not no_cache:
         watched = api.watched_inputs(project, book_ids)
-        memo.remember(command, project, lines, watched, written, [Path(pandoc_path())])
+        tools = [Path(pandoc_path())]
+        memo.remember(command, project, lines, watched, written, tools, started)
 
 
 @app.command()

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 RECORDS = os.path.join(".cache", "commands")
 FORMAT = 2
+# File times come from a clock that ticks every few milliseconds (on Linux, each jiffy)
+# and lags `time.time_ns()`: a save that little before a build began counts as during it.
+CLOCK_SLACK_NS = 10_000_000
 
 
 def _record_path(command: Sequence[str]) -> str:
@@ -98,6 +101,15 @@ def _state(watched: Watched, outputs: Sequence[Path], tools: Sequence[Path], clo
     return {"inputs": inputs, "outputs": made, "tools": stats}
 
 
+def _changed_since(watched: Watched, moment: int) -> bool:
+    """Whether a watched file was written, moved or added at `moment` or later."""
+    return any(
+        max(info.st_mtime_ns, info.st_ctime_ns) >= moment
+        for folder, pattern in watched
+        for info in matching_stats(str(folder), pattern).values()
+    )
+
+
 def _racy(state: dict) -> bool:
     """Whether a file in `state` has no trusted stat."""
     files = [*state["outputs"].values()]
@@ -128,8 +140,13 @@ def remember(
     watched: Watched,
     outputs: Sequence[Path],
     tools: Sequence[Path],
+    started: int,
 ) -> None:
-    """Record a finished build run in `root`; a record that cannot be written is skipped."""
+    """Record a build run in `root` that finished and began at `started` (`time.time_ns()`).
+
+    A record that cannot be written is skipped, and so is one whose inputs were saved while
+    the build ran: whether the build read them before or after the save is unknown.
+    """
     # Loaded here, not above: a replay must not pay for what only recording uses.
     from pathlib import Path
 
@@ -138,6 +155,8 @@ def remember(
 
     if root.resolve() != Path.cwd().resolve():
         return  # the launcher looks in the current folder only
+    if _changed_since(watched, started - CLOCK_SLACK_NS):
+        return
     try:
         with atomic_output(Path(_record_path(command))) as temporary:
             clock = _clock(temporary)
