@@ -4,7 +4,8 @@ Measured side by side in one run, each figure the median of `--runs` runs (defau
 - a cold build of every format of each shipped book, against plain pandoc (the bundled
   binary) on the same concatenated Markdown, to EPUB and to DOCX, and against calibre's
   `ebook-convert` EPUB -> AZW3 where calibre is installed;
-- a rebuild with nothing changed, and after one chapter changed;
+- a rebuild with nothing changed, and after one chapter changed, as a new command and in
+  `ebook watch` (one resident process);
 - scaling: corpora made of the first book repeated 10× and 100× (100 and 1,000 chapters),
   time and peak memory against pandoc -> EPUB on the same input.
 
@@ -19,11 +20,13 @@ import compileall
 import importlib.util
 import os
 import platform
+import queue
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,6 +183,43 @@ def library_rows(root: Path, book_id: str, out: Path, runs: int, chapter: Path) 
     ]
 
 
+def watch_rows(
+    root: Path, book_id: str, out: Path, runs: int, chapter: Path, cold: float
+) -> list[str]:
+    """Rebuilds in `ebook watch`: from the save to the last file written, and the build alone.
+
+    The watcher polls every 0.1 s and builds once the files have settled for one poll, so
+    a save waits one to two polls before its build starts.
+    """
+    from ebook_builder.watch import watch
+
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, args=(root, [book_id], None, out, results.put, stop))
+    watcher.start()
+    try:
+        results.get(timeout=600)  # the first build
+        change = Appender(chapter)
+        latencies, builds = [], []
+        for _ in range(runs):
+            time.sleep(0.25)
+            saved = time.perf_counter()
+            change()
+            result = results.get(timeout=600)
+            latencies.append(time.perf_counter() - saved)
+            builds.append(result.seconds)
+    finally:
+        stop.set()
+        watcher.join()
+    latency, build = statistics.median(latencies), statistics.median(builds)
+    name = f"{book_id}: rebuild, one chapter changed, in `ebook watch`"
+    return [
+        f"| {name} (save → last file written) | {latency:.2f} s | cold {cold:.2f} s "
+        f"| {latency / cold:.1%} |",
+        f"| {name} (the rebuild alone) | {build:.2f} s | cold {cold:.2f} s | {build / cold:.1%} |",
+    ]
+
+
 def ebook(*args: str) -> list[str]:
     return [sys.executable, "-m", "ebook_builder", *args]
 
@@ -322,6 +362,7 @@ def main() -> None:
                 f"| {book_id}: rebuild, one chapter changed | {one.seconds:.2f} s "
                 f"| cold {cold.seconds:.2f} s | {one.seconds / cold.seconds:.1%} |"
             )
+            rows += watch_rows(root, book_id, out, runs, chapters[1], cold.seconds)
             rows += library_rows(root, book_id, out, runs, chapters[0])
         rows.append("")
         rows.append(
