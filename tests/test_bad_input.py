@@ -3,6 +3,7 @@ traceback, and an output folder exactly as it was before the failed build."""
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,11 +84,16 @@ def unreadable(relative: str) -> Change:
         target = (root / relative).resolve()
         if not target.exists():
             write(target, png_header(2, 2))
-        real_read_bytes, real_open = Path.read_bytes, Path.open
+        real_read_bytes, real_open, real_builtin_open = Path.read_bytes, Path.open, builtins.open
 
         def refuse(self: Path) -> None:
             if self.resolve() == target:
                 raise PermissionError(13, "Permission denied")
+
+        def builtin_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(file, str | os.PathLike):
+                refuse(Path(file))
+            return real_builtin_open(file, *args, **kwargs)
 
         def read_bytes(self: Path) -> bytes:
             refuse(self)
@@ -99,6 +105,7 @@ def unreadable(relative: str) -> Change:
 
         monkeypatch.setattr(Path, "read_bytes", read_bytes)
         monkeypatch.setattr(Path, "open", open_)
+        monkeypatch.setattr(builtins, "open", builtin_open)
 
     return change
 
