@@ -187,6 +187,16 @@ def test_title_page_then_contents(built, fixture_project):
     assert (style_of(found[6]), text_of(found[6])) == ("TOCHeading", "Contents")
 
 
+@pytest.mark.parametrize("book_id", [*SHIPPED_BOOKS, TOUR])
+def test_the_title_page_shows_the_cover_itself(built, fixture_project, book_id):
+    root = fixture_project if book_id == TOUR else REPO
+    cover = convert(root, book_id).book.cover.data
+    document = docx.Document(str(built[book_id]))
+    first = document.inline_shapes[0]  # the title page's picture
+    embed = first._inline.graphic.graphicData.pic.blipFill.blip.embed
+    assert document.part.related_parts[embed].blob == cover
+
+
 def test_contents_is_a_field_that_lists_the_headings(built):
     found = paragraphs(built[TOUR])
     instructions = [t.text for p in found for t in p.iter(f"{W}instrText")]

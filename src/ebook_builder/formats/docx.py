@@ -24,6 +24,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from importlib.resources import as_file, files
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -31,15 +32,18 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from PIL import Image
 
-from ebook_builder.formats.docx_tree import document_tree
+from ebook_builder.formats import COMPRESSED_PICTURES
+from ebook_builder.formats.docx_tree import api_version, document_tree
 from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
 from ebook_builder.pandoc import run_pandoc
 from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PIC_NS = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+A_EXT = f"{{{A_NS}}}ext"
 WP_EXTENT = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}extent"
-A_EXT = "{http://schemas.openxmlformats.org/drawingml/2006/main}ext"
 EMU_PER_TWIP = 635
 CORE_NS = {
     "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
@@ -69,6 +73,11 @@ CONTENTS_TITLE = "Contents"
 COVER_BOX = (TEXT_WIDTH / TWIPS_PER_INCH, TEXT_HEIGHT / TWIPS_PER_INCH - 3)
 COVER_SOURCE = "ebook-builder:cover"  # the title page's image, until its data goes in
 WORD_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}
+
+
+def warm_up() -> None:
+    """Ask pandoc its document-model version while it converts the chapters."""
+    api_version()
 
 
 def write_docx(converted: ConvertedBook, path: Path) -> None:
@@ -226,13 +235,23 @@ def _image_data(converted: ConvertedBook) -> dict[str, str]:
     Word shows JPEG, PNG and GIF everywhere; WebP goes in as PNG. SVG is left to pandoc.
     """
     cover = converted.book.cover
-    uris = {COVER_SOURCE: _data_uri(cover.data, cover.media_type)}
+    # The cover goes in after pandoc (`finish`): a whole JPEG costs pandoc a fifth of its
+    # run to decode from base64 and copy; a one-pixel stand-in of its type costs nothing.
+    uris = {COVER_SOURCE: _data_uri(_stand_in(cover.media_type), cover.media_type)}
     for image in converted.images:
         data, media_type = image.source.read_bytes(), image.media_type
         if media_type not in WORD_IMAGE_TYPES and media_type != "image/svg+xml":
             data, media_type = _as_png(data), "image/png"
         uris[image.href] = _data_uri(data, media_type)
     return uris
+
+
+@cache
+def _stand_in(media_type: str) -> bytes:
+    """A one-pixel picture of `media_type` (the cover's, JPEG or PNG)."""
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(out, "PNG" if media_type == "image/png" else "JPEG")
+    return out.getvalue()
 
 
 def _as_png(data: bytes) -> bytes:
@@ -261,7 +280,9 @@ def finish(data: bytes, converted: ConvertedBook) -> bytes:
     meta = converted.book.metadata
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         parts = {name: archive.read(name) for name in archive.namelist()}
-    parts["word/document.xml"] = _finish_document(parts["word/document.xml"], converted)
+    document = etree.fromstring(parts["word/document.xml"])
+    parts[_cover_part(document, parts)] = converted.book.cover.data
+    parts["word/document.xml"] = _finish_document(document, converted)
     parts["word/settings.xml"] = _update_fields_on_open(parts["word/settings.xml"])
     parts["docProps/core.xml"] = _core_properties(meta)
     if "docProps/custom.xml" in parts:
@@ -269,8 +290,16 @@ def finish(data: bytes, converted: ConvertedBook) -> bytes:
     return _zip(parts, meta.modified)
 
 
-def _finish_document(xml: bytes, converted: ConvertedBook) -> bytes:
-    root = etree.fromstring(xml)
+def _cover_part(document: etree._Element, parts: dict[str, bytes]) -> str:
+    """The archive entry of the title page's picture: the document's first, by its id."""
+    blip = next(document.iter(f"{{{A_NS}}}blip"))
+    embed = blip.get(f"{{{R_NS}}}embed")
+    relations = etree.fromstring(parts["word/_rels/document.xml.rels"])
+    target = next(r.get("Target") for r in relations if r.get("Id") == embed)
+    return f"word/{target}"
+
+
+def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
     _restyle_internal_links(root)
     _flush_after_epigraphs(root)
     _fit_to_text_width(root)
@@ -500,7 +529,8 @@ def _zip(parts: dict[str, bytes], when: datetime) -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         for name, data in parts.items():
             info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            stored = name.startswith("word/media/") and name.lower().endswith(COMPRESSED_PICTURES)
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)

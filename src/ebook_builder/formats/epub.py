@@ -23,6 +23,7 @@ from lxml import etree
 
 from ebook_builder.accessibility import assess
 from ebook_builder.convert import chapter_files
+from ebook_builder.formats import COMPRESSED_PICTURES
 from ebook_builder.model import ConvertedBook, Heading, Metadata, once_per_book
 from ebook_builder.xhtml import (
     EPUB_TYPE,
@@ -39,7 +40,6 @@ STYLESHEET = "style/book.css"
 COVER_PAGE = "cover.xhtml"
 NAV_PAGE = "nav.xhtml"
 TOC_DEPTH = 3
-COMPRESSED_PICTURES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
 OPF_NS = "http://www.idpf.org/2007/opf"
 CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
