@@ -48,3 +48,11 @@ def test_the_package_fingerprint_is_the_size_and_time_of_its_files_but_bytecode(
     )
     assert fingerprint.package_files() == stats
     assert package_fingerprint() == cache_key(__version__, json.dumps(stats))
+
+
+def test_editors_scratch_files_are_not_inputs(tmp_path):
+    for name in ("01-one.md", ".01-one.md.swp", ".01-one.md.swx", "01-one.md~", ".#01-one.md"):
+        (tmp_path / name).write_text("text")
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / ".DS_Store").write_bytes(b"\0")
+    assert list(matching_stats(str(tmp_path), "**/*")) == ["01-one.md"]

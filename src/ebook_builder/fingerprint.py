@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 CACHE_FORMAT = "1"
+# What editors and file browsers leave beside a file being edited (vim, emacs, gedit,
+# macOS Finder): never a chapter or a picture, so neither a change to rebuild for nor an
+# input of an output's stamp.
+EDITOR_SCRATCH = (".*.sw?", "*~", ".#*", "#*#", ".DS_Store")
 
 
 def cache_key(*parts: str) -> str:
@@ -76,7 +80,7 @@ def matching_stats(folder: str, pattern: str) -> dict[str, os.stat_result]:
 
     The rules of `Path.glob` (a `**` part stands for the folder and every folder below it,
     not through symbolic links; folders that cannot be read are skipped), without pathlib,
-    which the launcher cannot afford to load.
+    which the launcher cannot afford to load. Editors' scratch files are left out.
     """
     prefixes = [""]  # the names reached so far, folders ending in "/"
     parts = pattern.split("/")
@@ -93,6 +97,8 @@ def matching_stats(folder: str, pattern: str) -> dict[str, os.stat_result]:
         ]
     found = {}
     for name in prefixes:
+        if any(fnmatch(name.rpartition("/")[2], scratch) for scratch in EDITOR_SCRATCH):
+            continue
         try:
             info = os.stat(os.path.join(folder, name))
         except OSError:
