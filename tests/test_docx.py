@@ -23,7 +23,7 @@ from PIL import Image
 
 from ebook_builder import api
 from ebook_builder.errors import BookError
-from ebook_builder.formats import FORMATS
+from ebook_builder.formats import FORMATS, docx_tree
 from ebook_builder.formats.docx import write_docx
 from ebook_builder.formats.docx_reference import build_reference
 from ebook_builder.formats.docx_tree import document_tree
@@ -114,6 +114,13 @@ def test_the_format_is_registered():
     docx = FORMATS["docx"]
     assert (docx.suffix, docx.external) == (".docx", True)
     assert getattr(docx.load(), docx.writer) is write_docx
+
+
+def test_warming_up_asks_pandoc_its_model_version_before_the_book_is_ready(monkeypatch):
+    docx_tree.api_version.cache_clear()
+    FORMATS["docx"].warm_up()
+    monkeypatch.setattr(docx_tree, "convert_texts", lambda *_: pytest.fail("pandoc asked again"))
+    assert document_tree([], "en")["pandoc-api-version"] == docx_tree.api_version()
 
 
 @pytest.mark.parametrize("book_id", [*SHIPPED_BOOKS, TOUR])

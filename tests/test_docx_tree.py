@@ -132,3 +132,14 @@ def test_images_take_the_data_they_are_given():
 
 def test_the_language_is_the_documents():
     assert document_tree([], "fr-CA")["meta"]["lang"]["c"] == [{"t": "Str", "c": "fr-CA"}]
+
+
+def test_whitespace_folds_as_pandoc_folds_it():
+    """Tabs, line breaks and runs of spaces are one space, also where two texts meet (around
+    a comment); a no-break space is text."""
+    body = parse_fragment(
+        "<p> one \t\n  two<!-- a comment --> three<span> &#13;\n four </span>\u00a0 five  \n</p>"
+    )
+    blocks = document_tree([body], "en")["blocks"]
+    assert blocks[0]["c"][0] == {"t": "Str", "c": "one two three"}
+    assert comparable(blocks) == comparable(pandoc_reads(body, "en")["blocks"])

@@ -45,6 +45,7 @@ R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 A_EXT = f"{{{A_NS}}}ext"
 WP_EXTENT = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}extent"
 EMU_PER_TWIP = 635
+PARAGRAPH_STYLE = etree.XPath("string(w:pPr/w:pStyle/@w:val)", namespaces={"w": W_NS})
 CORE_NS = {
     "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
     "dc": "http://purl.org/dc/elements/1.1/",
@@ -362,9 +363,9 @@ def _fit_to_text_width(root: etree._Element) -> None:
                 extent.set("cy", str(cy * width_emu // cx))
 
 
-def _paragraph_style(paragraph: etree._Element) -> str | None:
-    style = paragraph.find(f"{w('pPr')}/{w('pStyle')}")
-    return style.get(w("val")) if style is not None else None
+def _paragraph_style(paragraph: etree._Element) -> str:
+    """The paragraph's style id, "" if none (a compiled query: it runs for every paragraph)."""
+    return str(PARAGRAPH_STYLE(paragraph))
 
 
 def _toc_headings(converted: ConvertedBook) -> list[Heading]:
