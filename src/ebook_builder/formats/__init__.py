@@ -17,9 +17,6 @@ from types import ModuleType
 
 from ebook_builder.model import ConvertedBook
 
-# Pictures that deflate saves nothing on: the writers store them in their archives as they are.
-COMPRESSED_PICTURES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-
 
 @dataclass(frozen=True)
 class OutputFormat:

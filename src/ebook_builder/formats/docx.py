@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from PIL import Image
 
-from ebook_builder.formats import COMPRESSED_PICTURES
+from ebook_builder.formats.archive import archive_entry
 from ebook_builder.formats.docx_tree import api_version, document_tree
 from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
 from ebook_builder.pandoc import run_pandoc
@@ -524,15 +524,9 @@ def _w3cdtf(when: datetime) -> str:
 
 
 def _zip(parts: dict[str, bytes], when: datetime) -> bytes:
-    """The archive with every entry stamped `when` (zip cannot go before 1980)."""
-    stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    """The archive with every entry stamped `when`, as `archive_entry` makes them."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name, data in parts.items():
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            stored = name.startswith("word/media/") and name.lower().endswith(COMPRESSED_PICTURES)
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
+            archive.writestr(archive_entry(name, when), data)
     return out.getvalue()

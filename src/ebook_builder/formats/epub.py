@@ -23,7 +23,7 @@ from lxml import etree
 
 from ebook_builder.accessibility import assess
 from ebook_builder.convert import chapter_files
-from ebook_builder.formats import COMPRESSED_PICTURES
+from ebook_builder.formats.archive import archive_entry
 from ebook_builder.model import ConvertedBook, Heading, Metadata, once_per_book
 from ebook_builder.xhtml import (
     EPUB_TYPE,
@@ -341,22 +341,13 @@ def _depth(entries: list[_TocEntry]) -> int:
 
 
 def _fix_zip_times(data: bytes, when: datetime) -> bytes:
-    """The same archive with every entry stamped `when` (zip cannot go before 1980).
-
-    Pictures that are compressed already are stored as they are: deflating a JPEG again
-    costs time and saves nothing.
-    """
-    stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    """The same archive with every entry stamped `when`, as `archive_entry` makes them."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
-            compressed = info.filename.lower().endswith(COMPRESSED_PICTURES)
-            fixed.compress_type = zipfile.ZIP_STORED if compressed else info.compress_type
-            fixed.create_system = 3
-            fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, source.read(info.filename))
+            entry = archive_entry(info.filename, when, info.compress_type)
+            target.writestr(entry, source.read(info.filename))
     return out.getvalue()
 
 
