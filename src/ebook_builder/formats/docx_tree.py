@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from ebook_builder.pandoc import convert_texts
-from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS
+from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS, fold_space
 
 Node = dict[str, Any]
 BLOCK_TAGS = {
@@ -40,7 +40,6 @@ LIST_STYLES = {
     "1": "Decimal", "a": "LowerAlpha", "A": "UpperAlpha", "i": "LowerRoman", "I": "UpperRoman"
 }  # fmt: skip
 ALIGNMENTS = {"left": "AlignLeft", "right": "AlignRight", "center": "AlignCenter"}
-SPACES = re.compile(" {2,}")
 # Attributes the DOCX writer uses: styles, language and direction (the rest are for HTML).
 KEPT_ATTRIBUTES = ("custom-style", "lang", "dir", "width", "height")
 
@@ -275,23 +274,13 @@ class _Reader:
     @staticmethod
     def _text(text: str | None) -> Iterator[Node]:
         if text:
-            yield _str(_folded(text))
-
-
-def _folded(text: str) -> str:
-    """HTML's whitespace as one space, as `xhtml.HTML_SPACE` folds it, ten times faster.
-
-    Pandoc wraps its HTML: most text has line breaks to replace, but no run of spaces for
-    a regular expression to find.
-    """
-    text = text.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\f", " ")
-    return SPACES.sub(" ", text) if "  " in text else text
+            yield _str(fold_space(text))
 
 
 def _joined(nodes: list[Node]) -> list[Node]:
     """Adjacent strings as one, runs of spaces as one space, no space around a line break.
 
-    Every string is folded already (`_folded`): only where two meet can spaces pile up.
+    Every string is folded already (`fold_space`): only where two meet can spaces pile up.
     """
     joined: list[Node] = []
     for node in nodes:
