@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ebook_builder import api
+from ebook_builder import api, convert, pandoc
 from ebook_builder.load import book_identifier
 
 REPO = Path(__file__).resolve().parents[1]
@@ -125,3 +125,18 @@ def _no_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds read SOURCE_DATE_EPOCH; a value in the caller's environment must not leak in."""
     if "SOURCE_DATE_EPOCH" in os.environ:
         monkeypatch.delenv("SOURCE_DATE_EPOCH")
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first line of every chapter pandoc really converts (in any order: in parallel)."""
+    calls: list[str] = []
+    real = pandoc.convert_texts
+
+    def counting(texts: list[str], source: str, *args: Any) -> list[str]:
+        if source == convert.PANDOC_FROM:
+            calls.extend(text.splitlines()[0] for text in texts)
+        return real(texts, source, *args)
+
+    monkeypatch.setattr(pandoc, "convert_texts", counting)
+    return calls

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from ebook_builder import api, convert, pandoc
 from ebook_builder.cache import ChapterCache
 from ebook_builder.fingerprint import cache_key
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The first line of every chapter pandoc really converts (in any order: in parallel)."""
-    calls: list[str] = []
-    real = pandoc.convert_texts
-
-    def counting(texts: list[str], source: str, *args: Any) -> list[str]:
-        if source == convert.PANDOC_FROM:
-            calls.extend(text.splitlines()[0] for text in texts)
-        return real(texts, source, *args)
-
-    monkeypatch.setattr(pandoc, "convert_texts", counting)
-    return calls
 
 
 def two_chapters(make_project) -> Path:
