@@ -32,17 +32,19 @@ PIECE_MAXIMUM = 16_000  # characters after which any safe place is cut
 CUT_ONE_IN = 6  # of the places past the minimum, the share where a cut falls (by hash)
 
 # Markdown whose meaning depends on more than one block: never cut a chapter holding it.
-_WHOLE_DOCUMENT = re.compile(
-    r"""\[\^|\^\[|\(@                          # notes, example lists
-    |^[ ]{0,3}\[[^\]\n]*\]:                    # link and note definitions
-    |^[ \t]*<                                  # raw HTML blocks and comments
-    |^[ \t]*\\begin\{|\\(?:re)?newcommand|\\def\b   # raw TeX, TeX macros
-    |^[ \t]*\|                                 # line blocks, pipe tables
-    |^[ ]{0,3}(?:`{3,}|~{3,})[ \t]*[^`~\s]        # code to highlight: numbered blocks
-    |^[ \t]*(?=[-=_*+|:\ \t]*$)(?:[|:\ \t]*[-=_*+]){3}  # rules, tables, setext
-    |^[ ]{0,3}[:~][ \t]                        # definition lists
+# Anywhere: notes, example lists, TeX macros.
+_WHOLE_DOCUMENT_MARKS = ("[^", "^[", "(@", "\\newcommand", "\\renewcommand", "\\def")
+# At the start of a line:
+_WHOLE_DOCUMENT_LINE = re.compile(
+    r"""[ ]{0,3}\[[^\]\n]*\]:                       # link and note definitions
+    |[ \t]*<                                   # raw HTML blocks and comments
+    |[ \t]*\\begin\{                             # raw TeX
+    |[ \t]*\|                                  # line blocks, pipe tables
+    |[ ]{0,3}(?:`{3,}|~{3,})[ \t]*[^`~\s]         # code to highlight: numbered blocks
+    |[ \t]*(?=[-=_*+|:\ \t]*$)(?:[|:\ \t]*[-=_*+]){3}  # rules, tables, setext headings
+    |[ ]{0,3}[:~][ \t]                         # definition lists
     """,
-    re.MULTILINE | re.VERBOSE,
+    re.VERBOSE,
 )
 # A line that opens or closes a fenced code block or div.
 _CODE_FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
@@ -57,7 +59,7 @@ _PLAIN_START = "\"'“‘«„‚(*_[!¡¿…—–"
 
 def split_markdown(text: str) -> list[str]:
     """`text` as pieces that pandoc converts to what it makes of the whole (see above)."""
-    if len(text) <= SPLIT_ABOVE or _WHOLE_DOCUMENT.search(text):
+    if len(text) <= SPLIT_ABOVE or _spans_blocks(text):
         return [text]
     blocks = list(_blocks(text))
     if any(_DIV_LINE.search(block) and _HEADING_LINE.search(block) for block in blocks):
@@ -71,6 +73,13 @@ def split_markdown(text: str) -> list[str]:
         size += len(block)
     pieces.append("".join(piece))
     return pieces
+
+
+def _spans_blocks(text: str) -> bool:
+    """Whether `text` holds Markdown whose meaning reaches beyond its block (see above)."""
+    if any(mark in text for mark in _WHOLE_DOCUMENT_MARKS):
+        return True
+    return any(_WHOLE_DOCUMENT_LINE.match(line) for line in text.splitlines())
 
 
 def _cut_between(before: str, block: str, size: int) -> bool:

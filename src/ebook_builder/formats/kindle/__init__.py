@@ -78,7 +78,7 @@ def render_azw3(converted: ConvertedBook) -> bytes:
     """The .azw3 file's bytes."""
     meta = converted.book.metadata
     ids = exth.book_ids(meta.identifier)
-    section = kf8.build_section(converted, collect(converted), ids)
+    section = kf8.build_section(converted, ids)
     return palmdb.build(meta.title, section.records, _timestamp(converted))
 
 
@@ -87,7 +87,7 @@ def render_mobi(converted: ConvertedBook) -> bytes:
     meta = converted.book.metadata
     ids = exth.book_ids(meta.identifier)
     resources = collect(converted)
-    section = kf8.build_section(converted, resources, ids, include_resources=False)
+    section = kf8.build_section(converted, ids, include_resources=False)
     first = mobi6.build_section(converted, resources, ids)
     all_records = [*first.records, records.BOUNDARY, *section.records]
     return palmdb.build(meta.title, all_records, _timestamp(converted))

@@ -18,14 +18,25 @@ from importlib.resources import files
 
 from ebook_builder.formats.kindle import exth, headers, indexes, records
 from ebook_builder.formats.kindle.navigation import toc_entries
-from ebook_builder.formats.kindle.resources import Resources
+from ebook_builder.formats.kindle.resources import collect
 from ebook_builder.formats.kindle.text import KF8Text, build_text, embed_uri
-from ebook_builder.model import ConvertedBook
+from ebook_builder.model import ConvertedBook, once_per_book
 
 
 def stylesheet() -> bytes:
     """The book's stylesheet, flow 1 of the text."""
     return files("ebook_builder").joinpath("data/book.css").read_bytes()
+
+
+@once_per_book
+def book_text(converted: ConvertedBook) -> KF8Text:
+    """The text layer, made once for the .azw3 and the .mobi (whose KF8 halves share it).
+
+    SVG pictures are flows 2, 3… in the order of the resources.
+    """
+    resources = collect(converted)
+    svg_flows = {href: 2 + n for n, href in enumerate(resources.svg)}
+    return build_text(converted, resources.by_href, svg_flows)
 
 
 @dataclass
@@ -37,19 +48,14 @@ class KF8Section:
 
 
 def build_section(
-    converted: ConvertedBook,
-    resources: Resources,
-    ids: exth.BookIds,
-    include_resources: bool = True,
+    converted: ConvertedBook, ids: exth.BookIds, include_resources: bool = True
 ) -> KF8Section:
     """The KF8 records; with `include_resources` false the images are left to the caller
     (the MOBI 6 half of a combined file holds them for both halves)."""
-    svg_hrefs = list(resources.svg)
-    text = build_text(
-        converted, resources.by_href, {href: 2 + n for n, href in enumerate(svg_hrefs)}
-    )
+    resources = collect(converted)
+    text = book_text(converted)
     # Flow 0: the XHTML; flow 1: the stylesheet; then one flow per SVG picture.
-    pieces = [text.text, stylesheet(), *(resources.svg[href] for href in svg_hrefs)]
+    pieces = [text.text, stylesheet(), *resources.svg.values()]
     flows = []
     position = 0
     for piece in pieces:
