@@ -310,6 +310,11 @@ def main() -> None:
         out = tmp / "out"
         rows.append("| measurement | ebook-builder | alternative | ratio |")
         rows.append("| --- | ---: | ---: | ---: |")
+        python = run([sys.executable, "-c", "pass"], root, runs)
+        rows.append(
+            f"| Python's own start-up (`python -c pass`), part of every `ebook` command "
+            f"| {python.seconds:.3f} s | | |"
+        )
         for book_id in BOOKS:
             cold, p_epub, p_docx = side_by_side(
                 [
