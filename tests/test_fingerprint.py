@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import random
+import subprocess
+import sys
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
 
 from ebook_builder import __version__, fingerprint
-from ebook_builder.fingerprint import cache_key, files_matching, matching_stats, package_fingerprint
+from ebook_builder.fingerprint import (
+    EDITOR_SCRATCH,
+    cache_key,
+    files_matching,
+    matches,
+    matching_stats,
+    package_fingerprint,
+)
 
 
 @pytest.fixture
@@ -56,3 +67,26 @@ def test_editors_scratch_files_are_not_inputs(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / ".DS_Store").write_bytes(b"\0")
     assert list(matching_stats(str(tmp_path), "**/*")) == ["01-one.md"]
+
+
+def test_matches_as_fnmatch_does():
+    rng = random.Random(7)
+    patterns = ["*.yaml", "*", "russian-revolution-1917.*", *EDITOR_SCRATCH, "a*b?c*", "[ab]*"]
+    names = [".ch.md.swp", "notes~", ".#a.md", "#a#", ".DS_Store", "x.yaml", "a.yaml.bak", ""]
+    names += ["".join(rng.choices("ab.c~#*?", k=rng.randint(0, 8))) for _ in range(2000)]
+    for pattern in patterns:
+        for name in names:
+            assert matches(name, pattern) == fnmatchcase(name, pattern), (name, pattern)
+
+
+def test_a_replay_loads_no_regular_expressions(tmp_path: Path):
+    """Without site (`-S`), whose `.pth` files may load anything."""
+    source = Path(fingerprint.__file__).parents[1]
+    code = (
+        f"import sys; sys.path.insert(0, {str(source)!r}); import ebook_builder.memo as m; "
+        "m.replay(['build']); print('re' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

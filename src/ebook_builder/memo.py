@@ -10,18 +10,19 @@ and stops; anything else runs the real command.
 
 The check must cost a small part of a build, Python's own start included. So this module
 loads only the standard library, and of that hardly more than Python has loaded at start
-(json, zlib), and a file is read again only when its stat changed: like git's index, a
-record keeps each file's size, mtime, ctime and inode with its hash, and a file whose
-stat is the same is trusted. Any write or `touch` moves the ctime, which only the system
-clock can set, so restoring an old mtime by hand does not hide an edit; where ctime means
-creation (Windows) it does, as it does for make. A file changed in the same tick of the
-file system's clock as the record was made could change again unseen within that tick
-("racily clean"), so its stat is not kept and it is hashed every time.
+(marshal, zlib: json would load `re`, a third of a replay's time), and a file is read
+again only when its stat changed: like git's index, a record keeps each file's size,
+mtime, ctime and inode with its hash, and a file whose stat is the same is trusted. Any
+write or `touch` moves the ctime, which only the system clock can set, so restoring an
+old mtime by hand does not hide an edit; where ctime means creation (Windows) it does,
+as it does for make. A file changed in the same tick of the file system's clock as the
+record was made could change again unseen within that tick ("racily clean"), so its stat
+is not kept and it is hashed every time.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import time
 import zlib
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     Watched = Sequence[tuple[Path, str]]
 
 RECORDS = os.path.join(".cache", "commands")
-FORMAT = 2
+FORMAT = 3
 # File times come from a clock that ticks every few milliseconds (on Linux, each jiffy)
 # and lags `time.time_ns()`: a save that little before a build began counts as during it.
 CLOCK_SLACK_NS = 10_000_000
@@ -50,8 +51,8 @@ def _record_path(command: Sequence[str]) -> str:
     A checksum is enough for a file name: the record holds the command line and the epoch
     and answers only to them, so two commands with one name only replace each other's record.
     """
-    key = json.dumps([FORMAT, list(command), _epoch()]).encode()
-    return os.path.join(RECORDS, f"{zlib.crc32(key):08x}.json")
+    key = "\0".join([str(FORMAT), _epoch(), *command]).encode("utf-8", "surrogatepass")
+    return os.path.join(RECORDS, f"{zlib.crc32(key):08x}.record")
 
 
 def _epoch() -> str:
@@ -60,8 +61,8 @@ def _epoch() -> str:
 
 
 def _program() -> list[object]:
-    """Which ebook-builder runs, as JSON reads it back: its version and files."""
-    return [__version__, [list(file) for file in package_files()]]
+    """Which ebook-builder runs: its version and files."""
+    return [__version__, package_files()]
 
 
 def _stat(info: os.stat_result) -> list[int]:
@@ -173,7 +174,7 @@ def remember(
                 "state": state,
                 "lines": list(lines),
             }
-            temporary.write_text(json.dumps(record), encoding="utf-8")
+            temporary.write_bytes(marshal.dumps(record))
     except (OSError, OutputError):
         return
 
@@ -181,8 +182,8 @@ def remember(
 def replay(command: Sequence[str]) -> list[str] | None:
     """The lines the recorded run of `command` printed, if nothing it depends on changed."""
     try:
-        with open(_record_path(command), encoding="utf-8") as handle:
-            record = json.load(handle)
+        with open(_record_path(command), "rb") as handle:
+            record = marshal.load(handle)
         if (
             record["command"] != list(command)
             or record["epoch"] != _epoch()
@@ -191,8 +192,8 @@ def replay(command: Sequence[str]) -> list[str] | None:
         ):
             return None
         return [str(line) for line in record["lines"]]
-    except (OSError, ValueError, LookupError, TypeError, AttributeError):
-        return None  # no record, or a damaged one
+    except (OSError, EOFError, ValueError, LookupError, TypeError, AttributeError):
+        return None  # no record, or a damaged one (or one another Python wrote)
 
 
 def _unchanged(state: dict) -> bool:
