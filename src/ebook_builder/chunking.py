@@ -49,11 +49,12 @@ _WHOLE_DOCUMENT_LINE = re.compile(
 # A line that opens or closes a fenced code block or div.
 _CODE_FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
 _DIV_FENCE = re.compile(r"[ ]{0,3}:{3,}[ \t]*(\S?)")
-_DIV_LINE = re.compile(r"^[ ]{0,3}:{3,}", re.MULTILINE)
-_HEADING_LINE = re.compile(r"^#{1,6}(?:[ \t]|$)", re.MULTILINE)
 # A block that may start a piece: a paragraph or an ATX heading, not a list item.
 _LIST_ITEM = re.compile(r"(?:[-*+]|\(?(?:\d+|#|[A-Za-z]|[ivxlcdmIVXLCDM]+)[.)])(?:[ \t]|$)")
 _HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+# The same, on any line of a block.
+_DIV_LINE = re.compile("^" + _DIV_FENCE.pattern, re.MULTILINE)
+_HEADING_LINE = re.compile("^" + _HEADING.pattern, re.MULTILINE)
 _PLAIN_START = "\"'“‘«„‚(*_[!¡¿…—–"
 
 
