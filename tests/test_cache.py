@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 import zipfile
 from pathlib import Path
 
 from ebook_builder import api, convert, pandoc
-from ebook_builder.cache import ChapterCache
+from ebook_builder.cache import PRUNE_EVERY, PRUNED_STAMP, UNUSED_FOR, ChapterCache
 from ebook_builder.fingerprint import cache_key
 
 
@@ -72,7 +74,7 @@ def test_corrupt_entry_is_detected_and_rebuilt(make_project, counted):
     root = two_chapters(make_project)
     api.check(root)
     entries = sorted((root / ".cache" / "chapters").rglob("*"))
-    files = [p for p in entries if p.is_file()]
+    files = [p for p in entries if p.is_file() and p.name != PRUNED_STAMP]
     assert len(files) == 2
     for path in files:
         data = path.read_bytes()
@@ -92,3 +94,57 @@ def test_unwritable_cache_is_only_slower(tmp_path):
     cache = ChapterCache(blocker / "cache")
     cache.put("0" * 64, "<p>x</p>")
     assert cache.get("0" * 64) is None
+
+
+def aged(cache: ChapterCache, key: str, seconds: float) -> Path:
+    """An entry last used `seconds` ago."""
+    cache.put(key, f"<p>{key[:4]}</p>")
+    path = cache.folder / key[:2] / key
+    when = time.time() - seconds
+    os.utime(path, (when, when))
+    return path
+
+
+def test_entries_unused_for_a_month_are_pruned_and_the_rest_kept(tmp_path):
+    cache = ChapterCache(tmp_path / "chapters")
+    old = aged(cache, "a" * 64, UNUSED_FOR + 3600)
+    recent = aged(cache, "b" * 64, UNUSED_FOR - 3600)
+    cache.prune()
+    assert not old.exists()
+    assert cache.get("b" * 64) == "<p>bbbb</p>"
+    assert recent.exists()
+
+
+def test_pruning_looks_at_most_once_a_day(tmp_path):
+    cache = ChapterCache(tmp_path / "chapters")
+    aged(cache, "b" * 64, 0)
+    cache.prune()
+    old = aged(cache, "a" * 64, UNUSED_FOR + 3600)
+    cache.prune(time.time() + PRUNE_EVERY - 60)
+    assert old.exists()
+    cache.prune(time.time() + PRUNE_EVERY + 60)
+    assert not old.exists()
+
+
+def test_a_read_entry_counts_as_used(tmp_path):
+    cache = ChapterCache(tmp_path / "chapters")
+    path = aged(cache, "a" * 64, UNUSED_FOR + 3600)
+    assert cache.get("a" * 64) == "<p>aaaa</p>"
+    cache.prune()
+    assert path.exists()
+
+
+def test_a_build_prunes_what_no_chapter_uses_any_more(make_project, counted):
+    root = two_chapters(make_project)
+    api.build(root, formats=["epub"])
+    entries = root / ".cache" / "chapters"
+    (entries / PRUNED_STAMP).unlink()
+    (root / "book/demo/b.md").write_text("# B\n\nText b, edited.\n")
+    api.build(root, formats=["epub"])
+    month_ago = time.time() - UNUSED_FOR - 3600
+    (entries / PRUNED_STAMP).unlink()
+    for path in entries.glob("*/*"):
+        os.utime(path, (month_ago, month_ago))
+    api.build(root, formats=["epub"], out=root / "elsewhere")
+    assert len(list(entries.glob("*/*"))) == 2  # the two current chapters, read again
+    assert sorted(counted) == ["# A", "# B", "# B"]

@@ -24,7 +24,7 @@ QUIET = 0.2  # long enough for a change to be seen and built: ten polls and more
 
 @contextmanager
 def watched(
-    root: Path, book_ids: list[str] | None = None, interval: float = INTERVAL
+    root: Path, book_ids: list[str] | None = None, settle: float = INTERVAL
 ) -> Iterator[queue.Queue[BuildResult]]:
     """Run the watcher on its own thread; its results arrive in the queue it yields."""
     results: queue.Queue[BuildResult] = queue.Queue()
@@ -33,7 +33,7 @@ def watched(
 
     def run() -> None:
         try:
-            watching.watch(root, book_ids, ["epub"], None, results.put, stop, interval)
+            watching.watch(root, book_ids, ["epub"], None, results.put, stop, INTERVAL, settle)
         except BaseException as exc:
             failures.append(exc)
 
@@ -85,9 +85,9 @@ def test_first_build_then_one_rebuild_per_edit(make_project):
 def test_a_save_in_several_writes_is_built_once(make_project):
     chapter = make_project.book() / "01-one.md"
     words = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
-    with watched(make_project.root, interval=0.15) as results:
+    with watched(make_project.root, settle=0.15) as results:
         next_result(results)
-        for word in words:  # 0.21 s of writes, each within an interval of the one before
+        for word in words:  # 0.21 s of writes, each within the settling time of the one before
             append(chapter, f" {word}")
             time.sleep(0.03)
         assert next_result(results).error is None

@@ -190,6 +190,7 @@ def _plan(
     finally:
         if writers.ident is not None:
             writers.join()
+    cache.prune()
     if errors:
         raise errors[0] if len(errors) == 1 else BuildFailed(errors)
     return plans

@@ -5,16 +5,26 @@ time. An entry's key covers everything that makes pandoc's output: the chapter's
 the options, and the versions of pandoc and ebook-builder, so a change to any of them is a
 miss, never a stale hit. Each entry carries the hash of its own content, so a corrupt or
 truncated entry is detected, dropped and rebuilt, never packaged.
+
+Every edit leaves the entries of the text it replaced behind, so entries unused for a month
+are removed; a build looks for them at most once a day.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import time
 from pathlib import Path
 
 from ebook_builder.errors import OutputError
 from ebook_builder.fingerprint import file_hash
 from ebook_builder.output import atomic_output
+
+UNUSED_FOR = 30 * 24 * 3600  # seconds since an entry was last read or written
+PRUNE_EVERY = 24 * 3600  # seconds between two looks for such entries
+PRUNED_STAMP = "pruned"  # the file whose time is that of the last look
 
 
 class ChapterCache:
@@ -40,6 +50,8 @@ class ChapterCache:
         if hashlib.sha256(content).hexdigest().encode() != checksum:
             path.unlink(missing_ok=True)
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # read now: pruning keeps it
         return content.decode("utf-8")
 
     def put(self, key: str, text: str) -> None:
@@ -53,6 +65,30 @@ class ChapterCache:
                 temporary.write_bytes(checksum + b"\n" + content)
         except OutputError:
             return
+
+    def prune(self, now: float | None = None) -> None:
+        """Remove the entries unused for `UNUSED_FOR`, unless that was done in `PRUNE_EVERY`."""
+        if self.folder is None:
+            return
+        now = time.time() if now is None else now
+        stamp = self.folder / PRUNED_STAMP
+        try:
+            if now - stamp.stat().st_mtime < PRUNE_EVERY:
+                return
+        except OSError:
+            pass
+        try:
+            with os.scandir(self.folder) as shards:
+                folders = [shard.path for shard in shards if shard.is_dir()]
+            for folder in folders:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if now - entry.stat().st_mtime > UNUSED_FOR:
+                            os.unlink(entry.path)
+            stamp.touch()
+            os.utime(stamp, (now, now))
+        except OSError:
+            return  # another build pruning too, or a read-only cache: only slower
 
 
 NO_CACHE = ChapterCache(None)

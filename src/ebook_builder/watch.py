@@ -21,6 +21,9 @@ from ebook_builder.fingerprint import matching_stats
 from ebook_builder.load import Project
 
 DEFAULT_INTERVAL = 0.1
+# How long the files must stay the same after a change before it is built: editors save in
+# several writes, a few milliseconds apart. Shorter than a poll, since it is paid per save.
+SETTLE = 0.05
 
 # Each book's input files, as (size, mtime_ns) by name in each place `api.watched_inputs` names.
 Snapshot = dict[str, list[dict[str, tuple[int, int]]]]
@@ -44,26 +47,32 @@ def watch(
     on_result: Callable[[BuildResult], None],
     stop: threading.Event,
     interval: float = DEFAULT_INTERVAL,
+    settle: float = SETTLE,
 ) -> None:
     """Build the books, then rebuild each book whose inputs change, until `stop` is set.
 
     An unknown book id or format raises at once, as `api.build` does. A failed build is
     reported and the watch goes on: the next change is built again, and the earlier outputs
-    stay as they were. A change is built once the files have stayed the same for one
-    interval, since editors save in several writes.
+    stay as they were. A change is built once the files have stayed the same for `settle`
+    seconds.
     """
     api.watched_inputs(root, book_ids)
     api.parse_formats(formats)
     built = _snapshot(root, book_ids)
     _build(root, list(built), formats, out, on_result)
-    latest = built
     while not stop.wait(interval):
         current = _snapshot(root, book_ids)
-        settled, latest = current == latest, current
-        if settled and current != built:
-            changed = [book_id for book_id, files in current.items() if files != built.get(book_id)]
-            built = current
-            _build(root, changed, formats, out, on_result)
+        if current == built:
+            continue
+        while not stop.wait(settle):
+            latest, current = current, _snapshot(root, book_ids)
+            if current == latest:
+                break
+        else:
+            return
+        changed = [book_id for book_id, files in current.items() if files != built.get(book_id)]
+        built = current
+        _build(root, changed, formats, out, on_result)
 
 
 def _snapshot(root: Path, book_ids: list[str] | None) -> Snapshot:
