@@ -19,23 +19,20 @@ from __future__ import annotations
 import base64
 import copy
 import io
-import json
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
-from importlib.resources import as_file, files
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from PIL import Image
 
+from ebook_builder.formats import wordml
 from ebook_builder.formats.archive import archive_entry
-from ebook_builder.formats.docx_tree import api_version, document_tree
+from ebook_builder.formats.docx_tree import document_tree
 from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
-from ebook_builder.pandoc import run_pandoc
 from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -77,8 +74,8 @@ WORD_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}
 
 
 def warm_up() -> None:
-    """Ask pandoc its document-model version while it converts the chapters."""
-    api_version()
+    """Read the parts every DOCX shares while pandoc converts the chapters."""
+    wordml.warm_up()
 
 
 def write_docx(converted: ConvertedBook, path: Path) -> None:
@@ -90,15 +87,7 @@ def render_docx(converted: ConvertedBook) -> bytes:
     """The DOCX file's bytes, identical for identical sources."""
     language = converted.book.metadata.language
     tree = document_tree(pandoc_input(converted), language, _image_data(converted))
-    with (
-        tempfile.TemporaryDirectory(prefix="ebook-docx-") as folder,
-        as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference,
-    ):
-        target = Path(folder) / "book.docx"
-        arguments = ["--from=json", "--to=docx", f"--reference-doc={reference}", "-o", str(target)]
-        run_pandoc(arguments, json.dumps(tree).encode("utf-8"))
-        data = target.read_bytes()
-    return finish(data, converted)
+    return finish(wordml.word_parts(tree), converted)
 
 
 # --- The input: the chapters' XHTML, adapted to what pandoc's DOCX writer knows ---------
@@ -276,11 +265,10 @@ def xml_bytes(root: etree._Element) -> bytes:
     return declaration + etree.tostring(root, encoding="UTF-8")
 
 
-def finish(data: bytes, converted: ConvertedBook) -> bytes:
-    """Pandoc's DOCX with contents, settings, properties and timestamps made final."""
+def finish(parts: dict[str, bytes], converted: ConvertedBook) -> bytes:
+    """The document's parts with contents, settings, properties and timestamps made final."""
     meta = converted.book.metadata
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts = dict(parts)
     document = etree.fromstring(parts["word/document.xml"])
     parts[_cover_part(document, parts)] = converted.book.cover.data
     parts["word/document.xml"] = _finish_document(document, converted)

@@ -16,7 +16,9 @@ tables and the table of contents.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from ebook_builder.formats.docx import (
     w,
     xml_bytes,
 )
+from ebook_builder.formats.docx_tree import api_version
 from ebook_builder.pandoc import pandoc_path
 
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -42,6 +45,9 @@ FOOTER_TYPE = f"{R_NS}/footer"
 FOOTER_CONTENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
 
 OUTPUT = Path(__file__).resolve().parents[1] / "data" / "reference.docx"
+# Pandoc's DOCX of an empty document with the reference: the parts `wordml` does not write.
+SKELETON = OUTPUT.with_name("docx-skeleton.docx")
+WRITTEN_PER_DOCUMENT = ("docProps/core.xml", "docProps/custom.xml")  # they hold the time
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 BOOK_FACE = "Georgia"  # on every Windows and macOS; LibreOffice substitutes a serif
@@ -515,6 +521,36 @@ def build_reference() -> bytes:
     parts["word/_rels/document.xml.rels"], parts["[Content_Types].xml"] = add_footer(
         parts["word/_rels/document.xml.rels"], parts["[Content_Types].xml"]
     )
+    return _archive(parts)
+
+
+def build_skeleton(reference: bytes) -> bytes:
+    """Pandoc's DOCX of an empty document with `reference`, the same on every run."""
+    with tempfile.TemporaryDirectory(prefix="ebook-skeleton-") as folder:
+        (Path(folder) / "reference.docx").write_bytes(reference)
+        subprocess.run(
+            [
+                pandoc_path(),
+                "--from=json",
+                "--to=docx",
+                "--reference-doc=reference.docx",
+                "--output=skeleton.docx",
+            ],
+            input=json.dumps({"pandoc-api-version": api_version(), "meta": {}, "blocks": []}),
+            text=True,
+            cwd=folder,
+            check=True,
+        )
+        with zipfile.ZipFile(Path(folder) / "skeleton.docx") as archive:
+            parts = {
+                name: archive.read(name)
+                for name in archive.namelist()
+                if name not in WRITTEN_PER_DOCUMENT
+            }
+    return _archive(parts)
+
+
+def _archive(parts: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in parts.items():
@@ -526,8 +562,10 @@ def build_reference() -> bytes:
 
 
 def main() -> None:
-    """Regenerate `src/ebook_builder/data/reference.docx`."""
-    OUTPUT.write_bytes(build_reference())
+    """Regenerate `src/ebook_builder/data/reference.docx` and `docx-skeleton.docx`."""
+    reference = build_reference()
+    OUTPUT.write_bytes(reference)
+    SKELETON.write_bytes(build_skeleton(reference))
 
 
 if __name__ == "__main__":

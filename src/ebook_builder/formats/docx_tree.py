@@ -39,6 +39,17 @@ CODE_TAGS = {"code", "samp", "tt"}
 LIST_STYLES = {
     "1": "Decimal", "a": "LowerAlpha", "A": "UpperAlpha", "i": "LowerRoman", "I": "UpperRoman"
 }  # fmt: skip
+# The classes of pandoc's highlighted HTML and the token styles of its DOCX.
+TOKENS = {
+    "kw": "KeywordTok", "dt": "DataTypeTok", "dv": "DecValTok", "bn": "BaseNTok",
+    "fl": "FloatTok", "cn": "ConstantTok", "ch": "CharTok", "sc": "SpecialCharTok",
+    "st": "StringTok", "vs": "VerbatimStringTok", "ss": "SpecialStringTok", "im": "ImportTok",
+    "co": "CommentTok", "do": "DocumentationTok", "an": "AnnotationTok", "cv": "CommentVarTok",
+    "ot": "OtherTok", "fu": "FunctionTok", "va": "VariableTok", "cf": "ControlFlowTok",
+    "op": "OperatorTok", "bu": "BuiltInTok", "ex": "ExtensionTok", "pp": "PreprocessorTok",
+    "at": "AttributeTok", "re": "RegionMarkerTok", "in": "InformationTok", "wa": "WarningTok",
+    "al": "AlertTok", "er": "ErrorTok",
+}  # fmt: skip
 ALIGNMENTS = {"left": "AlignLeft", "right": "AlignRight", "center": "AlignCenter"}
 # Attributes the DOCX writer uses: styles, language and direction (the rest are for HTML).
 KEPT_ATTRIBUTES = ("custom-style", "lang", "dir", "width", "height")
@@ -46,7 +57,7 @@ KEPT_ATTRIBUTES = ("custom-style", "lang", "dir", "width", "height")
 
 @cache
 def api_version() -> list[int]:
-    """The document-model version the bundled pandoc reads (asked once per process)."""
+    """The document-model version the bundled pandoc reads, for a tree given to pandoc."""
     return json.loads(convert_texts([""], "markdown", "json")[0])["pandoc-api-version"]
 
 
@@ -61,7 +72,7 @@ def document_tree(
     images = images or {}
     blocks = [block for body in bodies for block in _Reader(body, images).blocks(body)]
     meta = {"lang": {"t": "MetaInlines", "c": [_str(language)]}}
-    return {"pandoc-api-version": api_version(), "meta": meta, "blocks": blocks}
+    return {"meta": meta, "blocks": blocks}
 
 
 def _local(element: etree._Element) -> str:
@@ -138,7 +149,7 @@ class _Reader:
         if name == "hr":
             return [{"t": "HorizontalRule"}]
         if name == "pre":
-            return [{"t": "CodeBlock", "c": [_attr(element), "".join(element.itertext())]}]
+            return [_code("CodeBlock", element)]
         if name == "table":
             return [self._table(element)]
         if name == "figure":
@@ -193,7 +204,9 @@ class _Reader:
             rows = [r for r in part if _local(r) == "tr"] if _local(part) != "tr" else [part]
             target = {"thead": head_rows, "tfoot": foot_rows}.get(_local(part), body_rows)
             target += [self._row(row) for row in rows]
-        columns = max((sum(c[3] for c in row[1]) for row in head_rows + body_rows), default=0)
+        columns = max(_evened(rows) for rows in (head_rows, body_rows, foot_rows))
+        for rows in (head_rows, body_rows, foot_rows):
+            _evened(rows, columns)
         widths += [None] * (columns - len(widths))
         # Alignment stays with each cell, as pandoc's reader leaves it.
         specs = [
@@ -239,7 +252,7 @@ class _Reader:
         if name in INLINE_MARKUP:
             return [{"t": INLINE_MARKUP[name], "c": self.inlines(element)}]
         if name in CODE_TAGS:
-            return [{"t": "Code", "c": [_attr(element), "".join(element.itertext())]}]
+            return [_code("Code", element)]
         if name == "br":
             return [{"t": "LineBreak"}]
         if name == "q":
@@ -275,6 +288,39 @@ class _Reader:
     def _text(text: str | None) -> Iterator[Node]:
         if text:
             yield _str(fold_space(text))
+
+
+def _code(kind: str, element: etree._Element) -> Node:
+    """Code, with the tokens pandoc's highlighter found when it made the XHTML.
+
+    The language stays only on highlighted code (`sourceCode`): the DOCX is coloured
+    where the EPUB is, with the same tokens (under `tokens`, which pandoc ignores).
+    """
+    attr = _attr(element)
+    if "sourceCode" not in attr[1]:
+        return {"t": kind, "c": [[attr[0], [], attr[2]], "".join(element.itertext())]}
+    lines: list[list[list[str]]] = [[]]
+
+    def add(text: str | None, token: str) -> None:
+        for number, line in enumerate((text or "").split("\n")):
+            if number:
+                lines.append([])
+            if not line:
+                continue
+            if token == "NormalTok" and lines[-1] and lines[-1][-1][0] == token:
+                lines[-1][-1][1] += line
+            else:
+                lines[-1].append([token, line])
+
+    def visit(parent: etree._Element, token: str) -> None:
+        add(parent.text, token)
+        for child in parent:
+            visit(child, TOKENS.get(child.get("class", ""), token))
+            add(child.tail, token)
+
+    visit(element, "NormalTok")
+    text = "".join(element.itertext())
+    return {"t": kind, "c": [attr, text], "tokens": lines}
 
 
 def _joined(nodes: list[Node]) -> list[Node]:
@@ -320,6 +366,34 @@ def _without(element: etree._Element, child: etree._Element) -> etree._Element:
         if other is not child:
             clone.append(copy.deepcopy(other))
     return clone
+
+
+def _evened(rows: list[list[Any]], columns: int = 0) -> int:
+    """A table part's rows made even, in place; the columns it needs.
+
+    HTML lets a row be short and a span run past the end of its part; pandoc's DOCX
+    writer fails on both. Spans are cut at the part's end and short rows get empty cells
+    up to `columns` (the table's widest row).
+    """
+    taken: set[tuple[int, int]] = set()
+    width = 0
+    for number, (_, cells) in enumerate(rows):
+        column = 0
+        for cell in cells:
+            cell[2] = min(cell[2], len(rows) - number)
+            while (number, column) in taken:
+                column += 1
+            taken.update(
+                (number + down, column + across)
+                for down in range(cell[2])
+                for across in range(cell[3])
+            )
+            column += cell[3]
+        used = sum(1 for row, _ in taken if row == number)
+        width = max(width, max((c + 1 for r, c in taken if r == number), default=0))
+        for _ in range(columns - used):
+            cells.append([["", [], []], {"t": "AlignDefault"}, 1, 1, []])
+    return width
 
 
 def _alignment(cell: etree._Element) -> str:
