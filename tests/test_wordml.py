@@ -798,7 +798,7 @@ EDGE_IMAGES = {
     "z.gif": _picture((20, 10), "green", "GIF"),
     "s.svg": _data(SVG, "image/svg+xml"),
     "s2.svg": _data(BOXED_SVG, "image/svg+xml"),
-    "big.png": _picture((2000, 500), "red", "PNG"),
+    "big.png": _picture((2000, 7), "red", "PNG"),  # fitted, its height is not whole
     "dpi.png": _picture((600, 300), "red", "PNG", dpi=(300, 300)),
     "dpi.jpg": _picture((600, 300), "red", "JPEG", dpi=(150, 150)),
 }
@@ -838,6 +838,7 @@ EDGES = (
     '<col style="width: 33.4%"/></colgroup><tr><td>a</td><td>b</td><td>c</td></tr></table>'
     '<table><tr><td rowspan="3">past the end</td><td colspan="4">wide</td></tr>'
     "<tr><td>short</td></tr></table>"
+    "<p>Before a rule.</p><hr/><p>After a rule.</p><blockquote><p>Q</p></blockquote><p>After.</p>"
 )
 
 
