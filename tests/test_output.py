@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ebook_builder import api
@@ -64,3 +66,35 @@ def test_interrupted_build_keeps_the_earlier_epub(make_project, monkeypatch):
         api.build(make_project.root, formats=["epub"], use_cache=False)
     assert first.read_bytes() == before
     assert [p.name for p in first.parent.iterdir()] == ["demo.epub"]
+
+
+def test_a_writer_apart_fails_in_its_process_and_the_earlier_docx_stays(make_project, monkeypatch):
+    """The DOCX is written in a child process (`OutputFormat.apart`): its failure comes
+    back whole, after the other formats are written, and leaves the earlier file."""
+    make_project.book()
+    built = api.build(make_project.root, formats=["epub", "docx"])
+    docx = next(path for path in built if path.suffix == ".docx")
+    before = docx.read_bytes()
+
+    def failing(converted, path):
+        path.write_bytes(str(os.getpid()).encode())
+        raise OutputError("the disk is full", path=path)
+
+    monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", failing)
+    with pytest.raises(OutputError, match="the disk is full"):
+        api.build(make_project.root, formats=["epub", "docx"], use_cache=False)
+    assert docx.read_bytes() == before
+    assert sorted(p.name for p in docx.parent.iterdir()) == ["demo.docx", "demo.epub"]
+
+
+def test_the_docx_is_written_in_a_process_of_its_own(make_project, monkeypatch):
+    make_project.book()
+
+    def pid(converted, path):
+        path.write_text(str(os.getpid()))
+
+    monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", pid)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    built = api.build(make_project.root, formats=["epub", "docx"], use_cache=False)
+    docx = next(path for path in built if path.suffix == ".docx")
+    assert int(docx.read_text()) != os.getpid()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
 from ebook_builder.fingerprint import cache_key, file_hash, files_matching, package_fingerprint
+from ebook_builder.forked import run_beside
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, select_books
 from ebook_builder.model import Book, ConvertedBook
@@ -110,40 +111,48 @@ def build(
     chosen = parse_formats(formats)
     out_dir = out if out is not None else root / DEFAULT_OUT
     plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache)
-    jobs = [(plan, *pending) for plan in plans for pending in plan.pending]
-    jobs.sort(key=lambda job: not job[1].external)
-    # Two writers at a time: one waits on pandoc while the other runs in Python.
-    with ThreadPoolExecutor(max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-        futures = [pool.submit(_write, *job, out_dir, progress) for job in jobs]
-        for (plan, *_), future in zip(jobs, futures, strict=True):
-            companion = future.result()
-            if companion is not None:
-                plan.targets.append(companion)
+    jobs = [_Job(plan, *pending, out_dir) for plan in plans for pending in plan.pending]
+    for job in jobs:
+        progress(f"writing {job.target.name}")
+    here = [job for job in jobs if not job.fmt.apart]
+    apart = [job for job in jobs if job.fmt.apart]
+    written, written_apart = run_beside(
+        partial(_write_all, here), [partial(_write_all, [job]) for job in apart]
+    )
+    companions = [*written, *(companion for (companion,) in written_apart)]
+    for job, companion in zip([*here, *apart], companions, strict=True):
+        if companion is not None:
+            job.plan.targets.append(companion)
     return list(dict.fromkeys(target for plan in plans for target in plan.targets))
 
 
-def _write(
-    plan: _BookPlan,
-    fmt: OutputFormat,
-    target: Path,
-    stamp: OutputStamp,
-    out_dir: Path,
-    progress: Progress,
-) -> Path | None:
-    """Write one output (and its companion file, whose path is returned) atomically."""
-    assert plan.converted is not None
-    progress(f"writing {target.name}")
-    with atomic_output(target) as temporary:
-        fmt.write(plan.converted, temporary)
-    companion = None
-    extra = fmt.companion_file(plan.converted)
-    if extra is not None:
-        name, data = extra
-        companion = out_dir / name
-        with atomic_output(companion) as temporary:
-            temporary.write_bytes(data)
-    stamp.record(target)
-    return companion
+@dataclass(frozen=True)
+class _Job:
+    plan: _BookPlan
+    fmt: OutputFormat
+    target: Path
+    stamp: OutputStamp
+    out_dir: Path
+
+
+def _write_all(jobs: list[_Job]) -> list[Path | None]:
+    """Write each job's output (and its companion file, whose path it gives) atomically."""
+    companions: list[Path | None] = []
+    for job in jobs:
+        converted = job.plan.converted
+        assert converted is not None
+        with atomic_output(job.target) as temporary:
+            job.fmt.write(converted, temporary)
+        companion = None
+        extra = job.fmt.companion_file(converted)
+        if extra is not None:
+            name, data = extra
+            companion = job.out_dir / name
+            with atomic_output(companion) as temporary:
+                temporary.write_bytes(data)
+        job.stamp.record(job.target)
+        companions.append(companion)
+    return companions
 
 
 @dataclass

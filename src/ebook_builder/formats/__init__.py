@@ -24,9 +24,9 @@ class OutputFormat:
 
     `writer` (and `companion`, where a format has one) name functions of the module
     `ebook_builder.formats.<module>`. A companion gives a file that belongs beside the
-    book (the Kindle cover thumbnail): its name and bytes. `external` says that most of
-    the writing happens in another process (pandoc), so the build starts it first: that
-    process then runs beside the writers in Python.
+    book (the Kindle cover thumbnail): its name and bytes. A writer marked `apart` keeps
+    nothing from one book to the next and shares nothing with the others, so the build
+    runs it in a child process beside them (`forked.run_beside`), on another core.
     """
 
     name: str
@@ -34,7 +34,7 @@ class OutputFormat:
     module: str
     writer: str
     companion: str | None = None
-    external: bool = False
+    apart: bool = False
 
     def load(self) -> ModuleType:
         return import_module(f"{__name__}.{self.module}")
@@ -59,6 +59,6 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat("kepub", ".kepub.epub", "kepub", "write_kepub"),
         OutputFormat("azw3", ".azw3", "kindle", "write_azw3", "thumbnail"),
         OutputFormat("mobi", ".mobi", "kindle", "write_mobi", "thumbnail"),
-        OutputFormat("docx", ".docx", "docx", "write_docx", external=True),
+        OutputFormat("docx", ".docx", "docx", "write_docx", apart=True),
     )
 }

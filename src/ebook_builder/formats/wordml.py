@@ -137,6 +137,7 @@ CJK_RANGES = (
     (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0x2CEB0, 0x2EBEF),
     (0x2F800, 0x2FA1F), (0x30000, 0x3134F),
 )  # fmt: skip
+BEYOND_CJK_START = re.compile("[\u4e00-\U0010ffff]")  # one range: cheap to look for
 CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + "]")
 BREAK = "<w:r><w:br/></w:r>"
 HORIZONTAL_RULE = (
@@ -767,7 +768,7 @@ class _Writer:
                 runs.append(f"<w:r>{self.run_properties(env)}<w:softHyphen/></w:r>")
             for chunk in _chunks(INVALID_CHARACTERS.sub("", piece)):
                 chunk_env = env
-                if CJK.search(chunk):
+                if _has_cjk(chunk):
                     hint = (_position("rFonts"), '<w:rFonts w:hint="eastAsia"/>')
                     chunk_env = replace(env, run_properties=(hint, *env.run_properties))
                 runs.append(
@@ -1024,6 +1025,11 @@ def _merged_strings(inlines: list[Node]) -> Iterator[Node]:
         yield {"t": "Str", "c": pending}
 
 
+def _has_cjk(text: str) -> bool:
+    """Whether pandoc would set some of `text` in an East Asian font."""
+    return BEYOND_CJK_START.search(text) is not None and CJK.search(text) is not None
+
+
 def _soft_hyphenated(text: str) -> list[str]:
     """Pandoc's `splitTextBy` at soft hyphens: several in a row count as one, a last one
     is dropped."""
@@ -1050,7 +1056,7 @@ def _chunks(text: str) -> list[str]:
     """The text in runs: CJK apart from the rest, so that Word picks its East Asian font."""
     if not text:
         return []
-    if not CJK.search(text):
+    if not _has_cjk(text):
         return [text]
     words = _group(list(text), lambda a, b: _is_space(a) == _is_space(b))
     words = ["".join(word) for word in words]
