@@ -25,7 +25,7 @@ from ebook_builder import api
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS, wordml
 from ebook_builder.formats.docx import render_docx, write_docx
-from ebook_builder.formats.docx_reference import build_reference
+from ebook_builder.formats.docx_reference import build_reference, build_skeleton
 from ebook_builder.formats.docx_tree import document_tree
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import parse_fragment
@@ -298,6 +298,12 @@ def test_reference_document_is_up_to_date():
     """`python -m ebook_builder.formats.docx_reference` regenerates it after a change."""
     committed = files("ebook_builder").joinpath("data/reference.docx").read_bytes()
     assert build_reference() == committed
+
+
+def test_the_skeleton_is_pandocs_empty_document_with_the_reference():
+    """The parts `wordml` takes as they are: regenerated with the reference document."""
+    committed = files("ebook_builder").joinpath("data/docx-skeleton.docx").read_bytes()
+    assert build_skeleton(build_reference()) == committed
 
 
 def test_two_builds_are_byte_identical(fixture_project, tmp_path):

@@ -1,12 +1,13 @@
 """DOCX writer (stage 4): the validated book as a Word document for editors and designers.
 
-Pandoc writes the document from the same XHTML chapters as the EPUB, so the typography,
-the ids (made unique across the book by the convert stage) and the checked links are the
-ones the EPUB has. The chapters are adapted to what pandoc's DOCX writer knows (links to
-chapter files point at bookmarks, epigraphs and signatures get paragraph styles), turned
-into pandoc's document tree by `docx_tree` (notes become Word footnotes, images travel
-as data URIs: pandoc runs sandboxed and reads no file), and pandoc writes the DOCX with
-the styles of `data/reference.docx` (made by `docx_reference`).
+The document is made from the same XHTML chapters as the EPUB, so the typography, the ids
+(made unique across the book by the convert stage) and the checked links are the ones the
+EPUB has. The chapters are adapted to a word processor (links to chapter files point at
+bookmarks, epigraphs and signatures get paragraph styles), turned into pandoc's document
+tree by `docx_tree` (notes become Word footnotes, images travel as data URIs), and
+`wordml` writes that tree as pandoc's DOCX writer would, with the styles of
+`data/reference.docx` (made by `docx_reference`), without the tenth of a second pandoc's
+writer spends before the first word.
 
 Afterwards the archive is finished by hand: the title page is followed by a table of
 contents field that lists every heading already, so that it reads right before Word
@@ -222,11 +223,11 @@ def _style_signatures(body: etree._Element) -> None:
 def _image_data(converted: ConvertedBook) -> dict[str, str]:
     """The data URI of the cover and of each image, by the source the documents name.
 
-    Word shows JPEG, PNG and GIF everywhere; WebP goes in as PNG. SVG is left to pandoc.
+    Word shows JPEG, PNG and GIF everywhere; WebP goes in as PNG, SVG as it is.
     """
     cover = converted.book.cover
-    # The cover goes in after pandoc (`finish`): a whole JPEG costs pandoc a fifth of its
-    # run to decode from base64 and copy; a one-pixel stand-in of its type costs nothing.
+    # The cover goes in after the writer (`finish`): a one-pixel stand-in of its type
+    # spares encoding the whole JPEG as a data URI and decoding it again.
     uris = {COVER_SOURCE: _data_uri(_stand_in(cover.media_type), cover.media_type)}
     for image in converted.images:
         data, media_type = image.source.read_bytes(), image.media_type
@@ -251,7 +252,7 @@ def _as_png(data: bytes) -> bytes:
     return out.getvalue()
 
 
-# --- The output: pandoc's archive, finished ----------------------------------------------
+# --- The output: the archive, finished -------------------------------------------------
 
 
 def w(name: str) -> str:

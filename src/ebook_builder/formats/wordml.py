@@ -55,50 +55,14 @@ DEFAULT_DPI = 96  # a length without a unit is in pixels at this resolution
 # Run properties in the order the schema gives them (pandoc sorts by it).
 RUN_PROPERTY_ORDER = {
     name: index
-    for index, name in enumerate(
-        [
-            "rStyle",
-            "rFonts",
-            "b",
-            "bCs",
-            "i",
-            "iCs",
-            "caps",
-            "smallCaps",
-            "strike",
-            "dstrike",
-            "outline",
-            "shadow",
-            "emboss",
-            "imprint",
-            "noProof",
-            "snapToGrid",
-            "vanish",
-            "webHidden",
-            "color",
-            "spacing",
-            "w",
-            "kern",
-            "position",
-            "sz",
-            "szCs",
-            "highlight",
-            "u",
-            "effect",
-            "bdr",
-            "shd",
-            "fitText",
-            "vertAlign",
-            "rtl",
-            "cs",
-            "em",
-            "lang",
-            "eastAsianLayout",
-            "specVanish",
-            "oMath",
-        ]
-    )
-}
+    for index, name in enumerate((
+        "rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike",
+        "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish",
+        "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight",
+        "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang",
+        "eastAsianLayout", "specVanish", "oMath",
+    ))
+}  # fmt: skip
 INLINE_PROPERTIES = {
     "Strong": ("<w:b/>", "<w:bCs/>"),
     "Emph": ("<w:i/>", "<w:iCs/>"),
@@ -613,7 +577,7 @@ class _Writer:
         attr, (_, caption), specs, (_, head), bodies, (_, foot) = content
         self.first_paragraph = True
         ident, _, pairs = attr
-        caption_text = _plain_text(caption)
+        caption_text = _stringify(caption)
         caption_xml = ""
         cell_env = replace(env, list_level=-1)  # no list indent in the cells, nor the caption
         if caption:
@@ -904,7 +868,7 @@ class _Writer:
         drawing = (
             f'<w:r><w:drawing><wp:inline><wp:extent cx="{cx}" cy="{cy}"/>'
             '<wp:effectExtent b="0" l="0" r="0" t="0"/>'
-            f'<wp:docPr descr="{_attribute(_plain_inlines(alt))}" title="{_attribute(title)}"'
+            f'<wp:docPr descr="{_attribute(_stringify(alt))}" title="{_attribute(title)}"'
             f' id="{drawing_id}" name="Picture"/>'
             '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/'
             f'picture"><pic:pic><pic:nvPicPr><pic:cNvPr descr="{_attribute(description)}"'
@@ -1102,22 +1066,18 @@ def _ends_with_paragraph(content: str) -> bool:
     return False
 
 
-def _plain_text(blocks: list[Node]) -> str:
-    """Pandoc's `stringify` of blocks: their words, without notes or markup."""
-    return "".join(_plain_parts(blocks))
+def _stringify(value: Any) -> str:
+    """Pandoc's `stringify`: the words of blocks or inlines, without notes or markup."""
+    return "".join(_words(value))
 
 
-def _plain_inlines(inlines: list[Node]) -> str:
-    return "".join(_plain_parts(inlines))
-
-
-def _plain_parts(value: Any) -> Iterator[str]:
+def _words(value: Any) -> Iterator[str]:
     if isinstance(value, list):
         for item in value:
-            yield from _plain_parts(item)
+            yield from _words(item)
         return
-    if not isinstance(value, dict) or "t" not in value:
-        return
+    if not isinstance(value, dict):
+        return  # attributes, numbers: no words
     kind, content = value["t"], value.get("c")
     if kind == "Str":
         yield content
@@ -1125,42 +1085,13 @@ def _plain_parts(value: Any) -> Iterator[str]:
         yield " "
     elif kind == "Code":
         yield content[1]
-    elif kind == "Note" or kind == "CodeBlock" or kind == "RawBlock" or kind == "RawInline":
-        return
     elif kind == "Quoted":
         opening, closing = ("“", "”") if content[0]["t"] == "DoubleQuote" else ("‘", "’")
         yield opening
-        yield from _plain_parts(content[1])
+        yield from _words(content[1])
         yield closing
-    elif kind == "Image" or kind == "Link" or kind in ("Span", "Div"):
-        yield from _plain_parts(content[1])
-    elif kind == "Table":
-        _, caption, _, head, bodies, foot = content
-        for part in (caption[1], head[1], bodies, foot[1]):
-            yield from _plain_parts(_table_blocks(part))
-    elif kind == "Figure":
-        yield from _plain_parts(content[1][1])
-        yield from _plain_parts(content[2])
-    elif kind == "Header":
-        yield from _plain_parts(content[2])
-    elif kind == "OrderedList":
-        yield from _plain_parts(content[1])
-    elif kind == "DefinitionList":
-        for term, definitions in content:
-            yield from _plain_parts(term)
-            yield from _plain_parts(definitions)
-    else:
-        yield from _plain_parts(content)
-
-
-def _table_blocks(part: Any) -> Iterator[Any]:
-    """The blocks and inlines of a table part, in order, for `_plain_parts`."""
-    if isinstance(part, dict):
-        yield part
-    elif isinstance(part, list):
-        for item in part:
-            if isinstance(item, (list, dict)):
-                yield from _table_blocks(item)
+    elif kind not in ("Note", "CodeBlock", "RawBlock", "RawInline"):
+        yield from _words(content)
 
 
 def _scaled_images(block: Node, share: float) -> Node:
@@ -1185,12 +1116,8 @@ def _scaled_images(block: Node, share: float) -> Node:
 def _scale(dimension: tuple[str, float], share: float) -> tuple[str, float]:
     unit, amount = dimension
     if unit == "px":
-        return unit, float(_round_half_even(share * amount))
+        return unit, float(round(share * amount))  # to even, as Haskell's `round`
     return unit, share * amount
-
-
-def _round_half_even(value: float) -> int:
-    return round(value)
 
 
 def _show(dimension: tuple[str, float]) -> str:
@@ -1366,7 +1293,7 @@ def _meta_text(value: Node | None) -> str:
         return ""
     if value["t"] == "MetaString":
         return value["c"]
-    return _plain_inlines(value["c"])
+    return _stringify(value["c"])
 
 
 def _text(text: str) -> str:
