@@ -143,3 +143,20 @@ def test_whitespace_folds_as_pandoc_folds_it():
     blocks = document_tree([body], "en")["blocks"]
     assert blocks[0]["c"][0] == {"t": "Str", "c": "one two three"}
     assert comparable(blocks) == comparable(pandoc_reads(body, "en")["blocks"])
+
+
+def test_an_uneven_table_is_evened_out():
+    """HTML lets rows be short and spans run past their part; pandoc's DOCX writer failed
+    on both ("Error in array index", "Encountered unassigned table cell")."""
+    body = parse_fragment(
+        '<table><thead><tr><th rowspan="3">tall head</th><th>h</th></tr></thead>'
+        '<tbody><tr><td colspan="3">wide</td></tr><tr><td>short</td></tr></tbody></table>'
+    )
+    (table,) = document_tree([body], "en")["blocks"]
+    _, _, specs, (_, head), ((_, _, _, body_rows),), _ = table["c"]
+    assert len(specs) == 3
+    assert [[(cell[2], cell[3]) for cell in row[1]] for row in head] == [[(1, 1), (1, 1), (1, 1)]]
+    assert [[(cell[2], cell[3]) for cell in row[1]] for row in body_rows] == [
+        [(1, 3)],
+        [(1, 1), (1, 1), (1, 1)],
+    ]
