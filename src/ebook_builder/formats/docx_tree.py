@@ -375,23 +375,19 @@ def _evened(rows: list[list[Any]], columns: int = 0) -> int:
     writer fails on both. Spans are cut at the part's end and short rows get empty cells
     up to `columns` (the table's widest row).
     """
-    taken: set[tuple[int, int]] = set()
+    taken: dict[int, set[int]] = {number: set() for number in range(len(rows))}
     width = 0
     for number, (_, cells) in enumerate(rows):
         column = 0
         for cell in cells:
             cell[2] = min(cell[2], len(rows) - number)
-            while (number, column) in taken:
+            while column in taken[number]:
                 column += 1
-            taken.update(
-                (number + down, column + across)
-                for down in range(cell[2])
-                for across in range(cell[3])
-            )
+            for down in range(cell[2]):
+                taken[number + down].update(range(column, column + cell[3]))
             column += cell[3]
-        used = sum(1 for row, _ in taken if row == number)
-        width = max(width, max((c + 1 for r, c in taken if r == number), default=0))
-        for _ in range(columns - used):
+        width = max(width, max(taken[number], default=-1) + 1)
+        for _ in range(columns - len(taken[number])):
             cells.append([["", [], []], {"t": "AlignDefault"}, 1, 1, []])
     return width
 
