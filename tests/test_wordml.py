@@ -38,6 +38,7 @@ from ebook_builder.formats.docx_tree import api_version, document_tree
 from ebook_builder.pandoc import run_pandoc
 from ebook_builder.xhtml import parse_fragment
 from tests.conftest import REPO, SHIPPED_BOOKS
+from tests.test_docx_tree import BEYOND_THE_FIXTURE
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -430,21 +431,7 @@ NOTE = '<aside id="{0}" epub:type="footnote">{1}</aside>'
 BACK_LINK = '<a href="#r{0}" role="doc-backlink">↩</a>'
 
 MARKUP = {
-    "beyond the fixture": (
-        "<p>A <kbd>key</kbd>, <abbr>ABBR</abbr>, <q>quoted</q>, <s>gone</s>, <u>under</u>,"
-        ' <span class="smallcaps">caps</span>, H<sub>2</sub>O, x<sup>2</sup>, line  <br/>'
-        "  break.</p>"
-        '<div class="line-block">one<br/>two</div>'
-        "<dl><dt>Term</dt><dd><p>Definition.</p></dd></dl>"
-        '<ol start="3" type="a"><li>three</li><li><p>four</p></li></ol>'
-        "<pre><code>def f():\n    return  1</code></pre>"
-        "<blockquote><blockquote><p>deep</p></blockquote></blockquote>"
-        '<table><caption>Cap</caption><colgroup><col style="width: 30%"/>'
-        '<col style="width: 70%"/></colgroup><thead><tr><th style="text-align: right;">R</th>'
-        '<th style="text-align: center;">C</th></tr></thead><tbody><tr><td>1</td>'
-        '<td colspan="1">2</td></tr></tbody></table>'
-        '<div data-custom-style="Epigraph">Inline text in a div <em>and em</em></div>'
-    ),
+    "beyond the fixture": BEYOND_THE_FIXTURE,
     "inline": (
         "<p> Leading space, <em>em <strong>strong <code>code</code></strong></em>,"
         ' <code>a  b</code>, <span lang="fr">en français</span>,'

@@ -37,7 +37,6 @@ from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadat
 from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-PIC_NS = "http://schemas.openxmlformats.org/drawingml/2006/picture"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 A_EXT = f"{{{A_NS}}}ext"
@@ -293,10 +292,6 @@ def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
     _restyle_internal_links(root)
     _flush_after_epigraphs(root)
     _fit_to_text_width(root)
-    for picture in root.iter(f"{{{PIC_NS}}}cNvPr"):
-        # Pandoc copies the image's source here: for us, the whole data URI once more.
-        if picture.get("descr", "").startswith("data:"):
-            picture.set("descr", "")
     heading = next(p for p in root.iter(w("p")) if _paragraph_style(p) == "TOCHeading")
     for paragraph in reversed(list(_toc_paragraphs(_toc_headings(converted)))):
         heading.addnext(paragraph)

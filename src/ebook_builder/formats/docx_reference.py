@@ -35,7 +35,7 @@ from ebook_builder.formats.docx import (
     xml_bytes,
 )
 from ebook_builder.formats.docx_tree import api_version
-from ebook_builder.pandoc import pandoc_path
+from ebook_builder.pandoc import pandoc_path, run_pandoc
 
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -528,19 +528,9 @@ def build_skeleton(reference: bytes) -> bytes:
     """Pandoc's DOCX of an empty document with `reference`, the same on every run."""
     with tempfile.TemporaryDirectory(prefix="ebook-skeleton-") as folder:
         (Path(folder) / "reference.docx").write_bytes(reference)
-        subprocess.run(
-            [
-                pandoc_path(),
-                "--from=json",
-                "--to=docx",
-                "--reference-doc=reference.docx",
-                "--output=skeleton.docx",
-            ],
-            input=json.dumps({"pandoc-api-version": api_version(), "meta": {}, "blocks": []}),
-            text=True,
-            cwd=folder,
-            check=True,
-        )
+        arguments = ["--from=json", "--to=docx", f"--reference-doc={folder}/reference.docx"]
+        empty = {"pandoc-api-version": api_version(), "meta": {}, "blocks": []}
+        run_pandoc([*arguments, "-o", f"{folder}/skeleton.docx"], json.dumps(empty).encode())
         with zipfile.ZipFile(Path(folder) / "skeleton.docx") as archive:
             parts = {
                 name: archive.read(name)

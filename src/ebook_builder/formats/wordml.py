@@ -103,6 +103,7 @@ CJK_RANGES = (
 )  # fmt: skip
 BEYOND_CJK_START = re.compile("[\u4e00-\U0010ffff]")  # one range: cheap to look for
 CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + "]")
+QUOTE_MARKS = {"DoubleQuote": ("“", "”"), "SingleQuote": ("‘", "’")}
 BREAK = "<w:r><w:br/></w:r>"
 HORIZONTAL_RULE = (
     '<w:p><w:r><w:pict><v:rect style="width:0;height:1.5pt" o:hralign="center"'
@@ -250,13 +251,7 @@ def _part(xml: str) -> bytes:
 
 def _with_children(xml: bytes, children: str) -> bytes:
     """The part with `children` (markup in its default namespace) added at the end."""
-    if not children:
-        return xml
     head, _, tail = xml.rpartition(b"</")
-    if not head:  # an empty root element, `<Types … />`
-        opening = xml.rstrip().removesuffix(b"/>").rstrip()
-        name = opening.rsplit(b"<", 1)[1].split()[0]
-        return opening + b">" + children.encode("utf-8") + b"</" + name + b">"
     return head + children.encode("utf-8") + b"</" + tail
 
 
@@ -387,6 +382,10 @@ class _Writer:
     def paragraph_style(self, name: str) -> str:
         return self.skeleton.paragraph_styles.get(name.lower()) or "".join(name.split())
 
+    def styled(self, env: _Env, name: str) -> _Env:
+        """`env` with the paragraph style named `name` in place of the enclosing one."""
+        return replace(env, paragraph_style=self.paragraph_style(name))
+
     def character_style(self, name: str) -> str:
         return self.skeleton.character_styles.get(name.lower()) or "".join(name.split())
 
@@ -409,7 +408,7 @@ class _Writer:
             return self.para(content, env)
         if kind == "Plain":
             if self.in_table or self.in_list:
-                env = replace(env, paragraph_style=self.paragraph_style("Compact"))
+                env = self.styled(env, "Compact")
             return self.para(content, env)
         if kind == "Div":
             return self.div(content, env)
@@ -417,12 +416,12 @@ class _Writer:
             return self.header(content, env)
         if kind == "BlockQuote":
             style = "Footnote Block Text" if env.in_note else "Block Text"
-            out = self.blocks(content, replace(env, paragraph_style=self.paragraph_style(style)))
+            out = self.blocks(content, self.styled(env, style))
             self.first_paragraph = True
             return out
         if kind == "CodeBlock":
             (ident, classes, _), text = content
-            env = replace(env, paragraph_style=self.paragraph_style("Source Code"))
+            env = self.styled(env, "Source Code")
             code = {"t": "Code", "c": [["", classes, []], text], "tokens": block.get("tokens")}
             out = self.para([code], env)
             self.first_paragraph = True
@@ -442,9 +441,9 @@ class _Writer:
         if kind == "DefinitionList":
             out = []
             for term, definitions in content:
-                term_env = replace(env, paragraph_style=self.paragraph_style("Definition Term"))
+                term_env = self.styled(env, "Definition Term")
                 out.append(self.para(term, term_env))
-                definition_env = replace(env, paragraph_style=self.paragraph_style("Definition"))
+                definition_env = self.styled(env, "Definition")
                 out += [self.blocks(blocks, definition_env) for blocks in definitions]
             self.first_paragraph = True
             return "".join(out)
@@ -490,14 +489,13 @@ class _Writer:
             while blocks and blocks[0]["t"] == "Header":
                 headers.append(blocks[0])
                 blocks = blocks[1:]
-            bibliography = self.paragraph_style("Bibliography")
-            contents_env = replace(env, paragraph_style=bibliography)
+            contents_env = self.styled(env, "Bibliography")
         else:
             contents_env = env
         if style is not None:
             if style.lower() not in self.skeleton.paragraph_styles:
                 self.new_styles["paragraph"].add(style)
-            env = replace(env, paragraph_style=self.paragraph_style(style))
+            env = self.styled(env, style)
             contents_env = replace(contents_env, paragraph_style=env.paragraph_style)
         if "lang" in attributes:
             contents_env = replace(contents_env, language=attributes["lang"])
@@ -514,7 +512,7 @@ class _Writer:
     def header(self, content: list[Any], env: _Env) -> str:
         level, (ident, _, _), inlines = content
         self.first_paragraph = True
-        heading = replace(env, paragraph_style=self.paragraph_style(f"Heading {level}"))
+        heading = self.styled(env, f"Heading {level}")
         properties = self.paragraph_properties(heading)
         text = self.bookmark(ident, self.inlines(inlines, env))
         return f"<w:p>{properties}{text}</w:p>"
@@ -544,15 +542,15 @@ class _Writer:
     def figure(self, content: list[Any], env: _Env) -> str:
         (ident, _, _), (_, caption), body = content
         self.first_paragraph = True
-        style = self.paragraph_style("Captioned Figure" if caption else "Figure")
-        properties = self.paragraph_properties(replace(env, paragraph_style=style))
+        style = "Captioned Figure" if caption else "Figure"
+        properties = self.paragraph_properties(self.styled(env, style))
         if len(body) == 1 and body[0]["t"] in ("Plain", "Para") and _single_image(body[0]):
             picture = f"<w:p>{properties}{self.inline(body[0]['c'][0], env)}</w:p>"
         else:
             picture = self.figure_table(body, env)
         if caption and caption[0]["t"] in ("Plain", "Para"):
             caption = [{"t": "Para", "c": caption[0]["c"]}, *caption[1:]]
-        caption_env = replace(env, paragraph_style=self.paragraph_style("Image Caption"))
+        caption_env = self.styled(env, "Image Caption")
         return self.bookmark(ident, picture + self.blocks(caption, caption_env))
 
     def figure_table(self, blocks: list[Node], env: _Env) -> str:
@@ -581,8 +579,7 @@ class _Writer:
         caption_xml = ""
         cell_env = replace(env, list_level=-1)  # no list indent in the cells, nor the caption
         if caption:
-            style = self.paragraph_style("Table Caption")
-            caption_xml = self.blocks(caption, replace(cell_env, paragraph_style=style))
+            caption_xml = self.blocks(caption, self.styled(cell_env, "Table Caption"))
         self.in_table = True
         columns = len(specs)
         aligns = [spec[0]["t"] for spec in specs]
@@ -707,7 +704,7 @@ class _Writer:
         if kind == "Span":
             return self.span(content, env)
         if kind == "Quoted":
-            opening, closing = ("“", "”") if content[0]["t"] == "DoubleQuote" else ("‘", "’")
+            opening, closing = QUOTE_MARKS[content[0]["t"]]
             quoted = [{"t": "Str", "c": opening}, *content[1], {"t": "Str", "c": closing}]
             return self.inlines(quoted, env)
         if kind == "Code":
@@ -1086,7 +1083,7 @@ def _words(value: Any) -> Iterator[str]:
     elif kind == "Code":
         yield content[1]
     elif kind == "Quoted":
-        opening, closing = ("“", "”") if content[0]["t"] == "DoubleQuote" else ("‘", "’")
+        opening, closing = QUOTE_MARKS[content[0]["t"]]
         yield opening
         yield from _words(content[1])
         yield closing
