@@ -24,7 +24,7 @@ from lxml import etree
 from ebook_builder.accessibility import assess
 from ebook_builder.convert import chapter_files
 from ebook_builder.formats.archive import archive_entry
-from ebook_builder.model import ConvertedBook, Heading, Metadata, once_per_book
+from ebook_builder.model import ConvertedBook, CoverImage, Heading, Metadata, once_per_book
 from ebook_builder.xhtml import (
     EPUB_TYPE,
     NSMAP,
@@ -71,7 +71,7 @@ def render_epub(converted: ConvertedBook) -> bytes:
     package.add_item(css)
     cover = converted.book.cover
     cover_name = "cover" + (".png" if cover.media_type == "image/png" else ".jpg")
-    package.set_cover(cover_name, cover.data, create_page=False)
+    _add_cover_image(package, cover_name, cover)
     cover_page = _document_item("cover", COVER_PAGE, _cover_body(meta, cover_name), meta, "Cover")
     package.add_item(cover_page)
     targets = _link_targets(converted)
@@ -120,6 +120,18 @@ def render_epub(converted: ConvertedBook) -> bytes:
     writer.process()
     writer.write()
     return _fix_zip_times(out.getvalue(), meta.modified)
+
+
+def _add_cover_image(package: epub.EpubBook, name: str, cover: CoverImage) -> None:
+    """The cover picture, as `EpubBook.set_cover` adds it, but with its media type given.
+
+    Left to guess it, ebooklib reads the system's MIME tables: 20 ms of every new process.
+    """
+    item = epub.EpubCover(file_name=name)
+    item.media_type = cover.media_type
+    item.content = cover.data
+    package.add_item(item)
+    package.add_metadata(None, "meta", "", {"name": "cover", "content": item.id})
 
 
 def _add_metadata(package: epub.EpubBook, converted: ConvertedBook) -> None:
