@@ -46,6 +46,16 @@ def test_container_layout(tour):
         assert {info.date_time for info in archive.infolist()} == {(2021, 5, 4, 0, 0, 0)}
 
 
+def test_cover_image_is_named_both_ways(tour):
+    """EPUB 3 readers find the cover by its manifest property, EPUB 2 readers and Kindle
+    conversions by `<meta name="cover">` naming the same item."""
+    opf = read_xml(tour, "EPUB/content.opf")
+    (cover,) = [i for i in opf.iter(f"{OPF}item") if i.get("properties") == "cover-image"]
+    assert (cover.get("href"), cover.get("media-type")) == ("cover.jpg", "image/jpeg")
+    (named,) = [m for m in opf.iter(f"{OPF}meta") if m.get("name") == "cover"]
+    assert named.get("content") == cover.get("id")
+
+
 def test_package_metadata(tour):
     opf = read_xml(tour, "EPUB/content.opf")
     metadata = opf.find(f"{OPF}metadata")
