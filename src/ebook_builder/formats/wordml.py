@@ -87,10 +87,8 @@ IMAGE_EXTENSIONS = {
     "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/svg+xml": "svg",
     "image/webp": "webp", "image/tiff": "tiff", "image/bmp": "bmp",
 }  # fmt: skip
-UNITS_IN_INCHES = {
-    "cm": 0.3937007874, "mm": 0.03937007874, "in": 1.0, "inch": 1.0, "pt": 1 / 72,
-    "pc": 1 / 6, "em": 11 / 64,
-}  # fmt: skip
+# The units a length may take besides px and %; `_inches` converts each as pandoc does.
+LENGTH_UNITS = frozenset(("cm", "mm", "in", "inch", "pt", "pc", "em"))
 LENGTH = re.compile(r"([0-9]+(?:\.[0-9]+)?)(.*)", re.DOTALL)
 # What XML 1.0 does not allow: written as itself, not as the negation of what it allows,
 # it compiles in 1 ms instead of 8.
@@ -171,7 +169,6 @@ def word_parts(tree: Node) -> dict[str, bytes]:
 @dataclass(frozen=True)
 class _Skeleton:
     parts: dict[str, bytes]
-    document_start: str  # `<w:document …><w:body>`
     section: str  # the page (`w:sectPr`)
     separators: str  # the footnote separators
     print_width: int  # of the text column, in points
@@ -234,7 +231,6 @@ def _skeleton() -> _Skeleton:
             kind.setdefault(name.get(f"{{{W_NS}}}val", "").lower(), style.get(f"{{{W_NS}}}styleId"))
     return _Skeleton(
         parts=parts,
-        document_start=f"<w:document {NAMESPACES}><w:body>",
         section=etree.tostring(section, encoding="unicode"),
         separators="".join(etree.tostring(note, encoding="unicode") for note in notes),
         print_width=width // 20,
@@ -244,7 +240,7 @@ def _skeleton() -> _Skeleton:
 
 
 def _document(skeleton: _Skeleton, body: str) -> bytes:
-    return _part(f"{skeleton.document_start}{body}{skeleton.section}</w:body></w:document>")
+    return _part(f"<w:document {NAMESPACES}><w:body>{body}{skeleton.section}</w:body></w:document>")
 
 
 def _part(xml: str) -> bytes:
@@ -1146,7 +1142,7 @@ def _dimension(value: str | None) -> tuple[str, float] | None:
     amount, unit = float(match.group(1)), match.group(2)
     if unit in ("", "px"):
         return "px", float(floor(amount))
-    if unit == "%" or unit in UNITS_IN_INCHES:
+    if unit == "%" or unit in LENGTH_UNITS:
         return unit, amount
     return None
 
@@ -1158,9 +1154,9 @@ def _inches(dimension: tuple[str, float]) -> float:
     if unit == "%":
         return 0.0
     if unit == "cm":
-        return amount * UNITS_IN_INCHES["cm"]
+        return amount * 0.3937007874
     if unit == "mm":
-        return amount * UNITS_IN_INCHES["mm"]
+        return amount * 0.03937007874
     if unit == "pt":
         return amount / 72
     if unit == "pc":
