@@ -12,17 +12,14 @@ import base64
 import copy
 import hashlib
 import io
-import json
 import posixpath
 import re
 import shutil
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from html import escape
-from importlib.resources import as_file, files
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +31,8 @@ from PIL import Image
 
 from ebook_builder import api
 from ebook_builder.formats import docx, wordml
-from ebook_builder.formats.docx_tree import api_version, document_tree
-from ebook_builder.pandoc import run_pandoc
+from ebook_builder.formats.docx_reference import pandoc_docx_parts
+from ebook_builder.formats.docx_tree import document_tree
 from ebook_builder.xhtml import parse_fragment
 from tests.conftest import REPO, SHIPPED_BOOKS
 from tests.test_docx_tree import BEYOND_THE_FIXTURE
@@ -79,6 +76,7 @@ PARTS_AS_BYTES = (
 )
 LINKS_AND_IMAGES = {f"{R_NS}/hyperlink", f"{R_NS}/image"}  # compared where they are used
 FIXTURES = REPO / "tests" / "fixtures"
+REFERENCE = files("ebook_builder").joinpath("data/reference.docx").read_bytes()
 TOUR = "feature-tour"
 
 Canonical = dict[str, str | list[str]]
@@ -93,16 +91,7 @@ def w(name: str) -> str:
 
 def pandoc_parts(tree: dict[str, Any]) -> dict[str, bytes]:
     """The archive pandoc writes for `tree` with the reference document, by part name."""
-    with (
-        tempfile.TemporaryDirectory(prefix="ebook-wordml-") as folder,
-        as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference,
-    ):
-        target = Path(folder) / "book.docx"
-        arguments = ["--from=json", "--to=docx", f"--reference-doc={reference}", "-o", str(target)]
-        document = {"pandoc-api-version": api_version(), **tree}
-        run_pandoc(arguments, json.dumps(document).encode("utf-8"))
-        with zipfile.ZipFile(target) as archive:
-            return {name: archive.read(name) for name in archive.namelist()}
+    return pandoc_docx_parts(tree, REFERENCE)
 
 
 # --- the normal form ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -526,18 +527,21 @@ def build_reference() -> bytes:
 
 def build_skeleton(reference: bytes) -> bytes:
     """Pandoc's DOCX of an empty document with `reference`, the same on every run."""
-    with tempfile.TemporaryDirectory(prefix="ebook-skeleton-") as folder:
-        (Path(folder) / "reference.docx").write_bytes(reference)
-        arguments = ["--from=json", "--to=docx", f"--reference-doc={folder}/reference.docx"]
-        empty = {"pandoc-api-version": api_version(), "meta": {}, "blocks": []}
-        run_pandoc([*arguments, "-o", f"{folder}/skeleton.docx"], json.dumps(empty).encode())
-        with zipfile.ZipFile(Path(folder) / "skeleton.docx") as archive:
-            parts = {
-                name: archive.read(name)
-                for name in archive.namelist()
-                if name not in WRITTEN_PER_DOCUMENT
-            }
-    return _archive(parts)
+    parts = pandoc_docx_parts({"meta": {}, "blocks": []}, reference)
+    return _archive({n: data for n, data in parts.items() if n not in WRITTEN_PER_DOCUMENT})
+
+
+def pandoc_docx_parts(tree: dict[str, Any], reference: bytes) -> dict[str, bytes]:
+    """The parts of pandoc's own DOCX of `tree` (a `docx_tree` document) with `reference`:
+    where `wordml`'s skeleton comes from, and what its tests hold it to."""
+    with tempfile.TemporaryDirectory(prefix="ebook-docx-") as folder:
+        reference_path, target = Path(folder) / "reference.docx", Path(folder) / "book.docx"
+        reference_path.write_bytes(reference)
+        arguments = ["--from=json", "--to=docx", f"--reference-doc={reference_path}"]
+        document = {"pandoc-api-version": api_version(), **tree}
+        run_pandoc([*arguments, "-o", str(target)], json.dumps(document).encode("utf-8"))
+        with zipfile.ZipFile(target) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
 
 
 def _archive(parts: dict[str, bytes]) -> bytes:
