@@ -16,7 +16,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from ebook_builder import api
-from ebook_builder.accessibility import CONFORMANCE, accessibility_problems, assess
+from ebook_builder.checks.accessibility import CONFORMANCE, accessibility_problems, assess
 from ebook_builder.cli import app
 from tests.conftest import SHIPPED_BOOKS, run_epubcheck
 

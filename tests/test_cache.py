@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 from ebook_builder import api, convert, pandoc
-from ebook_builder.cache import PRUNE_EVERY, PRUNED_STAMP, UNUSED_FOR, ChapterCache
-from ebook_builder.fingerprint import cache_key
+from ebook_builder.cache.chapters import PRUNE_EVERY, PRUNED_STAMP, UNUSED_FOR, ChapterCache
+from ebook_builder.cache.keys import cache_key
 
 
 def two_chapters(make_project) -> Path:

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from ebook_builder import api
 from ebook_builder.cli import app
+from ebook_builder.errors import ExitCode
+from ebook_builder.formats import FORMATS
 
 runner = CliRunner()
 
@@ -16,7 +19,7 @@ def invoke(root: Path, *args: str):
     return runner.invoke(app, [*args, "--project", str(root)])
 
 
-@pytest.mark.parametrize("command", ["build", "check", "import", "new", "cover"])
+@pytest.mark.parametrize("command", ["build", "watch", "check", "import", "new", "cover"])
 def test_every_command_has_help_with_examples(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
@@ -60,3 +63,34 @@ def test_check_lists_every_problem_of_every_book(make_project):
         "error: book/a-book/01.md:3: broken internal link '#gone': no such id in the book",
         "error: book/b-book/01.md: chapter has no heading: start it with '# Title'",
     ]
+
+
+def test_the_format_help_names_every_format():
+    result = runner.invoke(app, ["build", "--help"])
+    words = " ".join(result.output.replace("│", " ").split())
+    assert f"Formats, comma-separated: {', '.join(FORMATS)} (default: all)." in words
+
+
+def test_a_bug_is_an_internal_error_not_a_problem_of_the_book(make_project, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    make_project.book()
+    monkeypatch.setattr(api, "build", broken)
+    result = invoke(make_project.root, "build")
+    assert result.exit_code == ExitCode.INTERNAL_ERROR == 70
+    assert result.stderr.splitlines() == [
+        "error: internal error: ZeroDivisionError('division by zero') "
+        "(a bug; set EBOOK_DEBUG=1 to see where)"
+    ]
+
+
+def test_ctrl_c_exits_130_and_says_nothing_was_replaced(make_project, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    make_project.book()
+    monkeypatch.setattr(api, "build", interrupted)
+    result = invoke(make_project.root, "build")
+    assert result.exit_code == ExitCode.INTERRUPTED == 130
+    assert result.stderr.strip() == "error: interrupted; earlier outputs are unchanged"

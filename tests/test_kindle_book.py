@@ -21,13 +21,12 @@ from ebook_builder.formats.kindle import (
     write_mobi,
     write_thumbnail,
 )
-from ebook_builder.formats.kindle.indexes import read_index
-from ebook_builder.formats.kindle.palmdb import read_records
 from ebook_builder.formats.kindle.palmdoc import decompress
 from ebook_builder.formats.kindle.records import BOUNDARY, EOF_RECORD, NULL, strip_trailing
 from ebook_builder.formats.kindle.resources import thumbnail_jpeg
 from ebook_builder.model import ConvertedBook
 from tests.conftest import ProjectMaker
+from tests.kindle_decode import read_exth, read_index, read_records
 
 
 def _u32(record: bytes, offset: int) -> int:
@@ -36,7 +35,7 @@ def _u32(record: bytes, offset: int) -> int:
 
 def _exth(record0: bytes) -> dict[int, list[bytes]]:
     found: dict[int, list[bytes]] = {}
-    for kind, data in exth_module.read_exth(record0[16 + _u32(record0, 0x14) :]):
+    for kind, data in read_exth(record0[16 + _u32(record0, 0x14) :]):
         found.setdefault(kind, []).append(data)
     return found
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from ebook_builder.formats.kindle import exth
 from ebook_builder.model import Metadata
+from tests.kindle_decode import read_exth
 
 META = Metadata(
     title="Ten Days",
@@ -30,7 +31,7 @@ def test_block_layout_and_padding() -> None:
     assert length == 12 + (8 + 3) + (8 + 4)  # the padding is not counted
     assert len(block) % 4 == 0 and len(block) == 36
     assert block[12:23] == struct.pack(">II", 100, 11) + b"abc"
-    assert exth.read_exth(block) == [(100, b"abc"), (201, b"\0\0\0\7")]
+    assert read_exth(block) == [(100, b"abc"), (201, b"\0\0\0\7")]
 
 
 def test_metadata_records() -> None:

@@ -6,7 +6,6 @@ import struct
 
 import pytest
 
-from ebook_builder.formats.kindle.exth import read_exth
 from ebook_builder.formats.kindle.headers import (
     MOBI_HEADER_LENGTH,
     MobiHeader,
@@ -14,6 +13,7 @@ from ebook_builder.formats.kindle.headers import (
     record0,
 )
 from ebook_builder.formats.kindle.records import NULL
+from tests.kindle_decode import read_exth
 
 
 def _u32(data: bytes, offset: int) -> int:

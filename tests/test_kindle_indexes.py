@@ -21,10 +21,10 @@ from ebook_builder.formats.kindle.indexes import (
     fragment_index,
     guide_index,
     ncx_index,
-    read_index,
     skeleton_index,
     tagx,
 )
+from tests.kindle_decode import read_index
 
 TAGS = [Tag(1, 1, 0x03), Tag(6, 2, 0x0C)]
 

@@ -10,7 +10,7 @@ import pytest
 
 from ebook_builder import api
 from ebook_builder.formats.kindle import exth
-from ebook_builder.formats.kindle.indexes import TocEntry, read_index
+from ebook_builder.formats.kindle.indexes import TocEntry
 from ebook_builder.formats.kindle.mobi6 import (
     TOC_TITLE,
     build_section,
@@ -19,6 +19,7 @@ from ebook_builder.formats.kindle.mobi6 import (
 )
 from ebook_builder.formats.kindle.resources import collect
 from ebook_builder.model import ConvertedBook
+from tests.kindle_decode import read_exth, read_index
 
 FILEPOS = re.compile(rb"filepos=(\d{10})")
 
@@ -112,7 +113,7 @@ def test_section_records(tour: ConvertedBook) -> None:
     assert records[first_image] == tour.book.cover.data
     assert records[-2] == b"FLIS" + records[-2][4:] and records[-1][:4] == b"FCIS"
     exth_start = 16 + int.from_bytes(header[0x14:0x18], "big")
-    found = dict(exth.read_exth(header[exth_start:]))
+    found = dict(read_exth(header[exth_start:]))
     assert int.from_bytes(found[exth.KF8_HEADER], "big") == len(records) + 1
 
 

@@ -11,8 +11,8 @@ from ebook_builder.formats.kindle.palmdb import (
     HEADER_SIZE,
     build,
     database_name,
-    read_records,
 )
+from tests.kindle_decode import read_records
 
 
 def test_header_layout() -> None:

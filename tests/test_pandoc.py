@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
 import pytest
 
 from ebook_builder import pandoc
@@ -67,3 +73,19 @@ def test_the_bundled_pandoc_converts_unless_overridden(monkeypatch, tmp_path):
 def test_a_failed_run_is_a_one_line_error():
     with pytest.raises(BookError, match=r"^pandoc failed: .*json"):
         pandoc.run_pandoc(["--from=json", "--to=docx", "-o", "/dev/null"], b"not json")
+
+
+def test_the_build_runs_the_pinned_pandoc():
+    """Byte-identical builds need one pandoc everywhere: the wheel pinned in pyproject.toml.
+
+    pypandoc_binary 1.17 carries pandoc 3.9; a new pin must update this test on purpose.
+    """
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    pins = [re.match(r"pypandoc_binary==([\d.]+)$", d.split("#")[0].strip()) for d in dependencies]
+    pinned = [pin.group(1) for pin in pins if pin]
+    assert pinned == [version("pypandoc_binary")] == ["1.17"]
+    reported = subprocess.run(
+        [pandoc.pandoc_path(), "--version"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[0]
+    assert reported == "pandoc 3.9"

@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from ebook_builder import api, stores
-from ebook_builder.cli import app
-from ebook_builder.stores import (
+from ebook_builder import api
+from ebook_builder.checks import stores
+from ebook_builder.checks.stores import (
     FAIL,
     PASS,
     STORES,
@@ -30,6 +30,7 @@ from ebook_builder.stores import (
     read_epub,
     verdicts,
 )
+from ebook_builder.cli import app
 from tests.conftest import REPO, SHIPPED_BOOKS, ProjectMaker
 
 runner = CliRunner()

@@ -1,3 +1,3 @@
-from ebook_builder.launcher import main
+from ebook_builder.cli import app
 
-main()
+app(prog_name="ebook")

@@ -7,7 +7,6 @@ free of problems.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,21 +16,29 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from ebook_builder.cache import NO_CACHE, ChapterCache, OutputStamp
+from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
+from ebook_builder.cache.keys import cache_key, file_hash, input_files, package_fingerprint
+from ebook_builder.cache.stamps import OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
-from ebook_builder.fingerprint import cache_key, file_hash, files_matching, package_fingerprint
 from ebook_builder.forked import run_beside
 from ebook_builder.formats import FORMATS, OutputFormat
-from ebook_builder.load import BOOK_ID, Project, book_identifier, load_book, select_books
+from ebook_builder.load import (
+    BOOK_ID,
+    Project,
+    book_identifier,
+    load_book,
+    select_books,
+    source_date_epoch,
+)
 from ebook_builder.model import Book, ConvertedBook
 from ebook_builder.output import atomic_output
 from ebook_builder.pandoc import pandoc_fingerprint
 from ebook_builder.validate import validate_book
 
 if TYPE_CHECKING:
-    from ebook_builder.stores import StoreCheck
+    from ebook_builder.checks.stores import StoreCheck
 
 Progress = Callable[[str], None]
 DEFAULT_OUT = "dist"
@@ -87,7 +94,7 @@ def check_stores(
     Reads only the built files, which are what a store is sent. Raises a usage error for
     an unknown store or a file not built; returns a row per book, store and rule otherwise.
     """
-    from ebook_builder.stores import built_epubs, check_books, parse_stores
+    from ebook_builder.checks.stores import built_epubs, check_books, parse_stores
 
     chosen = parse_stores(stores)
     project = Project(root)
@@ -245,12 +252,12 @@ def _inputs_key(project: Project, book_id: str) -> str | None:
     when a file cannot be read: the load stage will say why.
     """
     watched = watched_inputs(project.root, [book_id])
-    files = [path for folder, pattern in watched for path in files_matching(folder, pattern)]
+    files = [path for folder, pattern in watched for path in input_files(folder, pattern)]
     try:
         hashes = [f"{project.display(p)}\0{file_hash(p)}" for p in files]
     except OSError:
         return None
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    epoch = source_date_epoch()
     return cache_key(package_fingerprint(), pandoc_fingerprint(), epoch, *hashes)
 
 

@@ -1,7 +1,7 @@
 """The `ebook` command: arguments in, library call, messages and an exit code out.
 
-Exit codes: 0 success, 1 the book has problems, 2 bad usage or unreadable input.
-Every library error becomes one line per problem on stderr; a user never sees a traceback.
+The exit codes are `errors.ExitCode`'s, documented in the README. Every library error
+becomes one line per problem on stderr; a user never sees a traceback.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import json
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from ebook_builder import api, memo
+from ebook_builder import api
 from ebook_builder import watch as watching
-from ebook_builder.accessibility import accessibility_problems
+from ebook_builder.checks.accessibility import accessibility_problems
 from ebook_builder.errors import EbookError, ExitCode
-from ebook_builder.pandoc import pandoc_path
+from ebook_builder.formats import FORMATS
 
 app = typer.Typer(
     help="Build EPUB 3 e-books from Markdown chapters, YAML metadata and covers.",
@@ -43,7 +42,7 @@ Formats = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Formats, comma-separated: epub, kepub, azw3, mobi, docx (default: all).",
+        help=f"Formats, comma-separated: {', '.join(FORMATS)} (default: all).",
     ),
 ]
 OutDir = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: dist/).")]
@@ -69,13 +68,13 @@ def _reported() -> Iterator[None]:
     except EbookError as exc:
         _fail(exc.lines(), exc.exit_code)
     except KeyboardInterrupt:
-        _fail(["interrupted; earlier outputs are unchanged"], 130)
+        _fail(["interrupted; earlier outputs are unchanged"], ExitCode.INTERRUPTED)
     except Exception as exc:
         if os.environ.get("EBOOK_DEBUG"):
             raise
         _fail(
-            [f"unexpected failure: {exc!r} (set EBOOK_DEBUG=1 to see where)"],
-            ExitCode.BOOK_PROBLEMS,
+            [f"internal error: {exc!r} (a bug; set EBOOK_DEBUG=1 to see where)"],
+            ExitCode.INTERNAL_ERROR,
         )
 
 
@@ -104,7 +103,6 @@ def _progress() -> Iterator[Callable[[str], None]]:
 
 @app.command()
 def build(
-    ctx: typer.Context,
     book_ids: BookIds = None,
     formats: Formats = None,
     out: OutDir = None,
@@ -125,17 +123,10 @@ def build(
     - `ebook build --out /tmp/books`
     - `ebook build --no-cache` — convert everything again
     """
-    started = time.time_ns()
     with _reported(), _progress() as step:
         written = api.build(project, book_ids, formats, out, progress=step, use_cache=not no_cache)
-    lines = [f"wrote {path}" for path in written]
-    for line in lines:
-        typer.echo(line)
-    command = (ctx.obj or {}).get("command")
-    if command is not None and not no_cache:
-        watched = api.watched_inputs(project, book_ids)
-        tools = [Path(pandoc_path())]
-        memo.remember(command, project, lines, watched, written, tools, started)
+    for path in written:
+        typer.echo(f"wrote {path}")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from lxml import etree
 
-from ebook_builder.cache import NO_CACHE, ChapterCache
+from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.chunking import join_sections, split_markdown
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ChapterSource

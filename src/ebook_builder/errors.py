@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     OK = 0
     BOOK_PROBLEMS = 1
     BAD_USAGE = 2
+    INTERNAL_ERROR = 70  # sysexits' EX_SOFTWARE: a bug of ours, not a problem of the book
+    INTERRUPTED = 130  # 128 + SIGINT, as shells report a process stopped by Ctrl-C
 
 
 @dataclass(frozen=True)

@@ -226,13 +226,20 @@ def _parse_metadata(
     )
 
 
+def source_date_epoch() -> str:
+    """The reproducible-builds time (https://reproducible-builds.org/specs/source-date-epoch/),
+    or "": it overrides every output's timestamp, so it shapes the outputs as the files do.
+    """
+    return os.environ.get("SOURCE_DATE_EPOCH", "")
+
+
 def _modified(value: Any, date: str | None, problem: Any) -> datetime:
     """The fixed timestamp of every output: SOURCE_DATE_EPOCH, else `modified`, else `date`.
 
     Reproducible builds need a time that comes from the sources, never the clock.
     """
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
+    epoch = source_date_epoch()
+    if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), UTC)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -19,6 +19,9 @@ from typing import TypeVar
 from lxml import etree
 
 Made = TypeVar("Made")
+# How deep every format's table of contents goes: chapters, their sections and subsections.
+# Deeper headings stay in the text; a reader's contents list grows unwieldy past three.
+TOC_DEPTH = 3
 
 
 @dataclass(frozen=True)

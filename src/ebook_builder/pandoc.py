@@ -21,9 +21,9 @@ from functools import cache
 from typing import Any
 
 from ebook_builder import __version__
-from ebook_builder.cache import ChapterCache
+from ebook_builder.cache.chapters import ChapterCache
+from ebook_builder.cache.keys import cache_key
 from ebook_builder.errors import BookError, UsageError
-from ebook_builder.fingerprint import cache_key
 
 BATCH_CHARACTERS = 1 << 19  # Markdown or HTML per process, before it starts a new batch
 TIMEOUT_SECONDS = 3600

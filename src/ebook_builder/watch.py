@@ -8,7 +8,6 @@ of a millisecond. The output stamps and the chapter cache keep each rebuild to w
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ebook_builder import api
+from ebook_builder.cache.keys import input_files
 from ebook_builder.errors import EbookError, UsageError
-from ebook_builder.fingerprint import matching_stats
 from ebook_builder.load import Project
 
 DEFAULT_INTERVAL = 0.1
@@ -25,8 +24,8 @@ DEFAULT_INTERVAL = 0.1
 # several writes, a few milliseconds apart. Shorter than a poll, since it is paid per save.
 SETTLE = 0.05
 
-# Each book's input files, as (size, mtime_ns) by name in each place `api.watched_inputs` names.
-Snapshot = dict[str, list[dict[str, tuple[int, int]]]]
+# Each book's input files, as (size, mtime_ns) by path in each place `api.watched_inputs` names.
+Snapshot = dict[str, list[dict[Path, tuple[int, int]]]]
 
 
 @dataclass(frozen=True)
@@ -85,14 +84,20 @@ def _snapshot(root: Path, book_ids: list[str] | None) -> Snapshot:
     """
     inputs = {book_id: _inputs(root, book_id) for book_id in book_ids or Project(root).book_ids()}
     stats = {
-        (folder, pattern): {
-            name: (info.st_size, info.st_mtime_ns)
-            for name, info in matching_stats(os.fspath(folder), pattern).items()
-        }
+        (folder, pattern): {path: _size_and_time(path) for path in input_files(folder, pattern)}
         for watched in inputs.values()
         for folder, pattern in watched
     }
     return {book_id: [stats[place] for place in watched] for book_id, watched in inputs.items()}
+
+
+def _size_and_time(path: Path) -> tuple[int, int]:
+    """What a save changes; a file removed since it was listed counts as changed."""
+    try:
+        info = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (info.st_size, info.st_mtime_ns)
 
 
 def _inputs(root: Path, book_id: str) -> list[tuple[Path, str]]:

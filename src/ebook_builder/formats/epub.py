@@ -21,10 +21,17 @@ from urllib.parse import unquote, urlsplit
 from ebooklib import epub
 from lxml import etree
 
-from ebook_builder.accessibility import assess
+from ebook_builder.checks.accessibility import assess
 from ebook_builder.convert import chapter_files
 from ebook_builder.formats.archive import archive_entry
-from ebook_builder.model import ConvertedBook, CoverImage, Heading, Metadata, once_per_book
+from ebook_builder.model import (
+    TOC_DEPTH,
+    ConvertedBook,
+    CoverImage,
+    Heading,
+    Metadata,
+    once_per_book,
+)
 from ebook_builder.xhtml import (
     EPUB_TYPE,
     NSMAP,
@@ -39,7 +46,6 @@ from ebook_builder.xhtml import (
 STYLESHEET = "style/book.css"
 COVER_PAGE = "cover.xhtml"
 NAV_PAGE = "nav.xhtml"
-TOC_DEPTH = 3
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
 OPF_NS = "http://www.idpf.org/2007/opf"
 CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"

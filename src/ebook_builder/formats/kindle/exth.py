@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ebook_builder.model import Metadata
@@ -88,25 +87,6 @@ def exth_block(records: list[tuple[int, bytes]]) -> bytes:
     length = 12 + len(body)
     padding = b"\0" * (-length % 4)
     return b"EXTH" + struct.pack(">II", length, count) + body + padding
-
-
-def _pairs(body: bytes) -> Iterable[tuple[int, bytes]]:
-    position = 0
-    while position < len(body):
-        kind, size = struct.unpack_from(">II", body, position)
-        yield kind, body[position + 8 : position + size]
-        position += size
-
-
-def read_exth(block: bytes) -> list[tuple[int, bytes]]:
-    """The records of an EXTH block (for the tests)."""
-    if block[:4] != b"EXTH":
-        raise ValueError("not an EXTH block")
-    length, count = struct.unpack_from(">II", block, 4)
-    records = list(_pairs(block[12:length]))
-    if len(records) != count:
-        raise ValueError(f"EXTH says {count} records, holds {len(records)}")
-    return records
 
 
 def number(value: int) -> bytes:

@@ -50,10 +50,9 @@ from ebook_builder.formats.kindle.navigation import (
     nest,
 )
 from ebook_builder.formats.kindle.resources import Resources
-from ebook_builder.model import ConvertedBook
+from ebook_builder.model import TOC_DEPTH, ConvertedBook
 from ebook_builder.xhtml import XHTML_NS, heading_entries
 
-TOC_DEPTH = 3
 TOC_TITLE = "Table of Contents"
 FILEPOS = b"0000000000"  # placeholder, patched once every target's offset is known
 # The NCX of a MOBI 6 book is flat: position, length, label and depth (always 0).

@@ -80,13 +80,3 @@ def build(title: str, records: list[bytes], timestamp: int) -> bytes:
         entries.append(ENTRY.pack(offset, (2 * number) & 0xFFFFFF))
         offset += len(record)
     return b"".join([header, *entries, GAP, *records])
-
-
-def read_records(data: bytes) -> list[bytes]:
-    """Split a PDB file back into its records (for the tests and for reading our own files)."""
-    (count,) = struct.unpack_from(">H", data, 76)
-    offsets = [
-        struct.unpack_from(">I", data, HEADER_SIZE + ENTRY_SIZE * i)[0] for i in range(count)
-    ]
-    offsets.append(len(data))
-    return [data[offsets[i] : offsets[i + 1]] for i in range(count)]

@@ -37,11 +37,10 @@ from lxml import etree
 from ebook_builder.convert import chapter_files
 from ebook_builder.formats.kindle.indexes import Fragment, Skeleton
 from ebook_builder.formats.kindle.navigation import Position, TocNode, first_body_chapter, nest
-from ebook_builder.model import ConvertedBook
+from ebook_builder.model import TOC_DEPTH, ConvertedBook
 from ebook_builder.xhtml import HEADING_TAGS, NSMAP, XHTML_NS, XML_LANG, heading_entries, tag
 
 CHUNK_SIZE = 8192
-TOC_DEPTH = 3  # as deep as the EPUB's table of contents
 AID = "aid"
 CID = "cid"
 BASE32 = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
