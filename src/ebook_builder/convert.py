@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from lxml import etree
 
 from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
-from ebook_builder.chunking import join_sections, split_markdown
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
 from ebook_builder.pandoc import convert_cached, convert_texts
@@ -47,15 +45,13 @@ def markdown_to_html(texts: list[str]) -> list[str]:
 
 def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocument]:
     """Convert every chapter; raise `BookError` listing every chapter that fails."""
-    pieces = [split_markdown(source.text) for source in book.chapters]
-    texts = [text for chapter in pieces for text in chapter]
-    pages = iter(convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache))
+    texts = [source.text for source in book.chapters]
+    htmls = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
     problems: list[Diagnostic] = []
     chapters = []
-    for source, count in zip(book.chapters, map(len, pieces), strict=True):
-        htmls = [next(pages) for _ in range(count)]
+    for source, html in zip(book.chapters, htmls, strict=True):
         try:
-            chapters.append(convert_chapter(source, htmls, book.metadata.language))
+            chapters.append(convert_chapter(source, html, book.metadata.language))
         except BookError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -65,17 +61,17 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
 
 
 def convert_chapter(
-    source: ChapterSource, htmls: Sequence[str] | None = None, language: str = "en"
+    source: ChapterSource, html: str | None = None, language: str = "en"
 ) -> ChapterDocument:
-    """One chapter's XHTML body from pandoc's HTML of its pieces (made here when not given).
+    """One chapter's XHTML body from pandoc's HTML of it (made here when not given).
 
     Quotes, spaces and dashes are set for `language` (pandoc's own are English) after the
     ids are made, so that ids never depend on the language; the title gets them too.
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
-    if htmls is None:
-        htmls = markdown_to_html(split_markdown(source.text))
-    body = join_sections([_parse(source, html) for html in htmls])
+    if html is None:
+        (html,) = markdown_to_html([source.text])
+    body = _parse(source, html)
     file_name = content_file_name(source)
     auto_ids = _assign_section_ids(body)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
@@ -88,7 +84,7 @@ def convert_chapter(
 
 
 def _parse(source: ChapterSource, html: str) -> etree._Element:
-    """Pandoc's HTML of (a piece of) `source` as an XHTML `<body>`; `BookError` naming the
+    """Pandoc's HTML of `source` as an XHTML `<body>`; `BookError` naming the
     Markdown line when its raw HTML is not well-formed."""
     html = close_void_elements(html)
     try:
