@@ -4,8 +4,11 @@ Measured side by side in one run, each figure the median of `--runs` runs (defau
 - a cold build of every format of each shipped book, against plain pandoc (the bundled
   binary) on the same concatenated Markdown, to EPUB and to DOCX, and against calibre's
   `ebook-convert` EPUB -> AZW3 where calibre is installed;
+- the same for a book of about 100,000 words (the first book three times over), a novel's
+  length;
 - a rebuild with nothing changed, and after one chapter changed, as a new command and in
-  `ebook watch` (one resident process);
+  `ebook watch` (one resident process), where the edit to the last file written is the
+  time `ebook preview` needs to show an edit;
 - scaling: corpora made of the first book repeated 10× and 100× (100 and 1,000 chapters),
   time and peak memory against pandoc -> EPUB on the same input.
 
@@ -38,6 +41,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 BOOKS = ("russian-revolution-1917", "revolutionary-heritage-1917")
 FIRST = BOOKS[0]
+NOVEL_TIMES = 3  # the first book's 31,000 words three times over: a novel's length
 
 
 @dataclass
@@ -398,6 +402,21 @@ def main() -> None:
             )
             rows += watch_rows(root, book_id, out, runs, chapters[1], cold.seconds)
             rows += library_rows(root, book_id, out, runs, chapters[0])
+        novel = make_corpus(root, NOVEL_TIMES)
+        words = sum(len(path.read_text().split()) for path in chapter_paths(root, novel))
+        cold, p_epub = side_by_side(
+            [
+                ebook("build", novel, "--no-cache", "-o", str(out)),
+                pandoc(root, novel, tmp / "n.epub"),
+            ],
+            root,
+            runs,
+        )
+        rows.append(
+            f"| a book of {words:,} words ({novel}): cold build, all formats vs pandoc → EPUB "
+            f"| {cold.seconds:.2f} s | {p_epub.seconds:.2f} s "
+            f"| {ratio(cold.seconds, p_epub.seconds)} |"
+        )
         rows.append("")
         rows.append(
             "| corpus | chapters | ebook-builder EPUB | peak memory (largest process / all "
