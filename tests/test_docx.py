@@ -124,7 +124,7 @@ def page_count(pdf: Path) -> int:
 
 def test_the_format_is_registered():
     docx = FORMATS["docx"]
-    assert (docx.suffix, docx.apart) == (".docx", True)
+    assert (docx.suffix, docx.tools) == (".docx", ("pandoc",))
     assert getattr(docx.load(), docx.writer) is write_docx
 
 
