@@ -381,3 +381,17 @@ def test_highlighted_code_is_coloured_as_in_the_epub(make_project, tmp_path):
     ]
     assert {("KeywordTok", "def"), ("ControlFlowTok", "return"), ("DecValTok", "1")} <= set(runs)
     assert ("VerbatimChar", "plain text") in runs
+
+
+def test_an_uneven_table_reaches_word(make_project, tmp_path):
+    """Pandoc's DOCX writer fails on short rows and on spans past their part's end: the
+    tree evens them out (`tree._evened`) before pandoc sees them."""
+    table = (
+        '<table><thead><tr><th rowspan="3">tall head</th><th>h</th></tr></thead>'
+        '<tbody><tr><td colspan="3">wide</td></tr><tr><td>short</td></tr></tbody></table>'
+    )
+    make_project.book(chapters={"01-one.md": f"# One\n\n{table}\n"})
+    path = tmp_path / "demo.docx"
+    write_docx(convert(make_project.root, "demo"), path)
+    (grid,) = part(path, "word/document.xml").iter(f"{W}tblGrid")
+    assert len(grid) == 3
