@@ -6,6 +6,7 @@ that test skips, except in CI (the CI variable set), where it must run.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import re
@@ -15,6 +16,7 @@ import zipfile
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
+from types import ModuleType
 
 import docx
 import pytest
@@ -23,19 +25,29 @@ from PIL import Image
 
 from ebook_builder import api
 from ebook_builder.errors import BookError
-from ebook_builder.formats import FORMATS, wordml
-from ebook_builder.formats.docx import render_docx, write_docx
-from ebook_builder.formats.docx_reference import build_reference, build_skeleton
-from ebook_builder.formats.docx_tree import document_tree
+from ebook_builder.formats import FORMATS
+from ebook_builder.formats.docx import tree, write_docx
+from ebook_builder.formats.docx.ooxml import W_NS, WP_NS
+from ebook_builder.formats.docx.tree import document_tree
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import parse_fragment
 from tests.conftest import REPO, SHIPPED_BOOKS
 from tests.test_books import chapter_files, curly, markdown_words
 
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+W = f"{{{W_NS}}}"
 WORD = re.compile(r"\w+")
 TOUR = "feature-tour"
 FIRST_BOOK = "russian-revolution-1917"
+
+
+def reference_generator() -> ModuleType:
+    """`tools/docx_reference.py`, a script outside the package, imported by its path."""
+    path = REPO / "tools" / "docx_reference.py"
+    spec = importlib.util.spec_from_file_location("docx_reference", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def convert(root: Path, book_id: str) -> ConvertedBook:
@@ -112,22 +124,15 @@ def page_count(pdf: Path) -> int:
 
 def test_the_format_is_registered():
     docx = FORMATS["docx"]
-    assert (docx.suffix, docx.apart) == (".docx", True)
+    assert (docx.suffix, docx.tools) == (".docx", ("pandoc",))
     assert getattr(docx.load(), docx.writer) is write_docx
 
 
-def test_the_docx_is_written_without_pandoc(monkeypatch):
-    """Pandoc's DOCX writer cost a tenth of a second before the first word: `wordml`
-    writes the document, and the skeleton it fills in is read while the book converts."""
-    wordml._skeleton.cache_clear()
+def test_warming_up_asks_pandoc_its_model_version_before_the_book_is_ready(monkeypatch):
+    tree.api_version.cache_clear()
     FORMATS["docx"].warm_up()
-    assert wordml._skeleton.cache_info().currsize == 1
-    (converted,) = api.check(REPO, [SHIPPED_BOOKS[0]])
-    monkeypatch.setattr(subprocess, "run", lambda *_, **__: pytest.fail("a process ran"))
-    monkeypatch.setattr(subprocess, "Popen", lambda *_, **__: pytest.fail("a process ran"))
-    with zipfile.ZipFile(io.BytesIO(render_docx(converted))) as archive:
-        assert archive.testzip() is None
-        assert b'<w:pStyle w:val="Heading1"/>' in archive.read("word/document.xml")
+    monkeypatch.setattr(tree, "convert_texts", lambda *_: pytest.fail("pandoc asked again"))
+    assert document_tree([], "en")["pandoc-api-version"] == tree.api_version()
 
 
 @pytest.mark.parametrize("book_id", [*SHIPPED_BOOKS, TOUR])
@@ -295,15 +300,9 @@ def test_reference_document_has_the_book_styles():
 
 
 def test_reference_document_is_up_to_date():
-    """`python -m ebook_builder.formats.docx_reference` regenerates it after a change."""
+    """`python tools/docx_reference.py` regenerates it after a change."""
     committed = files("ebook_builder").joinpath("data/reference.docx").read_bytes()
-    assert build_reference() == committed
-
-
-def test_the_skeleton_is_pandocs_empty_document_with_the_reference():
-    """The parts `wordml` takes as they are: regenerated with the reference document."""
-    committed = files("ebook_builder").joinpath("data/docx-skeleton.docx").read_bytes()
-    assert build_skeleton(build_reference()) == committed
+    assert reference_generator().build_reference() == committed
 
 
 def test_two_builds_are_byte_identical(fixture_project, tmp_path):
@@ -363,7 +362,36 @@ def test_wide_and_webp_images_fit_the_page(make_project, tmp_path):
         media = sorted(n.rsplit(".", 1)[1] for n in archive.namelist() if "/media/" in n)
     assert media == ["jpg", "png"]  # the generated cover, the band
     text_width_emu = 4.5 * 914400
-    extents = part(path, "word/document.xml").iter(
-        "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}extent"
-    )
+    extents = part(path, "word/document.xml").iter(f"{{{WP_NS}}}extent")
     assert all(int(e.get("cx")) <= text_width_emu for e in extents)
+
+
+def test_highlighted_code_is_coloured_as_in_the_epub(make_project, tmp_path):
+    """Pandoc's DOCX writer colours code whose classes name a language: the tree keeps the
+    language where pandoc highlighted the XHTML, and drops it where it did not."""
+    code = "```python\ndef f():\n    return 1\n```\n\n```\nplain text\n```\n"
+    make_project.book(chapters={"01-one.md": f"# One\n\n{code}"})
+    path = tmp_path / "demo.docx"
+    write_docx(convert(make_project.root, "demo"), path)
+    document = part(path, "word/document.xml")
+    runs = [
+        (run.find(f"{W}rPr/{W}rStyle").get(f"{W}val"), text_of(run))
+        for run in document.iter(f"{W}r")
+        if run.find(f"{W}rPr/{W}rStyle") is not None
+    ]
+    assert {("KeywordTok", "def"), ("ControlFlowTok", "return"), ("DecValTok", "1")} <= set(runs)
+    assert ("VerbatimChar", "plain text") in runs
+
+
+def test_an_uneven_table_reaches_word(make_project, tmp_path):
+    """Pandoc's DOCX writer fails on short rows and on spans past their part's end: the
+    tree evens them out (`tree._evened`) before pandoc sees them."""
+    table = (
+        '<table><thead><tr><th rowspan="3">tall head</th><th>h</th></tr></thead>'
+        '<tbody><tr><td colspan="3">wide</td></tr><tr><td>short</td></tr></tbody></table>'
+    )
+    make_project.book(chapters={"01-one.md": f"# One\n\n{table}\n"})
+    path = tmp_path / "demo.docx"
+    write_docx(convert(make_project.root, "demo"), path)
+    (grid,) = part(path, "word/document.xml").iter(f"{W}tblGrid")
+    assert len(grid) == 3

@@ -10,7 +10,7 @@ from lxml import etree
 
 from ebook_builder import api
 from ebook_builder.formats import docx
-from ebook_builder.formats.docx_tree import KEPT_ATTRIBUTES, api_version, document_tree
+from ebook_builder.formats.docx.tree import KEPT_ATTRIBUTES, api_version, document_tree
 from ebook_builder.load import Project, load_book
 from ebook_builder.pandoc import convert_texts
 from ebook_builder.xhtml import XHTML_NS, parse_fragment

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
 
@@ -68,33 +70,69 @@ def test_interrupted_build_keeps_the_earlier_epub(make_project, monkeypatch):
     assert [p.name for p in first.parent.iterdir()] == ["demo.epub"]
 
 
-def test_a_writer_apart_fails_in_its_process_and_the_earlier_docx_stays(make_project, monkeypatch):
-    """The DOCX is written in a child process (`OutputFormat.apart`): its failure comes
-    back whole, after the other formats are written, and leaves the earlier file."""
+def test_a_writer_beside_fails_after_the_others_are_written_and_the_earlier_docx_stays(
+    make_project, monkeypatch
+):
+    """The DOCX is written in a thread (`OutputFormat.tools`): its failure is raised after
+    the other formats are written, and leaves the earlier file."""
     make_project.book()
     built = api.build(make_project.root, formats=["epub", "docx"])
-    docx = next(path for path in built if path.suffix == ".docx")
+    docx, epub = (next(p for p in built if p.suffix == suffix) for suffix in (".docx", ".epub"))
     before = docx.read_bytes()
 
     def failing(converted, path):
-        path.write_bytes(str(os.getpid()).encode())
+        path.write_bytes(b"partial")
         raise OutputError("the disk is full", path=path)
 
+    def slow_epub(converted, path):
+        time.sleep(0.2)
+        path.write_bytes(b"new epub")
+
     monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", failing)
+    monkeypatch.setattr(FORMATS["epub"].load(), "write_epub", slow_epub)
     with pytest.raises(OutputError, match="the disk is full"):
         api.build(make_project.root, formats=["epub", "docx"], use_cache=False)
     assert docx.read_bytes() == before
+    assert epub.read_bytes() == b"new epub"
     assert sorted(p.name for p in docx.parent.iterdir()) == ["demo.docx", "demo.epub"]
 
 
-def test_the_docx_is_written_in_a_process_of_its_own(make_project, monkeypatch):
+def test_a_failure_here_waits_for_the_writers_beside(make_project, monkeypatch):
     make_project.book()
 
-    def pid(converted, path):
-        path.write_text(str(os.getpid()))
+    def failing(converted, path):
+        raise OutputError("the disk is full", path=path)
 
-    monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", pid)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    def slow_docx(converted, path):
+        time.sleep(0.2)
+        path.write_bytes(b"new docx")
+
+    monkeypatch.setattr(FORMATS["epub"].load(), "write_epub", failing)
+    monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", slow_docx)
+    out = make_project.root / "dist"
+    with pytest.raises(OutputError, match="the disk is full"):
+        api.build(make_project.root, formats=["epub", "docx"], out=out, use_cache=False)
+    assert (out / "demo.docx").read_bytes() == b"new docx"
+    assert sorted(p.name for p in out.iterdir()) == ["demo.docx"]
+
+
+def test_the_docx_is_written_while_the_others_are(make_project, monkeypatch):
+    """The EPUB's writer waits until the DOCX's has started: one after the other, it would
+    wait in vain."""
+    make_project.book()
+    started = threading.Event()
+
+    def docx_writer(converted, path):
+        started.set()
+        path.write_text(str(threading.get_ident()))
+
+    def epub_writer(converted, path):
+        assert started.wait(timeout=30), "the DOCX was not written beside the EPUB"
+        path.write_text(str(threading.get_ident()))
+
+    monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", docx_writer)
+    monkeypatch.setattr(FORMATS["epub"].load(), "write_epub", epub_writer)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
     built = api.build(make_project.root, formats=["epub", "docx"], use_cache=False)
-    docx = next(path for path in built if path.suffix == ".docx")
-    assert int(docx.read_text()) != os.getpid()
+    docx, epub = (next(p for p in built if p.suffix == suffix) for suffix in (".docx", ".epub"))
+    assert int(epub.read_text()) == threading.get_ident() != int(docx.read_text())

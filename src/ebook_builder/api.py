@@ -7,10 +7,11 @@ free of problems.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,6 @@ from ebook_builder.cache.stamps import OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, EbookError, UsageError
-from ebook_builder.forked import run_beside
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import (
     BOOK_ID,
@@ -121,13 +121,16 @@ def build(
     jobs = [_Job(plan, *pending, out_dir) for plan in plans for pending in plan.pending]
     for job in jobs:
         progress(f"writing {job.target.name}")
-    here = [job for job in jobs if not job.fmt.apart]
-    apart = [job for job in jobs if job.fmt.apart]
-    written, written_apart = run_beside(
-        partial(_write_all, here), [partial(_write_all, [job]) for job in apart]
-    )
-    companions = [*written, *(companion for (companion,) in written_apart)]
-    for job, companion in zip([*here, *apart], companions, strict=True):
+    # A writer that runs a program (pandoc for the DOCX) spends its time waiting, which
+    # frees the interpreter: it runs in a thread while this one writes the others. Leaving
+    # the pool waits for every thread, so a failure is raised once all writers have ended.
+    here = [job for job in jobs if not job.fmt.tools]
+    beside = [job for job in jobs if job.fmt.tools]
+    with ThreadPoolExecutor(max(1, (os.cpu_count() or 1) - 1)) as pool:
+        futures = [pool.submit(_write_all, [job]) for job in beside]
+        companions = _write_all(here)
+        companions += [companion for future in futures for companion in future.result()]
+    for job, companion in zip([*here, *beside], companions, strict=True):
         if companion is not None:
             job.plan.targets.append(companion)
     return list(dict.fromkeys(target for plan in plans for target in plan.targets))

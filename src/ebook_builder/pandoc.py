@@ -67,11 +67,13 @@ def pandoc_path() -> str:
     return found
 
 
-def run_pandoc(args: Sequence[str], stdin: bytes) -> None:
-    """Run pandoc once with `args` (always sandboxed and quiet); `BookError` if it fails."""
+def run_pandoc(args: Sequence[str], stdin: bytes) -> bytes:
+    """Run pandoc once with `args` (always sandboxed and quiet): what it writes to standard
+    output; `BookError` if it fails."""
     finished = _run([pandoc_path(), "--sandbox", "--quiet", *args], stdin)
     if finished.returncode != 0:
         raise _failed(finished.stderr)
+    return finished.stdout
 
 
 def pandoc_fingerprint() -> str:

@@ -24,9 +24,9 @@ class OutputFormat:
 
     `writer` (and `companion`, where a format has one) name functions of the module
     `ebook_builder.formats.<module>`. A companion gives a file that belongs beside the
-    book (the Kindle cover thumbnail): its name and bytes. A writer marked `apart` keeps
-    nothing from one book to the next and shares nothing with the others, so the build
-    runs it in a child process beside them (`forked.run_beside`), on another core.
+    book (the Kindle cover thumbnail): its name and bytes. `tools` names the programs the
+    writer runs: while it waits for them, which frees the interpreter, the build writes
+    the other formats (`api.build` runs such writers in threads).
     """
 
     name: str
@@ -34,7 +34,7 @@ class OutputFormat:
     module: str
     writer: str
     companion: str | None = None
-    apart: bool = False
+    tools: tuple[str, ...] = ()
 
     def load(self) -> ModuleType:
         return import_module(f"{__name__}.{self.module}")
@@ -59,6 +59,6 @@ FORMATS: dict[str, OutputFormat] = {
         OutputFormat("kepub", ".kepub.epub", "kepub", "write_kepub"),
         OutputFormat("azw3", ".azw3", "kindle", "write_azw3", "thumbnail"),
         OutputFormat("mobi", ".mobi", "kindle", "write_mobi", "thumbnail"),
-        OutputFormat("docx", ".docx", "docx", "write_docx", apart=True),
+        OutputFormat("docx", ".docx", "docx", "write_docx", tools=("pandoc",)),
     )
 }

@@ -1,8 +1,9 @@
-"""Makes `data/reference.docx`: the page, fonts and paragraph styles of every DOCX we write.
+"""Makes `src/ebook_builder/data/reference.docx`: the page, fonts and paragraph styles of
+every DOCX we write.
 
-Not part of a build. The file is data, like `book.css`: after changing a style here, run
-`python -m ebook_builder.formats.docx_reference` and commit the new file. The result is
-byte-identical from run to run.
+Not part of a build, nor of the package. The file is data, like `book.css`: after
+changing a style here, run `python tools/docx_reference.py` (in the project's environment)
+and commit the new file. The result is byte-identical from run to run.
 
 It starts from the bundled pandoc's own reference document, so that every style the
 pandoc DOCX writer asks for by name exists, and replaces what a book needs: a 6 × 9 in
@@ -16,39 +17,20 @@ tables and the table of contents.
 from __future__ import annotations
 
 import io
-import json
 import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
-from ebook_builder.formats.docx import (
-    FOOT_MARGIN,
-    MARGIN,
-    PAGE_HEIGHT,
-    PAGE_WIDTH,
-    TEXT_WIDTH,
-    W_NS,
-    w,
-    xml_bytes,
-)
-from ebook_builder.formats.docx_tree import api_version
-from ebook_builder.pandoc import pandoc_path, run_pandoc
+from ebook_builder.formats.docx import FOOT_MARGIN, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, TEXT_WIDTH
+from ebook_builder.formats.docx.ooxml import A_NS, CT_NS, R_NS, REL_NS, W_NS, w, xml_bytes
+from ebook_builder.pandoc import pandoc_path
 
-R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
-REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 FOOTER_TYPE = f"{R_NS}/footer"
 FOOTER_CONTENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
 
-OUTPUT = Path(__file__).resolve().parents[1] / "data" / "reference.docx"
-# Pandoc's DOCX of an empty document with the reference: the parts `wordml` does not write.
-SKELETON = OUTPUT.with_name("docx-skeleton.docx")
-WRITTEN_PER_DOCUMENT = ("docProps/core.xml", "docProps/custom.xml")  # they hold the time
+OUTPUT = Path(__file__).resolve().parents[1] / "src" / "ebook_builder" / "data" / "reference.docx"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 BOOK_FACE = "Georgia"  # on every Windows and macOS; LibreOffice substitutes a serif
@@ -525,25 +507,6 @@ def build_reference() -> bytes:
     return _archive(parts)
 
 
-def build_skeleton(reference: bytes) -> bytes:
-    """Pandoc's DOCX of an empty document with `reference`, the same on every run."""
-    parts = pandoc_docx_parts({"meta": {}, "blocks": []}, reference)
-    return _archive({n: data for n, data in parts.items() if n not in WRITTEN_PER_DOCUMENT})
-
-
-def pandoc_docx_parts(tree: dict[str, Any], reference: bytes) -> dict[str, bytes]:
-    """The parts of pandoc's own DOCX of `tree` (a `docx_tree` document) with `reference`:
-    where `wordml`'s skeleton comes from, and what its tests hold it to."""
-    with tempfile.TemporaryDirectory(prefix="ebook-docx-") as folder:
-        reference_path, target = Path(folder) / "reference.docx", Path(folder) / "book.docx"
-        reference_path.write_bytes(reference)
-        arguments = ["--from=json", "--to=docx", f"--reference-doc={reference_path}"]
-        document = {"pandoc-api-version": api_version(), **tree}
-        run_pandoc([*arguments, "-o", str(target)], json.dumps(document).encode("utf-8"))
-        with zipfile.ZipFile(target) as archive:
-            return {name: archive.read(name) for name in archive.namelist()}
-
-
 def _archive(parts: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -556,10 +519,8 @@ def _archive(parts: dict[str, bytes]) -> bytes:
 
 
 def main() -> None:
-    """Regenerate `src/ebook_builder/data/reference.docx` and `docx-skeleton.docx`."""
-    reference = build_reference()
-    OUTPUT.write_bytes(reference)
-    SKELETON.write_bytes(build_skeleton(reference))
+    """Regenerate `src/ebook_builder/data/reference.docx`."""
+    OUTPUT.write_bytes(build_reference())
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ The document is made from the same XHTML chapters as the EPUB, so the typography
 (made unique across the book by the convert stage) and the checked links are the ones the
 EPUB has. The chapters are adapted to a word processor (links to chapter files point at
 bookmarks, epigraphs and signatures get paragraph styles), turned into pandoc's document
-tree by `docx_tree` (notes become Word footnotes, images travel as data URIs), and
-`wordml` writes that tree as pandoc's DOCX writer would, with the styles of
-`data/reference.docx` (made by `docx_reference`), without the tenth of a second pandoc's
-writer spends before the first word.
+tree by `tree` (notes become Word footnotes, images travel as data URIs), and pandoc's own
+DOCX writer writes that tree with the styles of `data/reference.docx` (made by
+`tools/docx_reference.py`).
 
 Afterwards the archive is finished by hand: the title page is followed by a table of
 contents field that lists every heading already, so that it reads right before Word
@@ -20,43 +19,54 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import json
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
+from importlib.resources import as_file, files
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from PIL import Image
 
-from ebook_builder.formats import wordml
 from ebook_builder.formats.archive import archive_entry
-from ebook_builder.formats.docx_tree import document_tree
-from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
+from ebook_builder.formats.docx.ooxml import (
+    A_NS,
+    CP_NS,
+    CUSTOM_NS,
+    M_NS,
+    PIC_NS,
+    R_NS,
+    SL_NS,
+    VT_NS,
+    W_NS,
+    WP_NS,
+    w,
+    xml_bytes,
+)
+from ebook_builder.formats.docx.tree import api_version, document_tree
+from ebook_builder.model import TOC_DEPTH, ChapterDocument, ConvertedBook, Heading, Metadata
+from ebook_builder.pandoc import run_pandoc
 from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
-R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 A_EXT = f"{{{A_NS}}}ext"
-WP_EXTENT = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}extent"
+WP_EXTENT = f"{{{WP_NS}}}extent"
 EMU_PER_TWIP = 635
 PARAGRAPH_STYLE = etree.XPath("string(w:pPr/w:pStyle/@w:val)", namespaces={"w": W_NS})
 CORE_NS = {
-    "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
+    "cp": CP_NS,
     "dc": "http://purl.org/dc/elements/1.1/",
     "dcterms": "http://purl.org/dc/terms/",
     "dcmitype": "http://purl.org/dc/dcmitype/",
     "xsi": "http://www.w3.org/2001/XMLSchema-instance",
 }
-CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
-VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one id every custom property uses
 
 # The page every DOCX is laid out for, set in `data/reference.docx` (made by
-# `docx_reference`): a 6 × 9 in trade page, 0.75 in margins, a little more at the foot
-# for the page number. Lengths in twips (1/1440 in).
+# `tools/docx_reference.py`): a 6 × 9 in trade page, 0.75 in margins, a little more at
+# the foot for the page number. Lengths in twips (1/1440 in).
 TWIPS_PER_INCH = 1440
 PAGE_WIDTH, PAGE_HEIGHT = 6 * TWIPS_PER_INCH, 9 * TWIPS_PER_INCH
 MARGIN = 1080
@@ -64,7 +74,6 @@ FOOT_MARGIN = MARGIN + 144
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 TEXT_HEIGHT = PAGE_HEIGHT - MARGIN - FOOT_MARGIN
 
-TOC_DEPTH = 3  # as the EPUB's navigation document
 CONTENTS_TITLE = "Contents"
 # On the title page, the cover takes the text width and what height the title, subtitle,
 # authors and publisher leave free (3 in), in inches.
@@ -74,8 +83,8 @@ WORD_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}
 
 
 def warm_up() -> None:
-    """Read the parts every DOCX shares while pandoc converts the chapters."""
-    wordml.warm_up()
+    """Ask pandoc its document-model version while it converts the chapters."""
+    api_version()
 
 
 def write_docx(converted: ConvertedBook, path: Path) -> None:
@@ -87,7 +96,10 @@ def render_docx(converted: ConvertedBook) -> bytes:
     """The DOCX file's bytes, identical for identical sources."""
     language = converted.book.metadata.language
     tree = document_tree(pandoc_input(converted), language, _image_data(converted))
-    return finish(wordml.word_parts(tree), converted)
+    with as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference:
+        arguments = ["--from=json", "--to=docx", f"--reference-doc={reference}", "--output=-"]
+        data = run_pandoc(arguments, json.dumps(tree).encode("utf-8"))
+    return finish(data, converted)
 
 
 # --- The input: the chapters' XHTML, adapted to what pandoc's DOCX writer knows ---------
@@ -254,21 +266,11 @@ def _as_png(data: bytes) -> bytes:
 # --- The output: the archive, finished -------------------------------------------------
 
 
-def w(name: str) -> str:
-    """The Clark name of a WordprocessingML element or attribute."""
-    return f"{{{W_NS}}}{name}"
-
-
-def xml_bytes(root: etree._Element) -> bytes:
-    """A part's bytes, with the XML declaration every Office application writes."""
-    declaration = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    return declaration + etree.tostring(root, encoding="UTF-8")
-
-
-def finish(parts: dict[str, bytes], converted: ConvertedBook) -> bytes:
-    """The document's parts with contents, settings, properties and timestamps made final."""
+def finish(data: bytes, converted: ConvertedBook) -> bytes:
+    """Pandoc's DOCX with contents, settings, properties and timestamps made final."""
     meta = converted.book.metadata
-    parts = dict(parts)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
     document = etree.fromstring(parts["word/document.xml"])
     parts[_cover_part(document, parts)] = converted.book.cover.data
     parts["word/document.xml"] = _finish_document(document, converted)
@@ -292,6 +294,10 @@ def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
     _restyle_internal_links(root)
     _flush_after_epigraphs(root)
     _fit_to_text_width(root)
+    for picture in root.iter(f"{{{PIC_NS}}}cNvPr"):
+        # Pandoc copies the image's source here: for us, the whole data URI once more.
+        if picture.get("descr", "").startswith("data:"):
+            picture.set("descr", "")
     heading = next(p for p in root.iter(w("p")) if _paragraph_style(p) == "TOCHeading")
     for paragraph in reversed(list(_toc_paragraphs(_toc_headings(converted)))):
         heading.addnext(paragraph)
@@ -445,8 +451,8 @@ def _update_fields_on_open(xml: bytes) -> bytes:
                 "listSeparator",
             )
         }
-        later.add("{http://schemas.openxmlformats.org/officeDocument/2006/math}mathPr")
-        later.add("{http://schemas.openxmlformats.org/schemaLibrary/2006/main}schemaLibrary")
+        later.add(f"{{{M_NS}}}mathPr")
+        later.add(f"{{{SL_NS}}}schemaLibrary")
         element = etree.Element(w("updateFields"), {w("val"): "true"})
         follower = next((child for child in root if child.tag in later), None)
         if follower is None:

@@ -1,11 +1,11 @@
 """The DOCX writer's input: XHTML as pandoc's document tree, made here, not by pandoc.
 
-Pandoc's HTML reader took most of the DOCX writer's time (about half a second for the
-first pamphlet). The XHTML here is the convert stage's, checked by the validate stage, so
-its vocabulary is known; this module maps it onto pandoc's document model (pandoc-types'
-JSON) as pandoc's reader would, and pandoc only writes the DOCX. Footnotes become notes at
-their reference (the DOCX writer makes real Word footnotes of them), and each stretch of
-words is one string: the DOCX writer slows down badly on word-by-word paragraphs.
+Pandoc's HTML reader took most of the DOCX writer's time. The XHTML here is the convert
+stage's, checked by the validate stage, so its vocabulary is known; this module maps it onto
+pandoc's document model (pandoc-types' JSON) as pandoc's reader would, and pandoc only
+writes the DOCX. Footnotes become notes at their reference (the DOCX writer makes real Word
+footnotes of them), and each stretch of words is one string: the DOCX writer slows down
+badly on word-by-word paragraphs.
 """
 
 from __future__ import annotations
@@ -39,17 +39,6 @@ CODE_TAGS = {"code", "samp", "tt"}
 LIST_STYLES = {
     "1": "Decimal", "a": "LowerAlpha", "A": "UpperAlpha", "i": "LowerRoman", "I": "UpperRoman"
 }  # fmt: skip
-# The classes of pandoc's highlighted HTML and the token styles of its DOCX.
-TOKENS = {
-    "kw": "KeywordTok", "dt": "DataTypeTok", "dv": "DecValTok", "bn": "BaseNTok",
-    "fl": "FloatTok", "cn": "ConstantTok", "ch": "CharTok", "sc": "SpecialCharTok",
-    "st": "StringTok", "vs": "VerbatimStringTok", "ss": "SpecialStringTok", "im": "ImportTok",
-    "co": "CommentTok", "do": "DocumentationTok", "an": "AnnotationTok", "cv": "CommentVarTok",
-    "ot": "OtherTok", "fu": "FunctionTok", "va": "VariableTok", "cf": "ControlFlowTok",
-    "op": "OperatorTok", "bu": "BuiltInTok", "ex": "ExtensionTok", "pp": "PreprocessorTok",
-    "at": "AttributeTok", "re": "RegionMarkerTok", "in": "InformationTok", "wa": "WarningTok",
-    "al": "AlertTok", "er": "ErrorTok",
-}  # fmt: skip
 ALIGNMENTS = {"left": "AlignLeft", "right": "AlignRight", "center": "AlignCenter"}
 # Attributes the DOCX writer uses: styles, language and direction (the rest are for HTML).
 KEPT_ATTRIBUTES = ("custom-style", "lang", "dir", "width", "height")
@@ -57,7 +46,7 @@ KEPT_ATTRIBUTES = ("custom-style", "lang", "dir", "width", "height")
 
 @cache
 def api_version() -> list[int]:
-    """The document-model version the bundled pandoc reads, for a tree given to pandoc."""
+    """The document-model version the bundled pandoc reads (asked once per process)."""
     return json.loads(convert_texts([""], "markdown", "json")[0])["pandoc-api-version"]
 
 
@@ -72,7 +61,7 @@ def document_tree(
     images = images or {}
     blocks = [block for body in bodies for block in _Reader(body, images).blocks(body)]
     meta = {"lang": {"t": "MetaInlines", "c": [_str(language)]}}
-    return {"meta": meta, "blocks": blocks}
+    return {"pandoc-api-version": api_version(), "meta": meta, "blocks": blocks}
 
 
 def _local(element: etree._Element) -> str:
@@ -291,36 +280,15 @@ class _Reader:
 
 
 def _code(kind: str, element: etree._Element) -> Node:
-    """Code, with the tokens pandoc's highlighter found when it made the XHTML.
+    """Code, with its language only where pandoc highlighted it in the XHTML (`sourceCode`).
 
-    The language stays only on highlighted code (`sourceCode`): the DOCX is coloured
-    where the EPUB is, with the same tokens (under `tokens`, which pandoc ignores).
+    Pandoc's DOCX writer colours code whose classes name a language, so the DOCX is
+    coloured where the EPUB is, and nowhere else.
     """
-    attr = _attr(element)
-    if "sourceCode" not in attr[1]:
-        return {"t": kind, "c": [[attr[0], [], attr[2]], "".join(element.itertext())]}
-    lines: list[list[list[str]]] = [[]]
-
-    def add(text: str | None, token: str) -> None:
-        for number, line in enumerate((text or "").split("\n")):
-            if number:
-                lines.append([])
-            if not line:
-                continue
-            if token == "NormalTok" and lines[-1] and lines[-1][-1][0] == token:
-                lines[-1][-1][1] += line
-            else:
-                lines[-1].append([token, line])
-
-    def visit(parent: etree._Element, token: str) -> None:
-        add(parent.text, token)
-        for child in parent:
-            visit(child, TOKENS.get(child.get("class", ""), token))
-            add(child.tail, token)
-
-    visit(element, "NormalTok")
-    text = "".join(element.itertext())
-    return {"t": kind, "c": [attr, text], "tokens": lines}
+    identifier, classes, pairs = _attr(element)
+    if "sourceCode" not in classes:
+        classes = []
+    return {"t": kind, "c": [[identifier, classes, pairs], "".join(element.itertext())]}
 
 
 def _joined(nodes: list[Node]) -> list[Node]:
