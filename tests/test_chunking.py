@@ -13,7 +13,7 @@ from ebook_builder import api, chunking
 from ebook_builder.chunking import join_sections, split_markdown
 from ebook_builder.convert import close_void_elements, markdown_to_html
 from ebook_builder.xhtml import parse_fragment
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 SHIPPED_CHAPTERS = sorted((REPO / "book").glob("*/*.md"))
 WORDS = ["alpha", "beta", "*gamma*", "**delta**", "_eps_", "`code`", "“quoted”", "'q'", "--"]

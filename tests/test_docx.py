@@ -29,8 +29,7 @@ from ebook_builder.formats.docx_reference import build_reference, build_skeleton
 from ebook_builder.formats.docx_tree import document_tree
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import parse_fragment
-from tests.conftest import REPO, SHIPPED_BOOKS
-from tests.test_books import chapter_files, curly, markdown_words
+from tests.helpers import REPO, SHIPPED_BOOKS, chapter_files, curly, markdown_words
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 WORD = re.compile(r"\w+")

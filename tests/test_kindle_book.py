@@ -27,7 +27,7 @@ from ebook_builder.formats.kindle.palmdoc import decompress
 from ebook_builder.formats.kindle.records import BOUNDARY, EOF_RECORD, NULL, strip_trailing
 from ebook_builder.formats.kindle.resources import thumbnail_jpeg
 from ebook_builder.model import ConvertedBook
-from tests.conftest import ProjectMaker
+from tests.helpers import ProjectMaker
 
 
 def _u32(record: bytes, offset: int) -> int:

@@ -30,7 +30,7 @@ from ebook_builder.stores import (
     read_epub,
     verdicts,
 )
-from tests.conftest import REPO, SHIPPED_BOOKS, ProjectMaker
+from tests.helpers import REPO, SHIPPED_BOOKS, ProjectMaker
 
 runner = CliRunner()
 CLEAN = EpubCheckReport(0, 0, 0, [])
