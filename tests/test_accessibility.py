@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from ebook_builder import api
 from ebook_builder.checks.accessibility import CONFORMANCE, accessibility_problems, assess
 from ebook_builder.cli import app
-from tests.conftest import SHIPPED_BOOKS, run_epubcheck
+from tests.helpers import SHIPPED_BOOKS
 
 OPF = "{http://www.idpf.org/2007/opf}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -176,7 +176,7 @@ def test_a_book_that_passes_every_check_claims_conformance(make_project):
     assert "page list give the print page 7 of “The print edition”" in summary
 
 
-def test_a_failing_book_says_why_and_claims_nothing(make_project, tmp_path):
+def test_a_failing_book_says_why_and_claims_nothing(make_project, tmp_path, epubcheck):
     chapter = FAILING["alt text is a file name"][0] + "\n[Click here](https://example.org).\n"
     root = make_book(make_project, chapter, IMAGE)
     (path,) = api.build(root, ["demo"], ["epub"], tmp_path)
@@ -189,11 +189,11 @@ def test_a_failing_book_says_why_and_claims_nothing(make_project, tmp_path):
         "It makes no conformance claim: checks found problems with non-text content"
         " (WCAG 1.1.1), link text (WCAG 2.4.4)."
     )
-    report = run_epubcheck(path)
+    report = epubcheck.check(path)
     assert (report.fatal, report.errors, report.warnings) == (0, 0, 0), report.messages
 
 
-def test_animated_images_make_the_hazards_unknown(make_project, tmp_path):
+def test_animated_images_make_the_hazards_unknown(make_project, tmp_path, epubcheck):
     chapter, files, *_ = FAILING["animated image"]
     root = make_book(make_project, chapter, files)
     (path,) = api.build(root, ["demo"], ["epub"], tmp_path)
@@ -204,11 +204,11 @@ def test_animated_images_make_the_hazards_unknown(make_project, tmp_path):
         "noSoundHazard",
     ]
     assert "not checked for flashing" in properties["schema:accessibilitySummary"][0]
-    report = run_epubcheck(path)
+    report = epubcheck.check(path)
     assert (report.fatal, report.errors, report.warnings) == (0, 0, 0), report.messages
 
 
-def test_an_english_summary_in_a_french_book_is_marked_english(make_project, tmp_path):
+def test_an_english_summary_in_a_french_book_is_marked_english(make_project, tmp_path, epubcheck):
     root = make_book(make_project, "# Un\n\nTexte.\n", {}, language="fr")
     (path,) = api.build(root, ["demo"], ["epub"], tmp_path)
     with zipfile.ZipFile(path) as archive:
@@ -217,7 +217,7 @@ def test_an_english_summary_in_a_french_book_is_marked_english(make_project, tmp
     (summary,) = opf.findall(f"{OPF}metadata/{OPF}meta[@property='schema:accessibilitySummary']")
     assert summary.get(XML_LANG) == "en"
     assert package_metadata(path)["dcterms:conformsTo"] == [CONFORMANCE]
-    report = run_epubcheck(path)
+    report = epubcheck.check(path)
     assert (report.fatal, report.errors, report.warnings) == (0, 0, 0), report.messages
 
 

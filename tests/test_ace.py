@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from ebook_builder import api
-from tests.conftest import REPO, SHIPPED_BOOKS
+from tests.helpers import REPO, SHIPPED_BOOKS
 
 ACE = REPO / "tests" / "tools" / "ace" / "node_modules" / ".bin" / "ace-puppeteer"
 INSTALL = (
@@ -49,8 +48,7 @@ def ace_reports(
         pytest.skip(f"DAISY Ace or Chromium is not installed ({INSTALL}); CI runs this test")
     out = tmp_path_factory.mktemp("ace")
     books = dict(request.getfixturevalue("shipped_build"))
-    tour = request.getfixturevalue("fixture_project")
-    (books["feature-tour"],) = api.build(tour, ["feature-tour"], ["epub"], out / "dist")
+    books["feature-tour"] = request.getfixturevalue("tour_build")["epub"]
     env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
     runs = {
         book_id: subprocess.Popen(

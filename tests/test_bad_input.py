@@ -17,8 +17,7 @@ from ebook_builder import api
 from ebook_builder.cli import app
 from ebook_builder.formats import FORMATS
 from ebook_builder.load import book_identifier
-from tests.conftest import run_epubcheck
-from tests.test_validate import png_header
+from tests.helpers import png_header
 
 runner = CliRunner()
 Change = Callable[[Path, pytest.MonkeyPatch], None]
@@ -391,7 +390,7 @@ def test_check_json_lists_problems(make_project, monkeypatch):
     ]
 
 
-def test_xml_entities_and_doctype_are_never_expanded(make_project, tmp_path):
+def test_xml_entities_and_doctype_are_never_expanded(make_project, tmp_path, epubcheck):
     """XXE and billion laughs: pandoc escapes them, so they stay literal text."""
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
@@ -406,7 +405,7 @@ def test_xml_entities_and_doctype_are_never_expanded(make_project, tmp_path):
     data = path.read_bytes()
     assert b"TOP-SECRET" not in data
     assert b"hahaha" not in data
-    assert run_epubcheck(path).clean
+    assert epubcheck.check(path).clean
 
 
 def test_five_megabyte_paragraph_builds(make_project):

@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 from lxml import etree
 
 from ebook_builder import api
-from tests.conftest import REPO, SHIPPED_BOOKS, run_epubcheck
+from tests.helpers import REPO, SHIPPED_BOOKS, WORD, chapter_files, curly, markdown_words
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
-WORD = re.compile(r"\w+")
-
-
-def chapter_files(book_id: str) -> list[Path]:
-    metadata = yaml.safe_load((REPO / "metadata" / f"{book_id}.yaml").read_text())
-    return [REPO / "book" / book_id / name for name in metadata["chapters"]]
-
-
-def markdown_words(text: str) -> int:
-    """Words a reader sees in a Markdown chapter: markup, ids and URLs of links removed."""
-    text = re.sub(r"\[\]\{[^}]*\}", " ", text)  # page-break markers
-    text = re.sub(r"\{[#.][^}]*\}", " ", text)  # heading attributes
-    text = re.sub(r"^:::.*$", " ", text, flags=re.M)  # fenced div fences
-    text = re.sub(r"\]\([^)]*\)", "] ", text)  # link targets
-    return len(WORD.findall(text))
 
 
 def epub_chapters(path: Path) -> dict[str, etree._Element]:
@@ -47,8 +30,8 @@ def nav(path: Path) -> etree._Element:
 
 
 @pytest.mark.parametrize("book_id", SHIPPED_BOOKS)
-def test_epubcheck_reports_nothing(shipped_build, book_id):
-    report = run_epubcheck(shipped_build[book_id])
+def test_epubcheck_reports_nothing(shipped_build, book_id, epubcheck):
+    report = epubcheck.check(shipped_build[book_id])
     assert (report.fatal, report.errors, report.warnings) == (0, 0, 0), report.messages
 
 
@@ -82,14 +65,6 @@ def test_first_book_toc_lists_ten_essays_with_their_sections(shipped_build):
         listed = [a.text for a in essay.findall(f"{XHTML}ol/{XHTML}li/{XHTML}a")]
         assert listed == [curly(s) for s in sections]
     assert sum(len(e.findall(f"{XHTML}ol/{XHTML}li")) for e in essays) > 10
-
-
-def curly(text: str) -> str:
-    """Heading text as pandoc typesets it, for comparison with the Markdown."""
-    text = re.sub(r"\s*\{[#.][^}]*\}\s*$", "", text).replace("*", "")
-    text = text.replace("---", "—").replace("--", "–")
-    text = re.sub(r"(^|[\s(\[])\"", "\\1“", text).replace('"', "”")
-    return re.sub(r"(^|[\s(\[])'", "\\1‘", text).replace("'", "’")
 
 
 def test_second_book_has_a_page_list_of_its_printed_pages(shipped_build):

@@ -31,8 +31,7 @@ from ebook_builder.formats.docx.ooxml import W_NS, WP_NS
 from ebook_builder.formats.docx.tree import document_tree
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import parse_fragment
-from tests.conftest import REPO, SHIPPED_BOOKS
-from tests.test_books import chapter_files, curly, markdown_words
+from tests.helpers import REPO, SHIPPED_BOOKS, chapter_files, curly, markdown_words
 
 W = f"{{{W_NS}}}"
 WORD = re.compile(r"\w+")

@@ -14,6 +14,7 @@ from ebook_builder.formats.docx.tree import KEPT_ATTRIBUTES, api_version, docume
 from ebook_builder.load import Project, load_book
 from ebook_builder.pandoc import convert_texts
 from ebook_builder.xhtml import XHTML_NS, parse_fragment
+from tests.helpers import BEYOND_THE_FIXTURE
 
 TEXT = {"Str", "Space", "SoftBreak"}
 
@@ -87,24 +88,6 @@ def test_the_fixture_book_reads_as_pandoc_reads_it(fixture_project):
         theirs = pandoc_reads(body, "en")
         assert comparable(ours["blocks"]) == comparable(theirs["blocks"])
         assert api_version() == theirs["pandoc-api-version"]
-
-
-# Markup the feature tour lacks (the DOCX writer's tests use it too).
-BEYOND_THE_FIXTURE = (
-    "<p>A <kbd>key</kbd>, <abbr>ABBR</abbr>, <q>quoted</q>, <s>gone</s>, <u>under</u>,"
-    ' <span class="smallcaps">caps</span>, H<sub>2</sub>O, x<sup>2</sup>, line  <br/>'
-    "  break.</p>"
-    '<div class="line-block">one<br/>two</div>'
-    "<dl><dt>Term</dt><dd><p>Definition.</p></dd></dl>"
-    '<ol start="3" type="a"><li>three</li><li><p>four</p></li></ol>'
-    "<pre><code>def f():\n    return  1</code></pre>"
-    "<blockquote><blockquote><p>deep</p></blockquote></blockquote>"
-    '<table><caption>Cap</caption><colgroup><col style="width: 30%"/>'
-    '<col style="width: 70%"/></colgroup><thead><tr><th style="text-align: right;">R</th>'
-    '<th style="text-align: center;">C</th></tr></thead><tbody><tr><td>1</td>'
-    '<td colspan="1">2</td></tr></tbody></table>'
-    '<div data-custom-style="Epigraph">Inline text in a div <em>and em</em></div>'
-)
 
 
 def test_markup_beyond_the_fixture_reads_as_pandoc_reads_it():

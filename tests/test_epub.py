@@ -10,7 +10,6 @@ from ebooklib import epub
 from lxml import etree
 
 from ebook_builder import api
-from tests.conftest import run_epubcheck
 
 OPF = "{http://www.idpf.org/2007/opf}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -18,11 +17,9 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 
 
-@pytest.fixture(scope="module")
-def tour(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("tour")
-    (path,) = api.build(fixture_project, ["feature-tour"], ["epub"], out)
-    return path
+@pytest.fixture
+def tour(tour_build: dict[str, Path]) -> Path:
+    return tour_build["epub"]
 
 
 def read_xml(path: Path, name: str) -> etree._Element:
@@ -30,8 +27,8 @@ def read_xml(path: Path, name: str) -> etree._Element:
         return etree.fromstring(archive.read(name))
 
 
-def test_epubcheck_passes_without_warnings(tour):
-    report = run_epubcheck(tour)
+def test_epubcheck_passes_without_warnings(tour, epubcheck):
+    report = epubcheck.check(tour)
     assert report.clean, report.messages
 
 

@@ -15,7 +15,7 @@ from ebook_builder.cli import app
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS
 from ebook_builder.formats.kepub import kobo_document, split_sentences
-from tests.conftest import REPO, SHIPPED_BOOKS, run_epubcheck
+from tests.helpers import SHIPPED_BOOKS
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 OPF = "{http://www.idpf.org/2007/opf}"
@@ -24,20 +24,16 @@ KOBO_ID = re.compile(r"kobo\.([1-9][0-9]*)\.([1-9][0-9]*)")
 WRAPPERS = ("book-columns", "book-inner")
 
 
-@pytest.fixture(scope="module")
-def kepubs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+@pytest.fixture
+def kepubs(shipped: dict[str, dict[str, Path]]) -> dict[str, Path]:
     """The shipped books as `.kepub.epub`, by book id."""
-    out = tmp_path_factory.mktemp("kepub")
-    written = api.build(REPO, list(SHIPPED_BOOKS), ["kepub"], out)
-    return {path.name.removesuffix(".kepub.epub"): path for path in written}
+    return shipped["kepub"]
 
 
-@pytest.fixture(scope="module")
-def tour(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+@pytest.fixture
+def tour(tour_build: dict[str, Path]) -> tuple[Path, Path]:
     """The feature tour (notes, images, tables, page list) as `.epub` and `.kepub.epub`."""
-    out = tmp_path_factory.mktemp("tour-kepub")
-    epub, kepub = api.build(fixture_project, ["feature-tour"], ["epub", "kepub"], out)
-    return epub, kepub
+    return tour_build["epub"], tour_build["kepub"]
 
 
 def documents(path: Path) -> dict[str, etree._Element]:
@@ -67,13 +63,13 @@ def without_kobo_markup(html: etree._Element) -> etree._Element:
 
 
 @pytest.mark.parametrize("book_id", SHIPPED_BOOKS)
-def test_epubcheck_reports_nothing(kepubs, book_id):
-    report = run_epubcheck(kepubs[book_id])
+def test_epubcheck_reports_nothing(kepubs, book_id, epubcheck):
+    report = epubcheck.check(kepubs[book_id])
     assert (report.fatal, report.errors, report.warnings) == (0, 0, 0), report.messages
 
 
-def test_epubcheck_passes_the_feature_tour(tour):
-    report = run_epubcheck(tour[1])
+def test_epubcheck_passes_the_feature_tour(tour, epubcheck):
+    report = epubcheck.check(tour[1])
     assert report.clean, report.messages
 
 

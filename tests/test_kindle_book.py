@@ -25,7 +25,7 @@ from ebook_builder.formats.kindle.palmdoc import decompress
 from ebook_builder.formats.kindle.records import BOUNDARY, EOF_RECORD, NULL, strip_trailing
 from ebook_builder.formats.kindle.resources import thumbnail_jpeg
 from ebook_builder.model import ConvertedBook
-from tests.conftest import ProjectMaker
+from tests.helpers import ProjectMaker
 from tests.kindle_decode import read_exth, read_index, read_records
 
 

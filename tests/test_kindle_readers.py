@@ -29,11 +29,13 @@ from ebook_builder import api
 from ebook_builder.formats.kindle import write_azw3, write_mobi
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import heading_entries, text_of
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.readers
 
-BOOKS = ("feature-tour", "russian-revolution-1917")
+TOUR = "feature-tour"
+SHIPPED = "russian-revolution-1917"
+BOOKS = (TOUR, SHIPPED)
 FORMATS = ("azw3", "mobi")
 TOC_DEPTH = 3
 LANGUAGES = {"en": "eng", "fr": "fra", "de": "deu", "es": "spa", "ru": "rus"}
@@ -71,25 +73,30 @@ class Built:
 
 
 @pytest.fixture(scope="module")
-def ours(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
-    """Both books written in both formats, once for the module."""
+def ours(
+    fixture_project: Path,
+    shipped: dict[str, dict[str, Path]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Built]:
+    """Both books in both formats: the fixture book written here, the shipped one as built."""
     out = tmp_path_factory.mktemp("kindle-readers")
-    roots = {"feature-tour": fixture_project, "russian-revolution-1917": REPO}
-    result = {}
-    for name in BOOKS:
-        book = api.check(roots[name], [name])[0]
-        files = {"azw3": out / f"{name}.azw3", "mobi": out / f"{name}.mobi"}
-        write_azw3(book, files["azw3"])
-        write_mobi(book, files["mobi"])
-        result[name] = Built(book, files)
-    return result
+    tour = api.check(fixture_project, [TOUR])[0]
+    files = {"azw3": out / f"{TOUR}.azw3", "mobi": out / f"{TOUR}.mobi"}
+    write_azw3(tour, files["azw3"])
+    write_mobi(tour, files["mobi"])
+    return {
+        TOUR: Built(tour, files),
+        SHIPPED: Built(
+            api.check(REPO, [SHIPPED])[0], {fmt: shipped[fmt][SHIPPED] for fmt in FORMATS}
+        ),
+    }
 
 
 @pytest.fixture(scope="module")
 def built(ours: dict[str, Built]) -> dict[str, Built]:
     """What calibre makes of every file: all its runs started at once, then awaited."""
     _require_calibre()
-    out = next(iter(ours.values())).files["azw3"].parent
+    out = ours[TOUR].files["azw3"].parent
     env = {**os.environ, "CALIBRE_CONFIG_DIRECTORY": str(out / "calibre-config")}
     jobs: list[tuple[subprocess.Popen[bytes], Path, str]] = []
 

@@ -20,7 +20,7 @@ from ebook_builder.formats.kindle.text import (
 )
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import XHTML_NS, text_of
-from tests.conftest import ProjectMaker
+from tests.helpers import ProjectMaker
 
 LINK = re.compile(rb'href="kindle:pos:fid:([0-9A-V]{4}):off:([0-9A-V]{10})"')
 MARKERS = re.compile(rb' [ac]id="[^"]*"')

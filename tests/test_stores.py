@@ -31,7 +31,7 @@ from ebook_builder.checks.stores import (
     verdicts,
 )
 from ebook_builder.cli import app
-from tests.conftest import REPO, SHIPPED_BOOKS, ProjectMaker
+from tests.helpers import REPO, SHIPPED_BOOKS, ProjectMaker
 
 runner = CliRunner()
 CLEAN = EpubCheckReport(0, 0, 0, [])

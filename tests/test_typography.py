@@ -20,7 +20,7 @@ from ebook_builder.convert import convert_chapter
 from ebook_builder.model import ChapterSource
 from ebook_builder.typography import PANDOC, RULES, SWISS_GERMAN, rules_for, typeset
 from ebook_builder.xhtml import heading_entries, parse_fragment, tag
-from tests.conftest import REPO, run_epubcheck
+from tests.helpers import REPO
 
 N = "\u202f"  # narrow no-break space
 FIXTURE = REPO / "tests" / "fixtures" / "typography"
@@ -195,8 +195,8 @@ def xhtml(path: Path, name: str) -> str:
 
 
 @pytest.mark.parametrize("language", BOOKS)
-def test_fixture_books_pass_epubcheck(built, language):
-    report = run_epubcheck(built[language])
+def test_fixture_books_pass_epubcheck(built, language, epubcheck):
+    report = epubcheck.check(built[language])
     assert report.clean, report.messages
 
 

