@@ -68,8 +68,24 @@ HOSTILE = st.sampled_from(
         "{#id}",
     ]
 )
-GENTLE = st.one_of(WORDS, WORDS, BENIGN)
-ROUGH = st.one_of(WORDS, BENIGN, HOSTILE)
+# Math (MathML, Word equations, Kindle pictures) and raw TeX, which pandoc drops: each
+# must build in every format, with a warning for what is lost.
+MATH_AND_RAW = st.sampled_from(
+    [
+        "$\\frac{a}{b}$",
+        "$$\\sum_{i=0}^n i^2$$",
+        "$x^$",
+        "$\\text{ünï} \\alpha$",
+        "\\begin{align}\na &= b\n\\end{align}",
+        "\\newpage",
+        "\\textbf{b}",
+        "\\begin{center}\nc\n\\end{center}",
+        "```{=latex}\n\\vspace{1em}\n```",
+        "`x`{=openxml}",
+    ]
+)
+GENTLE = st.one_of(WORDS, WORDS, BENIGN, MATH_AND_RAW)
+ROUGH = st.one_of(WORDS, BENIGN, HOSTILE, MATH_AND_RAW)
 
 
 @st.composite

@@ -22,7 +22,7 @@ from ebook_builder.cache.keys import cache_key, file_hash, input_files, package_
 from ebook_builder.cache.stamps import OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
-from ebook_builder.errors import BuildFailed, EbookError, UsageError
+from ebook_builder.errors import BuildFailed, Diagnostic, EbookError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import (
     BOOK_ID,
@@ -41,12 +41,17 @@ if TYPE_CHECKING:
     from ebook_builder.checks.stores import StoreCheck
 
 Progress = Callable[[str], None]
+Warn = Callable[[Diagnostic], None]
 DEFAULT_OUT = "dist"
 CACHE_DIR = ".cache"
 
 
 def _quiet(_: str) -> None:
     """The default progress callback: say nothing."""
+
+
+def _unheard(_: Diagnostic) -> None:
+    """The default warning callback: the caller did not ask."""
 
 
 def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
@@ -109,15 +114,20 @@ def build(
     out: Path | None = None,
     progress: Progress = _quiet,
     use_cache: bool = True,
+    warn: Warn = _unheard,
 ) -> list[Path]:
     """Write every requested format of every requested book; return the files written.
 
     With the cache, an output whose sources, options and tool versions are unchanged since
-    it was written (and that nobody changed since) is left as it is.
+    it was written (and that nobody changed since) is left as it is. `warn` hears each
+    warning of each book converted (`ConvertedBook.warnings`).
     """
     chosen = parse_formats(formats)
     out_dir = out if out is not None else root / DEFAULT_OUT
     plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache)
+    for plan in plans:
+        for warning in plan.converted.warnings if plan.converted is not None else ():
+            warn(warning)
     jobs = [_Job(plan, *pending, out_dir) for plan in plans for pending in plan.pending]
     for job in jobs:
         progress(f"writing {job.target.name}")

@@ -53,6 +53,10 @@ def _print_errors(lines: list[str]) -> None:
         typer.echo(f"error: {line}", err=True)
 
 
+def _print_warning(warning: object) -> None:
+    typer.echo(f"warning: {warning}", err=True)
+
+
 def _fail(lines: list[str], code: int) -> NoReturn:
     _print_errors(lines)
     raise typer.Exit(code)
@@ -124,7 +128,9 @@ def build(
     - `ebook build --no-cache` — convert everything again
     """
     with _reported(), _progress() as step:
-        written = api.build(project, book_ids, formats, out, progress=step, use_cache=not no_cache)
+        written = api.build(
+            project, book_ids, formats, out, step, use_cache=not no_cache, warn=_print_warning
+        )
     for path in written:
         typer.echo(f"wrote {path}")
 
@@ -222,8 +228,10 @@ def check(
     for converted in books:
         count = len(converted.chapters)
         typer.echo(f"{converted.book.book_id}: ok ({count} chapters)")
+        for warning in converted.warnings:
+            _print_warning(warning)
         for problem in accessibility_problems(converted):  # no conformance claim, no error
-            typer.echo(f"warning: {problem}", err=True)
+            _print_warning(problem)
 
 
 def _check_json(project: Path, book_ids: list[str] | None) -> NoReturn:

@@ -7,14 +7,17 @@ pop-up notes, page-break markers, epigraphs and front/back matter tagged with `e
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 
 from lxml import etree
 
 from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
+from ebook_builder.mathml import add_alttext, formulas, tex_source
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
 from ebook_builder.pandoc import convert_cached, convert_texts
 from ebook_builder.typography import typeset
@@ -27,7 +30,17 @@ PANDOC_ARGS = (
     "--section-divs",
     "--email-obfuscation=none",
     "--wrap=none",
+    "--mathml",
 )
+# Raw passages (`\newpage`, `\begin{center}`, ```` ```{=latex} ````) in a format pandoc's
+# HTML writer does not carry: it drops them without a word. Only a chapter with a TeX
+# command or a `{=format}` attribute can hold one, so only those are read again, as
+# pandoc's document tree, to find them.
+CARRIED_RAW = frozenset({"html", "html4", "html5"})
+RAW_HINT = re.compile(r"\\[A-Za-z]|\{=")
+RAW_FORMATS = {"tex": "TeX", "latex": "LaTeX", "openxml": "OpenXML"}
+# What pandoc leaves empty where it dropped all that a list item or paragraph held.
+EMPTIED = ("li", "p")
 VOID_ELEMENT = re.compile(
     r"(<(?:area|br|col|embed|hr|img|input|source|track|wbr)\b[^<>]*)>", re.IGNORECASE
 )
@@ -47,11 +60,12 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
     """Convert every chapter; raise `BookError` listing every chapter that fails."""
     texts = [source.text for source in book.chapters]
     htmls = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
+    raws = raw_passages(texts, cache)
     problems: list[Diagnostic] = []
     chapters = []
-    for source, html in zip(book.chapters, htmls, strict=True):
+    for source, html, raw in zip(book.chapters, htmls, raws, strict=True):
         try:
-            chapters.append(convert_chapter(source, html, book.metadata.language))
+            chapters.append(convert_chapter(source, html, book.metadata.language, raw))
         except BookError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -61,17 +75,28 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
 
 
 def convert_chapter(
-    source: ChapterSource, html: str | None = None, language: str = "en"
+    source: ChapterSource,
+    html: str | None = None,
+    language: str = "en",
+    raw: list[tuple[str, str]] | None = None,
 ) -> ChapterDocument:
-    """One chapter's XHTML body from pandoc's HTML of it (made here when not given).
+    """One chapter's XHTML body from pandoc's HTML of it and its raw passages (`raw_passages`),
+    made here when not given.
 
     Quotes, spaces and dashes are set for `language` (pandoc's own are English) after the
     ids are made, so that ids never depend on the language; the title gets them too.
+    What pandoc could not carry into the HTML becomes the chapter's warnings.
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
     if html is None:
         (html,) = markdown_to_html([source.text])
+    if raw is None:
+        (raw,) = raw_passages([source.text])
     body = _parse(source, html)
+    add_alttext(body)
+    found = _dropped_raw(source, body, raw) + _unconverted_math(source, body)
+    warnings = sorted(found, key=lambda warning: warning.line or 0)
+    _drop_emptied(body)
     file_name = content_file_name(source)
     auto_ids = _assign_section_ids(body)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
@@ -80,7 +105,106 @@ def convert_chapter(
     typeset(body, language)
     first_heading = next(body.iter(*HEADING_TAGS), None)
     title = text_of(first_heading) if first_heading is not None else source.entry
-    return ChapterDocument(source, file_name, title, body, auto_ids)
+    return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
+
+
+def raw_passages(
+    texts: Sequence[str], cache: ChapterCache = NO_CACHE
+) -> list[list[tuple[str, str]]]:
+    """Each text's raw passages (format, source) that pandoc's HTML writer drops."""
+    found: list[list[tuple[str, str]]] = [[] for _ in texts]
+    hinted = [index for index, text in enumerate(texts) if RAW_HINT.search(text)]
+    if hinted:
+        trees = convert_cached([texts[i] for i in hinted], PANDOC_FROM, "json", (), cache)
+        for index, tree in zip(hinted, trees, strict=True):
+            raws = _raw_nodes(json.loads(tree)["blocks"])
+            found[index] = [(fmt, text) for fmt, text in raws if fmt.lower() not in CARRIED_RAW]
+    return found
+
+
+def _raw_nodes(node: object) -> Iterator[tuple[str, str]]:
+    """The `RawBlock` and `RawInline` nodes of a pandoc JSON tree, in document order."""
+    if isinstance(node, dict):
+        if node.get("t") in ("RawBlock", "RawInline"):
+            fmt, text = node["c"]
+            yield fmt, text
+        else:
+            yield from _raw_nodes(node.get("c"))
+    elif isinstance(node, list):
+        for child in node:
+            yield from _raw_nodes(child)
+
+
+def _dropped_raw(
+    source: ChapterSource, body: etree._Element, raw: list[tuple[str, str]]
+) -> list[Diagnostic]:
+    """A warning for each raw passage the chapter loses, at its own line.
+
+    A TeX math environment (`\\begin{equation}`) is not lost: pandoc writes it as MathML,
+    and its TeX is then a formula's annotation.
+    """
+    carried = {tex_source(math) for math in formulas(body)}
+    seen: dict[str, int] = {}
+    warnings = []
+    for fmt, text in raw:
+        text = text.strip()
+        if not text or text in carried:
+            continue
+        needle = text.splitlines()[0].strip()[:60]
+        seen[needle] = seen.get(needle, 0) + 1
+        name = RAW_FORMATS.get(fmt.lower(), fmt)
+        message = f"raw {name} `{_shortened(text)}` is left out: no e-book format can show it"
+        line = locate(source.text, needle, seen[needle])
+        warnings.append(Diagnostic(source.display_path, message, line))
+    return warnings
+
+
+def _unconverted_math(source: ChapterSource, body: etree._Element) -> list[Diagnostic]:
+    """A warning for each formula whose TeX pandoc could not read: it shows as TeX."""
+    warnings = []
+    seen: dict[str, int] = {}
+    for span in body.iter(tag("span")):
+        if "math" not in span.get("class", "").split():
+            continue
+        written = "".join(span.itertext()).strip()  # with its delimiters, as in the Markdown
+        seen[written] = seen.get(written, 0) + 1
+        tex = written.strip("$").removeprefix("\\[").removesuffix("\\]").strip()
+        message = f"TeX math `{_shortened(tex)}` could not be read: it is shown as TeX source"
+        line = locate(source.text, written, seen[written]) or locate(source.text, tex[:60])
+        warnings.append(Diagnostic(source.display_path, message, line))
+    return warnings
+
+
+def _shortened(text: str) -> str:
+    """`text` on one line, at most 40 characters: enough to recognise it in a message."""
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _drop_emptied(body: etree._Element) -> None:
+    """Remove list items and paragraphs left with nothing in them, then lists left empty.
+
+    Pandoc leaves them where it dropped all they held (a raw TeX item): a reader would
+    show a bullet beside nothing, and a screen reader announce an empty item.
+    """
+    for element in list(body.iter(*map(tag, EMPTIED))):
+        if len(element) == 0 and not (element.text or "").strip():
+            _remove(element)
+    for listing in list(body.iter(tag("ul"), tag("ol"))):
+        if listing.find(tag("li")) is None:
+            _remove(listing)
+
+
+def _remove(element: etree._Element) -> None:
+    """Remove `element`, keeping its tail (text after it) in the document."""
+    parent = element.getparent()
+    previous = element.getprevious()
+    if element.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
 
 
 def _parse(source: ChapterSource, html: str) -> etree._Element:

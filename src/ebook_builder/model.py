@@ -18,6 +18,8 @@ from typing import TypeVar
 
 from lxml import etree
 
+from ebook_builder.errors import Diagnostic
+
 Made = TypeVar("Made")
 # How deep every format's table of contents goes: chapters, their sections and subsections.
 # Deeper headings stay in the text; a reader's contents list grows unwieldy past three.
@@ -91,7 +93,8 @@ class ChapterDocument:
 
     `body` is the `<body>` element (XHTML namespace) that the writers serialise;
     `auto_ids` are the ids the pipeline made from heading text, which it may rename
-    when two chapters would otherwise share one.
+    when two chapters would otherwise share one; `warnings` say what of the chapter's
+    Markdown the XHTML could not carry.
     """
 
     source: ChapterSource
@@ -99,6 +102,7 @@ class ChapterDocument:
     title: str
     body: etree._Element
     auto_ids: set[str] = field(default_factory=set)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,11 +120,14 @@ class ConvertedBook:
     """A validated book ready for the format writers.
 
     Compared by identity: a writer's result is kept per book object (`once_per_book`).
+    `warnings` are what the book builds despite, shown as `warning:` lines: what some
+    format cannot carry, each at its file and line.
     """
 
     book: Book
     chapters: list[ChapterDocument]
     images: list[ImageAsset]
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def once_per_book(

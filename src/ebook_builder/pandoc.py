@@ -41,6 +41,9 @@ CGI_ENVIRONMENT = {
     # book takes longer. An hour stops only a conversion that would never end.
     "PANDOC_SERVER_TIMEOUT": str(TIMEOUT_SECONDS),
 }
+# Flags whose server field is not their own name: the server ignores a field it does not
+# know (`"mathml": true` would leave the math as pandoc's plain-text fallback).
+SERVER_FLAGS: dict[str, dict[str, Any]] = {"mathml": {"html-math-method": {"method": "mathml"}}}
 
 
 @cache
@@ -91,12 +94,16 @@ def pandoc_fingerprint() -> str:
 def server_options(args: Sequence[str]) -> dict[str, Any]:
     """Command-line options (`--wrap=none`, `--section-divs`) as the server's JSON fields.
 
-    The server takes the long option names; a bare flag is `true`, a number is a number.
+    The server takes the long option names; a bare flag is `true` (or its field in
+    `SERVER_FLAGS`), a number is a number.
     """
     options: dict[str, Any] = {}
     for arg in args:
         name, has_value, value = arg.removeprefix("--").partition("=")
-        options[name] = (int(value) if value.isdigit() else value) if has_value else True
+        if has_value:
+            options[name] = int(value) if value.isdigit() else value
+        else:
+            options.update(SERVER_FLAGS.get(name, {name: True}))
     return options
 
 

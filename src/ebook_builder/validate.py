@@ -55,7 +55,8 @@ def validate_book(book: Book, chapters: list[ChapterDocument]) -> ConvertedBook:
         _collect_images(book, chapter, images, report)
     if problems:
         raise BookError(f"{book.book_id}: the book has problems", problems)
-    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href))
+    warnings = [warning for chapter in chapters for warning in chapter.warnings]
+    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href), warnings)
 
 
 class _Reporter:

@@ -19,6 +19,7 @@ EPUB_NS = "http://www.idpf.org/2007/ops"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPUB_TYPE = f"{{{EPUB_NS}}}type"
 NSMAP = {None: XHTML_NS, "epub": EPUB_NS}
+MATH = "{http://www.w3.org/1998/Math/MathML}math"
 HEADING_TAGS = {f"{{{XHTML_NS}}}h{n}": n for n in range(1, 7)}
 HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace; U+00A0 and U+202F are text
 _SPACE_RUN = re.compile(" {2,}")
@@ -56,7 +57,15 @@ def text_of(element: etree._Element) -> str:
     """The element's text with HTML's whitespace folded, as a reader would hear it.
 
     No-break spaces are text, not whitespace: French puts them inside « » and before ? !
+    A formula is heard as its `alttext` (its TeX), not as its tokens and annotation run
+    together.
     """
+    if next(element.iter(MATH), None) is not None:
+        element = copy.deepcopy(element)
+        for math in list(element.iter(MATH)):
+            stand_in = etree.Element("span")
+            stand_in.text, stand_in.tail = math.get("alttext", ""), math.tail
+            math.getparent().replace(math, stand_in)
     return fold_space("".join(element.itertext())).strip(" ")
 
 

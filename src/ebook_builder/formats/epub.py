@@ -24,6 +24,7 @@ from lxml import etree
 from ebook_builder.checks.accessibility import assess
 from ebook_builder.convert import chapter_files
 from ebook_builder.formats.archive import archive_entry
+from ebook_builder.mathml import formulas
 from ebook_builder.model import (
     TOC_DEPTH,
     ConvertedBook,
@@ -85,6 +86,8 @@ def render_epub(converted: ConvertedBook) -> bytes:
     for index, chapter in enumerate(converted.chapters, 1):
         body = _resolve_links(chapter.body, chapter.file_name, targets)
         item = _document_item(f"chapter-{index}", chapter.file_name, body, meta, chapter.title)
+        if formulas(body):
+            item.properties = ["mathml"]  # EPUBCheck OPF-014: a document with MathML says so
         package.add_item(item)
         chapters.append(item)
     for number, image in enumerate(converted.images, 1):

@@ -19,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 
+from ebook_builder.mathml import MATH, tex_source
 from ebook_builder.pandoc import convert_texts
 from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS, fold_space
 
@@ -238,6 +239,10 @@ class _Reader:
         name = _local(element)
         if not name:
             return []  # a comment or processing instruction
+        if element.tag == MATH:
+            # Pandoc's DOCX writer makes a Word equation (OMML) of a formula's TeX.
+            kind = "DisplayMath" if element.get("display") == "block" else "InlineMath"
+            return [{"t": "Math", "c": [{"t": kind}, tex_source(element)]}]
         if name in INLINE_MARKUP:
             return [{"t": INLINE_MARKUP[name], "c": self.inlines(element)}]
         if name in CODE_TAGS:

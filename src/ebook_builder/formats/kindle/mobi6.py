@@ -50,6 +50,7 @@ from ebook_builder.formats.kindle.navigation import (
     nest,
 )
 from ebook_builder.formats.kindle.resources import Resources
+from ebook_builder.mathml import as_pictures
 from ebook_builder.model import TOC_DEPTH, ConvertedBook
 from ebook_builder.xhtml import XHTML_NS, heading_entries
 
@@ -196,7 +197,7 @@ def build_text(
         writer.write(b"<mbp:pagebreak/>")
         writer.chapter = number
         writer.anchors[(number, "")] = writer.size
-        for child in chapter.body:
+        for child in as_pictures(chapter.body):
             writer.element(child, links[number])
     writer.write(b"</body></html>")
 

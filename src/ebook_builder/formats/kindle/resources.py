@@ -9,6 +9,8 @@ the thumbnail's places, counted from 0.
 Kindles cannot show WebP, so WebP pictures are re-encoded as PNG. SVG pictures are not
 resource records: KF8 stores each as a flow of the text (`kindle:flow:NNNN?mime=image/svg+xml`,
 as KindleGen does), and MOBI 6, which cannot draw them, shows their alternative text.
+Formulas, which Kindles do not draw from MathML, are PNG pictures (`mathml.picture`),
+one record per distinct formula.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functools import lru_cache
 
 from PIL import Image
 
+from ebook_builder.mathml import formulas, picture, picture_href
 from ebook_builder.model import ConvertedBook, once_per_book
 
 THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
@@ -37,7 +40,7 @@ class Resources:
 
 @once_per_book
 def collect(converted: ConvertedBook) -> Resources:
-    """The cover first, then the chapters' images, then the thumbnail."""
+    """The cover first, then the chapters' images and formulas, then the thumbnail."""
     cover = converted.book.cover
     records = [cover.data]
     by_href: dict[str, tuple[int, str]] = {}
@@ -54,6 +57,12 @@ def collect(converted: ConvertedBook) -> Resources:
             data, media_type = _as_png(data), "image/png"
         by_href[image.href] = (len(records), media_type)
         records.append(data)
+    for chapter in converted.chapters:
+        for math in formulas(chapter.body):
+            href = picture_href(math)
+            if href not in by_href:
+                by_href[href] = (len(records), "image/png")
+                records.append(picture(math)[0])
     records.append(thumbnail_jpeg(cover.data))
     return Resources(records, by_href, 0, len(records) - 1, svg)
 

@@ -27,7 +27,6 @@ is known; equal lengths keep every computed position valid.
 from __future__ import annotations
 
 import bisect
-import copy
 import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -37,6 +36,7 @@ from lxml import etree
 from ebook_builder.convert import chapter_files
 from ebook_builder.formats.kindle.indexes import Fragment, Skeleton
 from ebook_builder.formats.kindle.navigation import Position, TocNode, first_body_chapter, nest
+from ebook_builder.mathml import as_pictures
 from ebook_builder.model import TOC_DEPTH, ConvertedBook
 from ebook_builder.xhtml import HEADING_TAGS, NSMAP, XHTML_NS, XML_LANG, heading_entries, tag
 
@@ -103,7 +103,7 @@ def build_text(
 ) -> KF8Text:
     """Flow 0 for `converted`. `image_resources` maps an image href to (resource, media
     type); `svg_flows` an SVG picture's href to the number of the flow that holds it."""
-    files = [_File(copy.deepcopy(chapter.body)) for chapter in converted.chapters]
+    files = [_File(as_pictures(chapter.body)) for chapter in converted.chapters]
     targets = _rewrite_links(converted, files)
     counter = 0
     for file in files:
