@@ -198,3 +198,18 @@ def test_no_word_of_the_markdown_is_lost(built: Built, book_id: str, fmt: str) -
     )
     found = Counter(WORD.findall(_spine_text(built.file(fmt, book_id))))
     assert expected - found == Counter()
+
+
+@pytest.mark.xfail(
+    reason="issue 17 item 4: `{.frontmatter}` on a heading inside the production's section"
+    " wrapper is ignored: the imprint becomes body matter and 'Start' points at it",
+    strict=False,
+)
+def test_the_wrapped_imprint_stays_front_matter(built: Built) -> None:
+    with zipfile.ZipFile(built.file("epub", "alice-in-wonderland")) as archive:
+        imprint = etree.fromstring(archive.read("EPUB/04-imprint.xhtml"))
+        nav = etree.fromstring(archive.read("EPUB/nav.xhtml"))
+    epub_type = "{http://www.idpf.org/2007/ops}type"
+    assert imprint.find(f"{XHTML}body").get(epub_type) == "frontmatter"
+    start = [a.get("href") for a in nav.iter(f"{XHTML}a") if a.get(epub_type) == "bodymatter"]
+    assert start == ["02-chapter-1.xhtml"]
