@@ -7,8 +7,10 @@ Test files import from here, never from one another, so that each stays free to 
 from __future__ import annotations
 
 import json
+import os
 import re
 import select
+import shutil
 import struct
 import subprocess
 import zlib
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from ebook_builder.load import book_identifier
@@ -200,12 +203,20 @@ def chapter_files(book_id: str) -> list[Path]:
 
 
 def markdown_words(text: str) -> int:
-    """Words a reader sees in a Markdown chapter: markup, ids and URLs of links removed."""
+    """How many words a reader sees in a Markdown chapter."""
+    return len(markdown_word_list(text))
+
+
+def markdown_word_list(text: str) -> list[str]:
+    """Words a reader sees in a Markdown chapter: markup, attributes, ids and URLs of links
+    removed, and pictures (their alt text is no text of the page)."""
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)  # pictures
+    text = re.sub(r"\[\^[^\]]*\]:?", " ", text)  # note labels: readers number notes
     text = re.sub(r"\[\]\{[^}]*\}", " ", text)  # page-break markers
-    text = re.sub(r"\{[#.][^}]*\}", " ", text)  # heading attributes
+    text = re.sub(r"\{(?:[#.]|[\w:-]+=)[^}]*\}", " ", text)  # attributes
     text = re.sub(r"^:::.*$", " ", text, flags=re.M)  # fenced div fences
     text = re.sub(r"\]\([^)]*\)", "] ", text)  # link targets
-    return len(WORD.findall(text))
+    return WORD.findall(text)
 
 
 def curly(text: str) -> str:
@@ -214,3 +225,57 @@ def curly(text: str) -> str:
     text = text.replace("---", "—").replace("--", "–")
     text = re.sub(r"(^|[\s(\[])\"", "\\1“", text).replace('"', "”")
     return re.sub(r"(^|[\s(\[])'", "\\1‘", text).replace("'", "’")
+
+
+ACE = REPO / "tests" / "tools" / "ace" / "node_modules" / ".bin" / "ace-puppeteer"
+ACE_INSTALL = (
+    "apt-get install chromium; cd tests/tools/ace && ELECTRON_SKIP_BINARY_DOWNLOAD=1"
+    " PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts"
+)
+
+
+def chromium() -> str | None:
+    """The browser Ace drives: $PUPPETEER_EXECUTABLE_PATH, else Debian's `chromium`."""
+    browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or shutil.which("chromium")
+    return browser if browser and Path(browser).is_file() else None
+
+
+def ace_violations(report: dict[str, Any]) -> list[str]:
+    """Every failed assertion of an Ace report, as `document: rule (impact): description`."""
+    return [
+        f"{document['earl:testSubject']['url']}: {rule['earl:test']['dct:title']}"
+        f" ({rule['earl:test']['earl:impact']}): {rule['earl:result'].get('dct:description')}"
+        for document in report["assertions"]
+        for rule in document["assertions"]
+        if rule["earl:result"]["earl:outcome"] == "fail"
+    ]
+
+
+def run_ace(books: dict[str, Path], out: Path) -> dict[str, dict[str, Any]]:
+    """DAISY Ace's report on each EPUB, by name; the books are checked side by side.
+
+    Without Ace or Chromium the calling test skips, except in CI (the `CI` variable set),
+    where it fails: CI must run it.
+    """
+    browser = chromium()
+    if not ACE.is_file() or browser is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"DAISY Ace and Chromium are required in CI: {ACE_INSTALL}")
+        pytest.skip(f"DAISY Ace or Chromium is not installed ({ACE_INSTALL}); CI runs this test")
+    env = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
+    runs = {
+        name: subprocess.Popen(
+            [str(ACE), "--silent", "--force", "--outdir", str(out / name), str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for name, path in books.items()
+    }
+    reports = {}
+    for name, run in runs.items():
+        output, _ = run.communicate(timeout=300)
+        report = out / name / "report.json"
+        assert report.is_file(), f"Ace wrote no report for {name}: {output.decode()[-2000:]}"
+        reports[name] = json.loads(report.read_text(encoding="utf-8"))
+    return reports

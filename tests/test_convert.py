@@ -77,6 +77,17 @@ def test_semantics_of_chapters_epigraphs_and_back_matter():
     assert back.get(EPUB_TYPE) == "backmatter"
 
 
+def test_an_authors_sectioning_epub_type_gets_its_aria_role():
+    """DAISY Ace asks for the role of each semantic (what other productions' HTML brings)."""
+    body = chapter(
+        '# T\n\n::: {#a epub:type="part"}\nA.\n:::\n\n'
+        '::: {#b epub:type="z3998:poem epigraph"}\nB.\n:::\n\n'
+        '::: {#c epub:type="z3998:letter" role="note"}\nC.\n:::\n'
+    ).body
+    roles = {div.get("id"): div.get("role") for div in body.iter(tag("div"))}
+    assert roles == {"a": "doc-part", "b": "doc-epigraph", "c": "note"}
+
+
 def test_email_addresses_become_plain_mailto_links():
     body = chapter("# T\n\n<a@example.org>\n").body
     link = body.find(f".//{tag('a')}")

@@ -45,6 +45,37 @@ VOID_ELEMENT = re.compile(
     r"(<(?:area|br|col|embed|hr|img|input|source|track|wbr)\b[^<>]*)>", re.IGNORECASE
 )
 MATTER_CLASSES = ("frontmatter", "backmatter")
+# The ARIA role of each EPUB structural semantic that has one (DPUB-ARIA 1.1, "Mapping
+# from EPUB structural semantics"): DAISY Ace's `epub-type-has-matching-role` rule asks an
+# element that carries one of these `epub:type`s to carry its role too. Sectioning
+# semantics only: those an author writes on a fenced div (`{epub:type=part}`).
+EPUB_TYPE_ROLES = {
+    name: f"doc-{name}"
+    for name in [
+        "abstract",
+        "acknowledgments",
+        "afterword",
+        "appendix",
+        "bibliography",
+        "chapter",
+        "colophon",
+        "conclusion",
+        "credits",
+        "dedication",
+        "endnotes",
+        "epigraph",
+        "epilogue",
+        "errata",
+        "foreword",
+        "glossary",
+        "index",
+        "introduction",
+        "part",
+        "preface",
+        "prologue",
+        "qna",
+    ]
+}
 
 
 def markdown_to_html(texts: list[str]) -> list[str]:
@@ -398,3 +429,9 @@ def _mark_semantics(body: etree._Element) -> None:
         if "epigraph" in div.get("class", "").split():
             div.set(EPUB_TYPE, "epigraph")
             div.set("role", "doc-epigraph")
+    for element in body.iter(tag("div"), tag("section")):
+        # Axe takes the first semantic of the list that has a role.
+        types = element.get(EPUB_TYPE, "").split()
+        role = next((EPUB_TYPE_ROLES[t] for t in types if t in EPUB_TYPE_ROLES), None)
+        if role and not element.get("role"):
+            element.set("role", role)
