@@ -15,9 +15,9 @@ from ebook_builder.formats.kindle.mobi6 import (
     TOC_TITLE,
     build_section,
     build_text,
-    tbs_sequences,
 )
 from ebook_builder.formats.kindle.resources import collect
+from ebook_builder.formats.kindle.tbs import book_sequences
 from ebook_builder.model import ConvertedBook
 from tests.kindle_decode import read_exth, read_index
 
@@ -121,9 +121,9 @@ def _entry(position: int, length: int) -> TocEntry:
     return TocEntry("x", 0, position, length, None, None, None)
 
 
-def test_tbs_sequences() -> None:
+def test_book_sequences() -> None:
     entries = [_entry(100, 200), _entry(300, 9000), _entry(9300, 500)]
-    first, second, third = tbs_sequences(entries, 3 * 4096)
+    first, second, third = book_sequences(entries, 3 * 4096)
     # Record 0: entry 0 lies inside it, entry 1 starts in it: first entry 0, two touching.
     assert first == bytes([0b110 | 0x80, 0x80, 2]) + bytes([0x84])
     # Record 1 (4096–8191): entry 1 runs through it.
@@ -133,8 +133,8 @@ def test_tbs_sequences() -> None:
 
 
 def test_tbs_for_a_single_start_and_an_empty_record() -> None:
-    first, second = tbs_sequences([_entry(4000, 50)], 2 * 4096)
+    first, second = book_sequences([_entry(4000, 50)], 2 * 4096)
     assert first == bytes([0b110 | 0x80, 0x80, 1, 0x84])  # wholly inside: "complete"
     assert second == b"\x81"  # nothing: just the size byte
-    (only,) = tbs_sequences([_entry(10, 5000)], 4096)
+    (only,) = book_sequences([_entry(10, 5000)], 4096)
     assert only == bytes([0b010 | 0x80, 0x80, 0x83])

@@ -59,6 +59,15 @@ def backward_varint(value: int) -> bytes:
     return bytes(out)
 
 
+def trailing_entry(data: bytes) -> bytes:
+    """`data` as a trailing entry: followed by the entry's whole size, itself included,
+    as a backward variable-width integer (the last bytes a reader looks at)."""
+    width = 1
+    while len(backward_varint(len(data) + width)) != width:
+        width += 1
+    return data + backward_varint(len(data) + width)
+
+
 def multibyte_overlap(text: bytes, end: int) -> bytes:
     """The bytes after `end` that finish a UTF-8 character begun before `end`."""
     tail = 0
@@ -72,8 +81,10 @@ def text_records(
 ) -> list[bytes]:
     """The text cut into 4096-byte records, compressed, each with its trailing entries.
 
-    `trailing` gives one TBS entry per record (already ending with its size) for MOBI 6
-    books whose header sets extra-data flag bit 1; KF8 books have none.
+    `trailing` gives one TBS entry per record (already a `trailing_entry`), for a header
+    that sets extra-data flag bit 1. Readers strip trailing entries from the highest flag
+    bit down, starting at the record's end, so the TBS entry (bit 1) comes last, after
+    the multibyte entry (bit 0).
     """
     extra = iter(trailing) if trailing is not None else None
     records = []
