@@ -99,23 +99,6 @@ def text_records(
     return records
 
 
-def strip_trailing(record: bytes, flags: int) -> bytes:
-    """A text record without its trailing entries, as a reader sees it (for the tests)."""
-    for bit in range(15, 0, -1):
-        if flags & (1 << bit):
-            size = 0
-            shift = 0
-            for byte in reversed(record[-4:]):
-                size |= (byte & 0x7F) << shift
-                shift += 7
-                if byte & 0x80:
-                    break
-            record = record[:-size]
-    if flags & 1:
-        record = record[: -((record[-1] & 3) + 1)]
-    return record
-
-
 def fcis(text_length: int, kf8: bool = False) -> bytes:
     """FCIS: fixed contents around the text length (wiki: "FCIS Record").
 
