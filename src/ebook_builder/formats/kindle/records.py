@@ -9,8 +9,8 @@ From the MobileRead wiki, "MOBI":
   header's extra-data flags announces the multibyte entry: the bytes that complete a
   character cut at the end of the record, then one byte whose low two bits count them.
   Readers strip `(last byte & 3) + 1` bytes, so every record carries the count byte,
-  even when it is 0. Bit 1 announces TBS index data (`trailing` below), whose size is
-  written at its end as a backward variable-width integer.
+  even when it is 0. Bit 1 announces TBS index data (`tbs.py`), whose size is written
+  at its end as a backward variable-width integer (`trailing_entry`).
 - FLIS, FCIS and the end-of-file record have fixed contents that readers check for but do
   not use; FDST lists where each flow (XHTML, CSS…) of a KF8 book starts and ends;
   BOUNDARY separates the MOBI 6 and the KF8 halves of a combined file.

@@ -111,20 +111,17 @@ class _Touch:
     spans: bool
 
 
-def _touches(entries: list[TocEntry], start: int, end: int) -> list[_Touch]:
-    """The entries touching the record [start, end), by position (index order for ties)."""
-    found = sorted(
-        (
-            (entry.position, number, entry)
-            for number, entry in enumerate(entries)
-            if entry.position < end and entry.position + entry.length > start
-        ),
-        key=lambda item: (item[0], item[1]),
-    )
-    return [
-        _Touch(number, entry.depth, entry.parent, (pos < start and pos + entry.length > end))
-        for pos, number, entry in found
-    ]
+def _touches(ordered: list[tuple[int, TocEntry]], start: int, end: int) -> list[_Touch]:
+    """The entries touching the record [start, end); `ordered` is (index, entry) by
+    position, index order for ties (a parent before the child that starts with it)."""
+    found = []
+    for number, entry in ordered:
+        if entry.position >= end:
+            break
+        if entry.position + entry.length > start:
+            spans = entry.position < start and entry.position + entry.length > end
+            found.append(_Touch(number, entry.depth, entry.parent, spans))
+    return found
 
 
 def _strand(head: _Touch, rest: list[_Touch]) -> list[_Touch]:
@@ -209,7 +206,9 @@ def kf8_sequences(entries: list[TocEntry], text_length: int) -> list[bytes]:
     bottom (calibre, writer8/tbs.py, from KindleGen's output). The book's type is 8 unless
     some record needs 5, which then holds for every record.
     """
-    strands = [_layers(_touches(entries, start, end)) for start, end in _record_bounds(text_length)]
+    ordered = sorted(enumerate(entries), key=lambda item: (item[1].position, item[0]))
+    bounds = _record_bounds(text_length)
+    strands = [_layers(_touches(ordered, start, end)) for start, end in bounds]
     encoded = [_kf8_record(record, KF8_TYPE) for record in strands]
     if any(data is None for data in encoded):
         encoded = [_kf8_record(record, KF8_TYPE_BACKWARDS) for record in strands]
