@@ -24,6 +24,36 @@ def read_records(data: bytes) -> list[bytes]:
     return [data[offsets[i] : offsets[i + 1]] for i in range(count)]
 
 
+def trailing_entries(record: bytes, flags: int) -> tuple[bytes, dict[int, bytes]]:
+    """A text record's compressed text and its trailing entries by extra-data flag bit,
+    stripped as a reader does: from the highest bit down, each from the record's end, its
+    size a backward variable-width integer in its last bytes; bit 0's entry (the multibyte
+    bytes) last, its size in the low two bits of its final byte. The entries are returned
+    without their size bytes."""
+    entries: dict[int, bytes] = {}
+    for bit in range(15, 0, -1):
+        if flags & (1 << bit):
+            size = 0
+            width = 0
+            for byte in reversed(record[-4:]):
+                size |= (byte & 0x7F) << (7 * width)
+                width += 1
+                if byte & 0x80:
+                    break
+            entries[bit] = record[-size:-width]
+            record = record[:-size]
+    if flags & 1:
+        count = record[-1] & 3
+        entries[0] = record[-1 - count : -1]
+        record = record[: -count - 1]
+    return record, entries
+
+
+def strip_trailing(record: bytes, flags: int) -> bytes:
+    """A text record without its trailing entries, as a reader sees it."""
+    return trailing_entries(record, flags)[0]
+
+
 def read_exth(block: bytes) -> list[tuple[int, bytes]]:
     """The records (type, data) of an EXTH block; the count in its header must agree."""
     if block[:4] != b"EXTH":

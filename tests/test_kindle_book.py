@@ -22,11 +22,11 @@ from ebook_builder.formats.kindle import (
     write_thumbnail,
 )
 from ebook_builder.formats.kindle.palmdoc import decompress
-from ebook_builder.formats.kindle.records import BOUNDARY, EOF_RECORD, NULL, strip_trailing
+from ebook_builder.formats.kindle.records import BOUNDARY, EOF_RECORD, NULL
 from ebook_builder.formats.kindle.resources import thumbnail_jpeg
 from ebook_builder.model import ConvertedBook
 from tests.helpers import ProjectMaker
-from tests.kindle_decode import read_exth, read_index, read_records
+from tests.kindle_decode import read_exth, read_index, read_records, strip_trailing
 
 
 def _u32(record: bytes, offset: int) -> int:

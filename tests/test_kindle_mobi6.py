@@ -15,11 +15,11 @@ from ebook_builder.formats.kindle.mobi6 import (
     TOC_TITLE,
     build_section,
     build_text,
-    tbs_sequences,
 )
 from ebook_builder.formats.kindle.resources import collect
+from ebook_builder.formats.kindle.tbs import book_sequences
 from ebook_builder.model import ConvertedBook
-from tests.kindle_decode import read_exth, read_index
+from tests.kindle_decode import read_exth, read_index, read_varint, trailing_entries
 
 FILEPOS = re.compile(rb"filepos=(\d{10})")
 
@@ -108,7 +108,6 @@ def test_section_records(tour: ConvertedBook) -> None:
     positions = [e.values[1][0] for e in entries]
     assert positions == sorted(positions)
     assert all(e.values[1][0] + e.values[2][0] == f.values[1][0] for e, f in pairwise(entries))
-    assert int.from_bytes(header[0xF0:0xF4], "big") == 0b11  # multibyte and TBS entries
     first_image = int.from_bytes(header[0x6C:0x70], "big")
     assert records[first_image] == tour.book.cover.data
     assert records[-2] == b"FLIS" + records[-2][4:] and records[-1][:4] == b"FCIS"
@@ -121,9 +120,13 @@ def _entry(position: int, length: int) -> TocEntry:
     return TocEntry("x", 0, position, length, None, None, None)
 
 
-def test_tbs_sequences() -> None:
+# Each expected TBS entry below is: the sequence (first byte: index << 3 | flags, the high
+# bit ending the variable-width integer), then the entry's size as one backward byte.
+
+
+def test_tbs_where_entries_start_end_and_lie_inside() -> None:
     entries = [_entry(100, 200), _entry(300, 9000), _entry(9300, 500)]
-    first, second, third = tbs_sequences(entries, 3 * 4096)
+    first, second, third = book_sequences(entries, 3 * 4096)
     # Record 0: entry 0 lies inside it, entry 1 starts in it: first entry 0, two touching.
     assert first == bytes([0b110 | 0x80, 0x80, 2]) + bytes([0x84])
     # Record 1 (4096–8191): entry 1 runs through it.
@@ -133,8 +136,52 @@ def test_tbs_sequences() -> None:
 
 
 def test_tbs_for_a_single_start_and_an_empty_record() -> None:
-    first, second = tbs_sequences([_entry(4000, 50)], 2 * 4096)
+    first, second = book_sequences([_entry(4000, 50)], 2 * 4096)
     assert first == bytes([0b110 | 0x80, 0x80, 1, 0x84])  # wholly inside: "complete"
     assert second == b"\x81"  # nothing: just the size byte
-    (only,) = tbs_sequences([_entry(10, 5000)], 4096)
+    (only,) = book_sequences([_entry(10, 5000)], 4096)
     assert only == bytes([0b010 | 0x80, 0x80, 0x83])
+
+
+def test_tbs_for_many_short_chapters_in_one_record() -> None:
+    entries = [_entry(50 + 100 * n, 100) for n in range(12)] + [_entry(1250, 7000)]
+    first, second, third = book_sequences(entries, 3 * 4096)
+    assert first == bytes([0b110 | 0x80, 0x80, 13, 0x84])  # from entry 0, 13 touching
+    assert second == bytes([12 << 3 | 0b011 | 0x80, 0x80, 0x80, 0x84])  # entry 12 spans
+    assert third == bytes([12 << 3 | 0b010 | 0x80, 0x80, 0x83])  # entry 12 ends
+
+
+def test_tbs_for_one_chapter_over_many_records() -> None:
+    sequences = book_sequences([_entry(0, 5 * 4096)], 6 * 4096)
+    starts = bytes([0b010 | 0x80, 0x80, 0x83])  # begins at the record's first byte
+    spans = bytes([0b011 | 0x80, 0x80, 0x80, 0x84])
+    ends = starts  # ends at the record's last byte: "ends", the same bytes as "starts"
+    assert sequences == [starts, spans, spans, spans, ends, b"\x81"]
+
+
+def test_every_text_record_carries_the_tbs_of_the_index(tour: ConvertedBook) -> None:
+    """Decoded from the section's bytes: the header announces TBS, and each record's
+    sequence names the first index entry that touches it."""
+    records = build_section(tour, collect(tour), exth.book_ids("id")).records
+    header = records[0]
+    flags = int.from_bytes(header[0xF0:0xF4], "big")
+    assert flags == 0b11  # multibyte and TBS entries
+    entries, _ = read_index(records, int.from_bytes(header[0xF4:0xF8], "big"))
+    spans = [(e.values[1][0], e.values[1][0] + e.values[2][0]) for e in entries]
+    count = int.from_bytes(header[8:10], "big")
+    for number, record in enumerate(records[1 : 1 + count]):
+        start, end = number * 4096, (number + 1) * 4096
+        touching = [n for n, (a, b) in enumerate(spans) if a < end and b > start]
+        tbs = trailing_entries(record, flags)[1][1]
+        if not touching:
+            assert tbs == b""
+            continue
+        word, used = read_varint(tbs, 0)
+        assert word >> 3 == touching[0]
+        kind = word & 0b111
+        if len(touching) == 1 and spans[touching[0]][0] < start and spans[touching[0]][1] > end:
+            assert (kind, tbs[used:]) == (0b011, b"\x80\x80")
+        elif kind == 0b110:
+            assert tbs[used:] == bytes([0x80, len(touching)])
+        else:
+            assert (kind, tbs[used:], len(touching)) == (0b010, b"\x80", 1)

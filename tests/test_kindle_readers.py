@@ -29,7 +29,7 @@ from ebook_builder import api
 from ebook_builder.formats.kindle import write_azw3, write_mobi
 from ebook_builder.model import ConvertedBook
 from ebook_builder.xhtml import heading_entries, text_of
-from tests.helpers import REPO
+from tests.helpers import REPO, ProjectMaker
 
 pytestmark = pytest.mark.readers
 
@@ -248,3 +248,114 @@ def test_kindleunpack_unpacks_with_the_same_cover(
             assert [c.read_bytes() for c in mobi7_covers] == [entry.book.book.cover.data]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- Trailing byte sequences -----------------------------------------------------------------
+
+# calibre's `--inspect-mobi` recomputes the KF8 half's TBS from its NCX and prints "TBS
+# mismatch" for each text record that disagrees. For the MOBI 6 half it only dumps the bytes,
+# so this script asks calibre's own MOBI 6 writer (writer2's Indexer, whose TBS code was
+# written against KindleGen's books) what it would write for the index calibre reads back.
+MOBI6_TBS_JUDGE = """
+import sys
+from calibre.ebooks.mobi.debug.headers import MOBIFile as Container
+from calibre.ebooks.mobi.debug.mobi6 import MOBIFile
+from calibre.ebooks.mobi.writer2.indexer import IndexEntry, Indexer
+
+with open(sys.argv[-1], "rb") as stream:
+    book = MOBIFile(Container(stream))
+indexer = Indexer.__new__(Indexer)
+indexer.is_periodical = False
+indexer.number_of_text_records = len(book.text_records)
+indexer.indices = []
+for number, found in enumerate(book.index_record.indices):
+    entry = IndexEntry(found.offset, 0)
+    entry.length, entry.index = found.size, number
+    indexer.indices.append(entry)
+indexer.calculate_trailing_byte_sequences()
+for number, record in enumerate(book.text_records, start=1):
+    if record.trailing_data.get("indexing", b"") != indexer.get_trailing_byte_sequence(number):
+        print("MOBI 6 TBS mismatch for record", number)
+print("checked", len(book.text_records), "records")
+"""
+
+PARAGRAPH = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod. " * 4
+
+
+def _paragraphs(count: int) -> str:
+    return "\n\n".join([PARAGRAPH] * count)
+
+
+def _tbs_books(root: Path) -> None:
+    """Books whose index touches text records every way: headings four levels deep, many
+    chapters in one record, and one chapter over many records."""
+    maker = ProjectMaker(root)
+    levels = {}
+    for c in range(1, 5):
+        body = f"# Chapter {c}\n\n{_paragraphs(c % 3)}\n\n"
+        for s in range(1, 4):
+            body += f"## Section {c}.{s}\n\n{_paragraphs((c + s) % 4)}\n\n"
+            for t in range(1, 3):
+                body += f"### Part {c}.{s}.{t}\n\n{_paragraphs((c * s + t) % 5)}\n\n"
+                body += f"#### Note {c}.{s}.{t}\n\n{_paragraphs(1)}\n\n"
+        levels[f"{c:02d}.md"] = body
+    maker.book("levels", levels, title="Levels")
+    short = {f"{c:02d}.md": f"# C{c}\n\nShort.\n" for c in range(1, 60)}
+    short["07.md"] += "\n## S7\n\nTiny.\n\n### T7\n\nx.\n"
+    maker.book("short", short, title="Short")
+    long = {
+        "01.md": f"# Long\n\n{_paragraphs(200)}\n\n## Late section\n\n{_paragraphs(2)}\n",
+        "02.md": "# End\n\nEnd.\n",
+    }
+    maker.book("long", long, title="Long")
+
+
+@pytest.fixture(scope="module")
+def inspected(
+    ours: dict[str, Built],
+    shipped: dict[str, dict[str, Path]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[str, str]]:
+    """calibre's inspector (and, for .mobi, the MOBI 6 judge) on every Kindle file we ship
+    or test: by file name, (inspector output and its TBS reports, judge output)."""
+    _require_calibre()
+    out = tmp_path_factory.mktemp("tbs")
+    _tbs_books(out / "project")
+    written = api.build(out / "project", ["levels", "short", "long"], list(FORMATS), out)
+    files = [path for path in written if path.suffix[1:] in FORMATS]  # not the thumbnails
+    files += [shipped[fmt][name] for fmt in FORMATS for name in shipped[fmt]]
+    files += [ours[TOUR].files[fmt] for fmt in FORMATS]
+    judge = out / "mobi6_tbs.py"
+    judge.write_text(MOBI6_TBS_JUDGE, encoding="utf-8")
+    env = {**os.environ, "CALIBRE_CONFIG_DIRECTORY": str(out / "calibre-config")}
+    jobs = {}
+    for path in files:
+        folder = out / "inspected" / path.name
+        folder.mkdir(parents=True)
+        inspect = ["calibre-debug", "--inspect-mobi", str(path)]
+        jobs[path.name] = [subprocess.Popen(inspect, cwd=folder, env=env, stdout=subprocess.PIPE)]
+        if path.suffix == ".mobi":
+            arguments = ["calibre-debug", "-e", str(judge), str(path)]
+            jobs[path.name].append(subprocess.Popen(arguments, env=env, stdout=subprocess.PIPE))
+    results = {}
+    for name, processes in jobs.items():
+        outputs = []
+        for process in processes:
+            stdout, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, f"{name}: {process.args} failed"
+            outputs.append(stdout.decode(errors="replace"))
+        folder = out / "inspected" / name
+        reports = [p.read_text(errors="replace") for p in folder.rglob("tbs.txt")]
+        results[name] = ("\n".join([outputs[0], *reports]), "".join(outputs[1:]))
+    return results
+
+
+def test_calibre_finds_no_tbs_mismatch(inspected: dict[str, tuple[str, str]]) -> None:
+    """Old Kindles step by chapter with the TBS of each text record: calibre must compute
+    the same sequences from the index as we wrote, in both halves of every file."""
+    assert len(inspected) == 2 * 3 + 2 * 2 + 2  # three test books, two shipped, the tour
+    for name, (inspector, judge) in inspected.items():
+        assert "mismatch" not in inspector, name
+        assert "Sequence #0" in inspector, name  # the KF8 report was written and not empty
+        if name.endswith(".mobi"):
+            assert "mismatch" not in judge and "checked" in judge, (name, judge)

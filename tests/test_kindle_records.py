@@ -16,9 +16,10 @@ from ebook_builder.formats.kindle.records import (
     fdst,
     forward_varint,
     multibyte_overlap,
-    strip_trailing,
     text_records,
+    trailing_entry,
 )
+from tests.kindle_decode import strip_trailing, trailing_entries
 
 
 @pytest.mark.parametrize(
@@ -57,12 +58,27 @@ def test_text_is_cut_every_4096_bytes_even_inside_a_character() -> None:
     assert joined == text
 
 
+def test_trailing_entry_ends_with_its_own_size() -> None:
+    assert trailing_entry(b"") == b"\x81"
+    assert trailing_entry(b"\x82\x88") == b"\x82\x88\x83"
+    # 127 bytes of data: with one size byte the entry would be 128, which needs two.
+    long = trailing_entry(b"x" * 127)
+    assert len(long) == 129 and long[-2:] == backward_varint(129)
+
+
 def test_tbs_entries_follow_the_multibyte_entry() -> None:
-    text = b"x" * 5000
-    tbs = [b"\x81" + backward_varint(2), b"\x82" + backward_varint(2)]
+    text = b"a" * (RECORD_SIZE - 1) + "—".encode() + b"b" * 900
+    tbs = [trailing_entry(b"\x81"), trailing_entry(b"\x82\x88")]
     records = text_records(text, trailing=tbs)
-    assert records[0].endswith(b"\x00\x81\x82")
-    assert [decompress(strip_trailing(r, 0b11)) for r in records] == [text[:4096], text[4096:]]
+    assert records[0].endswith(b"\x80\x94\x02\x81\x82")  # overlap, count, TBS, size
+    body, entries = trailing_entries(records[0], 0b11)
+    assert entries == {1: b"\x81", 0: b"\x80\x94"}
+    assert decompress(body) == text[:RECORD_SIZE]
+    assert trailing_entries(records[1], 0b11)[1] == {1: b"\x82\x88", 0: b""}
+    assert [decompress(strip_trailing(r, 0b11)) for r in records] == [
+        text[:RECORD_SIZE],
+        text[RECORD_SIZE:],
+    ]
 
 
 def test_uncompressed_records() -> None:

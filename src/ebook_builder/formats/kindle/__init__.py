@@ -15,7 +15,8 @@ bytes on every build (every date comes from the metadata's `modified`).
   there beside the book keeps the cover after the device's own lookup fails.
 
 Module map: `palmdb` (container), `palmdoc` (compression), `records` (text records and
-fixed records), `headers` (record 0), `exth` (metadata), `indexes` (INDX tables),
+fixed records), `headers` (record 0), `exth` (metadata), `indexes` (INDX tables), `tbs` (the
+trailing byte sequences that tie text records to the NCX index),
 `text` (the KF8 text layer), `navigation` (the table of contents), `resources` (images),
 `kf8` and `mobi6` (the two halves).
 """

@@ -2,7 +2,8 @@
 
     0             MOBI header (version 8), EXTH, full title
     1 … n         text records: flow 0 (the XHTML), flow 1 (the CSS), then any SVG
-                  pictures, PalmDOC-compressed
+                  pictures, PalmDOC-compressed, each with its multibyte and TBS
+                  trailing entries (`tbs.kf8_sequences`)
     n + 1 …       FRAG index, SKEL index, NCX index, guide index (each: main, data, CNCX)
     …             resources (images, cover, thumbnail) — in a combined file they sit in the
                   MOBI 6 half instead, and `first_resource` points past the KF8 indexes
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 
-from ebook_builder.formats.kindle import exth, headers, indexes, records
+from ebook_builder.formats.kindle import exth, headers, indexes, records, tbs
 from ebook_builder.formats.kindle.navigation import toc_entries
 from ebook_builder.formats.kindle.resources import collect
 from ebook_builder.formats.kindle.text import KF8Text, build_text, embed_uri
@@ -62,7 +63,8 @@ def build_section(
         flows.append((position, position + len(piece)))
         position += len(piece)
     whole = b"".join(pieces)
-    text_records = records.text_records(whole)
+    toc = toc_entries(text.toc, len(text.text), kf8=True)
+    text_records = records.text_records(whole, trailing=tbs.kf8_sequences(toc, len(whole)))
     out: list[bytes] = [b""]  # record 0 is filled in last
     out += text_records
     first_non_text = len(out)
@@ -72,7 +74,7 @@ def build_section(
     skeleton_index = len(out)
     out += indexes.skeleton_index(text.skeletons)
     ncx_index = len(out)
-    out += indexes.ncx_index(toc_entries(text.toc, len(text.text), kf8=True))
+    out += indexes.ncx_index(toc)
     guide_index = len(out)
     start = (text.start.fragment, text.start.fragment_offset)
     out += indexes.guide_index([("text", "Beginning", start)])
@@ -107,7 +109,7 @@ def build_section(
             language=meta.language,
             unique_id=ids.unique_id,
             exth=exth_records,
-            extra_flags=1,  # multibyte overlap only; KF8 has no TBS data
+            extra_flags=0b11,  # multibyte entries and TBS, as KindleGen's KF8 books
             ncx_index=ncx_index,
             fdst_index=fdst_index,
             fdst_count=len(flows),

@@ -17,24 +17,12 @@ MOBI 6 text is one HTML stream in the Mobipocket dialect (MobileRead wiki, "MOBI
 
 The NCX index of a MOBI 6 book is flat — every heading, chapter or section, one after the
 other by position — because the old Kindles' "next/previous chapter" steps through it in
-that order. Each text record then carries, after the multibyte entry, a TBS ("trailing
-byte sequence", extra-data flag bit 1; MobileRead wiki, "MOBI" › "TBS indexing") that says
-which NCX entries start, end or run through the record, so that a device knows the current
-chapter without reading the index:
-
-- no entry touches the record: an empty sequence;
-- one entry runs through the whole record: `vwi(index << 3 | 0b011)`, then `vwi(0)` twice;
-- exactly one entry starts (or ends) there and none lies wholly inside: `vwi(index << 3 |
-  0b010)`, `vwi(0)`;
-- otherwise: the first entry touching the record, `vwi(index << 3 | 0b110)`, `vwi(0)`,
-  then one byte counting the entries that touch it.
-
-Each sequence ends with its own length as a backward variable-width integer.
+that order (calibre's MOBI 6 writer flattens it for the same reason). Each text record
+ends with the TBS that places it in that index (`tbs.book_sequences`).
 """
 
 from __future__ import annotations
 
-import bisect
 import html
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -42,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from ebook_builder.convert import chapter_files
-from ebook_builder.formats.kindle import exth, headers, indexes, records
+from ebook_builder.formats.kindle import exth, headers, indexes, records, tbs
 from ebook_builder.formats.kindle.navigation import (
     Position,
     TocNode,
@@ -267,7 +255,7 @@ def build_section(
     """
     text, toc, start = build_text(converted, resources.by_href)
     entries = flat_toc(toc, text.rindex(b"</body>"))
-    text_records = records.text_records(text, trailing=tbs_sequences(entries, len(text)))
+    text_records = records.text_records(text, trailing=tbs.book_sequences(entries, len(text)))
     out: list[bytes] = [b"", *text_records]
     first_non_text = len(out)
     ncx_index = len(out)
@@ -333,38 +321,3 @@ def flat_toc(toc: list[TocNode], body_end: int) -> list[indexes.TocEntry]:
         for (title, offset), end in zip(kept, ends, strict=True)
         if end > offset
     ]
-
-
-def tbs_sequences(entries: list[indexes.TocEntry], text_length: int) -> list[bytes]:
-    """One TBS trailing entry per text record (see the module docstring).
-
-    `entries` are in text order and do not overlap, so the ones touching a record are a
-    run found by bisection.
-    """
-    starts = [entry.position for entry in entries]
-    ends = [entry.position + entry.length for entry in entries]
-    sequences = []
-    for start in range(0, text_length, records.RECORD_SIZE):
-        end = start + records.RECORD_SIZE
-        first = bisect.bisect_right(ends, start)  # the first entry ending after `start`
-        touching = range(first, bisect.bisect_left(starts, end, lo=first))
-        inside = [starts[n] >= start and ends[n] <= end for n in touching]
-        if not touching:
-            data = b""
-        elif len(touching) == 1 and starts[first] < start and ends[first] > end:
-            data = records.forward_varint(first << 3 | 0b011) + b"\x80\x80"  # runs through
-        elif len(touching) == 1 and not inside[0]:
-            data = records.forward_varint(first << 3 | 0b010) + b"\x80"  # starts or ends
-        else:
-            data = records.forward_varint(first << 3 | 0b110) + b"\x80"
-            data += bytes([min(len(touching), 255)])
-        sequences.append(data + _size_suffix(len(data)))
-    return sequences
-
-
-def _size_suffix(size: int) -> bytes:
-    """The backward variable-width length that closes a trailing entry, itself included."""
-    width = 1
-    while len(records.backward_varint(size + width)) != width:
-        width += 1
-    return records.backward_varint(size + width)

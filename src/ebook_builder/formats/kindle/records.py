@@ -9,8 +9,8 @@ From the MobileRead wiki, "MOBI":
   header's extra-data flags announces the multibyte entry: the bytes that complete a
   character cut at the end of the record, then one byte whose low two bits count them.
   Readers strip `(last byte & 3) + 1` bytes, so every record carries the count byte,
-  even when it is 0. Bit 1 announces TBS index data (`trailing` below), whose size is
-  written at its end as a backward variable-width integer.
+  even when it is 0. Bit 1 announces TBS index data (`tbs.py`), whose size is written
+  at its end as a backward variable-width integer (`trailing_entry`).
 - FLIS, FCIS and the end-of-file record have fixed contents that readers check for but do
   not use; FDST lists where each flow (XHTML, CSS…) of a KF8 book starts and ends;
   BOUNDARY separates the MOBI 6 and the KF8 halves of a combined file.
@@ -59,6 +59,15 @@ def backward_varint(value: int) -> bytes:
     return bytes(out)
 
 
+def trailing_entry(data: bytes) -> bytes:
+    """`data` as a trailing entry: followed by the entry's whole size, itself included,
+    as a backward variable-width integer (the last bytes a reader looks at)."""
+    width = 1
+    while len(backward_varint(len(data) + width)) != width:
+        width += 1
+    return data + backward_varint(len(data) + width)
+
+
 def multibyte_overlap(text: bytes, end: int) -> bytes:
     """The bytes after `end` that finish a UTF-8 character begun before `end`."""
     tail = 0
@@ -72,8 +81,10 @@ def text_records(
 ) -> list[bytes]:
     """The text cut into 4096-byte records, compressed, each with its trailing entries.
 
-    `trailing` gives one TBS entry per record (already ending with its size) for MOBI 6
-    books whose header sets extra-data flag bit 1; KF8 books have none.
+    `trailing` gives one TBS entry per record (already a `trailing_entry`), for a header
+    that sets extra-data flag bit 1. Readers strip trailing entries from the highest flag
+    bit down, starting at the record's end, so the TBS entry (bit 1) comes last, after
+    the multibyte entry (bit 0).
     """
     extra = iter(trailing) if trailing is not None else None
     records = []
@@ -86,23 +97,6 @@ def text_records(
             record += next(extra)
         records.append(record)
     return records
-
-
-def strip_trailing(record: bytes, flags: int) -> bytes:
-    """A text record without its trailing entries, as a reader sees it (for the tests)."""
-    for bit in range(15, 0, -1):
-        if flags & (1 << bit):
-            size = 0
-            shift = 0
-            for byte in reversed(record[-4:]):
-                size |= (byte & 0x7F) << shift
-                shift += 7
-                if byte & 0x80:
-                    break
-            record = record[:-size]
-    if flags & 1:
-        record = record[: -((record[-1] & 3) + 1)]
-    return record
 
 
 def fcis(text_length: int, kf8: bool = False) -> bytes:
