@@ -32,6 +32,7 @@ from ebook_builder.model import (
     Metadata,
     once_per_book,
 )
+from ebook_builder.svg import SVG_NS
 from ebook_builder.xhtml import (
     EPUB_TYPE,
     NSMAP,
@@ -85,6 +86,8 @@ def render_epub(converted: ConvertedBook) -> bytes:
     for index, chapter in enumerate(converted.chapters, 1):
         body = _resolve_links(chapter.body, chapter.file_name, targets)
         item = _document_item(f"chapter-{index}", chapter.file_name, body, meta, chapter.title)
+        if next(body.iter(f"{{{SVG_NS}}}svg"), None) is not None:
+            item.properties = ["svg"]  # EPUB 3.3 §5.6.2: required when a page holds inline SVG
         package.add_item(item)
         chapters.append(item)
     for number, image in enumerate(converted.images, 1):
