@@ -130,6 +130,7 @@ def raster_png(data: bytes) -> bytes:
         svg_string=etree.tostring(root, encoding="unicode"),
         width=box[0],
         height=box[1],
+        dpi=CSS_DPI,  # what an inch is in the picture's units (resvg-py's 0 breaks "in")
         background="white",
     )
     with Image.open(io.BytesIO(drawn)) as picture:
