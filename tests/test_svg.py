@@ -44,7 +44,7 @@ INLINE = (
 )
 CHAPTERS = {
     "01-one.md": f"# One\n\n![{ALT}](images/circle.svg)\n\nText.\n",
-    "02-two.md": f"# Two\n\nA dot drawn in the page:\n\n{INLINE}\n",
+    "02-two.md": f"# Two\n\nA dot drawn in the page: {INLINE} and text after it.\n",
 }
 OPF = "{http://www.idpf.org/2007/opf}"
 

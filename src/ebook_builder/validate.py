@@ -111,7 +111,7 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
                 report(f"{attribute}={value[:40]!r} is not allowed", value[:40])
     for svg in chapter.body.iter(f"{{{SVG_NS}}}svg"):
         if svg.getparent() is None or etree.QName(svg.getparent()).namespace != SVG_NS:
-            problem = svg_problem(etree.tostring(svg))
+            problem = svg_problem(etree.tostring(svg, with_tail=False))
             if problem:
                 report(f"an inline <svg> {problem}", "<svg")
 
