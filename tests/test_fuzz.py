@@ -55,6 +55,9 @@ BENIGN = st.sampled_from(
         "```\ncode\n```",
         "$x^2$",
         "\\",
+        "![A dot and a word](pic.svg)",
+        '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="A square" width="9"'
+        ' height="9"><rect width="9" height="9"/></svg>',
     ]
 )
 HOSTILE = st.sampled_from(
@@ -66,6 +69,7 @@ HOSTILE = st.sampled_from(
         "<script>alert(1)</script>",
         '<p onclick="x()">y</p>',
         "{#id}",
+        "![A script](bad.svg)",
     ]
 )
 # Math (MathML, Word equations, Kindle pictures) and raw TeX, which pandoc drops: each
@@ -84,6 +88,12 @@ MATH_AND_RAW = st.sampled_from(
         "`x`{=openxml}",
     ]
 )
+# The SVG pictures the chapters show, beside them in the book folder.
+SVG_FILES = {
+    "pic.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">'
+    '<circle cx="5" cy="5" r="4"/><text x="10" y="9">Hi</text></svg>',
+    "bad.svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+}
 GENTLE = st.one_of(WORDS, WORDS, BENIGN, MATH_AND_RAW)
 ROUGH = st.one_of(WORDS, BENIGN, HOSTILE, MATH_AND_RAW)
 
@@ -125,6 +135,8 @@ def make_book(root: Path, texts: list[str], cover: Path) -> None:
         path = root / "book" / "fuzz" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    for name, svg in SVG_FILES.items():
+        (root / "book" / "fuzz" / name).write_text(svg, encoding="utf-8")
     (root / "metadata").mkdir()
     meta = {
         "title": "Fuzz",

@@ -213,6 +213,22 @@ def test_rules(changes, failed):
     assert failures(facts(**changes)) == expected
 
 
+@pytest.mark.parametrize(
+    ("images", "reason"),
+    [
+        ([Picture("EPUB/a.svg", "SVG")], "1 SVG (vector: no pixels, within 4 MP)"),
+        (
+            [Picture("EPUB/a.svg", "SVG"), Picture("EPUB/b.png", "PNG", 1000, 1000)],
+            "1 images, largest 1.0 MP ≤ 4 MP; 1 SVG (vector: no pixels, within 4 MP)",
+        ),
+    ],
+)
+def test_svg_pictures_are_counted_as_vector_pictures(images, reason):
+    """An SVG has no pixels: it passes Apple's 4 MP rule, and the row says it is there."""
+    rows = verdicts(STORES["apple"], facts(images=images), CLEAN)
+    assert ("image pixels", PASS, reason) in rows
+
+
 def test_epubcheck_errors_fail_and_warnings_warn():
     errors = EpubCheckReport(0, 2, 0, ["RSC-005 EPUB/a.xhtml:3: bad", "RSC-012 EPUB/b.xhtml: x"])
     warned = EpubCheckReport(0, 0, 1, ["OPF-085 EPUB/content.opf:2: odd"])

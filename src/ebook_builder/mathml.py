@@ -16,13 +16,13 @@ from functools import lru_cache
 
 from lxml import etree
 
-from ebook_builder.xhtml import tag
+from ebook_builder.svg import intrinsic_size, raster_png
+from ebook_builder.xhtml import safe_parser, tag
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 MATH = f"{{{MATHML_NS}}}math"
 TEX_ENCODING = "application/x-tex"
-FONT_SIZE = 20  # pixels per em of the formula pictures, before the zoom
-ZOOM = 2  # pictures are drawn at twice their size: Kindle screens have 212-300 dpi
+FONT_SIZE = 20  # CSS pixels per em of the formula pictures (drawn larger: `svg.raster_png`)
 
 
 def formulas(body: etree._Element) -> list[etree._Element]:
@@ -76,17 +76,14 @@ def picture(math: etree._Element) -> tuple[bytes, float]:
 @lru_cache(maxsize=1024)
 def _render(markup: str) -> tuple[bytes, float]:
     """MathML -> SVG with ziamath (pure Python, with its own STIX Two Math font: the same
-    picture on every machine), SVG -> PNG with resvg (a wheel, no system library), on
-    white: a Kindle in dark mode does not invert pictures, and black on transparent would
-    vanish. Both are deterministic, so rebuilds are byte-identical. Imported here: ziamath
-    takes a sixth of a second to load, which a book without formulas never pays."""
-    import resvg_py
+    picture on every machine), then drawn as SVG pictures are (`svg.raster_png`). Imported
+    here: ziamath takes a sixth of a second to load, which a book without formulas never
+    pays."""
     import ziamath
 
-    svg = ziamath.Math(markup, size=FONT_SIZE).svg()
-    png = bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=ZOOM, background="white"))
-    height = int.from_bytes(png[20:24], "big") / ZOOM  # IHDR height
-    return png, height / FONT_SIZE
+    drawing = ziamath.Math(markup, size=FONT_SIZE).svg().encode("utf-8")
+    _, height = intrinsic_size(etree.fromstring(drawing, safe_parser()))
+    return raster_png(drawing), height / FONT_SIZE
 
 
 def as_pictures(body: etree._Element) -> etree._Element:

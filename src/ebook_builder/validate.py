@@ -17,6 +17,7 @@ from ebook_builder.convert import chapter_files, locate
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
+from ebook_builder.svg import SVG_NS, svg_problem
 from ebook_builder.xhtml import HEADING_TAGS, XHTML_NS, tag
 
 # Active content has no place in a book: reading systems that run it are a risk to
@@ -109,6 +110,11 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
             value = element.get(attribute, "")
             if value.strip().lower().startswith(ACTIVE_SCHEMES):
                 report(f"{attribute}={value[:40]!r} is not allowed", value[:40])
+    for svg in chapter.body.iter(f"{{{SVG_NS}}}svg"):
+        if svg.getparent() is None or etree.QName(svg.getparent()).namespace != SVG_NS:
+            problem = svg_problem(etree.tostring(svg, with_tail=False))
+            if problem:
+                report(f"an inline <svg> {problem}", "<svg")
 
 
 def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
@@ -179,7 +185,8 @@ def _collect_images(
         except OSError as exc:
             report(f"cannot read image {src!r} ({exc.strerror})", src)
             continue
-        problem = None if media_type == "image/svg+xml" else image_problem(data, media_type)
+        svg = media_type == "image/svg+xml"
+        problem = svg_problem(data) if svg else image_problem(data, media_type)
         if problem:
             report(f"image {src!r}: {problem}", src)
             continue

@@ -43,10 +43,10 @@ from ebook_builder.convert import locate
 from ebook_builder.errors import Diagnostic
 from ebook_builder.load import LANGUAGE_TAG, Project
 from ebook_builder.model import ChapterDocument, ConvertedBook, once_per_book
+from ebook_builder.svg import SVG_NS
 from ebook_builder.xhtml import EPUB_TYPE, XML_LANG, page_breaks, tag, text_of
 
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
-SVG_NS = "http://www.w3.org/2000/svg"
 IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|tiff?|bmp)$", re.IGNORECASE)
 # Placeholders that name the kind of thing instead of saying what it shows (F30), and
 # link texts that say nothing of where the link goes: English, French and German, the

@@ -45,6 +45,7 @@ MEGAPIXEL = 1_000_000
 DC_NS = "http://purl.org/dc/elements/1.1/"
 EPUBCHECK_TIMEOUT = 600
 SEVERITIES = ("FATAL", "ERROR", "WARNING")
+VECTOR = "SVG"  # a Picture's kind for an SVG picture, which has no pixel size
 
 
 class CheckerUnavailable(EbookError):
@@ -373,9 +374,14 @@ def _image_pixels(store: Store, facts: EpubFacts) -> tuple[str, str] | None:
         return FAIL, "; ".join(problems)
     if not facts.images:
         return PASS, "no images besides the cover"
-    largest = max(facts.images, key=lambda image: image.pixels)
-    count = len(facts.images)
-    return PASS, f"{count} images, largest {largest.pixels / MEGAPIXEL:.1f} MP ≤ {_mp(limit)}"
+    raster = [image for image in facts.images if image.kind != VECTOR]
+    # An SVG picture is drawn at whatever size the page gives it: no pixels to count.
+    vector = f"{len(facts.images) - len(raster)} SVG (vector: no pixels, within {_mp(limit)})"
+    if not raster:
+        return PASS, vector
+    largest = max(raster, key=lambda image: image.pixels)
+    summary = f"{len(raster)} images, largest {largest.pixels / MEGAPIXEL:.1f} MP ≤ {_mp(limit)}"
+    return PASS, summary if len(raster) == len(facts.images) else f"{summary}; {vector}"
 
 
 RULES: dict[str, Callable[[Store, EpubFacts], tuple[str, str] | None]] = {
@@ -422,11 +428,13 @@ def read_epub(path: Path) -> EpubFacts:
             cover, images = None, []
             for item in opf.iterfind(f"{{{OPF_NS}}}manifest/{{{OPF_NS}}}item"):
                 media_type = item.get("media-type", "")
-                # SVG has no pixels to count; the stores' limits are for raster images.
-                if not media_type.startswith("image/") or media_type == "image/svg+xml":
+                if not media_type.startswith("image/"):
                     continue
                 href = posixpath.normpath(posixpath.join(base, unquote(item.get("href", ""))))
-                picture = _picture(archive, href)
+                if media_type == "image/svg+xml":
+                    picture = Picture(href, VECTOR)
+                else:
+                    picture = _picture(archive, href)
                 if item.get("id") == cover_id:
                     cover = picture
                 else:

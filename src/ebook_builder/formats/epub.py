@@ -33,6 +33,7 @@ from ebook_builder.model import (
     Metadata,
     once_per_book,
 )
+from ebook_builder.svg import SVG_NS
 from ebook_builder.xhtml import (
     EPUB_TYPE,
     NSMAP,
@@ -86,8 +87,17 @@ def render_epub(converted: ConvertedBook) -> bytes:
     for index, chapter in enumerate(converted.chapters, 1):
         body = _resolve_links(chapter.body, chapter.file_name, targets)
         item = _document_item(f"chapter-{index}", chapter.file_name, body, meta, chapter.title)
-        if formulas(body):
-            item.properties = ["mathml"]  # EPUBCheck OPF-014: a document with MathML says so
+        properties = [
+            name
+            for name, present in (
+                ("mathml", formulas(body)),  # EPUBCheck OPF-014: a document with MathML says so
+                # EPUB 3.3 §5.6.2: required when a page holds inline SVG
+                ("svg", next(body.iter(f"{{{SVG_NS}}}svg"), None) is not None),
+            )
+            if present
+        ]
+        if properties:
+            item.properties = properties
         package.add_item(item)
         chapters.append(item)
     for number, image in enumerate(converted.images, 1):

@@ -49,6 +49,7 @@ from ebook_builder.formats.docx.ooxml import (
 from ebook_builder.formats.docx.tree import api_version, document_tree
 from ebook_builder.model import TOC_DEPTH, ChapterDocument, ConvertedBook, Heading, Metadata
 from ebook_builder.pandoc import run_pandoc
+from ebook_builder.svg import raster_png
 from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 A_EXT = f"{{{A_NS}}}ext"
@@ -234,7 +235,9 @@ def _style_signatures(body: etree._Element) -> None:
 def _image_data(converted: ConvertedBook) -> dict[str, str]:
     """The data URI of the cover and of each image, by the source the documents name.
 
-    Word shows JPEG, PNG and GIF everywhere; WebP goes in as PNG, SVG as it is.
+    Word shows JPEG, PNG and GIF everywhere; WebP goes in as PNG, and SVG as the PNG the
+    Kindle files carry too (`svg.raster_png`): Word before 2016 and pandoc's writer, which
+    gives an SVG no size, cannot place an SVG.
     """
     cover = converted.book.cover
     # The cover goes in after the writer (`finish`): a one-pixel stand-in of its type
@@ -242,7 +245,9 @@ def _image_data(converted: ConvertedBook) -> dict[str, str]:
     uris = {COVER_SOURCE: _data_uri(_stand_in(cover.media_type), cover.media_type)}
     for image in converted.images:
         data, media_type = image.source.read_bytes(), image.media_type
-        if media_type not in WORD_IMAGE_TYPES and media_type != "image/svg+xml":
+        if media_type == "image/svg+xml":
+            data, media_type = raster_png(data), "image/png"
+        elif media_type not in WORD_IMAGE_TYPES:
             data, media_type = _as_png(data), "image/png"
         uris[image.href] = _data_uri(data, media_type)
     return uris

@@ -1,9 +1,8 @@
 """The KF8 section: record 0 (version 8) and every record after it, in KindleGen's order.
 
     0             MOBI header (version 8), EXTH, full title
-    1 … n         text records: flow 0 (the XHTML), flow 1 (the CSS), then any SVG
-                  pictures, PalmDOC-compressed, each with its multibyte and TBS
-                  trailing entries (`tbs.kf8_sequences`)
+    1 … n         text records: flow 0 (the XHTML), flow 1 (the CSS), PalmDOC-compressed,
+                  each with its multibyte and TBS trailing entries (`tbs.kf8_sequences`)
     n + 1 …       FRAG index, SKEL index, NCX index, guide index (each: main, data, CNCX)
     …             resources (images, cover, thumbnail) — in a combined file they sit in the
                   MOBI 6 half instead, and `first_resource` points past the KF8 indexes
@@ -31,13 +30,8 @@ def stylesheet() -> bytes:
 
 @once_per_book
 def book_text(converted: ConvertedBook) -> KF8Text:
-    """The text layer, made once for the .azw3 and the .mobi (whose KF8 halves share it).
-
-    SVG pictures are flows 2, 3… in the order of the resources.
-    """
-    resources = collect(converted)
-    svg_flows = {href: 2 + n for n, href in enumerate(resources.svg)}
-    return build_text(converted, resources.by_href, svg_flows)
+    """The text layer, made once for the .azw3 and the .mobi (whose KF8 halves share it)."""
+    return build_text(converted, collect(converted).by_href)
 
 
 @dataclass
@@ -55,8 +49,8 @@ def build_section(
     (the MOBI 6 half of a combined file holds them for both halves)."""
     resources = collect(converted)
     text = book_text(converted)
-    # Flow 0: the XHTML; flow 1: the stylesheet; then one flow per SVG picture.
-    pieces = [text.text, stylesheet(), *resources.svg.values()]
+    # Flow 0: the XHTML; flow 1: the stylesheet.
+    pieces = [text.text, stylesheet()]
     flows = []
     position = 0
     for piece in pieces:

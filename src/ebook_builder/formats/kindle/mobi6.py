@@ -144,7 +144,7 @@ class _Writer:
     def _image(self, element: etree._Element) -> None:
         found = self.image_resources.get(unquote(element.get("src", "")))
         alt = element.get("alt", "")
-        if found is None:  # SVG: old Kindles cannot draw it; its description stands in
+        if found is None:  # not a picture of the book: its description stands in
             self.text(alt)
             return
         escaped = html.escape(alt).encode("utf-8")

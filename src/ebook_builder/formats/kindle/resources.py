@@ -6,9 +6,11 @@ image by its place among the resource records: `kindle:embed:0001` (KF8, 1-based
 or `recindex="00001"` (MOBI 6, 1-based, decimal). EXTH 201 and 202 give the cover's and
 the thumbnail's places, counted from 0.
 
-Kindles cannot show WebP, so WebP pictures are re-encoded as PNG. SVG pictures are not
-resource records: KF8 stores each as a flow of the text (`kindle:flow:NNNN?mime=image/svg+xml`,
-as KindleGen does), and MOBI 6, which cannot draw them, shows their alternative text.
+Kindles cannot show WebP, so WebP pictures are re-encoded as PNG. SVG pictures are drawn
+as PNG too (`svg.raster_png`), for both halves of a .mobi and for the .azw3: MOBI 6 cannot
+draw SVG at all, and KF8 could hold one as a flow of the text (as KindleGen does) but then
+the two halves would need different pictures, and what a KF8 reader draws of an SVG
+differs from one Kindle to the next. A picture keeps its alternative text either way.
 Formulas, which Kindles do not draw from MathML, are PNG pictures (`mathml.picture`),
 one record per distinct formula.
 """
@@ -23,6 +25,7 @@ from PIL import Image
 
 from ebook_builder.mathml import formulas, picture, picture_href
 from ebook_builder.model import ConvertedBook, once_per_book
+from ebook_builder.svg import raster_png
 
 THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
 
@@ -35,7 +38,6 @@ class Resources:
     by_href: dict[str, tuple[int, str]]  # image href -> (resource number, media type)
     cover: int
     thumbnail: int
-    svg: dict[str, bytes]  # SVG picture href -> its markup, from `<svg` on
 
 
 @once_per_book
@@ -44,16 +46,12 @@ def collect(converted: ConvertedBook) -> Resources:
     cover = converted.book.cover
     records = [cover.data]
     by_href: dict[str, tuple[int, str]] = {}
-    svg: dict[str, bytes] = {}
     for image in converted.images:
         data = image.source.read_bytes()
-        if image.media_type == "image/svg+xml":
-            # The flow holds the element alone: no XML declaration or DOCTYPE to resolve.
-            start = data.find(b"<svg")
-            svg[image.href] = data[start:] if start >= 0 else data
-            continue
         media_type = image.media_type
-        if media_type == "image/webp":
+        if media_type == "image/svg+xml":
+            data, media_type = raster_png(data), "image/png"
+        elif media_type == "image/webp":
             data, media_type = _as_png(data), "image/png"
         by_href[image.href] = (len(records), media_type)
         records.append(data)
@@ -64,7 +62,7 @@ def collect(converted: ConvertedBook) -> Resources:
                 by_href[href] = (len(records), "image/png")
                 records.append(picture(math)[0])
     records.append(thumbnail_jpeg(cover.data))
-    return Resources(records, by_href, 0, len(records) - 1, svg)
+    return Resources(records, by_href, 0, len(records) - 1)
 
 
 @lru_cache(maxsize=16)

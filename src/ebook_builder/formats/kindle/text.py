@@ -16,7 +16,7 @@ how it rebuilds the files):
   (10 digits). A target that lies in a skeleton (a split container's start tag) is reached
   through the next fragment, at offset 0, where the container's content begins.
 - Images are `kindle:embed:NNNN?mime=…` (1-based resource number in base 32), the stylesheet
-  is flow 1: `kindle:flow:0001?mime=text/css`, SVG pictures flows 2, 3…
+  is flow 1: `kindle:flow:0001?mime=text/css`.
 - Readers parse the markup as HTML: an empty `<span/>` would open an element that never
   closes, so every empty element that is not void is written `<span></span>`.
 
@@ -99,15 +99,14 @@ class _File:
 def build_text(
     converted: ConvertedBook,
     image_resources: dict[str, tuple[int, str]],
-    svg_flows: dict[str, int] | None = None,
 ) -> KF8Text:
     """Flow 0 for `converted`. `image_resources` maps an image href to (resource, media
-    type); `svg_flows` an SVG picture's href to the number of the flow that holds it."""
+    type)."""
     files = [_File(as_pictures(chapter.body)) for chapter in converted.chapters]
     targets = _rewrite_links(converted, files)
     counter = 0
     for file in files:
-        _rewrite_images(file.body, image_resources, svg_flows or {})
+        _rewrite_images(file.body, image_resources)
         counter = _add_aids(file.body, counter)
     toc_targets = _toc_targets(files)
     language = converted.book.metadata.language
@@ -169,18 +168,13 @@ def _rewrite_links(
     return targets
 
 
-def _rewrite_images(
-    body: etree._Element, image_resources: dict[str, tuple[int, str]], svg_flows: dict[str, int]
-) -> None:
-    """Point images at their resource records or SVG flows; any other becomes its alt."""
+def _rewrite_images(body: etree._Element, image_resources: dict[str, tuple[int, str]]) -> None:
+    """Point images at their resource records; any other becomes its alt."""
     for image in list(body.iter(tag("img"))):
         source = unquote(image.get("src", ""))
         found = image_resources.get(source)
         if found is not None:
             image.set("src", embed_href(*found))
-            continue
-        if source in svg_flows:
-            image.set("src", f"kindle:flow:{base32(svg_flows[source], 4)}?mime=image/svg+xml")
             continue
         stand_in = etree.Element(tag("span"))
         stand_in.set("class", "image-alt")

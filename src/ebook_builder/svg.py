@@ -1,0 +1,173 @@
+"""SVG pictures: what the validate stage refuses in them, and their raster fallback.
+
+The EPUB and the KEPUB carry an SVG picture as it is. Kindles (MOBI 6 cannot draw SVG at
+all, and KF8 readers differ in what they draw of it) and Word (which reads SVG only since
+Office 2016, and LibreOffice's DOCX import not everywhere) get a PNG drawn from it instead.
+
+The renderer is resvg, through `resvg-py` (MIT; resvg itself Apache-2.0 or MIT). resvg is
+the most complete static SVG renderer there is (it passes nearly all of its own suite of
+some 1,600 SVG tests, filters, masks and text included, where MuPDF's SVG reader leaves
+much out); its wheels bundle the whole Rust renderer with no system library (cairosvg
+needs libcairo from the system), are about 1.4 MB (PyMuPDF's are 69 MB) and exist for
+Linux, macOS and Windows, so `pip install .` is all a new user needs. Text in a picture is
+drawn with the system's fonts, which is what a browser does too.
+
+A picture is checked before any of that (`svg_problem`): an SVG is XML that can carry
+scripts, event handlers, `javascript:` links and references to other files or the
+network. In an EPUB any of these makes the book "scripted" or "remote-resources" (or
+broken, for a file the package lacks), and stores and readers refuse such books.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from functools import lru_cache
+
+import resvg_py
+from lxml import etree
+from PIL import Image
+
+from ebook_builder.xhtml import safe_parser
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+# Elements that run code or embed a document the renderers cannot draw: a Kindle or Word
+# would lose what a <foreignObject> holds, without a word.
+ACTIVE_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed", "handler", "listener"}
+ACTIVE_SCHEMES = ("javascript:", "vbscript:")
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+# A picture may hold raster images as data URIs: they need no other file.
+EMBEDDED_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]", re.IGNORECASE)
+CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)", re.IGNORECASE)
+
+# The raster fallback. A Kindle screen is 1,072 × 1,448 pixels at 300 ppi (Paperwhite,
+# Oasis): a picture is drawn at three times its CSS size (96 px to the inch), the density
+# of that screen, and never larger than the screen.
+KINDLE_SCREEN = (1072, 1448)
+RASTER_SCALE = 3.0
+CSS_DPI = 96
+UNITS = {"": 1.0, "px": 1.0, "pt": 4 / 3, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96}
+LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+DEFAULT_SIZE = (300.0, 150.0)  # CSS's size for a replaced element that states none
+
+
+def svg_problem(data: bytes) -> str | None:
+    """Why the SVG picture `data` cannot go into a book, or None when it can."""
+    try:
+        root = etree.fromstring(data, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        return f"is not well-formed XML ({exc})"
+    if root.getroottree().docinfo.doctype:
+        return "has a DOCTYPE (no DTD or entity is read): remove the <!DOCTYPE …> line"
+    if root.tag != f"{{{SVG_NS}}}svg":
+        return f"is not an SVG picture: its root element is <{etree.QName(root).localname}>"
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        if name in ACTIVE_ELEMENTS:
+            return f"holds a <{name}> element, which is not allowed in a book"
+        if element.get("attributeName", "").endswith("href"):
+            return f"animates a link (<{name} attributeName=…href>), which is not allowed"
+        for attribute, value in element.attrib.items():
+            problem = _attribute_problem(name, etree.QName(attribute).localname, value)
+            if problem:
+                return problem
+        if name == "style" and element.text:
+            problem = _css_problem(element.text)
+            if problem:
+                return problem
+    try:
+        raster_png(data)
+    except ValueError as exc:  # what resvg cannot draw, no Kindle or Word would show
+        return f"cannot be drawn ({exc})"
+    return None
+
+
+def _attribute_problem(element: str, attribute: str, value: str) -> str | None:
+    if attribute.lower().startswith("on"):
+        return f"has an event handler attribute {attribute!r}, which is not allowed in a book"
+    lowered = value.strip().lower()
+    if lowered.startswith(ACTIVE_SCHEMES):
+        return f"has {attribute}={value[:40]!r}, which is not allowed in a book"
+    if attribute == "href":
+        if lowered.startswith("#") or EMBEDDED_IMAGE.match(lowered):
+            return None
+        if element == "a" and lowered.startswith(LINK_SCHEMES):
+            return None  # a link the reader may follow, not a file fetched to draw
+        return f"refers to {value[:60]!r}: a picture must hold all it shows (use a data: URI)"
+    if attribute == "style" or "url(" in lowered:
+        return _css_problem(value)
+    return None
+
+
+def _css_problem(css: str) -> str | None:
+    """`@import` and `url(…)` of anything but an element of the picture or a data URI."""
+    if "@import" in css.lower():
+        return "imports a stylesheet (@import): a picture must hold all it shows"
+    for target in CSS_URL.findall(css):
+        if not (target.startswith("#") or EMBEDDED_IMAGE.match(target)):
+            return f"refers to url({target[:60]}): a picture must hold all it shows"
+    return None
+
+
+@lru_cache(maxsize=32)
+def raster_png(data: bytes) -> bytes:
+    """The checked SVG picture `data` drawn as a PNG on white, the same bytes every time.
+
+    White, not transparent: a Kindle in dark mode shows a transparent picture's black
+    lines on black. The PNG's resolution (pHYs) is the one it was drawn at, so that Word,
+    which sizes a picture by it, shows it at the SVG's own size.
+    """
+    root = etree.fromstring(data, safe_parser())
+    width, height = intrinsic_size(root)
+    scale = min(RASTER_SCALE, KINDLE_SCREEN[0] / width, KINDLE_SCREEN[1] / height)
+    box = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # resvg fits the drawing into the box, keeping its proportions.
+    drawn = resvg_py.svg_to_bytes(
+        svg_string=etree.tostring(root, encoding="unicode"),
+        width=box[0],
+        height=box[1],
+        dpi=CSS_DPI,  # what an inch is in the picture's units (resvg-py's 0 breaks "in")
+        background="white",
+    )
+    with Image.open(io.BytesIO(drawn)) as picture:
+        opaque = picture.convert("RGB")
+    out = io.BytesIO()
+    dpi = round(CSS_DPI * scale)
+    opaque.save(out, "PNG", dpi=(dpi, dpi))
+    return out.getvalue()
+
+
+def intrinsic_size(root: etree._Element) -> tuple[float, float]:
+    """The picture's size in CSS pixels: its `width` and `height`, else its viewBox's.
+
+    Read here rather than asked of the renderer, which would first draw the picture at
+    that size, however large a hostile file declares it.
+    """
+    try:
+        view_box = [float(n) for n in re.split(r"[\s,]+", root.get("viewBox", "").strip()) if n]
+    except ValueError:
+        view_box = []
+    sizes = view_box[2:] if len(view_box) == 4 else []
+    box = (sizes[0], sizes[1]) if sizes and all(0 < n < math.inf for n in sizes) else None
+    width, height = _length(root.get("width")), _length(root.get("height"))
+    size = box or DEFAULT_SIZE
+    if width and height:
+        size = (width, height)
+    elif box and width:
+        size = (width, width * box[1] / box[0])
+    elif box and height:
+        size = (height * box[0] / box[1], height)
+    return size if all(0 < n < math.inf for n in size) else DEFAULT_SIZE
+
+
+def _length(value: str | None) -> float | None:
+    """An absolute SVG length in CSS pixels; None for a percentage, em, or nothing."""
+    match = LENGTH.match(value or "")
+    if not match or match.group(2) not in UNITS:
+        return None
+    length = float(match.group(1)) * UNITS[match.group(2)]
+    return length if 0 < length < math.inf else None
