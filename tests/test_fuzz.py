@@ -55,6 +55,11 @@ BENIGN = st.sampled_from(
         "```\ncode\n```",
         "$x^2$",
         "\\",
+        # verse (quotes after line breaks, indents), small caps, a page marker before a heading
+        '\n\n| "Hark,\n|     "They called me\n|\n| \'tis [so]{.smallcaps}\n\n',
+        "::: poem\n\"Once\\\n\"They 'said\\\n'so'\n:::",
+        '<div class="verse"><p><span>a</span><br/><span class="i2">b</span></p></div>',
+        '\n\n[]{.pagebreak page="8"}\n\n## Heading\n\n',
     ]
 )
 HOSTILE = st.sampled_from(

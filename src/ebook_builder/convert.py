@@ -280,7 +280,9 @@ def _heading_after(element: etree._Element) -> etree._Element | None:
     """The heading that comes next after `element`, with only whitespace between: its
     next sibling, or the first child of the section that is (pandoc's `--section-divs`)."""
     following = element.getnext()
-    while following is not None and following.tag == tag("section") and not _leading_text(following):
+    while (
+        following is not None and following.tag == tag("section") and not _leading_text(following)
+    ):
         following = following[0] if len(following) else None
     if following is None or following.tag not in HEADING_TAGS:
         return None
@@ -353,10 +355,14 @@ def _stanzas(block: etree._Element) -> None:
 def _in_lines(stanza: etree._Element) -> bool:
     """Whether the stanza is lines already: spans (not page markers) between `<br/>`s."""
     loose = [stanza.text] + [child.tail for child in stanza]
-    return len(stanza) > 0 and all(
-        child.tag == tag("br") or (child.tag == tag("span") and child.get(EPUB_TYPE) is None)
-        for child in stanza
-    ) and not "".join(piece or "" for piece in loose).strip()
+    return (
+        len(stanza) > 0
+        and all(
+            child.tag == tag("br") or (child.tag == tag("span") and child.get(EPUB_TYPE) is None)
+            for child in stanza
+        )
+        and not "".join(piece or "" for piece in loose).strip()
+    )
 
 
 def _set_lines(stanza: etree._Element, lines: list[list[str | etree._Element]]) -> None:
