@@ -247,10 +247,13 @@ def _style_verse(body: etree._Element) -> None:
     justified, so Word stretches every line that ends in a break, and indented on the
     first line only. A paragraph per line is what lets a wrapped line hang under its
     start; the first line of a stanza has its own style, which carries the space between
-    stanzas, and indent classes (`i1`…) styles of their own.
+    stanzas, and indent classes (`i1`…) styles of their own. Lines in a block that has a
+    style already (a signature's) stay in it, one paragraph.
     """
     for block in list(body.iter(tag("div"), tag("section"), tag("blockquote"))):
-        if "verse" not in block.get("class", "").split():
+        if "verse" not in block.get("class", "").split() or any(
+            ancestor.get("data-custom-style") for ancestor in block.iterancestors()
+        ):
             continue
         for stanza in list(block.iter(tag("p"))):
             lines = [child for child in stanza if child.tag == tag("span")]
