@@ -10,7 +10,7 @@ pandoc DOCX writer asks for by name exists, and replaces what a book needs: a 6 
 trade page with a page number in the footer (none on the title page), Georgia as the book
 face through the theme fonts (so Word's Design › Fonts changes it everywhere at once), and
 styles that follow `book.css` — justified text with indented paragraphs, headings by level
-with each chapter (Heading 1) on a new page, block quotes, epigraphs, captions, footnotes,
+with each chapter (Heading 1) on a new page, block quotes, epigraphs, verse, captions, footnotes,
 tables and the table of contents.
 """
 
