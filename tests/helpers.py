@@ -32,7 +32,7 @@ BEYOND_THE_FIXTURE = (
     "<p>A <kbd>key</kbd>, <abbr>ABBR</abbr>, <q>quoted</q>, <s>gone</s>, <u>under</u>,"
     ' <span class="smallcaps">caps</span>, H<sub>2</sub>O, x<sup>2</sup>, line  <br/>'
     "  break.</p>"
-    '<div class="line-block">one<br/>two</div>'
+    '<div class="line-block verse"><p><span>one</span><br/><span>two</span></p></div>'
     "<dl><dt>Term</dt><dd><p>Definition.</p></dd></dl>"
     '<ol start="3" type="a"><li>three</li><li><p>four</p></li></ol>'
     "<pre><code>def f():\n    return  1</code></pre>"

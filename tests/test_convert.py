@@ -129,7 +129,7 @@ def test_content_file_names_flatten_folders():
 
 
 def test_page_break_alone_on_its_line_adds_no_empty_paragraph():
-    body = chapter('# T\n\nText.\n\n[]{.pagebreak page="2"}\n\n## Next page\n').body
+    body = chapter('# T\n\nText.\n\n[]{.pagebreak page="2"}\n\nNext page.\n').body
     marker = body.find(f".//{tag('span')}")
     assert marker.getparent().tag == tag("section")
     assert [p for p in body.iter(tag("p")) if not text_of(p)] == []

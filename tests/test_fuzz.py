@@ -58,6 +58,11 @@ BENIGN = st.sampled_from(
         "![A dot and a word](pic.svg)",
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="A square" width="9"'
         ' height="9"><rect width="9" height="9"/></svg>',
+        # verse (quotes after line breaks, indents), small caps, a page marker before a heading
+        '\n\n| "Hark,\n|     "They called me\n|\n| \'tis [so]{.smallcaps}\n\n',
+        "::: poem\n\"Once\\\n\"They 'said\\\n'so'\n:::",
+        '<div class="verse"><p><span>a</span><br/><span class="i2">b</span></p></div>',
+        '\n\n[]{.pagebreak page="8"}\n\n## Heading\n\n',
     ]
 )
 HOSTILE = st.sampled_from(

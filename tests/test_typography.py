@@ -288,5 +288,9 @@ def test_only_marks_spaces_and_dashes_change(html, language):
         "".join(parse_fragment(html).itertext())
     )
     assert [e.text for e in body.iter(tag("code"), tag("kbd"))] == codes
-    if language == "en":
-        assert etree.tostring(body, encoding="unicode") == before
+    if language == "en":  # only a closing mark turned into an opening one, if anything
+
+        def turned(xml: str) -> str:
+            return xml.replace("“", "”").replace("‘", "’")
+
+        assert turned(etree.tostring(body, encoding="unicode")) == turned(before)

@@ -10,7 +10,7 @@ pandoc DOCX writer asks for by name exists, and replaces what a book needs: a 6 
 trade page with a page number in the footer (none on the title page), Georgia as the book
 face through the theme fonts (so Word's Design › Fonts changes it everywhere at once), and
 styles that follow `book.css` — justified text with indented paragraphs, headings by level
-with each chapter (Heading 1) on a new page, block quotes, epigraphs, captions, footnotes,
+with each chapter (Heading 1) on a new page, block quotes, epigraphs, verse, captions, footnotes,
 tables and the table of contents.
 """
 
@@ -23,7 +23,15 @@ from pathlib import Path
 
 from lxml import etree
 
-from ebook_builder.formats.docx import FOOT_MARGIN, MARGIN, PAGE_HEIGHT, PAGE_WIDTH, TEXT_WIDTH
+from ebook_builder.formats.docx import (
+    FOOT_MARGIN,
+    MARGIN,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    TEXT_WIDTH,
+    VERSE_INDENTS,
+    verse_style,
+)
 from ebook_builder.formats.docx.ooxml import A_NS, CT_NS, R_NS, REL_NS, W_NS, w, xml_bytes
 from ebook_builder.pandoc import pandoc_path
 
@@ -37,6 +45,8 @@ BOOK_FACE = "Georgia"  # on every Windows and macOS; LibreOffice substitutes a s
 GEORGIA_PANOSE = "02040502050405020303"
 BODY_SIZE = 21  # half-points: 10.5 pt, a book size on a 6 × 9 page
 INDENT = 252  # 1.2 em of 10.5 pt, the paragraph indent of book.css
+EM = 210  # 1 em of 10.5 pt
+STANZA_SPACE = 240  # book.css's 1em between stanzas, at Word's line height
 
 # Every style a book uses: (type, id, name, based on, next, pPr, rPr). Names are the ones
 # pandoc's writer looks up ("Body Text", "Block Text", "Image Caption"…) or, for the
@@ -206,6 +216,24 @@ STYLES: tuple[tuple[str, str, str, str | None, str | None, str, str], ...] = (
         "<w:keepLines/><w:spacing w:before='320' w:after='320'/><w:jc w:val='left'/>",
         "",
     ),
+    # Verse, as book.css sets it: left-aligned, no first-line indent, a wrapped line hanging
+    # 1.5 em under its start, each indent class an em more, space before each stanza.
+    *(
+        (
+            "paragraph",
+            verse_style(stanza, indent).replace(" ", ""),
+            verse_style(stanza, indent),
+            "Normal" if (stanza, indent) == (False, 0) else "Verse",
+            "Verse",
+            "<w:keepLines/>"
+            f"<w:spacing w:before='{STANZA_SPACE if stanza else 0}' w:after='0'/>"
+            f"<w:ind w:left='{EM * 3 // 2 + EM * indent}' w:hanging='{EM * 3 // 2}'/>"
+            "<w:jc w:val='left'/>",
+            "",
+        )
+        for stanza in (False, True)
+        for indent in range(VERSE_INDENTS + 1)
+    ),
     (
         "paragraph",
         "FootnoteText",
@@ -367,6 +395,9 @@ DOCUMENT = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
   <w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t>Heading 2</w:t></w:r></w:p>
   <w:p><w:pPr><w:pStyle w:val="Heading3"/></w:pPr><w:r><w:t>Heading 3</w:t></w:r></w:p>
   <w:p><w:pPr><w:pStyle w:val="Signature"/></w:pPr><w:r><w:t>Signature</w:t></w:r></w:p>
+  <w:p><w:pPr><w:pStyle w:val="VerseStanza"/></w:pPr><w:r><w:t>Verse Stanza</w:t></w:r></w:p>
+  <w:p><w:pPr><w:pStyle w:val="Verse"/></w:pPr><w:r><w:t>Verse</w:t></w:r></w:p>
+  <w:p><w:pPr><w:pStyle w:val="Verse1"/></w:pPr><w:r><w:t>Verse 1</w:t></w:r></w:p>
   <w:sectPr>
     <w:footerReference w:type="default" r:id="rIdFooterPageNumber"/>
     <w:pgSz w:w="{PAGE_WIDTH}" w:h="{PAGE_HEIGHT}"/>

@@ -2,7 +2,8 @@
 
 Pandoc does the Markdown and the typography (curly quotes, dashes, ellipses); this module
 turns its HTML5 into EPUB-flavoured XHTML: sections with stable ids, footnotes as EPUB
-pop-up notes, page-break markers, epigraphs and front/back matter tagged with `epub:type`.
+pop-up notes, page-break markers, epigraphs and front/back matter tagged with `epub:type`,
+and verse set out as stanzas of lines.
 """
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ EPUB_TYPE_ROLES = {
     ]
 }
 
+# What marks a block as verse: pandoc's line block, the classes authors give a poem's div,
+# and the semantics other productions (Standard Ebooks, DAISY) put on poems.
+VERSE_CLASSES = frozenset({"line-block", "poem", "verse"})
+VERSE_TYPES = frozenset({"z3998:poem", "z3998:verse", "z3998:song", "z3998:hymn"})
+
 
 def markdown_to_html(texts: list[str]) -> list[str]:
     """Pandoc's HTML5 body of each chapter.
@@ -134,6 +140,7 @@ def convert_chapter(
     _mark_page_breaks(body)
     _mark_semantics(body)
     typeset(body, language)
+    _mark_verse(body)
     first_heading = next(body.iter(*HEADING_TAGS), None)
     title = text_of(first_heading) if first_heading is not None else source.entry
     return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
@@ -398,8 +405,11 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
 def _mark_page_breaks(body: etree._Element) -> None:
     """`[]{.pagebreak page="5"}` -> an EPUB page-break marker for the page list.
 
-    A marker alone on its line (a page that begins with a heading) would be an empty
-    paragraph; it stands on its own instead, so that it adds no blank line.
+    A marker alone on its line would be an empty paragraph; it stands on its own instead,
+    so that it adds no blank line. A marker right before a heading (a page that begins with
+    a chapter or section) goes to the start of that heading: left before it, outside the
+    heading's section, it sits on the page before a chapter's page break, and book.css's
+    `break-before: page` on `h1` (which the Kindle follows too) turns it into a blank page.
     """
     for span in list(body.iter(tag("span"))):
         if "pagebreak" not in span.get("class", "").split():
@@ -414,6 +424,120 @@ def _mark_page_breaks(body: etree._Element) -> None:
         if paragraph.tag == tag("p") and len(paragraph) == 1 and not text_of(paragraph):
             span.tail = paragraph.tail
             paragraph.getparent().replace(paragraph, span)
+            heading = _heading_after(span)
+            if heading is not None:
+                span.getparent().remove(span)  # its tail, whitespace, goes with it
+                span.tail = heading.text
+                heading.text = None
+                heading.insert(0, span)
+
+
+def _heading_after(element: etree._Element) -> etree._Element | None:
+    """The heading that comes next after `element`, with only whitespace between: its
+    next sibling, or the first child of the section that is (pandoc's `--section-divs`)."""
+    following = element.getnext()
+    while (
+        following is not None and following.tag == tag("section") and not _leading_text(following)
+    ):
+        following = following[0] if len(following) else None
+    if following is None or following.tag not in HEADING_TAGS:
+        return None
+    return following
+
+
+def _leading_text(element: etree._Element) -> str:
+    return (element.text or "").strip()
+
+
+def _is_verse(element: etree._Element) -> bool:
+    return bool(
+        VERSE_CLASSES.intersection(element.get("class", "").split())
+        or VERSE_TYPES.intersection(element.get(EPUB_TYPE, "").split())
+    )
+
+
+def _mark_verse(body: etree._Element) -> None:
+    """Verse as Standard Ebooks sets it: a `verse` block of stanzas (`<p>`), one `<span>`
+    per line, lines separated by `<br/>`.
+
+    A line of its own element is what lets book.css give each line a hanging indent (a
+    wrapped line's rest indented under it) and honour indent classes (`i1`…), and what the
+    DOCX writer makes a paragraph of; the `<br/>` keeps the lines apart in readers without
+    CSS (MOBI 6). Pandoc's line block is one `<div>` of lines, a blank line between
+    stanzas; a poem's div from elsewhere holds paragraphs of lines, with or without spans.
+    """
+    for block in list(body.iter(tag("div"), tag("section"), tag("blockquote"))):
+        if not _is_verse(block):
+            continue
+        classes = block.get("class", "").split()
+        if "verse" not in classes:
+            block.set("class", " ".join([*classes, "verse"]))
+        if "line-block" in classes:
+            _stanzas(block)
+        for stanza in block.iter(tag("p")):
+            if not _in_lines(stanza):
+                _set_lines(stanza, _lines(stanza))
+
+
+def _lines(element: etree._Element) -> list[list[str | etree._Element]]:
+    """The content of `element` cut at each `<br/>`: per line, text and inline elements."""
+    lines: list[list[str | etree._Element]] = [[element.text or ""]]
+    for child in list(element):
+        tail, child.tail = child.tail or "", None
+        element.remove(child)
+        if child.tag == tag("br"):
+            lines.append([tail])
+        else:
+            lines[-1] += [child, tail]
+    return lines
+
+
+def _stanzas(block: etree._Element) -> None:
+    """A line block's lines -> one `<p>` per stanza; a blank line ends a stanza."""
+    stanzas: list[list[list[str | etree._Element]]] = [[]]
+    for line in _lines(block):
+        blank = all(isinstance(piece, str) and not piece.strip() for piece in line)
+        if not blank:
+            stanzas[-1].append(line)
+        elif stanzas[-1]:
+            stanzas.append([])
+    block.text = "\n"
+    for lines in stanzas:
+        if lines:
+            _set_lines(etree.SubElement(block, tag("p")), lines)
+            block[-1].tail = "\n"
+
+
+def _in_lines(stanza: etree._Element) -> bool:
+    """Whether the stanza is lines already: spans (not page markers) between `<br/>`s."""
+    loose = [stanza.text] + [child.tail for child in stanza]
+    return (
+        len(stanza) > 0
+        and all(
+            child.tag == tag("br") or (child.tag == tag("span") and child.get(EPUB_TYPE) is None)
+            for child in stanza
+        )
+        and not "".join(piece or "" for piece in loose).strip()
+    )
+
+
+def _set_lines(stanza: etree._Element, lines: list[list[str | etree._Element]]) -> None:
+    """Fill `stanza` with one `<span>` per line, `<br/>` between. The leading no-break
+    spaces with which pandoc keeps a line block's indentation stay in the line."""
+    stanza.text = None
+    for number, line in enumerate(lines):
+        if number:
+            etree.SubElement(stanza, tag("br")).tail = "\n"
+        span = etree.SubElement(stanza, tag("span"))
+        first, *rest = line
+        span.text = first.lstrip(" \n\t\r")
+        for element, text in zip(rest[::2], rest[1::2], strict=True):
+            span.append(element)
+            element.tail = text
+        if rest:
+            rest[-2].tail = rest[-1].rstrip(" \n\t\r")
+        else:
+            span.text = span.text.rstrip(" \n\t\r")
 
 
 def _mark_semantics(body: etree._Element) -> None:

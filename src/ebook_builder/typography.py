@@ -7,7 +7,7 @@ it (`[a phrase]{lang=en}`). It changes text nodes only, never an attribute (alt 
 titles keep pandoc's marks: a screen reader does not voice them, and an attribute has no
 markup that would tell code from prose), and never the text of `code`, `pre`, `kbd`,
 `samp`, `var` or math. English, and every language without rules here, keeps pandoc's
-typography untouched, so an English book comes out byte for byte as before.
+typography but for the quotes pandoc turns the wrong way (below).
 
 Quotes. Pandoc's double quotes become the language's primary marks and its single quotes
 the secondary ones, as pandoc's ConTeXt writer (`\\quotation`, `\\quote`) and the
@@ -17,6 +17,18 @@ pandoc-quotes filter map them; authors nest as in English, "outer 'inner' outer"
 - fr: « … » with U+202F inside, and “…” within them
 - de: „…“ and ‚…‘ (Duden)
 - de-CH, de-LI: «…» and ‹…›, without spaces (Swiss usage)
+
+Quotes pandoc turns the wrong way, in every language. Inside an open quotation pandoc takes
+any `"` for its end, wherever it stands, so a line that opens a quotation after a hard line
+break (`"Once upon\\` / `"They called me…`, verse that quotes line by line) or after a
+space, a bracket or a dash, gets a closing mark: `”They`. A ” with no word before it (it
+follows the start of a block, a line break, a space, an opening bracket or a dash) and a
+word after it, while a “ is open, opens: “They. ’ is also the apostrophe, and ’tis, ’90s
+and ’em begin lines: right after a line break, with a “‘” open, ’ opens only where pandoc
+would open it on a line of its own (its `singleQuoted` rule): a word follows it, and a ’
+that can close (no letter or digit after it) comes later in the block; otherwise it stays
+an apostrophe. An opening mark left unclosed (a quotation running on to the next line or
+paragraph, whose marks open each one) is still set as the language's opening mark.
 
 The apostrophe stays ’ in every language. Which ’ closes a quote and which is an
 apostrophe is decided by pandoc's own rules (`Text.Pandoc.Parsing.Smart`): a mark opens
@@ -61,6 +73,8 @@ CLOSING = ")]}»”’“‘›…"  # what may end a word before French punctua
 OPENING = "([{«„‚“‘‹"
 TIGHT = "/\\=&#%_~@+-.,;:"  # after ; : ! ?, marks a URL, a path, a time or code, not prose
 BREAK = "\n"  # stands for the edge of a block: text on either side does not touch
+LINE = "\u2028"  # stands for a `<br/>`: a new line in the same block
+BEFORE_OPENING = SPACES + BREAK + LINE + "([{—–"  # what a quote may open after
 PANDOC_QUOTES = {"“": "”", "‘": "’"}  # pandoc's opening marks and the closing each awaits
 SEPARATOR = "\x00"  # stands for a child element in a level's text; XML text never has it
 URL = re.compile(r"\S*(?:://|@)\S*|\bwww\.\S+")
@@ -114,6 +128,7 @@ def typeset(body: etree._Element, language: str) -> None:
     `body` is pandoc's output, read once: its marks are taken for pandoc's English ones.
     """
     rules = rules_for(language)
+    _reopen(_Text(body, PANDOC))
     levels = list(_levels(body, rules))
     if all(level_rules is PANDOC for _, level_rules in levels):
         return
@@ -163,20 +178,24 @@ def _requote(element: etree._Element, rules: Rules) -> None:
     source = SEPARATOR.join(pieces)
     marks = list(source)
     opened: list[tuple[str, int]] = []  # (the closing mark awaited, where it opened)
+
+    def unclosed(closing: str, start: int) -> None:
+        marks[start] = (rules.double if closing == "”" else rules.single)[0]
+
     for index, char in enumerate(source):
         before, after = source[index - 1 : index], source[index + 1 : index + 2]
         closing = PANDOC_QUOTES.get(char)
-        if (
-            closing
-            and not (opened and opened[-1][0] == closing)
-            and not before.isalnum()
-            and after
-            and not after.isspace()
-        ):
+        if closing and not before.isalnum() and after and not after.isspace():
+            if any(awaited == closing for awaited, _ in opened):  # the open one runs on
+                while opened[-1][0] != closing:
+                    unclosed(*opened.pop())
+                unclosed(*opened.pop())
             opened.append((closing, index))
         elif opened and char == opened[-1][0] and (char == "”" or not after.isalnum()):
             _, start = opened.pop()
             marks[start], marks[index] = rules.double if char == "”" else rules.single
+    for awaited, start in opened:
+        unclosed(awaited, start)
     pieces_out = "".join(marks).split(SEPARATOR)
     if pieces_out[0] != pieces[0]:
         element.text = pieces_out[0]
@@ -231,13 +250,18 @@ class _Text:
     def _walk(self, element: etree._Element, rules: Rules, editable: bool) -> None:
         rules = _own_rules(element, rules)
         own = editable and not _verbatim(element)
+        if _local(element) == "br":
+            self._add(LINE, None, False, False, rules)
+            self._add(element.tail, element, True, editable, rules)
+            return
         block = _local(element) not in INLINE
         if block:
             self._add(BREAK, None, False, False, rules)
         self._add(element.text, element, False, own, rules)
         for child in element:
             self._walk(child, rules, own)
-            self._add(child.tail, child, True, own, rules)
+            if _local(child) != "br":
+                self._add(child.tail, child, True, own, rules)
         if block:
             self._add(BREAK, None, False, False, rules)
 
@@ -263,6 +287,44 @@ class _Text:
                 run.element.tail = new
             else:
                 run.element.text = new
+
+
+def _reopen(text: _Text) -> None:
+    """Set as opening the quote marks pandoc closed where a quotation opens (module
+    docstring), and write them back."""
+    source = text.text
+    open_double = open_single = False
+    for index, char in enumerate(source):
+        if char == BREAK and text.run_at(index).element is None:  # a block's edge
+            open_double = open_single = False
+        if char not in "“”‘’" or not text.run_at(index).editable:
+            continue
+        before, after = source[index - 1 : index], source[index + 1 : index + 2]
+        opening_place = (not before or before in BEFORE_OPENING) and after.strip() != ""
+        if char == "“":
+            open_double = True
+        elif char == "”" and open_double and opening_place:
+            text.change({index: "“"})
+        elif char == "”":
+            open_double = False
+        elif char == "‘":
+            open_single = True
+        elif open_single and after.isalnum() and _after_line_break(source, index):
+            block_end = source.find(BREAK, index)
+            rest = source[index + 1 : block_end if block_end >= 0 else len(source)]
+            if re.search(r"’(?![^\W_])", rest):
+                text.change({index: "‘"})
+        elif not after.isalnum():
+            open_single = False
+    text.write()
+
+
+def _after_line_break(source: str, index: int) -> bool:
+    """Whether only spaces stand between a `<br/>` and `index`."""
+    start = index
+    while start and source[start - 1] in SPACES + BREAK:
+        start -= 1
+    return source[start - 1 : start] == LINE
 
 
 def _french_spacing(text: _Text) -> None:

@@ -81,6 +81,8 @@ CONTENTS_TITLE = "Contents"
 COVER_BOX = (TEXT_WIDTH / TWIPS_PER_INCH, TEXT_HEIGHT / TWIPS_PER_INCH - 3)
 COVER_SOURCE = "ebook-builder:cover"  # the title page's image, until its data goes in
 WORD_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}
+VERSE_INDENTS = 4  # indent classes `i1`…`i4` of a verse line, as Standard Ebooks' CSS has
+VERSE_STYLES = ("Verse", "Verse Stanza")  # a line; the first line of a stanza
 
 
 def warm_up() -> None:
@@ -118,6 +120,7 @@ def pandoc_input(converted: ConvertedBook) -> list[etree._Element]:
         _link_chapter_files(body, anchors)
         _style_epigraphs(body)
         _style_signatures(body)
+        _style_verse(body)
         bodies.append(body)
     return bodies
 
@@ -232,6 +235,45 @@ def _style_signatures(body: etree._Element) -> None:
             div.set("data-custom-style", "Signature")
 
 
+def verse_style(stanza_start: bool, indent: int) -> str:
+    """The paragraph style of a verse line: `Verse`, `Verse Stanza`, `Verse 2`…"""
+    return VERSE_STYLES[stanza_start] + (f" {indent}" if indent else "")
+
+
+def _style_verse(body: etree._Element) -> None:
+    """Each line of verse a paragraph in a Verse style (the convert stage made a verse block
+    of stanzas, `<p>`, of lines, `<span>`).
+
+    Pandoc's writer makes a line block one paragraph of line breaks in the body text style:
+    justified, so Word stretches every line that ends in a break, and indented on the
+    first line only. A paragraph per line is what lets a wrapped line hang under its
+    start; the first line of a stanza has its own style, which carries the space between
+    stanzas, and indent classes (`i1`…) styles of their own. Lines in a block that has a
+    style already (a signature's) stay in it, one paragraph.
+    """
+    for block in list(body.iter(tag("div"), tag("section"), tag("blockquote"))):
+        if "verse" not in block.get("class", "").split() or any(
+            ancestor.get("data-custom-style") for ancestor in block.iterancestors()
+        ):
+            continue
+        for stanza in list(block.iter(tag("p"))):
+            lines = [child for child in stanza if child.tag == tag("span")]
+            parent = stanza.getparent()
+            position = parent.index(stanza)
+            parent.remove(stanza)
+            for number, line in enumerate(lines):
+                indents = [c[1:] for c in line.get("class", "").split() if c[:1] == "i"]
+                indent = max([int(i) for i in indents if i.isdigit()] or [0])
+                styled = etree.Element(tag("div"))
+                styled.set(
+                    "data-custom-style", verse_style(number == 0, min(indent, VERSE_INDENTS))
+                )
+                paragraph = etree.SubElement(styled, tag("p"))
+                line.tail = None
+                paragraph.append(line)
+                parent.insert(position + number, styled)
+
+
 def _image_data(converted: ConvertedBook) -> dict[str, str]:
     """The data URI of the cover and of each image, by the source the documents name.
 
@@ -321,15 +363,22 @@ def _restyle_internal_links(root: etree._Element) -> None:
 
 
 def _flush_after_epigraphs(root: etree._Element) -> None:
-    """The paragraph after an epigraph opens the text, so it takes no indent.
+    """The paragraph after an epigraph or a poem opens the text, so it takes no indent,
+    and after a poem it stands a stanza's space away, as book.css's margin sets it.
 
     Pandoc only knows to do so after a heading.
     """
-    previous = None
+    previous = ""
     for paragraph in root.iter(w("p")):
         style = _paragraph_style(paragraph)
-        if style == "BodyText" and previous in ("Epigraph", "EpigraphSource"):
+        after_verse = previous.startswith("Verse") and not style.startswith("Verse")
+        if style == "BodyText" and (previous in ("Epigraph", "EpigraphSource") or after_verse):
             paragraph.find(f"{w('pPr')}/{w('pStyle')}").set(w("val"), "FirstParagraph")
+        if after_verse and style in ("BodyText", "FirstParagraph"):
+            # Right after the style: `spacing` comes before `ind` and `jc` in a `pPr`.
+            paragraph.find(f"{w('pPr')}/{w('pStyle')}").addnext(
+                etree.Element(w("spacing"), {w("before"): "240"})
+            )
         previous = style
 
 

@@ -144,8 +144,6 @@ class _Reader:
             return [self._table(element)]
         if name == "figure":
             return [self._figure(element)]
-        if name == "div" and "line-block" in element.get("class", "").split():
-            return [{"t": "LineBlock", "c": self._lines(element)}]
         attr = _attr(element)
         if name == "section":
             attr[1] = ["section", *attr[1]]
@@ -169,15 +167,6 @@ class _Reader:
                     entries.append([[], []])
                 entries[-1][1].append(self.blocks(child))
         return {"t": "DefinitionList", "c": entries}
-
-    def _lines(self, element: etree._Element) -> list[list[Node]]:
-        lines: list[list[Node]] = [[]]
-        for inline in self.inlines(element):
-            if inline["t"] == "LineBreak":
-                lines.append([])
-            else:
-                lines[-1].append(inline)
-        return [_trimmed(line) for line in lines]
 
     def _figure(self, element: etree._Element) -> Node:
         captions = [c for c in element if _local(c) == "figcaption"]

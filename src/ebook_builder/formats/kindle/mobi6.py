@@ -8,6 +8,9 @@ MOBI 6 text is one HTML stream in the Mobipocket dialect (MobileRead wiki, "MOBI
 - Links are `<a filepos=0000001234>`: the offset of the target's `<`. Readers put their
   own anchor there, so a target is always the start of a tag.
 - Images are `<img recindex="00001">`: 1-based place among the image records.
+- Verse: a stanza is `<p width="0" height="1em">` (KindleGen's MOBI 7 markup for
+  `text-indent: 0` and a top margin; calibre reads them back as such), its lines kept
+  apart by their `<br/>`, an indent class `iN` as N em spaces.
 - `<mbp:pagebreak/>` starts a new page (between chapters). There are no stylesheets: the
   old renderer knows HTML 3 tags (p, h1–h6, blockquote, ol/ul/li, table, b, i, sup…), so
   sectioning elements become `<div>` and everything else is unwrapped.
@@ -24,6 +27,7 @@ ends with the TBS that places it in that index (`tbs.book_sequences`).
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -111,6 +115,8 @@ class _Writer:
         elif name in RENAME:
             self._container(element, name, links)
         else:
+            indents = re.findall(r"(?<!\S)i([1-9])(?!\S)", element.get("class", ""))
+            self.text("\u2003" * int(indents[0]) if indents else None)
             self.text(element.text)
             for child in element:
                 self.element(child, links)
@@ -126,6 +132,9 @@ class _Writer:
                 attributes += f' {attribute}="{html.escape(element.get(attribute))}"'.encode()
         if name in CENTRED:
             attributes += b' align="center"'
+        verse = name == "p" and "verse" in element.getparent().get("class", "").split()
+        if verse:
+            attributes += b' width="0"' + b' height="1em"' * (element.getprevious() is not None)
         self.write(f"<{mobi}".encode() + attributes)
         if mobi == "a":
             href = element.get("href", "")
