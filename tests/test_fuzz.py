@@ -55,6 +55,12 @@ BENIGN = st.sampled_from(
         "```\ncode\n```",
         "$x^2$",
         "\\",
+        # Semantics of other productions: prefixed types, matter wrappers, notes in headings.
+        "::: {epub:type=z3998:letter}\nDear [Ship]{epub:type=se:name.vessel.ship}\n:::",
+        '<div epub:type="z3998:poem"><p epub:type="z3998:verse">verse</p></div>',
+        '<section epub:type="colophon">\n\n## Colophon\n\ntext\n\n</section>',
+        "::: backmatter\n## Imprint\n:::",
+        "## Heading[^h]\n\n[^h]: a note in a heading",
     ]
 )
 HOSTILE = st.sampled_from(
