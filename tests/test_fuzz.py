@@ -63,6 +63,12 @@ BENIGN = st.sampled_from(
         "::: poem\n\"Once\\\n\"They 'said\\\n'so'\n:::",
         '<div class="verse"><p><span>a</span><br/><span class="i2">b</span></p></div>',
         '\n\n[]{.pagebreak page="8"}\n\n## Heading\n\n',
+        # Semantics of other productions: prefixed types, matter wrappers, notes in headings.
+        "::: {epub:type=z3998:letter}\nDear [Ship]{epub:type=se:name.vessel.ship}\n:::",
+        '<div epub:type="z3998:poem"><p epub:type="z3998:verse">verse</p></div>',
+        '<section epub:type="colophon">\n\n## Colophon\n\ntext\n\n</section>',
+        "::: backmatter\n## Imprint\n:::",
+        "## Heading[^h]\n\n[^h]: a note in a heading",
     ]
 )
 HOSTILE = st.sampled_from(

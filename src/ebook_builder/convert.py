@@ -21,8 +21,16 @@ from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.mathml import add_alttext, formulas, tex_source
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
 from ebook_builder.pandoc import convert_cached, convert_texts
+from ebook_builder.semantics import chapter_matter
 from ebook_builder.typography import typeset
-from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, parse_fragment, tag, text_of
+from ebook_builder.xhtml import (
+    EPUB_TYPE,
+    HEADING_TAGS,
+    heading_text,
+    parse_fragment,
+    tag,
+    text_of,
+)
 
 # Ids come from heading text in this module, not from pandoc, so that the pipeline knows
 # which ids the author wrote (and must keep) and which it made (and may rename).
@@ -45,7 +53,6 @@ EMPTIED = ("li", "p")
 VOID_ELEMENT = re.compile(
     r"(<(?:area|br|col|embed|hr|img|input|source|track|wbr)\b[^<>]*)>", re.IGNORECASE
 )
-MATTER_CLASSES = ("frontmatter", "backmatter")
 # The ARIA role of each EPUB structural semantic that has one (DPUB-ARIA 1.1, "Mapping
 # from EPUB structural semantics"): DAISY Ace's `epub-type-has-matching-role` rule asks an
 # element that carries one of these `epub:type`s to carry its role too. Sectioning
@@ -135,14 +142,15 @@ def convert_chapter(
     warnings = sorted(found, key=lambda warning: warning.line or 0)
     _drop_emptied(body)
     file_name = content_file_name(source)
-    auto_ids = _assign_section_ids(body)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
     _mark_page_breaks(body)
+    # After the notes and page breaks are marked, so that ids leave them out of the text.
+    auto_ids = _assign_section_ids(body)
     _mark_semantics(body)
     typeset(body, language)
     _mark_verse(body)
     first_heading = next(body.iter(*HEADING_TAGS), None)
-    title = text_of(first_heading) if first_heading is not None else source.entry
+    title = heading_text(first_heading) if first_heading is not None else source.entry
     return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
 
 
@@ -355,7 +363,7 @@ def _assign_section_ids(body: etree._Element) -> set[str]:
         holder = parent if opens_section else heading
         if heading.get("id") or holder.get("id"):
             continue
-        anchor = unique(slugify(text_of(heading)), taken)
+        anchor = unique(slugify(heading_text(heading)), taken)
         holder.set("id", anchor)
         made.add(anchor)
     return made
@@ -541,12 +549,16 @@ def _set_lines(stanza: etree._Element, lines: list[list[str | etree._Element]]) 
 
 
 def _mark_semantics(body: etree._Element) -> None:
-    """Tag chapters, front/back matter and epigraphs with `epub:type` and ARIA roles."""
-    first = body.find(tag("section"))
-    classes = (first.get("class", "") if first is not None else "").split()
-    matter = next((c for c in MATTER_CLASSES if c in classes), "bodymatter")
+    """Tag chapters, front/back matter and epigraphs with `epub:type` and ARIA roles.
+
+    A body-matter chapter's section becomes a `chapter` unless its author gave it a type or
+    role of its own (`z3998:poem`), which is kept.
+    """
+    matter = chapter_matter(body)
     body.set(EPUB_TYPE, matter)
-    if first is not None and matter == "bodymatter":
+    first = body.find(tag("section"))
+    own = first is not None and (first.get(EPUB_TYPE) or first.get("role"))
+    if first is not None and matter == "bodymatter" and not own:
         first.set(EPUB_TYPE, "chapter")
         first.set("role", "doc-chapter")
     for div in body.iter(tag("div")):

@@ -17,8 +17,9 @@ from ebook_builder.convert import chapter_files, locate
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
+from ebook_builder.semantics import epub_type_problem, role_problem
 from ebook_builder.svg import SVG_NS, svg_problem
-from ebook_builder.xhtml import HEADING_TAGS, XHTML_NS, tag
+from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
 
 # Active content has no place in a book: reading systems that run it are a risk to
 # readers, and stores refuse it.
@@ -106,6 +107,13 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
             local = etree.QName(attribute).localname
             if local.lower().startswith("on"):
                 report(f"event handler attribute {local!r} is not allowed", f"{local}=")
+        for word in element.get(EPUB_TYPE, "").split():
+            if problem := epub_type_problem(word):
+                report(problem, f'"{word}', word)
+        role = element.get("role")
+        in_html = etree.QName(element).namespace == XHTML_NS
+        if role is not None and in_html and (problem := role_problem(element, role)):
+            report(problem, f'role="{role}', role)
         for attribute in ("href", "src", "xlink:href", "action"):
             value = element.get(attribute, "")
             if value.strip().lower().startswith(ACTIVE_SCHEMES):
@@ -121,7 +129,7 @@ def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
     previous = 0
     for heading in chapter.body.iter(*HEADING_TAGS):
         level = HEADING_TAGS[heading.tag]
-        text = "".join(heading.itertext()).strip()
+        text = heading_text(heading)
         if not any(unicodedata.category(c)[0] in "LNPS" for c in text):
             report(f"a level-{level} heading has no text: the contents list needs one", "#" * level)
         if level > previous + 1:
