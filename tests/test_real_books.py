@@ -41,16 +41,6 @@ OPF = "{http://www.idpf.org/2007/opf}"
 NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
-SVG_IN_DOCX = pytest.mark.xfail(
-    reason="issue 17 item 1: an SVG picture crashes the DOCX writer (_fit_to_text_width)",
-    strict=False,
-)
-PREFIXES = pytest.mark.xfail(
-    reason="issue 17 item 3: the production's z3998:/se: epub:type prefixes are undeclared"
-    " (EPUBCheck OPF-028)",
-    strict=False,
-)
-
 
 @dataclass
 class Built:
@@ -113,7 +103,6 @@ def _spine_text(path: Path) -> str:
     return " ".join(texts)
 
 
-@SVG_IN_DOCX
 def test_every_format_builds_at_once(built: Built, tmp_path: Path) -> None:
     written = api.build(built.project, None, None, tmp_path)
     assert {p.name for p in written} >= {
@@ -127,7 +116,6 @@ def test_each_format_builds(built: Built, fmt: str) -> None:
         assert built.file(fmt, book_id).stat().st_size > 0
 
 
-@PREFIXES
 @pytest.mark.parametrize("fmt", ["epub", "kepub"])
 @pytest.mark.parametrize("book_id", BOOKS)
 def test_epubcheck_passes(built: Built, epubcheck, book_id: str, fmt: str) -> None:
@@ -181,7 +169,6 @@ def test_calibre_reads_the_whole_toc(
     assert labels == _our_toc(built.project, book_id)
 
 
-@SVG_IN_DOCX
 @pytest.mark.parametrize("book_id", BOOKS)
 def test_python_docx_reads_every_chapter_heading(built: Built, book_id: str) -> None:
     document = Document(str(built.file("docx", book_id)))
@@ -200,11 +187,6 @@ def test_no_word_of_the_markdown_is_lost(built: Built, book_id: str, fmt: str) -
     assert expected - found == Counter()
 
 
-@pytest.mark.xfail(
-    reason="issue 17 item 4: `{.frontmatter}` on a heading inside the production's section"
-    " wrapper is ignored: the imprint becomes body matter and 'Start' points at it",
-    strict=False,
-)
 def test_the_wrapped_imprint_stays_front_matter(built: Built) -> None:
     with zipfile.ZipFile(built.file("epub", "alice-in-wonderland")) as archive:
         imprint = etree.fromstring(archive.read("EPUB/04-imprint.xhtml"))

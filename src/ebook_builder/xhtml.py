@@ -84,6 +84,9 @@ def heading_text(heading: etree._Element) -> str:
     parts = []
 
     def visit(element: etree._Element) -> None:
+        if element.tag == MATH:  # heard as its TeX, as in `text_of`
+            parts.append(element.get("alttext", ""))
+            return
         if element.text:
             parts.append(element.text)
         for child in element:
