@@ -69,6 +69,10 @@ BENIGN = st.sampled_from(
         '<section epub:type="colophon">\n\n## Colophon\n\ntext\n\n</section>',
         "::: backmatter\n## Imprint\n:::",
         "## Heading[^h]\n\n[^h]: a note in a heading",
+        # Page-break markers of other productions: no id, the number as title, label or text.
+        'a <span epub:type="pagebreak" title="iv"></span> b',
+        '<span role="doc-pagebreak" aria-label="12"></span>',
+        '<span epub:type="pagebreak"></span>',
     ]
 )
 HOSTILE = st.sampled_from(

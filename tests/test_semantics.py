@@ -176,3 +176,29 @@ def test_note_references_stay_out_of_the_docx_contents(waste_land):
     # The notes themselves stay in the text, as Word footnotes.
     notes = read(waste_land["docx"], "word/footnotes.xml")
     assert "First published 1922." in "".join(notes.itertext())
+
+
+@pytest.mark.parametrize(
+    ("marker", "number"),
+    [
+        ('<span epub:type="pagebreak" title="5"></span>', "5"),
+        ('<span role="doc-pagebreak" aria-label="6"></span>', "6"),
+        ('<span epub:type="pagebreak" id="p7">7</span>', "7"),
+        ('<span epub:type="pagebreak"></span>', None),
+    ],
+)
+def test_page_break_markers_of_other_productions_join_the_page_list(
+    make_project, epubcheck, marker, number, tmp_path
+):
+    """Raw markers often lack an id or an aria-label; the page list needs both, and one
+    without a number stays out of it (EPUBCheck: RSC-005, RSC-012)."""
+    make_project.book(
+        chapters={"01.md": f"# One\n\nText {marker} more.\n\nAnd.\n"}, page_source="Print"
+    )
+    (epub, kepub) = api.build(make_project.root, formats=["epub", "kepub"], out=tmp_path)
+    for path in (epub, kepub):
+        report = epubcheck.check(path)
+        assert report.clean, report.messages
+    with zipfile.ZipFile(epub) as archive:
+        nav = archive.read("EPUB/nav.xhtml").decode()
+    assert (f">{number}</a>" in nav) if number else 'id="page-list"' not in nav

@@ -419,12 +419,13 @@ def _mark_page_breaks(body: etree._Element) -> None:
     heading's section, it sits on the page before a chapter's page break, and book.css's
     `break-before: page` on `h1` (which the Kindle follows too) turns it into a blank page.
     """
+    _adopt_page_breaks(body)
     for span in list(body.iter(tag("span"))):
         if "pagebreak" not in span.get("class", "").split():
             continue
         page = span.attrib.pop("data-page", "").strip()
         span.attrib.pop("class")
-        span.set("id", "page-" + (re.sub(r"[^0-9A-Za-z]+", "-", page) or "unnumbered"))
+        span.set("id", _page_id(page))
         span.set(EPUB_TYPE, "pagebreak")
         span.set("role", "doc-pagebreak")
         span.set("aria-label", page)
@@ -438,6 +439,33 @@ def _mark_page_breaks(body: etree._Element) -> None:
                 span.tail = heading.text
                 heading.text = None
                 heading.insert(0, span)
+
+
+def _adopt_page_breaks(body: etree._Element) -> None:
+    """Page-break markers in the raw HTML of other productions, made like ours.
+
+    They come as `<span epub:type="pagebreak" title="5"/>`, `role="doc-pagebreak"` with an
+    `aria-label`, or the number as their text, often without an id: the page list links
+    each marker by its id and names it by its `aria-label`, so both are set (EPUBCheck
+    refuses a page-list link without text, RSC-005, or without a target).
+    """
+    for element in list(body.iter()):
+        if not isinstance(element.tag, str) or "pagebreak" in element.get("class", "").split():
+            continue
+        marked = "pagebreak" in element.get(EPUB_TYPE, "").split()
+        if not marked and element.get("role") != "doc-pagebreak":
+            continue
+        page = (element.get("aria-label") or element.get("title") or text_of(element)).strip()
+        element.set(EPUB_TYPE, "pagebreak")
+        element.set("role", "doc-pagebreak")
+        element.set("aria-label", page)
+        if not element.get("id"):
+            element.set("id", _page_id(page))
+
+
+def _page_id(page: str) -> str:
+    """The id of the marker of printed page `page`: `page-xiv`, `page-12`."""
+    return "page-" + (re.sub(r"[^0-9A-Za-z]+", "-", page) or "unnumbered")
 
 
 def _heading_after(element: etree._Element) -> etree._Element | None:

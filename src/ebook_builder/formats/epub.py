@@ -302,7 +302,14 @@ def _nav_body(converted: ConvertedBook, toc: list[_TocEntry]) -> etree._Element:
         link.set(EPUB_TYPE, kind)
         link.text = label
 
-    pages = [(c.file_name, e) for c in converted.chapters for e in page_breaks(c.body)]
+    # A marker without a page number has nothing to show in the list (the accessibility
+    # check warns of it): an empty link would fail EPUBCheck.
+    pages = [
+        (c.file_name, e)
+        for c in converted.chapters
+        for e in page_breaks(c.body)
+        if (e.get("aria-label") or "").strip()
+    ]
     if pages:
         page_nav = etree.SubElement(
             body, tag("nav"), id="page-list", role="doc-pagelist", hidden="hidden"
