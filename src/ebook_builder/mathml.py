@@ -17,7 +17,7 @@ from functools import lru_cache
 from lxml import etree
 
 from ebook_builder.svg import intrinsic_size, raster_png
-from ebook_builder.xhtml import safe_parser, tag
+from ebook_builder.xhtml import safe_parser
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 MATH = f"{{{MATHML_NS}}}math"
@@ -84,17 +84,3 @@ def _render(markup: str) -> tuple[bytes, float]:
     drawing = ziamath.Math(markup, size=FONT_SIZE).svg().encode("utf-8")
     _, height = intrinsic_size(etree.fromstring(drawing, safe_parser()))
     return raster_png(drawing), height / FONT_SIZE
-
-
-def as_pictures(body: etree._Element) -> etree._Element:
-    """A copy of `body` with each formula as an `<img>` of its picture (`picture_href`),
-    the TeX as alternative text, sized in ems so that it scales with the reader's font."""
-    copied = copy.deepcopy(body)
-    for math in formulas(copied):
-        _, height = picture(math)
-        image = etree.Element(tag("img"), src=picture_href(math), alt=tex_source(math))
-        image.set("class", "math-" + ("display" if math.get("display") == "block" else "inline"))
-        image.set("style", f"height: {height:.2f}em; vertical-align: middle")
-        image.tail = math.tail
-        math.getparent().replace(math, image)
-    return copied

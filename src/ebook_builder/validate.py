@@ -18,7 +18,7 @@ from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
 from ebook_builder.semantics import epub_type_problem, role_problem
-from ebook_builder.svg import SVG_NS, svg_problem
+from ebook_builder.svg import inline_pictures, svg_problem
 from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
 
 # Active content has no place in a book: reading systems that run it are a risk to
@@ -118,11 +118,10 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
             value = element.get(attribute, "")
             if value.strip().lower().startswith(ACTIVE_SCHEMES):
                 report(f"{attribute}={value[:40]!r} is not allowed", value[:40])
-    for svg in chapter.body.iter(f"{{{SVG_NS}}}svg"):
-        if svg.getparent() is None or etree.QName(svg.getparent()).namespace != SVG_NS:
-            problem = svg_problem(etree.tostring(svg, with_tail=False))
-            if problem:
-                report(f"an inline <svg> {problem}", "<svg")
+    for svg in inline_pictures(chapter.body):
+        problem = svg_problem(etree.tostring(svg, with_tail=False))
+        if problem:
+            report(f"an inline <svg> {problem}", "<svg")
 
 
 def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:

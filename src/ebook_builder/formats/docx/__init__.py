@@ -49,7 +49,7 @@ from ebook_builder.formats.docx.ooxml import (
 from ebook_builder.formats.docx.tree import api_version, document_tree
 from ebook_builder.model import TOC_DEPTH, ChapterDocument, ConvertedBook, Heading, Metadata
 from ebook_builder.pandoc import run_pandoc
-from ebook_builder.svg import raster_png
+from ebook_builder.svg import inline_pictures, inline_png, raster_png
 from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 A_EXT = f"{{{A_NS}}}ext"
@@ -121,8 +121,19 @@ def pandoc_input(converted: ConvertedBook) -> list[etree._Element]:
         _style_epigraphs(body)
         _style_signatures(body)
         _style_verse(body)
+        _svg_as_pictures(body)
         bodies.append(body)
     return bodies
+
+
+def _svg_as_pictures(body: etree._Element) -> None:
+    """Each SVG written into the text as an `<img>` of its PNG (`svg.inline_png`): pandoc's
+    DOCX writer would keep only the SVG's text."""
+    for svg in inline_pictures(body):
+        _, png, label = inline_png(svg)
+        image = etree.Element(tag("img"), src=_data_uri(png, "image/png"), alt=label)
+        image.tail = svg.tail
+        svg.getparent().replace(svg, image)
 
 
 def _styled(parent: etree._Element, style: str, text: str) -> etree._Element:

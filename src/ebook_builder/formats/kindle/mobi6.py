@@ -41,8 +41,7 @@ from ebook_builder.formats.kindle.navigation import (
     first_body_chapter,
     nest,
 )
-from ebook_builder.formats.kindle.resources import Resources
-from ebook_builder.mathml import as_pictures
+from ebook_builder.formats.kindle.resources import Resources, as_pictures
 from ebook_builder.model import TOC_DEPTH, ConvertedBook
 from ebook_builder.xhtml import XHTML_NS, heading_entries
 

@@ -11,21 +11,25 @@ as PNG too (`svg.raster_png`), for both halves of a .mobi and for the .azw3: MOB
 draw SVG at all, and KF8 could hold one as a flow of the text (as KindleGen does) but then
 the two halves would need different pictures, and what a KF8 reader draws of an SVG
 differs from one Kindle to the next. A picture keeps its alternative text either way.
-Formulas, which Kindles do not draw from MathML, are PNG pictures (`mathml.picture`),
-one record per distinct formula.
+Formulas, which Kindles do not draw from MathML, and SVG written into the text are PNG
+pictures too (`mathml.picture`, `svg.inline_png`), one record per distinct drawing; the
+text layers put an `<img>` in their place (`as_pictures`).
 """
 
 from __future__ import annotations
 
+import copy
 import io
 from dataclasses import dataclass
 from functools import lru_cache
 
+from lxml import etree
 from PIL import Image
 
-from ebook_builder.mathml import formulas, picture, picture_href
+from ebook_builder.mathml import formulas, picture, picture_href, tex_source
 from ebook_builder.model import ConvertedBook, once_per_book
-from ebook_builder.svg import raster_png
+from ebook_builder.svg import inline_pictures, inline_png, raster_png
+from ebook_builder.xhtml import tag
 
 THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
 
@@ -61,8 +65,35 @@ def collect(converted: ConvertedBook) -> Resources:
             if href not in by_href:
                 by_href[href] = (len(records), "image/png")
                 records.append(picture(math)[0])
+        for svg in inline_pictures(chapter.body):
+            href, png, _ = inline_png(svg)
+            if href not in by_href:
+                by_href[href] = (len(records), "image/png")
+                records.append(png)
     records.append(thumbnail_jpeg(cover.data))
     return Resources(records, by_href, 0, len(records) - 1)
+
+
+def as_pictures(body: etree._Element) -> etree._Element:
+    """A copy of `body` with each formula and each inline SVG as an `<img>` of its picture
+    (see `collect`). A formula keeps its TeX as alternative text and is sized in ems, so
+    that it scales with the reader's font."""
+    copied = copy.deepcopy(body)
+    for math in formulas(copied):
+        _, height = picture(math)
+        image = etree.Element(tag("img"), src=picture_href(math), alt=tex_source(math))
+        image.set("class", "math-" + ("display" if math.get("display") == "block" else "inline"))
+        image.set("style", f"height: {height:.2f}em; vertical-align: middle")
+        _replace(math, image)
+    for svg in inline_pictures(copied):
+        href, _, label = inline_png(svg)
+        _replace(svg, etree.Element(tag("img"), src=href, alt=label))
+    return copied
+
+
+def _replace(element: etree._Element, image: etree._Element) -> None:
+    image.tail = element.tail
+    element.getparent().replace(element, image)
 
 
 @lru_cache(maxsize=16)
