@@ -2,7 +2,7 @@
 
 Each call runs the stages in order (load -> convert -> validate -> write) and raises an
 `EbookError` carrying every problem; nothing is written unless every requested book is
-free of problems.
+free of problems and every writer succeeds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ebook_builder.cache.keys import cache_key, file_hash, input_files, package_
 from ebook_builder.cache.stamps import OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
-from ebook_builder.errors import BuildFailed, EbookError, UsageError
+from ebook_builder.errors import BuildFailed, EbookError, OutputError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import (
     BOOK_ID,
@@ -33,7 +33,7 @@ from ebook_builder.load import (
     source_date_epoch,
 )
 from ebook_builder.model import Book, ConvertedBook
-from ebook_builder.output import atomic_output
+from ebook_builder.output import StagedOutputs, atomic_output, staged_outputs
 from ebook_builder.pandoc import pandoc_fingerprint
 from ebook_builder.validate import validate_book
 
@@ -112,6 +112,9 @@ def build(
 ) -> list[Path]:
     """Write every requested format of every requested book; return the files written.
 
+    All or nothing: the files are renamed into place only once every writer has succeeded
+    (`output.staged_outputs`), so a failure or Ctrl-C leaves every earlier file as it was.
+
     With the cache, an output whose sources, options and tool versions are unchanged since
     it was written (and that nobody changed since) is left as it is.
     """
@@ -123,12 +126,14 @@ def build(
         progress(f"writing {job.target.name}")
     # A writer that runs a program (pandoc for the DOCX) spends its time waiting, which
     # frees the interpreter: it runs in a thread while this one writes the others. Leaving
-    # the pool waits for every thread, so a failure is raised once all writers have ended.
+    # the pool waits for every thread, so a failure is raised once all writers have ended,
+    # and only then are the staged files renamed into place (or all removed).
     here = [job for job in jobs if not job.fmt.tools]
     beside = [job for job in jobs if job.fmt.tools]
-    with ThreadPoolExecutor(max(1, (os.cpu_count() or 1) - 1)) as pool:
-        futures = [pool.submit(_write_all, [job]) for job in beside]
-        companions = _write_all(here)
+    workers = max(1, (os.cpu_count() or 1) - 1)
+    with staged_outputs() as staged, ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(_write_all, [job], staged) for job in beside]
+        companions = _write_all(here, staged)
         companions += [companion for future in futures for companion in future.result()]
     for job, companion in zip([*here, *beside], companions, strict=True):
         if companion is not None:
@@ -145,22 +150,24 @@ class _Job:
     out_dir: Path
 
 
-def _write_all(jobs: list[_Job]) -> list[Path | None]:
-    """Write each job's output (and its companion file, whose path it gives) atomically."""
+def _write_all(jobs: list[_Job], staged: StagedOutputs) -> list[Path | None]:
+    """Stage each job's output, its stamp and its companion file (whose path it gives)."""
     companions: list[Path | None] = []
     for job in jobs:
         converted = job.plan.converted
         assert converted is not None
-        with atomic_output(job.target) as temporary:
-            job.fmt.write(converted, temporary)
+        built = staged.path(job.target)
         companion = None
-        extra = job.fmt.companion_file(converted)
-        if extra is not None:
-            name, data = extra
-            companion = job.out_dir / name
-            with atomic_output(companion) as temporary:
-                temporary.write_bytes(data)
-        job.stamp.record(job.target)
+        try:
+            job.fmt.write(converted, built)
+            extra = job.fmt.companion_file(converted)
+            if extra is not None:
+                name, data = extra
+                companion = job.out_dir / name
+                staged.path(companion).write_bytes(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write ({exc.strerror or exc})", path=job.target) from None
+        job.stamp.record(built, staged)
         companions.append(companion)
     return companions
 
