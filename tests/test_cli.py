@@ -62,7 +62,7 @@ def test_check_lists_every_problem_of_every_book(make_project):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "error: book/a-book/01.md:3: broken internal link '#gone': no such id in the book",
-        "error: book/b-book/01.md: chapter has no heading: start it with '# Title'",
+        "error: book/b-book/01.md:1: chapter has no heading: start it with '# Title'",
     ]
 
 

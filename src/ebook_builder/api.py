@@ -22,7 +22,7 @@ from ebook_builder.cache.keys import cache_key, file_hash, input_files, package_
 from ebook_builder.cache.stamps import OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
-from ebook_builder.errors import BuildFailed, EbookError, OutputError, UsageError
+from ebook_builder.errors import BuildFailed, Diagnostic, EbookError, OutputError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import (
     BOOK_ID,
@@ -41,12 +41,15 @@ if TYPE_CHECKING:
     from ebook_builder.checks.stores import StoreCheck
 
 Progress = Callable[[str], None]
+# Receives each warning: what a book loses in conversion, at its chapter's line. Warnings
+# never stop a build; the CLI prints them as `warning: file:line: message`.
+Warn = Callable[[Diagnostic], None]
 DEFAULT_OUT = "dist"
 CACHE_DIR = ".cache"
 
 
-def _quiet(_: str) -> None:
-    """The default progress callback: say nothing."""
+def _quiet(_: str | Diagnostic) -> None:
+    """The default progress and warning callback: say nothing."""
 
 
 def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
@@ -61,9 +64,14 @@ def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
     return [FORMATS[n] for n in dict.fromkeys(names)]
 
 
-def prepare(book: Book, cache: ChapterCache = NO_CACHE) -> ConvertedBook:
-    """Convert and validate a loaded book."""
-    return validate_book(book, convert_book(book, cache))
+def prepare(book: Book, cache: ChapterCache = NO_CACHE, warn: Warn = _quiet) -> ConvertedBook:
+    """Convert and validate a loaded book; its warnings go to `warn` before validation,
+    so that a book with problems shows them too."""
+    chapters = convert_book(book, cache)
+    for chapter in chapters:
+        for warning in chapter.warnings:
+            warn(warning)
+    return validate_book(book, chapters)
 
 
 def chapter_cache(root: Path, use_cache: bool) -> ChapterCache:
@@ -76,9 +84,10 @@ def check(
     book_ids: list[str] | None = None,
     progress: Progress = _quiet,
     use_cache: bool = True,
+    warn: Warn = _quiet,
 ) -> list[ConvertedBook]:
     """Run every stage but packaging; raise with every problem of every book."""
-    plans = _plan(root, book_ids, [], None, progress, use_cache)
+    plans = _plan(root, book_ids, [], None, progress, use_cache, warn)
     return [plan.converted for plan in plans if plan.converted is not None]
 
 
@@ -109,8 +118,11 @@ def build(
     out: Path | None = None,
     progress: Progress = _quiet,
     use_cache: bool = True,
+    warn: Warn = _quiet,
 ) -> list[Path]:
     """Write every requested format of every requested book; return the files written.
+
+    The books converted (those with an output to write) send their warnings to `warn`.
 
     All or nothing: the files are renamed into place only once every writer has succeeded
     (`output.staged_outputs`), so a failure or Ctrl-C leaves every earlier file as it was.
@@ -120,7 +132,7 @@ def build(
     """
     chosen = parse_formats(formats)
     out_dir = out if out is not None else root / DEFAULT_OUT
-    plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache)
+    plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache, warn)
     jobs = [_Job(plan, *pending, out_dir) for plan in plans for pending in plan.pending]
     for job in jobs:
         progress(f"writing {job.target.name}")
@@ -188,6 +200,7 @@ def _plan(
     out_dir: Path | None,
     progress: Progress,
     use_cache: bool,
+    warn: Warn,
 ) -> list[_BookPlan]:
     """Load every book, and convert and validate those with outputs to write.
 
@@ -209,7 +222,7 @@ def _plan(
                     book = load_book(project, book_id)
                     if plan.pending and writers.ident is None:
                         writers.start()
-                    plan.converted = prepare(book, cache)
+                    plan.converted = prepare(book, cache, warn)
                 plans.append(plan)
             except EbookError as exc:
                 errors.append(exc)

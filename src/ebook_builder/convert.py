@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import PurePosixPath
+from urllib.parse import unquote
 
 from lxml import etree
 
 from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
+from ebook_builder.lines import locate
+from ebook_builder.losses import conversion_warnings
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
-from ebook_builder.pandoc import convert_cached, convert_texts
+from ebook_builder.pandoc import Conversion, convert_cached, convert_documents
 from ebook_builder.typography import typeset
 from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, parse_fragment, tag, text_of
 
@@ -32,26 +35,29 @@ VOID_ELEMENT = re.compile(
     r"(<(?:area|br|col|embed|hr|img|input|source|track|wbr)\b[^<>]*)>", re.IGNORECASE
 )
 MATTER_CLASSES = ("frontmatter", "backmatter")
+# An address that pandoc read together with its title: `/url%20%22title%22` (see
+# `_split_titles`): the address, the whitespace as pandoc encoded it, the quoted title.
+ADDRESS_AND_TITLE = re.compile(r"^(.*?)%20(%22.*%22|'.*'|\(.*\))$")
 
 
-def markdown_to_html(texts: list[str]) -> list[str]:
-    """Pandoc's HTML5 body of each chapter.
+def markdown_to_html(texts: list[str]) -> list[Conversion]:
+    """Pandoc's HTML5 body of each chapter, with its warnings.
 
-    Pandoc runs sandboxed (it reads no file, fetches nothing) and keeps its warnings to
-    itself: the validate stage reports what matters (ids, links, markup) with file and line.
+    Pandoc runs sandboxed (it reads no file, fetches nothing); its warnings become the
+    chapter's (`losses.conversion_warnings`).
     """
-    return convert_texts(texts, PANDOC_FROM, "html5", PANDOC_ARGS)
+    return convert_documents(texts, PANDOC_FROM, "html5", PANDOC_ARGS)
 
 
 def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocument]:
     """Convert every chapter; raise `BookError` listing every chapter that fails."""
     texts = [source.text for source in book.chapters]
-    htmls = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
+    conversions = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
     problems: list[Diagnostic] = []
     chapters = []
-    for source, html in zip(book.chapters, htmls, strict=True):
+    for source, conversion in zip(book.chapters, conversions, strict=True):
         try:
-            chapters.append(convert_chapter(source, html, book.metadata.language))
+            chapters.append(convert_chapter(source, conversion, book.metadata.language))
         except BookError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -61,17 +67,18 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
 
 
 def convert_chapter(
-    source: ChapterSource, html: str | None = None, language: str = "en"
+    source: ChapterSource, conversion: Conversion | None = None, language: str = "en"
 ) -> ChapterDocument:
-    """One chapter's XHTML body from pandoc's HTML of it (made here when not given).
+    """One chapter's XHTML body from pandoc's conversion of it (made here when not given).
 
     Quotes, spaces and dashes are set for `language` (pandoc's own are English) after the
     ids are made, so that ids never depend on the language; the title gets them too.
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
-    if html is None:
-        (html,) = markdown_to_html([source.text])
-    body = _parse(source, html)
+    if conversion is None:
+        (conversion,) = markdown_to_html([source.text])
+    body = _parse(source, conversion.output)
+    _split_titles(body)
     file_name = content_file_name(source)
     auto_ids = _assign_section_ids(body)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
@@ -80,7 +87,8 @@ def convert_chapter(
     typeset(body, language)
     first_heading = next(body.iter(*HEADING_TAGS), None)
     title = text_of(first_heading) if first_heading is not None else source.entry
-    return ChapterDocument(source, file_name, title, body, auto_ids)
+    warnings = conversion_warnings(source, conversion.output, conversion.warnings)
+    return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
 
 
 def _parse(source: ChapterSource, html: str) -> etree._Element:
@@ -93,6 +101,21 @@ def _parse(source: ChapterSource, html: str) -> etree._Element:
         line = locate_html_error(source.text, html, exc)
         message = f"raw HTML is not well-formed XHTML: {exc.msg}"
         raise BookError(message, [Diagnostic(source.display_path, message, line)]) from None
+
+
+def _split_titles(body: etree._Element) -> None:
+    """`[t](/url<TAB>"title")`: the address `/url` with the title `title`, as with a space.
+
+    CommonMark and pandoc's manual let any whitespace separate a link's or an image's
+    title from its address, but pandoc 3.9 reads a title after a tab as part of the address
+    (`/url "title"`, percent-encoded): a broken link, or a missing image.
+    """
+    for element in body.iter(tag("a"), tag("img")):
+        attribute = "href" if element.tag == tag("a") else "src"
+        match = ADDRESS_AND_TITLE.match(element.get(attribute, ""))
+        if match is not None and not element.get("title"):
+            element.set(attribute, match.group(1))
+            element.set("title", unquote(match.group(2))[1:-1])
 
 
 def close_void_elements(html: str) -> str:
@@ -113,17 +136,6 @@ def chapter_files(chapters: list[ChapterDocument]) -> dict[str, str]:
     names = {PurePosixPath(c.source.entry).name: c.file_name for c in chapters}
     names.update({c.source.entry: c.file_name for c in chapters})
     return names
-
-
-def locate(markdown: str, needle: str, nth: int = 1) -> int | None:
-    """The line (1-based) of the `nth` occurrence of `needle` in `markdown`, ignoring case."""
-    needle = needle.lower()
-    seen = 0
-    for number, line in enumerate(markdown.splitlines(), 1):
-        seen += line.lower().count(needle)
-        if seen >= nth:
-            return number
-    return None
 
 
 def locate_html_error(markdown: str, html: str, exc: etree.XMLSyntaxError) -> int | None:

@@ -18,6 +18,8 @@ from typing import TypeVar
 
 from lxml import etree
 
+from ebook_builder.errors import Diagnostic
+
 Made = TypeVar("Made")
 # How deep every format's table of contents goes: chapters, their sections and subsections.
 # Deeper headings stay in the text; a reader's contents list grows unwieldy past three.
@@ -91,7 +93,8 @@ class ChapterDocument:
 
     `body` is the `<body>` element (XHTML namespace) that the writers serialise;
     `auto_ids` are the ids the pipeline made from heading text, which it may rename
-    when two chapters would otherwise share one.
+    when two chapters would otherwise share one; `warnings` are what the conversion could
+    not carry into the book (they never stop a build; the CLI prints them).
     """
 
     source: ChapterSource
@@ -99,6 +102,7 @@ class ChapterDocument:
     title: str
     body: etree._Element
     auto_ids: set[str] = field(default_factory=set)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,11 @@ class ConvertedBook:
     book: Book
     chapters: list[ChapterDocument]
     images: list[ImageAsset]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """Every chapter's warnings, in reading order: `ebook check` and `build` print them."""
+        return [warning for chapter in self.chapters for warning in chapter.warnings]
 
 
 def once_per_book(
