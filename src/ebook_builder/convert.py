@@ -139,14 +139,18 @@ def chapter_files(chapters: list[ChapterDocument]) -> dict[str, str]:
 
 
 def locate_html_error(markdown: str, html: str, exc: etree.XMLSyntaxError) -> int | None:
-    """Map a parse error in pandoc's output back to a Markdown line, by the text around it."""
+    """Map a parse error in pandoc's output back to a Markdown line, by the text around it.
+
+    An element left open is found only at the end of the chapter: the text is searched
+    from the error's line back to the start, for the nearest fragment the source holds.
+    """
     html_lines = html.splitlines()
-    if not exc.lineno or exc.lineno > len(html_lines):
-        return None
-    for fragment in re.findall(r"<[^>]*>|[^<]{8,}", html_lines[exc.lineno - 1]):
-        line = locate(markdown, fragment.strip()[:60])
-        if line:
-            return line
+    last = min(exc.lineno or len(html_lines), len(html_lines))
+    for html_line in reversed(html_lines[:last]):
+        for fragment in re.findall(r"<[^>]*>|[^<]{8,}", html_line):
+            line = locate(markdown, fragment.strip()[:60])
+            if line:
+                return line
     return None
 
 

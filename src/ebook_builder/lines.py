@@ -36,3 +36,27 @@ def locate_any(markdown: str, needles: Iterable[str], nth: int = 1) -> int | Non
         if line is not None:
             return line
     return None
+
+
+def locate_shown(markdown: str, shown: str, nth: int = 1) -> int | None:
+    """The line of the `nth` place where the letters and digits of `shown` (text as the
+    book shows it) appear in order with only markup, punctuation or whitespace between:
+    `*0*0` shows as `00`, and quotes are curly in the book but straight in the source."""
+    characters = [c for c in shown if c.isalnum()][:40]
+    if not characters:
+        return None
+    pattern = re.compile(r"[\W_]*".join(map(re.escape, characters)), re.IGNORECASE)
+    for count, match in enumerate(pattern.finditer(markdown), 1):
+        if count == nth:
+            return markdown.count("\n", 0, match.start()) + 1
+    return None
+
+
+def locate_heading(markdown: str, level: int, nth: int) -> int | None:
+    """The line of the `nth` ATX heading of `level` (`## …`), also inside a list or quote:
+    where a heading's text cannot be found (a link in it, say), its order can."""
+    pattern = re.compile(rf"^[ \t>*+\-\d.]*#{{{level}}}(?:[ \t]|$)", re.MULTILINE)
+    for count, match in enumerate(pattern.finditer(markdown), 1):
+        if count == nth:
+            return markdown.count("\n", 0, match.start()) + 1
+    return None

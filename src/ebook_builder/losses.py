@@ -21,10 +21,14 @@ from ebook_builder.model import ChapterSource
 
 # Pandoc's reader places a message at "line L column C" of the text it was given, which is
 # the chapter's whole file: its lines are the chapter's.
-POSITION = re.compile(r" (?:at|defined at) line (\d+) column \d+")
+POSITION = re.compile(r" at line (\d+) column \d+")
 # Pandoc's warnings that the validate stage reports as errors, at the right line (pandoc
 # places a duplicate id after the heading that repeats it).
 REPORTED_AS_ERRORS = ("Duplicate identifier",)
+# Raw HTML: positions in the chunk pandoc parsed, not in the chapter; the element is named.
+CHUNK_POSITION = re.compile(r" at _chunk line \d+ column \d+")
+HTML_ELEMENT = re.compile(r"^(\w+) at _chunk ")
+QUOTED = re.compile(r"'([^']+)'")
 TEX_MATH = re.compile(r"^Could not convert TeX math (.+?), rendering as TeX", re.DOTALL)
 TITLE_BLOCK = (
     "a '% title' block is ignored: the book's title comes from its metadata file; "
@@ -63,8 +67,11 @@ def pandoc_warning(source: ChapterSource, message: str) -> Diagnostic:
         line: int | None = int(position.group(1))
         first = POSITION.sub("", first, count=1)
     else:
-        math = TEX_MATH.match(message)
-        line = locate(source.text, math.group(1)) if math else None
+        math, element = TEX_MATH.match(message), HTML_ELEMENT.match(first)
+        needles = [math.group(1)] if math else []
+        needles += [f"<{element.group(1)}"] if element else QUOTED.findall(first)
+        line = next((n for n in (locate(source.text, s) for s in needles) if n), None)
+        first = CHUNK_POSITION.sub("", first)
     text = first[:1].lower() + first[1:]
     return Diagnostic(source.display_path, text.rstrip(".:"), line)
 

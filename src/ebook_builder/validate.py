@@ -16,9 +16,9 @@ from lxml import etree
 from ebook_builder.convert import chapter_files
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
-from ebook_builder.lines import locate_any
+from ebook_builder.lines import locate_any, locate_heading, locate_shown
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
-from ebook_builder.xhtml import HEADING_TAGS, XHTML_NS, tag
+from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, tag
 
 # Active content has no place in a book: reading systems that run it are a risk to
 # readers, and stores refuse it.
@@ -71,10 +71,13 @@ class _Reporter:
         self.problems = problems
         self.seen: dict[tuple[str, ...], int] = {}
 
-    def __call__(self, message: str, *needles: str, nth: int | None = None) -> None:
+    def __call__(
+        self, message: str, *needles: str, nth: int | None = None, fallback: int | None = None
+    ) -> None:
+        """`fallback`: the line to name when no needle is found (a heading's, by its order)."""
         key = (message, *needles)
         self.seen[key] = self.seen.get(key, 0) + 1
-        line = locate_any(self.chapter.source.text, needles, nth or self.seen[key])
+        line = locate_any(self.chapter.source.text, needles, nth or self.seen[key]) or fallback
         self.problems.append(Diagnostic(self.chapter.source.display_path, message, line))
 
 
@@ -93,7 +96,10 @@ def _anchor_index(chapters: list[ChapterDocument], problems: list[Diagnostic]) -
             if anchor in owner:
                 first = shown[anchor].source.display_path
                 where = "" if shown[anchor] is chapter else f" (first in {first})"
-                report(f"duplicate id {anchor!r}{where}", "#" + anchor, anchor, nth=count[anchor])
+                # a page-break marker's id is made from its page: found by its class
+                marker = ".pagebreak" if element.get(EPUB_TYPE) == "pagebreak" else ""
+                needles = ("#" + anchor, anchor, marker)
+                report(f"duplicate id {anchor!r}{where}", *needles, nth=count[anchor])
                 continue
             owner[anchor] = chapter.file_name
             shown[anchor] = chapter
@@ -119,14 +125,20 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
 
 def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
     previous = 0
+    counts: dict[int, int] = {}
+    source = chapter.source.text
     for heading in chapter.body.iter(*HEADING_TAGS):
         level = HEADING_TAGS[heading.tag]
+        counts[level] = counts.get(level, 0) + 1
         text = "".join(heading.itertext()).strip()
+        where = locate_heading(source, level, counts[level]) or locate_shown(source, text)
         if not any(unicodedata.category(c)[0] in "LNPS" for c in text):
-            report(f"a level-{level} heading has no text: the contents list needs one", "#" * level)
+            message = f"a level-{level} heading has no text: the contents list needs one"
+            report(message, fallback=where)
         if level > previous + 1:
             expected = "#" * (previous + 1)
-            report(f"heading level skips from {previous} to {level} (expected {expected!r})", text)
+            message = f"heading level skips from {previous} to {level} (expected {expected!r})"
+            report(message, text, fallback=where)
         previous = level
     if previous == 0:
         report("chapter has no heading: start it with '# Title'", chapter.source.text.strip()[:40])
