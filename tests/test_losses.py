@@ -52,7 +52,7 @@ EXPECTED = [
 ]
 
 
-def test_check_and_build_warn_at_each_line_and_exit_0(make_project, counted):
+def test_check_and_build_warn_at_each_line_and_exit_0(make_project, counted, epubcheck):
     make_project.book(chapters={"01-one.md": CHAPTER})
     root = str(make_project.root)
     for command in (["check"], ["check"], ["build", "--format", "epub"]):
@@ -60,6 +60,7 @@ def test_check_and_build_warn_at_each_line_and_exit_0(make_project, counted):
         assert result.exit_code == 0, result.output
         assert result.stderr.splitlines() == EXPECTED, command
     assert counted == ["% A Title Block"], "the second check and the build hit the cache"
+    assert epubcheck.check(make_project.root / "dist" / "demo.epub").clean
 
 
 def test_check_json_lists_the_warnings(make_project):

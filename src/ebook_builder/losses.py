@@ -25,9 +25,10 @@ POSITION = re.compile(r" at line (\d+) column \d+")
 # Pandoc's warnings that the validate stage reports as errors, at the right line (pandoc
 # places a duplicate id after the heading that repeats it).
 REPORTED_AS_ERRORS = ("Duplicate identifier",)
-# Raw HTML: positions in the chunk pandoc parsed, not in the chapter; the element is named.
-CHUNK_POSITION = re.compile(r" at _chunk line \d+ column \d+")
-HTML_ELEMENT = re.compile(r"^(\w+) at _chunk ")
+# Raw HTML and fenced divs in a list: positions in the chunk pandoc parsed, not in the
+# chapter; the element is named.
+CHUNK_POSITION = re.compile(r" at _chunk\w* line \d+ column \d+")
+HTML_ELEMENT = re.compile(r"^(\w+) at _chunk\w* ")
 QUOTED = re.compile(r"'([^']+)'")
 TEX_MATH = re.compile(r"^Could not convert TeX math (.+?), rendering as TeX", re.DOTALL)
 TITLE_BLOCK = (
@@ -69,7 +70,11 @@ def pandoc_warning(source: ChapterSource, message: str) -> Diagnostic:
     else:
         math, element = TEX_MATH.match(message), HTML_ELEMENT.match(first)
         needles = [math.group(1)] if math else []
-        needles += [f"<{element.group(1)}"] if element else QUOTED.findall(first)
+        if element:  # a raw HTML element; pandoc names a `<div>` or a `:::` fence `Div`
+            name = element.group(1)
+            needles += [f"<{name}", ":::"] if name == "Div" else [f"<{name}"]
+        else:
+            needles += QUOTED.findall(first)
         line = next((n for n in (locate(source.text, s) for s in needles) if n), None)
         first = CHUNK_POSITION.sub("", first)
     text = first[:1].lower() + first[1:]
