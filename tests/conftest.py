@@ -85,12 +85,12 @@ def _no_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The first line of every chapter pandoc really converts (in any order: in parallel)."""
     calls: list[str] = []
-    real = pandoc.convert_texts
+    real = pandoc.convert_documents
 
-    def counting(texts: list[str], source: str, *args: Any) -> list[str]:
+    def counting(texts: list[str], source: str, *args: Any) -> list[pandoc.Conversion]:
         if source == convert.PANDOC_FROM:
             calls.extend(text.splitlines()[0] for text in texts)
         return real(texts, source, *args)
 
-    monkeypatch.setattr(pandoc, "convert_texts", counting)
+    monkeypatch.setattr(pandoc, "convert_documents", counting)
     return calls

@@ -4,7 +4,9 @@ traceback, and an output folder exactly as it was before the failed build."""
 from __future__ import annotations
 
 import builtins
+import json
 import os
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -414,3 +416,44 @@ def test_five_megabyte_paragraph_builds(make_project):
     make_project.book(chapters={"01-one.md": f"# One\n\n{words}\n"})
     (path,) = api.build(make_project.root, formats=["epub"])
     assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # the same broken link twice: each at its own line
+            "# One\n\n[a](#gone)\n\ntext\n\ntext [b](#gone)\n",
+            [(3, "broken internal link '#gone'"), (7, "broken internal link '#gone'")],
+        ),
+        (  # a title after a tab, a line break or spaces is a title, not part of the address
+            '# One\n\n[t](#gone\t"title")\n\n[u](#gone\n"title")\n\n[v](#gone   "title")\n',
+            [(3, "broken internal link '#gone'"), (5, "broken"), (8, "broken")],
+        ),
+        ("# One\n\ntext\n\n[x]()\n", [(5, "link 'x' has no address")]),
+        ("# One\n\n[x](<#a b>)\n", [(3, "broken internal link '#a%20b'")]),
+        (
+            "# One\n\n![a](p.png)\n\n![a](p.png)\n",
+            [(3, "missing image 'p.png'"), (5, "missing image 'p.png'")],
+        ),
+    ],
+)
+def test_each_problem_names_its_own_line(make_project, monkeypatch, text, expected):
+    """Issue 17, item 5: the n-th problem with the same text is at its n-th occurrence."""
+    make_project.book(chapters={"01-one.md": text})
+    monkeypatch.chdir(make_project.root)
+    result = runner.invoke(app, ["check", "--json"])
+    assert result.exit_code == 1, result.output
+    problems = json.loads(result.stdout)["problems"]
+    found = [(p["line"], p["message"]) for p in problems]
+    assert len(found) == len(expected), found
+    for (line, message), (want_line, want) in zip(found, expected, strict=True):
+        assert line == want_line and message.startswith(want), found
+
+
+def test_a_title_after_a_tab_builds_a_link_with_that_title(make_project, epubcheck):
+    make_project.book(chapters={"01-one.md": '# One\n\n[t](#one\t"The title")\n'})
+    (epub,) = api.build(make_project.root, formats=["epub"])
+    assert epubcheck.check(epub).clean
+    with zipfile.ZipFile(epub) as archive:
+        chapter = archive.read("EPUB/01-one.xhtml").decode()
+    assert '<a href="#one" title="The title">t</a>' in chapter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def test_check_lists_every_problem_of_every_book(make_project):
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "error: book/a-book/01.md:3: broken internal link '#gone': no such id in the book",
-        "error: book/b-book/01.md: chapter has no heading: start it with '# Title'",
+        "error: book/b-book/01.md:1: chapter has no heading: start it with '# Title'",
     ]
 
 
@@ -94,3 +95,33 @@ def test_ctrl_c_exits_130_and_says_nothing_was_replaced(make_project, monkeypatc
     result = invoke(make_project.root, "build")
     assert result.exit_code == ExitCode.INTERRUPTED == 130
     assert result.stderr.strip() == "error: interrupted; earlier outputs are unchanged"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_bug_in_the_docx_thread_shows_where_it_failed_with_ebook_debug(
+    make_project, monkeypatch, debug
+):
+    """The DOCX is written in a thread (`OutputFormat.tools`); with EBOOK_DEBUG=1 the
+    traceback still runs down to the writer's own frame (issue 17, item 14)."""
+    make_project.book()
+
+    def exploding_docx_writer(converted, path):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(FORMATS["docx"].load(), FORMATS["docx"].writer, exploding_docx_writer)
+    if debug:
+        monkeypatch.setenv("EBOOK_DEBUG", "1")
+    else:
+        monkeypatch.delenv("EBOOK_DEBUG", raising=False)
+    result = invoke(make_project.root, "build", "--format", "epub,docx")
+    if debug:
+        assert isinstance(result.exception, ZeroDivisionError)
+        frames = traceback.extract_tb(result.exc_info[2])
+        assert frames[-1].name == "exploding_docx_writer"
+        assert "_write_all" in [frame.name for frame in frames]
+    else:
+        assert result.exit_code == ExitCode.INTERNAL_ERROR
+        assert result.stderr.splitlines() == [
+            "error: internal error: ZeroDivisionError('division by zero') "
+            "(a bug; set EBOOK_DEBUG=1 to see where)"
+        ]

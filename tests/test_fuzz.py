@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ebook_builder import api
-from ebook_builder.errors import EbookError
+from ebook_builder.errors import Diagnostic, EbookError
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
@@ -85,6 +85,9 @@ HOSTILE = st.sampled_from(
         '<p onclick="x()">y</p>',
         "{#id}",
         "![A script](bad.svg)",
+        # issue 17, item 5: each problem names its own line
+        "[x]()",
+        "[gone](#gone)\n\n[again](#gone)",
     ]
 )
 # Math (MathML, Word equations, Kindle pictures) and raw TeX, which pandoc drops: each
@@ -109,7 +112,10 @@ SVG_FILES = {
     '<circle cx="5" cy="5" r="4"/><text x="10" y="9">Hi</text></svg>',
     "bad.svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
 }
-GENTLE = st.one_of(WORDS, WORDS, BENIGN, MATH_AND_RAW)
+# Issue 17, items 5 and 13: a link's title after a tab; a `% Title` block, which pandoc drops.
+LINK_TITLE = st.sampled_from(['[t](#top\t"title")', "[t](https://example.org\t'title')"])
+TITLE_BLOCK = "% A Title Block\n% An Author\n\n"
+GENTLE = st.one_of(WORDS, WORDS, BENIGN, MATH_AND_RAW, LINK_TITLE)
 ROUGH = st.one_of(WORDS, BENIGN, HOSTILE, MATH_AND_RAW)
 
 
@@ -137,6 +143,8 @@ def chapters(draw: st.DrawFn) -> list[str]:
         body = "\n\n".join(draw(st.lists(blocks(pieces), min_size=0, max_size=5)))
         heading = f"# {title}\n\n" if draw(st.booleans()) or not body else ""
         text = heading + body + "\n"
+        if draw(st.integers(0, 9)) == 0:
+            text = TITLE_BLOCK + text
         if draw(st.integers(0, 9)) == 0:  # now and then, a character pasted from elsewhere
             at = draw(st.integers(0, len(text)))
             text = text[:at] + draw(CONTROL) + text[at:]
@@ -182,16 +190,20 @@ def test_every_build_fails_clearly_or_passes_epubcheck(tmp_path, epubcheck):
     def build_one(texts: list[str]) -> None:
         root = Path(tempfile.mkdtemp(dir=tmp_path))
         make_book(root, texts, cover)
+        warnings: list[Diagnostic] = []
+        out = tmp_path / "out" / root.name
         try:
-            (path,) = api.build(root, formats=["epub"], out=tmp_path / "out" / root.name)
+            (path,) = api.build(root, formats=["epub"], out=out, warn=warnings.append)
         except EbookError as exc:
             lines = exc.lines()
             assert lines, "an error must say something"
             for line in lines:
                 assert "\n" not in line and line.startswith("book/fuzz/"), line
+            assert all(d.line for d in exc.all_diagnostics()), lines  # each names a line
             refused.append(lines[0].split(": ", 1)[1])
         else:
             built.append(path)
+        assert all(w.line for w in warnings), [str(w) for w in warnings]
         shutil.rmtree(root)
 
     build_one()

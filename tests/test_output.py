@@ -1,17 +1,23 @@
-"""Atomic output: a failed or interrupted write leaves the earlier file as it was."""
+"""Staged output: a failed or interrupted build leaves every earlier file as it was."""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
+from hashlib import md5
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from ebook_builder import api
-from ebook_builder.errors import OutputError
+from ebook_builder.cli import app
+from ebook_builder.errors import ExitCode, OutputError
 from ebook_builder.formats import FORMATS
-from ebook_builder.output import atomic_output
+from ebook_builder.output import atomic_output, staged_outputs
+
+runner = CliRunner()
 
 
 def test_success_replaces_the_file(tmp_path):
@@ -33,6 +39,22 @@ def test_interruption_leaves_the_old_file_and_no_temporary(tmp_path, failure):
         raise failure()
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["book.epub"]
+
+
+def test_staged_files_are_renamed_only_when_the_block_succeeds(tmp_path):
+    first, second = tmp_path / "a.epub", tmp_path / "sub" / "a.docx"
+    first.write_bytes(b"old")
+    with pytest.raises(RuntimeError), staged_outputs() as staged:
+        staged.path(first).write_bytes(b"new")
+        staged.path(second).write_bytes(b"new")
+        assert first.read_bytes() == b"old" and not second.exists()
+        raise RuntimeError
+    assert first.read_bytes() == b"old" and not second.exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.epub", "sub"]
+    with staged_outputs() as staged:
+        staged.path(first).write_bytes(b"new")
+        staged.path(second).write_bytes(b"new")
+    assert first.read_bytes() == second.read_bytes() == b"new"
 
 
 def test_full_disk_becomes_an_output_error(tmp_path):
@@ -70,35 +92,59 @@ def test_interrupted_build_keeps_the_earlier_epub(make_project, monkeypatch):
     assert [p.name for p in first.parent.iterdir()] == ["demo.epub"]
 
 
-def test_a_writer_beside_fails_after_the_others_are_written_and_the_earlier_docx_stays(
-    make_project, monkeypatch
+def _digests(root: Path) -> dict[str, str]:
+    """The md5 of every file a build wrote: the outputs, companions and output stamps."""
+    files = [*(root / "dist").rglob("*"), *(root / ".cache" / "outputs").rglob("*")]
+    return {p.relative_to(root).as_posix(): md5(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.mark.parametrize(
+    ("failing_format", "failure", "code"),
+    [
+        ("epub", OutputError("the disk is full"), ExitCode.BAD_USAGE),  # in the main thread
+        ("docx", OutputError("the disk is full"), ExitCode.BAD_USAGE),  # in the DOCX's thread
+        ("docx", RuntimeError("a bug"), ExitCode.INTERNAL_ERROR),
+        ("azw3", KeyboardInterrupt(), ExitCode.INTERRUPTED),
+    ],
+)
+def test_a_failing_writer_leaves_every_earlier_file_of_every_book_byte_identical(
+    make_project, monkeypatch, failing_format, failure, code
 ):
-    """The DOCX is written in a thread (`OutputFormat.tools`): its failure is raised after
-    the other formats are written, and leaves the earlier file."""
-    make_project.book()
-    built = api.build(make_project.root, formats=["epub", "docx"])
-    docx, epub = (next(p for p in built if p.suffix == suffix) for suffix in (".docx", ".epub"))
-    before = docx.read_bytes()
+    """All or nothing for the whole command (issue 17, item 2): the first book's outputs,
+    the Kindle thumbnail and the output stamps stay as they were when the second book's
+    writer fails, and no temporary is left. (Before, the formats written before the failure
+    were renamed into place.)"""
+    for book_id in ("demo", "other"):
+        make_project.book(book_id)
+    formats = ["--format", "epub,azw3,docx"]
+    first = runner.invoke(app, ["build", *formats, "-C", str(make_project.root)])
+    assert first.exit_code == 0, first.output
+    before = _digests(make_project.root)
+    assert any(name.endswith(".jpg") for name in before)  # the Kindle thumbnail
+    assert any(name.endswith(".stamp") for name in before)
+    for book_id in ("demo", "other"):  # new text: every output is out of date
+        make_project.book(book_id, chapters={"01-one.md": "# One\n\nNew text.\n"})
+    module = FORMATS[failing_format].load()
+    writer = getattr(module, FORMATS[failing_format].writer)
 
     def failing(converted, path):
+        if converted.book.book_id != "other":
+            return writer(converted, path)
         path.write_bytes(b"partial")
-        raise OutputError("the disk is full", path=path)
+        raise failure
 
-    def slow_epub(converted, path):
-        time.sleep(0.2)
-        path.write_bytes(b"new epub")
-
-    monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", failing)
-    monkeypatch.setattr(FORMATS["epub"].load(), "write_epub", slow_epub)
-    with pytest.raises(OutputError, match="the disk is full"):
-        api.build(make_project.root, formats=["epub", "docx"], use_cache=False)
-    assert docx.read_bytes() == before
-    assert epub.read_bytes() == b"new epub"
-    assert sorted(p.name for p in docx.parent.iterdir()) == ["demo.docx", "demo.epub"]
+    monkeypatch.setattr(module, FORMATS[failing_format].writer, failing)
+    result = runner.invoke(app, ["build", *formats, "-C", str(make_project.root)])
+    assert result.exit_code == code, result.output
+    assert _digests(make_project.root) == before
+    assert not [p for p in make_project.root.rglob("*.tmp")]
 
 
-def test_a_failure_here_waits_for_the_writers_beside(make_project, monkeypatch):
+def test_a_failure_here_waits_for_the_writers_beside_and_keeps_none_of_their_files(
+    make_project, monkeypatch
+):
     make_project.book()
+    finished = threading.Event()
 
     def failing(converted, path):
         raise OutputError("the disk is full", path=path)
@@ -106,14 +152,15 @@ def test_a_failure_here_waits_for_the_writers_beside(make_project, monkeypatch):
     def slow_docx(converted, path):
         time.sleep(0.2)
         path.write_bytes(b"new docx")
+        finished.set()
 
     monkeypatch.setattr(FORMATS["epub"].load(), "write_epub", failing)
     monkeypatch.setattr(FORMATS["docx"].load(), "write_docx", slow_docx)
     out = make_project.root / "dist"
     with pytest.raises(OutputError, match="the disk is full"):
         api.build(make_project.root, formats=["epub", "docx"], out=out, use_cache=False)
-    assert (out / "demo.docx").read_bytes() == b"new docx"
-    assert sorted(p.name for p in out.iterdir()) == ["demo.docx"]
+    assert finished.is_set()
+    assert list(out.iterdir()) == []
 
 
 def test_the_docx_is_written_while_the_others_are(make_project, monkeypatch):

@@ -32,7 +32,7 @@ def problems(make_project, text: str, files: dict[str, bytes] | None = None) -> 
         ('# T\n\n<p onclick="x()">a</p>\n', "01-one.md:3: event handler attribute 'onclick'"),
         ("# T\n\n[x](javascript:alert(1))\n", "01-one.md:3: href='javascript:alert(1)'"),
         ("# T\n\n### Skipped\n", "01-one.md:3: heading level skips from 1 to 3"),
-        ("Just text.\n", "01-one.md: chapter has no heading"),
+        ("Just text.\n", "01-one.md:1: chapter has no heading"),
         ("# T {#a}\n\n## U {#a}\n", "01-one.md:3: duplicate id 'a'"),
         ("# T\n\n![](pic.png)\n", "01-one.md:3: image 'pic.png' has no alt text"),
         ("# T\n\n![A pic](gone.png)\n", "01-one.md:3: missing image 'gone.png'"),

@@ -2,7 +2,7 @@
 
 Each call runs the stages in order (load -> convert -> validate -> write) and raises an
 `EbookError` carrying every problem; nothing is written unless every requested book is
-free of problems.
+free of problems and every writer succeeds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ebook_builder.cache.keys import cache_key, file_hash, input_files, package_
 from ebook_builder.cache.stamps import OutputStamp
 from ebook_builder.convert import convert_book
 from ebook_builder.cover import render_cover
-from ebook_builder.errors import BuildFailed, Diagnostic, EbookError, UsageError
+from ebook_builder.errors import BuildFailed, Diagnostic, EbookError, OutputError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import (
     BOOK_ID,
@@ -33,7 +33,7 @@ from ebook_builder.load import (
     source_date_epoch,
 )
 from ebook_builder.model import Book, ConvertedBook
-from ebook_builder.output import atomic_output
+from ebook_builder.output import StagedOutputs, atomic_output, staged_outputs
 from ebook_builder.pandoc import pandoc_fingerprint
 from ebook_builder.validate import validate_book
 
@@ -41,17 +41,15 @@ if TYPE_CHECKING:
     from ebook_builder.checks.stores import StoreCheck
 
 Progress = Callable[[str], None]
+# Receives each warning: what a book loses in conversion, at its chapter's line. Warnings
+# never stop a build; the CLI prints them as `warning: file:line: message`.
 Warn = Callable[[Diagnostic], None]
 DEFAULT_OUT = "dist"
 CACHE_DIR = ".cache"
 
 
-def _quiet(_: str) -> None:
-    """The default progress callback: say nothing."""
-
-
-def _unheard(_: Diagnostic) -> None:
-    """The default warning callback: the caller did not ask."""
+def _quiet(_: str | Diagnostic) -> None:
+    """The default progress and warning callback: say nothing."""
 
 
 def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
@@ -66,9 +64,14 @@ def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
     return [FORMATS[n] for n in dict.fromkeys(names)]
 
 
-def prepare(book: Book, cache: ChapterCache = NO_CACHE) -> ConvertedBook:
-    """Convert and validate a loaded book."""
-    return validate_book(book, convert_book(book, cache))
+def prepare(book: Book, cache: ChapterCache = NO_CACHE, warn: Warn = _quiet) -> ConvertedBook:
+    """Convert and validate a loaded book; its warnings go to `warn` before validation,
+    so that a book with problems shows them too."""
+    chapters = convert_book(book, cache)
+    for chapter in chapters:
+        for warning in chapter.warnings:
+            warn(warning)
+    return validate_book(book, chapters)
 
 
 def chapter_cache(root: Path, use_cache: bool) -> ChapterCache:
@@ -81,9 +84,10 @@ def check(
     book_ids: list[str] | None = None,
     progress: Progress = _quiet,
     use_cache: bool = True,
+    warn: Warn = _quiet,
 ) -> list[ConvertedBook]:
     """Run every stage but packaging; raise with every problem of every book."""
-    plans = _plan(root, book_ids, [], None, progress, use_cache)
+    plans = _plan(root, book_ids, [], None, progress, use_cache, warn)
     return [plan.converted for plan in plans if plan.converted is not None]
 
 
@@ -114,31 +118,34 @@ def build(
     out: Path | None = None,
     progress: Progress = _quiet,
     use_cache: bool = True,
-    warn: Warn = _unheard,
+    warn: Warn = _quiet,
 ) -> list[Path]:
     """Write every requested format of every requested book; return the files written.
 
+    The books converted (those with an output to write) send their warnings to `warn`.
+
+    All or nothing: the files are renamed into place only once every writer has succeeded
+    (`output.staged_outputs`), so a failure or Ctrl-C leaves every earlier file as it was.
+
     With the cache, an output whose sources, options and tool versions are unchanged since
-    it was written (and that nobody changed since) is left as it is. `warn` hears each
-    warning of each book converted (`ConvertedBook.warnings`).
+    it was written (and that nobody changed since) is left as it is.
     """
     chosen = parse_formats(formats)
     out_dir = out if out is not None else root / DEFAULT_OUT
-    plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache)
-    for plan in plans:
-        for warning in plan.converted.warnings if plan.converted is not None else ():
-            warn(warning)
+    plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache, warn)
     jobs = [_Job(plan, *pending, out_dir) for plan in plans for pending in plan.pending]
     for job in jobs:
         progress(f"writing {job.target.name}")
     # A writer that runs a program (pandoc for the DOCX) spends its time waiting, which
     # frees the interpreter: it runs in a thread while this one writes the others. Leaving
-    # the pool waits for every thread, so a failure is raised once all writers have ended.
+    # the pool waits for every thread, so a failure is raised once all writers have ended,
+    # and only then are the staged files renamed into place (or all removed).
     here = [job for job in jobs if not job.fmt.tools]
     beside = [job for job in jobs if job.fmt.tools]
-    with ThreadPoolExecutor(max(1, (os.cpu_count() or 1) - 1)) as pool:
-        futures = [pool.submit(_write_all, [job]) for job in beside]
-        companions = _write_all(here)
+    workers = max(1, (os.cpu_count() or 1) - 1)
+    with staged_outputs() as staged, ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(_write_all, [job], staged) for job in beside]
+        companions = _write_all(here, staged)
         companions += [companion for future in futures for companion in future.result()]
     for job, companion in zip([*here, *beside], companions, strict=True):
         if companion is not None:
@@ -155,22 +162,24 @@ class _Job:
     out_dir: Path
 
 
-def _write_all(jobs: list[_Job]) -> list[Path | None]:
-    """Write each job's output (and its companion file, whose path it gives) atomically."""
+def _write_all(jobs: list[_Job], staged: StagedOutputs) -> list[Path | None]:
+    """Stage each job's output, its stamp and its companion file (whose path it gives)."""
     companions: list[Path | None] = []
     for job in jobs:
         converted = job.plan.converted
         assert converted is not None
-        with atomic_output(job.target) as temporary:
-            job.fmt.write(converted, temporary)
+        built = staged.path(job.target)
         companion = None
-        extra = job.fmt.companion_file(converted)
-        if extra is not None:
-            name, data = extra
-            companion = job.out_dir / name
-            with atomic_output(companion) as temporary:
-                temporary.write_bytes(data)
-        job.stamp.record(job.target)
+        try:
+            job.fmt.write(converted, built)
+            extra = job.fmt.companion_file(converted)
+            if extra is not None:
+                name, data = extra
+                companion = job.out_dir / name
+                staged.path(companion).write_bytes(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write ({exc.strerror or exc})", path=job.target) from None
+        job.stamp.record(built, staged)
         companions.append(companion)
     return companions
 
@@ -191,6 +200,7 @@ def _plan(
     out_dir: Path | None,
     progress: Progress,
     use_cache: bool,
+    warn: Warn,
 ) -> list[_BookPlan]:
     """Load every book, and convert and validate those with outputs to write.
 
@@ -212,7 +222,7 @@ def _plan(
                     book = load_book(project, book_id)
                     if plan.pending and writers.ident is None:
                         writers.start()
-                    plan.converted = prepare(book, cache)
+                    plan.converted = prepare(book, cache, warn)
                 plans.append(plan)
             except EbookError as exc:
                 errors.append(exc)

@@ -20,7 +20,7 @@ import typer
 from ebook_builder import api
 from ebook_builder import watch as watching
 from ebook_builder.checks.accessibility import accessibility_problems
-from ebook_builder.errors import EbookError, ExitCode
+from ebook_builder.errors import Diagnostic, EbookError, ExitCode
 from ebook_builder.formats import FORMATS
 
 app = typer.Typer(
@@ -53,7 +53,8 @@ def _print_errors(lines: list[str]) -> None:
         typer.echo(f"error: {line}", err=True)
 
 
-def _print_warning(warning: object) -> None:
+def _warn(warning: Diagnostic) -> None:
+    """A warning (`api.Warn`): printed at once, so that it shows even when the build fails."""
     typer.echo(f"warning: {warning}", err=True)
 
 
@@ -129,7 +130,7 @@ def build(
     """
     with _reported(), _progress() as step:
         written = api.build(
-            project, book_ids, formats, out, step, use_cache=not no_cache, warn=_print_warning
+            project, book_ids, formats, out, progress=step, use_cache=not no_cache, warn=_warn
         )
     for path in written:
         typer.echo(f"wrote {path}")
@@ -210,7 +211,8 @@ def check(
 
     - `ebook check` — every book
     - `ebook check revolutionary-heritage-1917`
-    - `ebook check --json` — `{"ok": …, "books": […], "problems": [{"path", "line", "message"}]}`
+    - `ebook check --json` — `{"ok": …, "books": […], "problems": [{"path", "line", "message"}],
+      "warnings": [{"path", "line", "message"}]}`
     - `ebook check --store all` — a table of every rule of every store, for each book in dist/
     - `ebook check --store kdp,apple --json` — `{"ok": …, "checks": [{"book", "store", "rule",
       "status", "reason", "file"}], "problems": […]}`
@@ -224,31 +226,38 @@ def check(
         with _reported():
             _check_json(project, book_ids)
     with _reported(), _progress() as step:
-        books = api.check(project, book_ids, progress=step)
+        books = api.check(project, book_ids, progress=step, warn=_warn)
     for converted in books:
         count = len(converted.chapters)
         typer.echo(f"{converted.book.book_id}: ok ({count} chapters)")
-        for warning in converted.warnings:
-            _print_warning(warning)
         for problem in accessibility_problems(converted):  # no conformance claim, no error
-            _print_warning(problem)
+            typer.echo(f"warning: {problem}", err=True)
 
 
 def _check_json(project: Path, book_ids: list[str] | None) -> NoReturn:
-    """`check --json`: the same verdict and exit code, as one JSON document on stdout."""
+    """`check --json`: the same verdict and exit code, as one JSON document on stdout;
+    pandoc's and the pipeline's warnings under `warnings`, in the problems' form."""
+    warnings: list[Diagnostic] = []
     try:
-        books = api.check(project, book_ids)
+        books = api.check(project, book_ids, warn=warnings.append)
     except EbookError as exc:
-        _json_failure(exc, "books")
+        _json_failure(exc, "books", warnings)
     listed = [{"id": b.book.book_id, "chapters": len(b.chapters)} for b in books]
-    print(json.dumps({"ok": True, "books": listed, "problems": []}, ensure_ascii=False))
+    found = [w.as_dict() for w in warnings]
+    report = {"ok": True, "books": listed, "problems": [], "warnings": found}
+    print(json.dumps(report, ensure_ascii=False))
     raise typer.Exit(ExitCode.OK)
 
 
-def _json_failure(exc: EbookError, listing: str) -> NoReturn:
+def _json_failure(
+    exc: EbookError, listing: str, warnings: list[Diagnostic] | None = None
+) -> NoReturn:
     """A failed `--json` check: nothing under `listing`, every problem, the error's code."""
     problems = [d.as_dict() for d in exc.all_diagnostics()]
-    print(json.dumps({"ok": False, listing: [], "problems": problems}, ensure_ascii=False))
+    report: dict[str, object] = {"ok": False, listing: [], "problems": problems}
+    if warnings is not None:
+        report["warnings"] = [w.as_dict() for w in warnings]
+    print(json.dumps(report, ensure_ascii=False))
     raise typer.Exit(exc.exit_code) from None
 
 

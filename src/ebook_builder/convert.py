@@ -13,14 +13,17 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
+from urllib.parse import unquote
 
 from lxml import etree
 
 from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
+from ebook_builder.lines import locate
+from ebook_builder.losses import conversion_warnings
 from ebook_builder.mathml import add_alttext, formulas, tex_source
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
-from ebook_builder.pandoc import convert_cached, convert_texts
+from ebook_builder.pandoc import Conversion, convert_cached, convert_documents
 from ebook_builder.semantics import chapter_matter
 from ebook_builder.typography import typeset
 from ebook_builder.xhtml import (
@@ -89,27 +92,30 @@ EPUB_TYPE_ROLES = {
 # and the semantics other productions (Standard Ebooks, DAISY) put on poems.
 VERSE_CLASSES = frozenset({"line-block", "poem", "verse"})
 VERSE_TYPES = frozenset({"z3998:poem", "z3998:verse", "z3998:song", "z3998:hymn"})
+# An address that pandoc read together with its title: `/url%20%22title%22` (see
+# `_split_titles`): the address, the whitespace as pandoc encoded it, the quoted title.
+ADDRESS_AND_TITLE = re.compile(r"^(.*?)%20(%22.*%22|'.*'|\(.*\))$")
 
 
-def markdown_to_html(texts: list[str]) -> list[str]:
-    """Pandoc's HTML5 body of each chapter.
+def markdown_to_html(texts: list[str]) -> list[Conversion]:
+    """Pandoc's HTML5 body of each chapter, with its warnings.
 
-    Pandoc runs sandboxed (it reads no file, fetches nothing) and keeps its warnings to
-    itself: the validate stage reports what matters (ids, links, markup) with file and line.
+    Pandoc runs sandboxed (it reads no file, fetches nothing); its warnings become the
+    chapter's (`losses.conversion_warnings`).
     """
-    return convert_texts(texts, PANDOC_FROM, "html5", PANDOC_ARGS)
+    return convert_documents(texts, PANDOC_FROM, "html5", PANDOC_ARGS)
 
 
 def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocument]:
     """Convert every chapter; raise `BookError` listing every chapter that fails."""
     texts = [source.text for source in book.chapters]
-    htmls = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
+    conversions = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
     raws = raw_passages(texts, cache)
     problems: list[Diagnostic] = []
     chapters = []
-    for source, html, raw in zip(book.chapters, htmls, raws, strict=True):
+    for source, conversion, raw in zip(book.chapters, conversions, raws, strict=True):
         try:
-            chapters.append(convert_chapter(source, html, book.metadata.language, raw))
+            chapters.append(convert_chapter(source, conversion, book.metadata.language, raw))
         except BookError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -120,25 +126,27 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
 
 def convert_chapter(
     source: ChapterSource,
-    html: str | None = None,
+    conversion: Conversion | None = None,
     language: str = "en",
     raw: list[tuple[str, str]] | None = None,
 ) -> ChapterDocument:
-    """One chapter's XHTML body from pandoc's HTML of it and its raw passages (`raw_passages`),
-    made here when not given.
+    """One chapter's XHTML body from pandoc's conversion of it and its raw passages
+    (`raw_passages`), made here when not given.
 
     Quotes, spaces and dashes are set for `language` (pandoc's own are English) after the
     ids are made, so that ids never depend on the language; the title gets them too.
     What pandoc could not carry into the HTML becomes the chapter's warnings.
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
-    if html is None:
-        (html,) = markdown_to_html([source.text])
+    if conversion is None:
+        (conversion,) = markdown_to_html([source.text])
     if raw is None:
         (raw,) = raw_passages([source.text])
-    body = _parse(source, html)
+    body = _parse(source, conversion.output)
+    _split_titles(body)
     add_alttext(body)
-    found = _dropped_raw(source, body, raw) + _unconverted_math(source, body)
+    found = conversion_warnings(source, conversion.output, conversion.warnings)
+    found += _dropped_raw(source, body, raw) + _unconverted_math(source, body)
     warnings = sorted(found, key=lambda warning: warning.line or 0)
     _drop_emptied(body)
     file_name = content_file_name(source)
@@ -163,7 +171,7 @@ def raw_passages(
     if hinted:
         trees = convert_cached([texts[i] for i in hinted], PANDOC_FROM, "json", (), cache)
         for index, tree in zip(hinted, trees, strict=True):
-            raws = _raw_nodes(json.loads(tree)["blocks"])
+            raws = _raw_nodes(json.loads(tree.output)["blocks"])
             found[index] = [(fmt, text) for fmt, text in raws if fmt.lower() not in CARRIED_RAW]
     return found
 
@@ -265,6 +273,21 @@ def _parse(source: ChapterSource, html: str) -> etree._Element:
         raise BookError(message, [Diagnostic(source.display_path, message, line)]) from None
 
 
+def _split_titles(body: etree._Element) -> None:
+    """`[t](/url<TAB>"title")`: the address `/url` with the title `title`, as with a space.
+
+    CommonMark and pandoc's manual let any whitespace separate a link's or an image's
+    title from its address, but pandoc 3.9 reads a title after a tab as part of the address
+    (`/url "title"`, percent-encoded): a broken link, or a missing image.
+    """
+    for element in body.iter(tag("a"), tag("img")):
+        attribute = "href" if element.tag == tag("a") else "src"
+        match = ADDRESS_AND_TITLE.match(element.get(attribute, ""))
+        if match is not None and not element.get("title"):
+            element.set(attribute, match.group(1))
+            element.set("title", unquote(match.group(2))[1:-1])
+
+
 def close_void_elements(html: str) -> str:
     """`<br>` -> `<br/>`: raw HTML in Markdown is usually written as HTML, not XHTML.
 
@@ -285,26 +308,19 @@ def chapter_files(chapters: list[ChapterDocument]) -> dict[str, str]:
     return names
 
 
-def locate(markdown: str, needle: str, nth: int = 1) -> int | None:
-    """The line (1-based) of the `nth` occurrence of `needle` in `markdown`, ignoring case."""
-    needle = needle.lower()
-    seen = 0
-    for number, line in enumerate(markdown.splitlines(), 1):
-        seen += line.lower().count(needle)
-        if seen >= nth:
-            return number
-    return None
-
-
 def locate_html_error(markdown: str, html: str, exc: etree.XMLSyntaxError) -> int | None:
-    """Map a parse error in pandoc's output back to a Markdown line, by the text around it."""
+    """Map a parse error in pandoc's output back to a Markdown line, by the text around it.
+
+    An element left open is found only at the end of the chapter: the text is searched
+    from the error's line back to the start, for the nearest fragment the source holds.
+    """
     html_lines = html.splitlines()
-    if not exc.lineno or exc.lineno > len(html_lines):
-        return None
-    for fragment in re.findall(r"<[^>]*>|[^<]{8,}", html_lines[exc.lineno - 1]):
-        line = locate(markdown, fragment.strip()[:60])
-        if line:
-            return line
+    last = min(exc.lineno or len(html_lines), len(html_lines))
+    for html_line in reversed(html_lines[:last]):
+        for fragment in re.findall(r"<[^>]*>|[^<]{8,}", html_line):
+            line = locate(markdown, fragment.strip()[:60])
+            if line:
+                return line
     return None
 
 

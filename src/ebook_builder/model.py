@@ -93,8 +93,8 @@ class ChapterDocument:
 
     `body` is the `<body>` element (XHTML namespace) that the writers serialise;
     `auto_ids` are the ids the pipeline made from heading text, which it may rename
-    when two chapters would otherwise share one; `warnings` say what of the chapter's
-    Markdown the XHTML could not carry.
+    when two chapters would otherwise share one; `warnings` are what the conversion could
+    not carry into the book (they never stop a build; the CLI prints them).
     """
 
     source: ChapterSource
@@ -120,14 +120,16 @@ class ConvertedBook:
     """A validated book ready for the format writers.
 
     Compared by identity: a writer's result is kept per book object (`once_per_book`).
-    `warnings` are what the book builds despite, shown as `warning:` lines: what some
-    format cannot carry, each at its file and line.
     """
 
     book: Book
     chapters: list[ChapterDocument]
     images: list[ImageAsset]
-    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        """Every chapter's warnings, in reading order: `ebook check` and `build` print them."""
+        return [warning for chapter in self.chapters for warning in chapter.warnings]
 
 
 def once_per_book(

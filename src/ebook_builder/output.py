@@ -1,13 +1,16 @@
-"""Atomic output: a file appears complete or not at all.
+"""Staged output: every file of a command appears complete, or none of them does.
 
-Each output is written to a temporary file in the target folder and renamed over the old
-one only when complete, so a failed or interrupted build leaves earlier files untouched.
+Each output is written to a temporary file beside its target (the same folder, hence the
+same file system, so that a rename replaces the file in one step), and the temporaries are
+renamed over the targets only once every writer of the command has succeeded. A failed or
+interrupted command removes its temporaries and leaves every earlier file as it was.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,27 +18,78 @@ from pathlib import Path
 from ebook_builder.errors import OutputError
 
 
+class StagedOutputs:
+    """The files a command is writing, each as (temporary, target), until it commits.
+
+    Writers in several threads may ask for temporaries at once.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+        self._lock = threading.Lock()
+
+    def path(self, target: Path) -> Path:
+        """A new empty temporary file beside `target`, renamed to it at the commit."""
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            message = f"cannot write to the output folder ({exc.strerror})"
+            raise OutputError(message, path=target.parent) from None
+        os.close(handle)
+        temporary = Path(name)
+        with self._lock:
+            self._staged.append((temporary, target))
+        return temporary
+
+    def commit(self) -> None:
+        """Rename every temporary over its target, in the order they were asked for."""
+        mode = 0o666 & ~_umask()
+        for temporary, target in self._staged:
+            try:
+                os.chmod(temporary, mode)  # mkstemp's 0600 would hide the book from others
+                os.replace(temporary, target)
+            except OSError as exc:
+                self.discard()
+                raise OutputError(f"cannot write ({exc.strerror or exc})", path=target) from None
+
+    def discard(self) -> None:
+        """Remove every temporary still there; the targets stay as they were."""
+        for temporary, _ in self._staged:
+            temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def staged_outputs() -> Iterator[StagedOutputs]:
+    """Stage files in the block; rename them all into place when the block succeeds.
+
+    What is guaranteed: no target is replaced before every write of the block has
+    succeeded, and a failure or Ctrl-C in the block leaves every target untouched and no
+    temporary behind. Renames cannot be made atomic as a group: a crash (power loss, a kill)
+    during the renames themselves, a few system calls long, is the only moment at which
+    some targets can be new and others old. A rename that fails (a target turned into a
+    folder) stops the commit there and removes the temporaries not yet renamed.
+    """
+    staged = StagedOutputs()
+    try:
+        yield staged
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
+
+
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it to `path` when the block succeeds."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        message = f"cannot write to the output folder ({exc.strerror})"
-        raise OutputError(message, path=path.parent) from None
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from None
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with staged_outputs() as staged:
+        temporary = staged.path(path)
+        try:
+            yield temporary
+        except OSError as exc:
+            raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from None
 
 
 def _umask() -> int:

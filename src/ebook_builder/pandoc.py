@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -25,6 +26,8 @@ from ebook_builder.cache.chapters import ChapterCache
 from ebook_builder.cache.keys import cache_key
 from ebook_builder.errors import BookError, UsageError
 
+# What a chapter cache entry holds: a new layout gets new keys, never an entry it cannot read.
+ENTRY_LAYOUT = "json:output,warnings"
 BATCH_CHARACTERS = 1 << 19  # Markdown or HTML per process, before it starts a new batch
 TIMEOUT_SECONDS = 3600
 CGI_NAME = "pandoc-server.cgi"  # the program name that makes the binary answer as CGI
@@ -107,6 +110,20 @@ def server_options(args: Sequence[str]) -> dict[str, Any]:
     return options
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """One document as pandoc converted it, with the warnings pandoc logged about it.
+
+    The server answers each document with the messages of its log (`messages`, each with
+    a `verbosity`): warnings are what pandoc could not carry into the output as written
+    (TeX math it cannot parse, a note defined twice or never used); INFO messages are its
+    commentary, and are left out.
+    """
+
+    output: str
+    warnings: tuple[str, ...] = ()
+
+
 def convert_texts(
     texts: Sequence[str], source: str, target: str, args: Sequence[str] = ()
 ) -> list[str]:
@@ -114,13 +131,20 @@ def convert_texts(
 
     Raises `BookError` naming pandoc's message when it refuses a document.
     """
+    return [conversion.output for conversion in convert_documents(texts, source, target, args)]
+
+
+def convert_documents(
+    texts: Sequence[str], source: str, target: str, args: Sequence[str] = ()
+) -> list[Conversion]:
+    """`convert_texts`, with each document's warnings."""
     options = server_options(args)
     requests = [{"text": text, "from": source, "to": target, **options} for text in texts]
     batches = _batches([len(text) for text in texts])
     workers = max(1, min(len(batches), os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
         answers = pool.map(_run_batch, [[requests[i] for i in batch] for batch in batches])
-        outputs: dict[int, str] = {}
+        outputs: dict[int, Conversion] = {}
         for batch, answer in zip(batches, answers, strict=True):
             outputs.update(zip(batch, map(_output, answer), strict=True))
     return [outputs[index] for index in range(len(texts))]
@@ -128,22 +152,34 @@ def convert_texts(
 
 def convert_cached(
     texts: Sequence[str], source: str, target: str, args: Sequence[str], cache: ChapterCache
-) -> list[str]:
-    """`convert_texts`, served from `cache` for every text whose conversion is stored.
+) -> list[Conversion]:
+    """`convert_documents`, served from `cache` for every text whose conversion is stored.
 
     A key covers all that shapes the output: the text, the formats, the options and the
     versions of pandoc and ebook-builder. The texts the cache lacks go to pandoc together.
+    An entry holds the output and its warnings, so that a cache hit warns as pandoc did.
     """
     fingerprint = pandoc_fingerprint()
-    keys = [cache_key(t, source, target, *args, fingerprint, __version__) for t in texts]
-    found = {index: cache.get(key) for index, key in enumerate(keys)}
+    keys = [
+        cache_key(t, source, target, *args, fingerprint, __version__, ENTRY_LAYOUT) for t in texts
+    ]
+    found = {index: _cached(cache, key) for index, key in enumerate(keys)}
     missing = [index for index, output in found.items() if output is None]
     if missing:
-        made = convert_texts([texts[index] for index in missing], source, target, args)
-        for index, output in zip(missing, made, strict=True):
-            cache.put(keys[index], output)
-            found[index] = output
-    return [output for output in found.values() if output is not None]
+        made = convert_documents([texts[index] for index in missing], source, target, args)
+        for index, conversion in zip(missing, made, strict=True):
+            entry = {"output": conversion.output, "warnings": list(conversion.warnings)}
+            cache.put(keys[index], json.dumps(entry, ensure_ascii=False))
+            found[index] = conversion
+    return [conversion for conversion in found.values() if conversion is not None]
+
+
+def _cached(cache: ChapterCache, key: str) -> Conversion | None:
+    entry = cache.get(key)
+    if entry is None:
+        return None
+    stored = json.loads(entry)
+    return Conversion(stored["output"], tuple(stored["warnings"]))
 
 
 def _batches(sizes: list[int]) -> list[list[int]]:
@@ -190,7 +226,9 @@ def _failed(reason: bytes) -> BookError:
     return BookError(f"pandoc failed: {text.splitlines()[0] if text else 'no message'}")
 
 
-def _output(answer: dict[str, Any]) -> str:
+def _output(answer: dict[str, Any]) -> Conversion:
     if "error" in answer:
         raise BookError(f"pandoc failed: {answer['error']}")
-    return answer["output"]
+    messages = answer.get("messages", [])
+    warnings = tuple(m["message"] for m in messages if m.get("verbosity") == "WARNING")
+    return Conversion(answer["output"], warnings)

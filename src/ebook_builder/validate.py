@@ -13,9 +13,10 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from ebook_builder.convert import chapter_files, locate
+from ebook_builder.convert import chapter_files
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
+from ebook_builder.lines import locate_any, locate_heading, locate_shown
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
 from ebook_builder.semantics import epub_type_problem, role_problem
 from ebook_builder.svg import inline_pictures, svg_problem
@@ -57,20 +58,28 @@ def validate_book(book: Book, chapters: list[ChapterDocument]) -> ConvertedBook:
         _collect_images(book, chapter, images, report)
     if problems:
         raise BookError(f"{book.book_id}: the book has problems", problems)
-    warnings = [warning for chapter in chapters for warning in chapter.warnings]
-    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href), warnings)
+    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href))
 
 
 class _Reporter:
-    """Adds a diagnostic for one chapter, finding the Markdown line from a search string."""
+    """Adds a diagnostic for one chapter, finding the Markdown line from search strings.
+
+    The checks walk the chapter in reading order, so the n-th problem with the same message
+    and search strings (two links to the same missing id) is at their n-th occurrence.
+    """
 
     def __init__(self, chapter: ChapterDocument, problems: list[Diagnostic]) -> None:
         self.chapter = chapter
         self.problems = problems
+        self.seen: dict[tuple[str, ...], int] = {}
 
-    def __call__(self, message: str, *needles: str, nth: int = 1) -> None:
-        text = self.chapter.source.text
-        line = next((n for n in (locate(text, s, nth) for s in needles if s) if n), None)
+    def __call__(
+        self, message: str, *needles: str, nth: int | None = None, fallback: int | None = None
+    ) -> None:
+        """`fallback`: the line to name when no needle is found (a heading's, by its order)."""
+        key = (message, *needles)
+        self.seen[key] = self.seen.get(key, 0) + 1
+        line = locate_any(self.chapter.source.text, needles, nth or self.seen[key]) or fallback
         self.problems.append(Diagnostic(self.chapter.source.display_path, message, line))
 
 
@@ -89,7 +98,10 @@ def _anchor_index(chapters: list[ChapterDocument], problems: list[Diagnostic]) -
             if anchor in owner:
                 first = shown[anchor].source.display_path
                 where = "" if shown[anchor] is chapter else f" (first in {first})"
-                report(f"duplicate id {anchor!r}{where}", "#" + anchor, anchor, nth=count[anchor])
+                # a page-break marker's id is made from its page: found by its class
+                marker = ".pagebreak" if element.get(EPUB_TYPE) == "pagebreak" else ""
+                needles = ("#" + anchor, anchor, marker)
+                report(f"duplicate id {anchor!r}{where}", *needles, nth=count[anchor])
                 continue
             owner[anchor] = chapter.file_name
             shown[anchor] = chapter
@@ -126,17 +138,23 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
 
 def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
     previous = 0
+    counts: dict[int, int] = {}
+    source = chapter.source.text
     for heading in chapter.body.iter(*HEADING_TAGS):
         level = HEADING_TAGS[heading.tag]
+        counts[level] = counts.get(level, 0) + 1
         text = heading_text(heading)
+        where = locate_heading(source, level, counts[level]) or locate_shown(source, text)
         if not any(unicodedata.category(c)[0] in "LNPS" for c in text):
-            report(f"a level-{level} heading has no text: the contents list needs one", "#" * level)
+            message = f"a level-{level} heading has no text: the contents list needs one"
+            report(message, fallback=where)
         if level > previous + 1:
             expected = "#" * (previous + 1)
-            report(f"heading level skips from {previous} to {level} (expected {expected!r})", text)
+            message = f"heading level skips from {previous} to {level} (expected {expected!r})"
+            report(message, text, fallback=where)
         previous = level
     if previous == 0:
-        report("chapter has no heading: start it with '# Title'")
+        report("chapter has no heading: start it with '# Title'", chapter.source.text.strip()[:40])
 
 
 def _check_links(
@@ -149,19 +167,27 @@ def _check_links(
         href = link.get("href")
         if href is None:
             continue
+        if not href.strip():
+            label = "".join(link.itertext())
+            where = (f"[{label}](", "]()", "](<>)", "]( )")
+            report(f"link {label!r} has no address: write [{label}](#id) or a URL", *where)
+            continue
         parts = urlsplit(href)
         fragment = unquote(parts.fragment)
         if parts.scheme in EXTERNAL_SCHEMES or href.strip().lower().startswith(ACTIVE_SCHEMES):
             continue  # active schemes are reported by _check_markup
+        written = (href, unquote(href))  # `[x](<#a b>)` is `#a%20b` in the HTML
         if parts.scheme or parts.netloc:
-            report(f"link {href!r} uses an unsupported scheme", href)
+            report(f"link {href!r} uses an unsupported scheme", *written)
         elif not parts.path:
             if fragment not in anchors:
-                report(f"broken internal link {href!r}: no such id in the book", href)
+                report(f"broken internal link {href!r}: no such id in the book", *written)
         elif (target := files.get(unquote(parts.path))) is None:
-            report(f"link {href!r} points to a file that is not a chapter of this book", href)
+            message = f"link {href!r} points to a file that is not a chapter of this book"
+            report(message, *written)
         elif fragment and anchors.get(fragment) != target:
-            report(f"broken internal link {href!r}: no id {fragment!r} in {parts.path}", href)
+            message = f"broken internal link {href!r}: no id {fragment!r} in {parts.path}"
+            report(message, *written)
 
 
 def _collect_images(
@@ -171,31 +197,31 @@ def _collect_images(
     for image in chapter.body.iter(tag("img")):
         src = image.get("src", "")
         if not (image.get("alt") or "").strip():
-            report(f"image {src!r} has no alt text: write ![description]({src})", src)
+            report(f"image {src!r} has no alt text: write ![description]({src})", src, unquote(src))
         parts = urlsplit(src)
         if parts.scheme or parts.netloc or not parts.path:
-            report(f"image {src!r} must be a file inside the book folder", src)
+            report(f"image {src!r} must be a file inside the book folder", src, unquote(src))
             continue
         path = (base / unquote(parts.path)).resolve()
         if not path.is_relative_to(book.book_dir.resolve()):
-            report(f"image {src!r} lies outside the book folder", src)
+            report(f"image {src!r} lies outside the book folder", src, unquote(src))
             continue
         if not path.is_file():
-            report(f"missing image {src!r}", src)
+            report(f"missing image {src!r}", src, unquote(src))
             continue
         media_type = mimetypes.guess_type(path.name)[0]
         if media_type not in IMAGE_TYPES:
-            report(f"image {src!r} is not a JPEG, PNG, GIF, SVG or WebP file", src)
+            report(f"image {src!r} is not a JPEG, PNG, GIF, SVG or WebP file", src, unquote(src))
             continue
         try:
             data = path.read_bytes()
         except OSError as exc:
-            report(f"cannot read image {src!r} ({exc.strerror})", src)
+            report(f"cannot read image {src!r} ({exc.strerror})", src, unquote(src))
             continue
         svg = media_type == "image/svg+xml"
         problem = svg_problem(data) if svg else image_problem(data, media_type)
         if problem:
-            report(f"image {src!r}: {problem}", src)
+            report(f"image {src!r}: {problem}", src, unquote(src))
             continue
         relative = path.relative_to(book.book_dir.resolve()).as_posix()
         asset = images.setdefault(path, ImageAsset(path, relative, media_type))

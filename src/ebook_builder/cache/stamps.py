@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ebook_builder.cache.keys import file_hash
 from ebook_builder.errors import OutputError
-from ebook_builder.output import atomic_output
+from ebook_builder.output import StagedOutputs
 
 
 class OutputStamp:
@@ -33,11 +33,15 @@ class OutputStamp:
         except (OSError, UnicodeDecodeError):
             return False
 
-    def record(self, target: Path) -> None:
+    def record(self, built: Path, staged: StagedOutputs) -> None:
+        """Stamp the output `built` (its staged temporary): renamed with it, or not at all.
+
+        A stamp that cannot be written only makes the next build slower, never an error.
+        """
         if self.path is None:
             return
         try:
-            with atomic_output(self.path) as temporary:
-                temporary.write_text(f"{self.key}\n{file_hash(target)}\n", encoding="utf-8")
-        except OutputError:
-            return
+            temporary = staged.path(self.path)
+            temporary.write_text(f"{self.key}\n{file_hash(built)}\n", encoding="utf-8")
+        except (OutputError, OSError):
+            return  # a half-written stamp matches no key: the output is rebuilt next time
