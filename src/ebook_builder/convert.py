@@ -146,14 +146,14 @@ def convert_chapter(
     _split_titles(body)
     add_alttext(body)
     found = conversion_warnings(source, conversion.output, conversion.warnings)
-    found += _dropped_raw(source, body, raw) + _unconverted_math(source, body)
+    found += _dropped_raw(source, body, raw)
     warnings = sorted(found, key=lambda warning: warning.line or 0)
     _drop_emptied(body)
     file_name = content_file_name(source)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
-    _mark_page_breaks(body)
+    page_ids = _mark_page_breaks(body)
     # After the notes and page breaks are marked, so that ids leave them out of the text.
-    auto_ids = _assign_section_ids(body)
+    auto_ids = _assign_section_ids(body) | page_ids
     _mark_semantics(body)
     typeset(body, language)
     _mark_verse(body)
@@ -209,22 +209,6 @@ def _dropped_raw(
         name = RAW_FORMATS.get(fmt.lower(), fmt)
         message = f"raw {name} `{_shortened(text)}` is left out: no e-book format can show it"
         line = locate(source.text, needle, seen[needle])
-        warnings.append(Diagnostic(source.display_path, message, line))
-    return warnings
-
-
-def _unconverted_math(source: ChapterSource, body: etree._Element) -> list[Diagnostic]:
-    """A warning for each formula whose TeX pandoc could not read: it shows as TeX."""
-    warnings = []
-    seen: dict[str, int] = {}
-    for span in body.iter(tag("span")):
-        if "math" not in span.get("class", "").split():
-            continue
-        written = "".join(span.itertext()).strip()  # with its delimiters, as in the Markdown
-        seen[written] = seen.get(written, 0) + 1
-        tex = written.strip("$").removeprefix("\\[").removesuffix("\\]").strip()
-        message = f"TeX math `{_shortened(tex)}` could not be read: it is shown as TeX source"
-        line = locate(source.text, written, seen[written]) or locate(source.text, tex[:60])
         warnings.append(Diagnostic(source.display_path, message, line))
     return warnings
 
@@ -426,7 +410,7 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
         container.insert(position + offset, aside)
 
 
-def _mark_page_breaks(body: etree._Element) -> None:
+def _mark_page_breaks(body: etree._Element) -> set[str]:
     """`[]{.pagebreak page="5"}` -> an EPUB page-break marker for the page list.
 
     A marker alone on its line would be an empty paragraph; it stands on its own instead,
@@ -434,14 +418,18 @@ def _mark_page_breaks(body: etree._Element) -> None:
     a chapter or section) goes to the start of that heading: left before it, outside the
     heading's section, it sits on the page before a chapter's page break, and book.css's
     `break-before: page` on `h1` (which the Kindle follows too) turns it into a blank page.
+    Returns the ids it made (`page-5`), which other chapters' may not repeat.
     """
-    _adopt_page_breaks(body)
+    taken = {e.get("id") for e in body.iter() if e.get("id")}
+    made = _adopt_page_breaks(body, taken)
     for span in list(body.iter(tag("span"))):
         if "pagebreak" not in span.get("class", "").split():
             continue
         page = span.attrib.pop("data-page", "").strip()
         span.attrib.pop("class")
-        span.set("id", _page_id(page))
+        if not span.get("id"):
+            span.set("id", _page_id(page, taken))
+            made.add(span.get("id"))
         span.set(EPUB_TYPE, "pagebreak")
         span.set("role", "doc-pagebreak")
         span.set("aria-label", page)
@@ -455,16 +443,19 @@ def _mark_page_breaks(body: etree._Element) -> None:
                 span.tail = heading.text
                 heading.text = None
                 heading.insert(0, span)
+    return made
 
 
-def _adopt_page_breaks(body: etree._Element) -> None:
+def _adopt_page_breaks(body: etree._Element, taken: set[str]) -> set[str]:
     """Page-break markers in the raw HTML of other productions, made like ours.
 
     They come as `<span epub:type="pagebreak" title="5"/>`, `role="doc-pagebreak"` with an
     `aria-label`, or the number as their text, often without an id: the page list links
     each marker by its id and names it by its `aria-label`, so both are set (EPUBCheck
-    refuses a page-list link without text, RSC-005, or without a target).
+    refuses a page-list link without text, RSC-005, or without a target). Returns the
+    ids it made.
     """
+    made = set()
     for element in list(body.iter()):
         if not isinstance(element.tag, str) or "pagebreak" in element.get("class", "").split():
             continue
@@ -476,12 +467,14 @@ def _adopt_page_breaks(body: etree._Element) -> None:
         element.set("role", "doc-pagebreak")
         element.set("aria-label", page)
         if not element.get("id"):
-            element.set("id", _page_id(page))
+            element.set("id", _page_id(page, taken))
+            made.add(element.get("id"))
+    return made
 
 
-def _page_id(page: str) -> str:
-    """The id of the marker of printed page `page`: `page-xiv`, `page-12`."""
-    return "page-" + (re.sub(r"[^0-9A-Za-z]+", "-", page) or "unnumbered")
+def _page_id(page: str, taken: set[str]) -> str:
+    """A new id for the marker of printed page `page`: `page-xiv`, `page-12`."""
+    return unique("page-" + (re.sub(r"[^0-9A-Za-z]+", "-", page) or "unnumbered"), taken)
 
 
 def _heading_after(element: etree._Element) -> etree._Element | None:
