@@ -21,12 +21,9 @@ from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.lines import locate
 from ebook_builder.losses import conversion_warnings
-from ebook_builder.mathml import add_alttext, formulas, tex_source
-from ebook_builder.model import Book, ChapterDocument, ChapterSource
-from ebook_builder.pandoc import Conversion, convert_cached, convert_documents
-from ebook_builder.semantics import chapter_matter
-from ebook_builder.typography import typeset
-from ebook_builder.xhtml import (
+from ebook_builder.markup.mathml import add_alttext, formulas, tex_source
+from ebook_builder.markup.semantics import chapter_matter
+from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     HEADING_TAGS,
     heading_text,
@@ -34,6 +31,9 @@ from ebook_builder.xhtml import (
     tag,
     text_of,
 )
+from ebook_builder.model import Book, ChapterDocument, ChapterSource
+from ebook_builder.pandoc import Conversion, convert_cached, convert_documents
+from ebook_builder.typography import typeset
 
 # Ids come from heading text in this module, not from pandoc, so that the pipeline knows
 # which ids the author wrote (and must keep) and which it made (and may rename).

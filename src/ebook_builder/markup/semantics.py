@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, TYPE_PREFIXES, XHTML_NS
+from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, TYPE_PREFIXES, XHTML_NS
 
 RESERVED_PREFIXES = ("msv", "prism")
 # The EPUB 3 Structural Semantics Vocabulary, as EPUBCheck knows it (deprecated terms too:
