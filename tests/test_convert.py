@@ -14,8 +14,8 @@ from ebook_builder.convert import (
     unique,
 )
 from ebook_builder.errors import BookError
+from ebook_builder.markup.xhtml import EPUB_TYPE, heading_entries, tag, text_of
 from ebook_builder.model import ChapterSource
-from ebook_builder.xhtml import EPUB_TYPE, heading_entries, tag, text_of
 
 
 def chapter(text: str, entry: str = "01-one.md"):

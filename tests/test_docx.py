@@ -29,8 +29,8 @@ from ebook_builder.formats import FORMATS
 from ebook_builder.formats.docx import tree, write_docx
 from ebook_builder.formats.docx.ooxml import W_NS, WP_NS
 from ebook_builder.formats.docx.tree import document_tree
+from ebook_builder.markup.xhtml import parse_fragment
 from ebook_builder.model import ConvertedBook
-from ebook_builder.xhtml import parse_fragment
 from tests.helpers import REPO, SHIPPED_BOOKS, chapter_files, curly, markdown_words
 
 W = f"{{{W_NS}}}"

@@ -12,8 +12,8 @@ from ebook_builder import api
 from ebook_builder.formats import docx
 from ebook_builder.formats.docx.tree import KEPT_ATTRIBUTES, api_version, document_tree
 from ebook_builder.load import Project, load_book
+from ebook_builder.markup.xhtml import XHTML_NS, parse_fragment
 from ebook_builder.pandoc import convert_texts
-from ebook_builder.xhtml import XHTML_NS, parse_fragment
 from tests.helpers import BEYOND_THE_FIXTURE
 
 TEXT = {"Str", "Space", "SoftBreak"}

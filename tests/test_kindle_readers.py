@@ -27,8 +27,8 @@ from PIL import Image
 
 from ebook_builder import api
 from ebook_builder.formats.kindle import write_azw3, write_mobi
+from ebook_builder.markup.xhtml import heading_entries, text_of
 from ebook_builder.model import ConvertedBook
-from ebook_builder.xhtml import heading_entries, text_of
 from tests.helpers import REPO, ProjectMaker
 
 pytestmark = pytest.mark.readers

@@ -18,8 +18,8 @@ from ebook_builder.formats.kindle.text import (
     build_text,
     embed_href,
 )
+from ebook_builder.markup.xhtml import XHTML_NS, text_of
 from ebook_builder.model import ConvertedBook
-from ebook_builder.xhtml import XHTML_NS, text_of
 from tests.helpers import ProjectMaker
 
 LINK = re.compile(rb'href="kindle:pos:fid:([0-9A-V]{4}):off:([0-9A-V]{10})"')

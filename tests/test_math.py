@@ -16,11 +16,12 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from ebook_builder import api, mathml, pandoc
+from ebook_builder import api, pandoc
 from ebook_builder.cli import app
 from ebook_builder.convert import convert_chapter
+from ebook_builder.markup import mathml
+from ebook_builder.markup.xhtml import tag, text_of
 from ebook_builder.model import ChapterSource
-from ebook_builder.xhtml import tag, text_of
 from tests.helpers import ProjectMaker
 
 MATH = mathml.MATH

@@ -29,8 +29,8 @@ from lxml import etree
 
 from ebook_builder import api
 from ebook_builder.formats import FORMATS
+from ebook_builder.markup.xhtml import heading_entries
 from ebook_builder.model import TOC_DEPTH
-from ebook_builder.xhtml import heading_entries
 from tests.helpers import REPO, WORD, ace_violations, markdown_word_list, run_ace
 
 pytestmark = pytest.mark.readers

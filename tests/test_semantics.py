@@ -86,7 +86,6 @@ def test_prefixed_types_are_declared_where_they_are_used(make_project, epubcheck
     ("markdown", "line", "message"),
     [
         ("Text\n\n[x]{epub:type=xyz:abc}", 5, "epub:type 'xyz:abc' has an unknown prefix"),
-        ("Text\n\n[x]{epub:type=letter}", 5, "epub:type 'letter' is not in the EPUB Structural"),
         ('Text\n\n<p role="banana">x</p>', 5, "role 'banana' is not an ARIA or DPUB-ARIA role"),
         ('Text\n\n<ul role="doc-chapter"><li>x</li></ul>', 5, "not allowed on <ul>"),
         ('<p role="doc-endnote">x</p>', 3, "role 'doc-endnote' is deprecated"),
@@ -104,6 +103,16 @@ def test_semantics_epubcheck_faults_are_refused_with_their_line(
     assert any(
         entry.startswith(f"book/demo/01.md:{line}: ") and message in entry for entry in lines
     ), lines
+
+
+def test_an_unknown_unprefixed_type_is_a_warning_at_its_line(make_project, epubcheck, tmp_path):
+    """EPUBCheck only notes it (OPF-088): a production's own term must not stop the build."""
+    make_project.book("demo", {"01.md": "# One\n\nText\n\n[x]{epub:type=letter}\n"})
+    warnings: list = []
+    (epub,) = api.build(make_project.root, formats=["epub"], out=tmp_path, warn=warnings.append)
+    assert [(str(w.path), w.line) for w in warnings] == [("book/demo/01.md", 5)]
+    assert "epub:type 'letter' is not in the EPUB Structural" in warnings[0].message
+    assert epubcheck.check(epub).clean
 
 
 def test_matter_comes_from_the_wrappers_of_the_first_heading(make_project, epubcheck):

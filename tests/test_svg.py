@@ -23,7 +23,7 @@ from ebook_builder import api
 from ebook_builder.checks.stores import read_epub
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS
-from ebook_builder.svg import raster_png, svg_problem
+from ebook_builder.markup.svg import raster_png, svg_problem
 from tests.helpers import ProjectMaker
 
 ALL_FORMATS = ("epub", "kepub", "azw3", "mobi", "docx")

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from ebook_builder import convert
 from ebook_builder.cli import app
 from ebook_builder.convert import convert_chapter
+from ebook_builder.markup.xhtml import heading_entries, parse_fragment, tag
 from ebook_builder.model import ChapterSource
 from ebook_builder.typography import PANDOC, RULES, SWISS_GERMAN, rules_for, typeset
-from ebook_builder.xhtml import heading_entries, parse_fragment, tag
 from tests.helpers import REPO
 
 N = "\u202f"  # narrow no-break space

@@ -19,8 +19,8 @@ from lxml import etree
 from ebook_builder import api
 from ebook_builder.convert import convert_chapter
 from ebook_builder.formats import FORMATS
+from ebook_builder.markup.xhtml import EPUB_TYPE, XHTML_NS, tag, text_of
 from ebook_builder.model import ChapterSource
-from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS, tag, text_of
 from tests.helpers import REPO, ProjectMaker
 
 POEM = """# Poems

@@ -2,7 +2,7 @@
 
 import random
 
-from ebook_builder.xhtml import HTML_SPACE, fold_space
+from ebook_builder.markup.xhtml import HTML_SPACE, fold_space
 
 
 def test_fold_space_folds_as_the_html_rule():

@@ -19,14 +19,11 @@ from lxml import etree
 
 from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
-from ebook_builder.lines import locate
+from ebook_builder.lines import locate, locate_any
 from ebook_builder.losses import conversion_warnings
-from ebook_builder.mathml import add_alttext, formulas, tex_source
-from ebook_builder.model import Book, ChapterDocument, ChapterSource
-from ebook_builder.pandoc import Conversion, convert_cached, convert_documents
-from ebook_builder.semantics import chapter_matter
-from ebook_builder.typography import typeset
-from ebook_builder.xhtml import (
+from ebook_builder.markup.mathml import add_alttext, formulas, tex_source
+from ebook_builder.markup.semantics import chapter_matter, epub_type_note
+from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     HEADING_TAGS,
     heading_text,
@@ -34,6 +31,9 @@ from ebook_builder.xhtml import (
     tag,
     text_of,
 )
+from ebook_builder.model import Book, ChapterDocument, ChapterSource
+from ebook_builder.pandoc import Conversion, convert_cached, convert_documents
+from ebook_builder.typography import typeset
 
 # Ids come from heading text in this module, not from pandoc, so that the pipeline knows
 # which ids the author wrote (and must keep) and which it made (and may rename).
@@ -147,7 +147,6 @@ def convert_chapter(
     add_alttext(body)
     found = conversion_warnings(source, conversion.output, conversion.warnings)
     found += _dropped_raw(source, body, raw)
-    warnings = sorted(found, key=lambda warning: warning.line or 0)
     _drop_emptied(body)
     file_name = content_file_name(source)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
@@ -155,10 +154,12 @@ def convert_chapter(
     # After the notes and page breaks are marked, so that ids leave them out of the text.
     auto_ids = _assign_section_ids(body) | page_ids
     _mark_semantics(body)
+    found += _semantic_notes(source, body)
     typeset(body, language)
     _mark_verse(body)
     first_heading = next(body.iter(*HEADING_TAGS), None)
     title = heading_text(first_heading) if first_heading is not None else source.entry
+    warnings = sorted(found, key=lambda warning: warning.line or 0)
     return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
 
 
@@ -211,6 +212,19 @@ def _dropped_raw(
         line = locate(source.text, needle, seen[needle])
         warnings.append(Diagnostic(source.display_path, message, line))
     return warnings
+
+
+def _semantic_notes(source: ChapterSource, body: etree._Element) -> list[Diagnostic]:
+    """A warning for each `epub:type` term outside the vocabulary, at its own line."""
+    notes = []
+    seen: dict[str, int] = {}
+    for element in body.iter():
+        for word in element.get(EPUB_TYPE, "").split() if isinstance(element.tag, str) else ():
+            if message := epub_type_note(word):
+                seen[word] = seen.get(word, 0) + 1
+                line = locate_any(source.text, [f"epub:type={word}", word], seen[word])
+                notes.append(Diagnostic(source.display_path, message, line))
+    return notes
 
 
 def _shortened(text: str) -> str:

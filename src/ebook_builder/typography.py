@@ -65,7 +65,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ebook_builder.xhtml import XML_LANG
+from ebook_builder.markup.xhtml import XML_LANG
 
 NNBSP = "\u202f"
 SPACES = " \u00a0\u202f\u2009"  # what may stand between a word and French punctuation

@@ -17,10 +17,10 @@ from ebook_builder.convert import chapter_files
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.lines import locate_any, locate_heading, locate_shown
+from ebook_builder.markup.semantics import epub_type_problem, role_problem
+from ebook_builder.markup.svg import inline_pictures, svg_problem
+from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
-from ebook_builder.semantics import epub_type_problem, role_problem
-from ebook_builder.svg import inline_pictures, svg_problem
-from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
 
 # Active content has no place in a book: reading systems that run it are a risk to
 # readers, and stores refuse it.

@@ -42,9 +42,9 @@ from PIL import Image
 from ebook_builder.convert import locate
 from ebook_builder.errors import Diagnostic
 from ebook_builder.load import LANGUAGE_TAG, Project
+from ebook_builder.markup.svg import SVG_NS
+from ebook_builder.markup.xhtml import EPUB_TYPE, XML_LANG, page_breaks, tag, text_of
 from ebook_builder.model import ChapterDocument, ConvertedBook, once_per_book
-from ebook_builder.svg import SVG_NS
-from ebook_builder.xhtml import EPUB_TYPE, XML_LANG, page_breaks, tag, text_of
 
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|tiff?|bmp)$", re.IGNORECASE)

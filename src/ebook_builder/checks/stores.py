@@ -36,7 +36,7 @@ from PIL import Image, UnidentifiedImageError
 from ebook_builder.errors import Diagnostic, EbookError, ExitCode, UsageError
 from ebook_builder.formats.epub import OPF_NS, package_path
 from ebook_builder.load import Project, select_books
-from ebook_builder.xhtml import safe_parser
+from ebook_builder.markup.xhtml import safe_parser
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 MB = 1_000_000

@@ -24,17 +24,9 @@ from lxml import etree
 from ebook_builder.checks.accessibility import assess
 from ebook_builder.convert import chapter_files
 from ebook_builder.formats.archive import archive_entry
-from ebook_builder.mathml import formulas
-from ebook_builder.model import (
-    TOC_DEPTH,
-    ConvertedBook,
-    CoverImage,
-    Heading,
-    Metadata,
-    once_per_book,
-)
-from ebook_builder.svg import SVG_NS
-from ebook_builder.xhtml import (
+from ebook_builder.markup.mathml import formulas
+from ebook_builder.markup.svg import SVG_NS
+from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     NSMAP,
     XML_LANG,
@@ -43,6 +35,14 @@ from ebook_builder.xhtml import (
     page_breaks,
     safe_parser,
     tag,
+)
+from ebook_builder.model import (
+    TOC_DEPTH,
+    ConvertedBook,
+    CoverImage,
+    Heading,
+    Metadata,
+    once_per_book,
 )
 
 STYLESHEET = "style/book.css"

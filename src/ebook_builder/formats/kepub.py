@@ -39,8 +39,8 @@ from lxml import etree
 from ebook_builder.convert import locate
 from ebook_builder.errors import BookError
 from ebook_builder.formats.epub import OPF_NS, package_path, render_epub
+from ebook_builder.markup.xhtml import HTML_SPACE, XHTML_NS, safe_parser, tag
 from ebook_builder.model import ConvertedBook
-from ebook_builder.xhtml import HTML_SPACE, XHTML_NS, safe_parser, tag
 
 KOBO_CSS = "div#book-inner { margin-top: 0; margin-bottom: 0; }"
 # The ids the markup adds; a chapter's own id equal to one of them would be a duplicate.

@@ -47,10 +47,10 @@ from ebook_builder.formats.docx.ooxml import (
     xml_bytes,
 )
 from ebook_builder.formats.docx.tree import api_version, document_tree
+from ebook_builder.markup.svg import inline_pictures, inline_png, raster_png
+from ebook_builder.markup.xhtml import XHTML_NS, heading_entries, tag
 from ebook_builder.model import TOC_DEPTH, ChapterDocument, ConvertedBook, Heading, Metadata
 from ebook_builder.pandoc import run_pandoc
-from ebook_builder.svg import inline_pictures, inline_png, raster_png
-from ebook_builder.xhtml import XHTML_NS, heading_entries, tag
 
 A_EXT = f"{{{A_NS}}}ext"
 WP_EXTENT = f"{{{WP_NS}}}extent"

@@ -19,9 +19,9 @@ from typing import Any
 
 from lxml import etree
 
-from ebook_builder.mathml import MATH, tex_source
+from ebook_builder.markup.mathml import MATH, tex_source
+from ebook_builder.markup.xhtml import EPUB_TYPE, XHTML_NS, fold_space
 from ebook_builder.pandoc import convert_texts
-from ebook_builder.xhtml import EPUB_TYPE, XHTML_NS, fold_space
 
 Node = dict[str, Any]
 BLOCK_TAGS = {

@@ -42,8 +42,8 @@ from ebook_builder.formats.kindle.navigation import (
     nest,
 )
 from ebook_builder.formats.kindle.resources import Resources, as_pictures
+from ebook_builder.markup.xhtml import XHTML_NS, heading_entries
 from ebook_builder.model import TOC_DEPTH, ConvertedBook
-from ebook_builder.xhtml import XHTML_NS, heading_entries
 
 TOC_TITLE = "Table of Contents"
 FILEPOS = b"0000000000"  # placeholder, patched once every target's offset is known

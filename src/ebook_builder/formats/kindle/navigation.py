@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ebook_builder.formats.kindle.indexes import TocEntry
+from ebook_builder.markup.xhtml import EPUB_TYPE
 from ebook_builder.model import ConvertedBook
-from ebook_builder.xhtml import EPUB_TYPE
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from functools import lru_cache
 from lxml import etree
 from PIL import Image
 
-from ebook_builder.mathml import formulas, picture, picture_href, tex_source
+from ebook_builder.markup.mathml import formulas, picture, picture_href, tex_source
+from ebook_builder.markup.svg import inline_pictures, inline_png, raster_png
+from ebook_builder.markup.xhtml import tag
 from ebook_builder.model import ConvertedBook, once_per_book
-from ebook_builder.svg import inline_pictures, inline_png, raster_png
-from ebook_builder.xhtml import tag
 
 THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
 

@@ -37,8 +37,8 @@ from ebook_builder.convert import chapter_files
 from ebook_builder.formats.kindle.indexes import Fragment, Skeleton
 from ebook_builder.formats.kindle.navigation import Position, TocNode, first_body_chapter, nest
 from ebook_builder.formats.kindle.resources import as_pictures
+from ebook_builder.markup.xhtml import HEADING_TAGS, NSMAP, XHTML_NS, XML_LANG, heading_entries, tag
 from ebook_builder.model import TOC_DEPTH, ConvertedBook
-from ebook_builder.xhtml import HEADING_TAGS, NSMAP, XHTML_NS, XML_LANG, heading_entries, tag
 
 CHUNK_SIZE = 8192
 AID = "aid"

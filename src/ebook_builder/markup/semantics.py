@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ebook_builder.xhtml import EPUB_TYPE, HEADING_TAGS, TYPE_PREFIXES, XHTML_NS
+from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, TYPE_PREFIXES, XHTML_NS
 
 RESERVED_PREFIXES = ("msv", "prism")
 # The EPUB 3 Structural Semantics Vocabulary, as EPUBCheck knows it (deprecated terms too:
@@ -318,20 +318,30 @@ BACK_MATTER = frozenset(
 
 
 def epub_type_problem(value: str) -> str | None:
-    """Why EPUBCheck would fault the `epub:type` token `value`, or None."""
+    """Why EPUBCheck would fail the book over the `epub:type` token `value`, or None.
+
+    An unprefixed term outside the vocabulary EPUBCheck only notes (OPF-088, "usage"): it
+    is a warning (`epub_type_note`), so that a production's own terms do not stop a build.
+    """
     prefix, colon, _ = value.partition(":")
     if not colon:
-        if value in STRUCTURE_TYPES:
-            return None
-        return (
-            f"epub:type {value!r} is not in the EPUB Structural Semantics Vocabulary: "
-            "check its spelling, or give it a prefix such as 'z3998:'"
-        )
+        return None
     known = (*TYPE_PREFIXES, *RESERVED_PREFIXES)
     if prefix in known:
         return None
     listed = ", ".join(f"'{p}:'" for p in known)
     return f"epub:type {value!r} has an unknown prefix: use {listed} or no prefix"
+
+
+def epub_type_note(value: str) -> str | None:
+    """A warning for an unprefixed `epub:type` token outside the vocabulary, or None:
+    reading systems ignore it, and it is most often a misspelling."""
+    if ":" in value or value in STRUCTURE_TYPES:
+        return None
+    return (
+        f"epub:type {value!r} is not in the EPUB Structural Semantics Vocabulary: reading "
+        "systems ignore it; check its spelling, or give it a prefix such as 'z3998:'"
+    )
 
 
 def role_problem(element: etree._Element, value: str) -> str | None:

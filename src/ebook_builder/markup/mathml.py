@@ -16,8 +16,8 @@ from functools import lru_cache
 
 from lxml import etree
 
-from ebook_builder.svg import intrinsic_size, raster_png
-from ebook_builder.xhtml import safe_parser
+from ebook_builder.markup.svg import intrinsic_size, raster_png
+from ebook_builder.markup.xhtml import safe_parser
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 MATH = f"{{{MATHML_NS}}}math"

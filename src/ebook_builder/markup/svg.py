@@ -30,7 +30,7 @@ import resvg_py
 from lxml import etree
 from PIL import Image
 
-from ebook_builder.xhtml import safe_parser
+from ebook_builder.markup.xhtml import safe_parser
 
 SVG_NS = "http://www.w3.org/2000/svg"
 SVG = f"{{{SVG_NS}}}svg"
