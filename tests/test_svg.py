@@ -292,7 +292,7 @@ def test_unsafe_svg_is_refused_in_one_line(make_project, markup):
         (
             '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]>'
             '<svg xmlns="http://www.w3.org/2000/svg"><text>&a;</text></svg>',
-            "has a DOCTYPE",
+            "declares entities or elements in its DOCTYPE",
         ),
         ("<svg><rect/></svg>", "is not an SVG picture: its root element is <svg>"),
         ("<html xmlns='http://www.w3.org/1999/xhtml'/>", "its root element is <html>"),
@@ -336,3 +336,20 @@ def test_safe_svg_features_pass():
         f'<image href="{pixel}" width="1" height="1"/></svg>'
     )
     assert svg_problem(svg.encode()) is None
+
+
+def test_a_drawing_programs_doctype_is_accepted(make_project, epubcheck, tmp_path):
+    """Adobe Illustrator writes SVG 1.1's document type: no DTD is read, EPUBCheck takes it."""
+    book_dir = make_project.book(chapters={"01-one.md": f"# One\n\n![{ALT}](images/x.svg)\n"})
+    (book_dir / "images").mkdir()
+    doctype = (
+        '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"'
+        ' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+    )
+    (book_dir / "images" / "x.svg").write_text(
+        PICTURE.replace("<svg ", doctype + "<svg ", 1), encoding="utf-8"
+    )
+    epub, docx_file = api.build(make_project.root, formats=["epub", "docx"], out=tmp_path)
+    assert epubcheck.check(epub).clean
+    shapes = {s._inline.docPr.get("descr") for s in docx.Document(str(docx_file)).inline_shapes}
+    assert ALT in shapes
