@@ -115,6 +115,17 @@ def test_a_broken_chapter_is_reported_and_keeps_the_earlier_epub(make_project):
         assert "Fixed." in epub_text(epub)
 
 
+def test_a_rebuild_carries_its_warnings_at_their_lines(make_project):
+    chapter = make_project.book() / "01-one.md"
+    with watched(make_project.root) as results:
+        assert next_result(results).warnings == []
+        append(chapter, "\n\\newpage\n")
+        rebuilt = next_result(results)
+        assert rebuilt.error is None
+        assert [(str(w.path), w.line) for w in rebuilt.warnings] == [("book/demo/01-one.md", 5)]
+        assert "raw TeX `\\newpage` is left out" in rebuilt.warnings[0].message
+
+
 def test_only_the_changed_book_is_rebuilt_but_metadata_rebuilds_all(make_project):
     a_book = make_project.book("a-book")
     make_project.book("b-book")

@@ -164,6 +164,8 @@ def watch(
             typer.echo("watching for changes; press Ctrl-C to stop", err=True)
         verb = "rebuilt" if result.book_id in reported else "built"
         reported.add(result.book_id)
+        for warning in result.warnings:
+            _warn(warning)
         if result.error is not None:
             _print_errors(result.error.lines())
             return

@@ -159,7 +159,7 @@ def convert_chapter(
     _mark_verse(body)
     first_heading = next(body.iter(*HEADING_TAGS), None)
     title = heading_text(first_heading) if first_heading is not None else source.entry
-    warnings = sorted(found, key=lambda warning: warning.line or 0)
+    warnings = sorted(dict.fromkeys(found), key=lambda warning: warning.line or 0)
     return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
 
 
@@ -209,7 +209,8 @@ def _dropped_raw(
         seen[needle] = seen.get(needle, 0) + 1
         name = RAW_FORMATS.get(fmt.lower(), fmt)
         message = f"raw {name} `{_shortened(text)}` is left out: no e-book format can show it"
-        line = locate(source.text, needle, seen[needle])
+        # A note's raw passage comes once per reference to the note, written once: its line.
+        line = locate_any(source.text, [needle], seen[needle])
         warnings.append(Diagnostic(source.display_path, message, line))
     return warnings
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ebook_builder import api
 from ebook_builder.cache.keys import input_files
-from ebook_builder.errors import EbookError, UsageError
+from ebook_builder.errors import Diagnostic, EbookError, UsageError
 from ebook_builder.load import Project
 
 DEFAULT_INTERVAL = 0.1
@@ -30,12 +30,14 @@ Snapshot = dict[str, list[dict[Path, tuple[int, int]]]]
 
 @dataclass(frozen=True)
 class BuildResult:
-    """One book's build: the files it wrote and the time it took, or the error that stopped it."""
+    """One book's build: the files it wrote and the time it took, or the error that stopped it,
+    and the warnings of its conversion either way."""
 
     book_id: str
     seconds: float
     written: list[Path] = field(default_factory=list)
     error: EbookError | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def watch(
@@ -118,9 +120,12 @@ def _build(
     """Build each book on its own, so that one book's problems hold back no other book."""
     for book_id in book_ids:
         start = time.perf_counter()
+        warnings: list[Diagnostic] = []
         try:
-            written = api.build(root, [book_id], formats, out)
+            written = api.build(root, [book_id], formats, out, warn=warnings.append)
         except EbookError as exc:
-            on_result(BuildResult(book_id, time.perf_counter() - start, error=exc))
+            seconds = time.perf_counter() - start
+            on_result(BuildResult(book_id, seconds, error=exc, warnings=warnings))
         else:
-            on_result(BuildResult(book_id, time.perf_counter() - start, written))
+            seconds = time.perf_counter() - start
+            on_result(BuildResult(book_id, seconds, written, warnings=warnings))
