@@ -103,6 +103,12 @@ FAILING = {
         "book/demo/01-one.md:6: a table has no header cells: give it a header row",
         "WCAG 1.3.1",
     ),
+    "table in raw HTML, its first cell in Markdown": (
+        "# One\n\nText.\n\n<table>\n<tr>\n<td>This is *emphasized*</td>\n</tr>\n</table>\n",
+        {},
+        "book/demo/01-one.md:7: a table has no header cells: give it a header row",
+        "WCAG 1.3.1",
+    ),
     "link text says nothing": (
         "# One\n\nThe report is [here](https://example.org/report).\n",
         {},

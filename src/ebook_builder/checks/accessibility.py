@@ -39,8 +39,8 @@ from pathlib import Path, PurePosixPath
 from lxml import etree
 from PIL import Image
 
-from ebook_builder.convert import locate
 from ebook_builder.errors import Diagnostic
+from ebook_builder.lines import locate, locate_shown
 from ebook_builder.load import LANGUAGE_TAG, Project
 from ebook_builder.markup.svg import SVG_NS
 from ebook_builder.markup.xhtml import EPUB_TYPE, XML_LANG, page_breaks, tag, text_of
@@ -137,7 +137,9 @@ def _chapter_problems(chapter: ChapterDocument) -> list[Problem]:
 
     def report(criterion: str, message: str, *needles: str) -> None:
         text = chapter.source.text
-        line = next((n for n in (locate(text, s) for s in needles if s) if n), None)
+        # The text as written, else as the book shows it (`*emphasized*` shows without stars).
+        places = (locate(text, s) or locate_shown(text, s) for s in needles if s)
+        line = next((n for n in places if n), None)
         found.append(Problem(criterion, Diagnostic(chapter.source.display_path, message, line)))
 
     body = chapter.body

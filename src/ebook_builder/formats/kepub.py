@@ -36,9 +36,9 @@ from urllib.parse import unquote
 
 from lxml import etree
 
-from ebook_builder.convert import locate
 from ebook_builder.errors import BookError
 from ebook_builder.formats.epub import OPF_NS, package_path, render_epub
+from ebook_builder.lines import locate
 from ebook_builder.markup.xhtml import HTML_SPACE, XHTML_NS, safe_parser, tag
 from ebook_builder.model import ConvertedBook
 
