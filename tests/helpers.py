@@ -279,3 +279,29 @@ def run_ace(books: dict[str, Path], out: Path) -> dict[str, dict[str, Any]]:
         assert report.is_file(), f"Ace wrote no report for {name}: {output.decode()[-2000:]}"
         reports[name] = json.loads(report.read_text(encoding="utf-8"))
     return reports
+
+
+def libreoffice_pdfs(documents: list[Path], out: Path) -> list[Path]:
+    """Each DOCX laid out by LibreOffice as a PDF in `out`, in one run with a fresh profile
+    (a shared one locks). Skips without LibreOffice, except in CI, which must run it."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is required in CI: apt-get install libreoffice-writer-nogui")
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(out / 'libreoffice-profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            *map(str, documents),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return [out / f"{document.stem}.pdf" for document in documents]

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import re
-import shutil
-import subprocess
 import zipfile
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -31,7 +28,14 @@ from ebook_builder.formats.docx.ooxml import W_NS, WP_NS
 from ebook_builder.formats.docx.tree import document_tree
 from ebook_builder.markup.xhtml import parse_fragment
 from ebook_builder.model import ConvertedBook
-from tests.helpers import REPO, SHIPPED_BOOKS, chapter_files, curly, markdown_words
+from tests.helpers import (
+    REPO,
+    SHIPPED_BOOKS,
+    chapter_files,
+    curly,
+    libreoffice_pdfs,
+    markdown_words,
+)
 
 W = f"{{{W_NS}}}"
 WORD = re.compile(r"\w+")
@@ -69,29 +73,9 @@ def built(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) -> di
 @pytest.fixture(scope="module")
 def pdfs(built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every DOCX converted to PDF by LibreOffice, in one run with a fresh profile."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is required in CI: apt-get install libreoffice-writer-nogui")
-        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
     out = tmp_path_factory.mktemp("pdf")
-    profile = tmp_path_factory.mktemp("libreoffice-profile")
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out),
-            *(str(path) for path in built.values()),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return {book_id: out / f"{book_id}.pdf" for book_id in built}
+    pdfs = libreoffice_pdfs(list(built.values()), out)
+    return dict(zip(built, pdfs, strict=True))
 
 
 def part(path: Path, name: str) -> etree._Element:

@@ -22,7 +22,7 @@ from ebook_builder.convert import convert_chapter
 from ebook_builder.markup import mathml
 from ebook_builder.markup.xhtml import tag, text_of
 from ebook_builder.model import ChapterSource
-from tests.helpers import ProjectMaker
+from tests.helpers import ProjectMaker, libreoffice_pdfs
 
 MATH = mathml.MATH
 CHAPTER = r"""# Energy $E=mc^2$
@@ -135,25 +135,9 @@ def test_docx_has_word_equations(math_book, tmp_path):
     omml = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
     assert len(list(body.iter(f"{omml}oMath"))) == 5
     assert len(list(body.iter(f"{omml}oMathPara"))) == 2
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed")
-    subprocess.run(
-        [
-            soffice,
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(math_book["docx"]),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    (pdf,) = libreoffice_pdfs([math_book["docx"]], tmp_path)
     text = subprocess.run(
-        ["pdftotext", str(tmp_path / "maths.pdf"), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "∑" in text and "∫" in text  # laid out as equations, not as TeX
     assert "\\sum" not in text

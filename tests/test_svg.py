@@ -24,7 +24,7 @@ from ebook_builder.checks.stores import read_epub
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS
 from ebook_builder.markup.svg import raster_png, svg_problem
-from tests.helpers import ProjectMaker
+from tests.helpers import ProjectMaker, libreoffice_pdfs
 
 ALL_FORMATS = ("epub", "kepub", "azw3", "mobi", "docx")
 ALT = "A red circle beside the word Hi"
@@ -211,29 +211,8 @@ def test_docx_holds_the_png_with_its_alt_text(built, tmp_path):
     blip = picture._inline.graphic.graphicData.pic.blipFill.blip
     part = document.part.related_parts[blip.embed]
     assert part.content_type == "image/png" and part.blob == raster_png(PICTURE.encode())
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice is required in CI: apt-get install libreoffice-writer-nogui")
-        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(built["docx"]),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    images = subprocess.run(
-        ["pdfimages", "-list", str(tmp_path / "demo.pdf")], capture_output=True, text=True
-    )
+    (pdf,) = libreoffice_pdfs([built["docx"]], tmp_path)
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True)
     sizes = {tuple(line.split()[3:5]) for line in images.stdout.splitlines()[2:]}
     assert ("300", "150") in sizes
 
