@@ -155,6 +155,9 @@ def truncated_png() -> bytes:
 
 
 IMG = "# One\n\n![A picture](pic.png)\n"
+SVG_IMG = "# One\n\n![A picture](pic.svg)\n"
+SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
+XLINK_NS = 'xmlns:xlink="http://www.w3.org/1999/xlink"'
 CASES: dict[str, Case] = {
     "malformed YAML": Case(
         metadata("title: Demo\nchapters: [01-one.md\n"), 2, "metadata/demo.yaml:2: malformed YAML"
@@ -281,6 +284,136 @@ CASES: dict[str, Case] = {
         chapter("# One\n\n[click](javascript:steal())\n"),
         1,
         "book/demo/01-one.md:3: href='javascript:steal()' is not allowed",
+    ),
+    # Issue 18: CSS that reaches outside the book, in any spelling a browser reads.
+    "style element with @import": Case(
+        chapter("# One\n\n<style>@import url(http://evil.example/x.css);</style>\n"),
+        1,
+        "book/demo/01-one.md:3: <style> is not allowed in a chapter",
+    ),
+    "remote stylesheet link": Case(
+        chapter('# One\n\n<link rel="stylesheet" href="http://evil.example/x.css"/>\n'),
+        1,
+        "book/demo/01-one.md:3: <link> is not allowed in a chapter",
+    ),
+    "style attribute with a remote url": Case(
+        chapter('# One\n\n<p style="background: url(http://evil.example/x.png)">x</p>\n'),
+        1,
+        "book/demo/01-one.md:3: a style attribute refers to url(http://evil.example/x.png)",
+    ),
+    "style attribute with an escaped url": Case(
+        chapter('# One\n\ntext\n\n<p style="background: u\\72l(&quot;/etc/passwd&quot;)">x</p>\n'),
+        1,
+        "book/demo/01-one.md:5: a style attribute refers to url(/etc/passwd)",
+    ),
+    "style attribute with a file URL in image-set": Case(
+        chapter("# One\n\n<p style='background: image-set(\"file:///x.png\" 1x)'>x</p>\n"),
+        1,
+        "book/demo/01-one.md:3: a style attribute refers to url(file:///x.png)",
+    ),
+    "font-face in a style element": Case(
+        chapter("# One\n\n<style>@font-face { src: url(//evil.example/f.woff) }</style>\n"),
+        1,
+        "book/demo/01-one.md:3: <style> is not allowed in a chapter",
+    ),
+    # Issue 18: active content in every namespace and every spelling.
+    "prefixed XHTML script": Case(
+        chapter(
+            '# One\n\n<html:script xmlns:html="http://www.w3.org/1999/xhtml">x</html:script>\n'
+        ),
+        1,
+        "book/demo/01-one.md:3: <script> is not allowed in a book",
+    ),
+    "script in a foreign namespace": Case(
+        chapter('# One\n\n<x:script xmlns:x="urn:x">x</x:script>\n'),
+        1,
+        "book/demo/01-one.md:3: <script> is not allowed in a book",
+    ),
+    "inline SVG script": Case(
+        chapter(f"# One\n\n<svg {SVG_NS}><script>alert(1)</script></svg>\n"),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> holds a <script> element",
+    ),
+    "prefixed inline SVG script": Case(
+        chapter(
+            '# One\n\n<s:svg xmlns:s="http://www.w3.org/2000/svg"><s:script>x</s:script></s:svg>\n'
+        ),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> holds a <script> element",
+    ),
+    "inline SVG javascript xlink:href": Case(
+        chapter(f"# One\n\n<svg {SVG_NS} {XLINK_NS}><a xlink:href='javascript:x()'>a</a></svg>\n"),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> has href='javascript:x()'",
+    ),
+    "MathML javascript href": Case(
+        chapter(
+            '# One\n\n<math xmlns="http://www.w3.org/1998/Math/MathML">'
+            '<mi href="javascript:x()">x</mi></math>\n'
+        ),
+        1,
+        "book/demo/01-one.md:3: href='javascript:x()' is not allowed",
+    ),
+    "javascript link in mixed case after spaces": Case(
+        chapter('# One\n\n<a href="  JaVaScRiPt:x()">a</a>\n'),
+        1,
+        "book/demo/01-one.md:3: href='  JaVaScRiPt:x()' is not allowed",
+    ),
+    "entity-encoded javascript link": Case(
+        chapter('# One\n\ntext\n\n<a href="&#106;avascript:x()">a</a>\n'),
+        1,
+        "book/demo/01-one.md:5: href='javascript:x()' is not allowed",
+    ),
+    "javascript link with a tab in the scheme": Case(
+        chapter('# One\n\n<a href="java&#9;script:x()">a</a>\n'),
+        1,
+        "book/demo/01-one.md:3: href='java\\tscript:x()' is not allowed",
+    ),
+    # Issue 18: SVG pictures, parsed as safely as chapters.
+    "SVG picture with a script": Case(
+        with_file("pic.svg", f"<svg {SVG_NS}><script>alert(1)</script></svg>".encode(), SVG_IMG),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': holds a <script> element",
+    ),
+    "SVG picture declaring an external entity": Case(
+        with_file(
+            "pic.svg",
+            b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            + f"<svg {SVG_NS}>&x;</svg>".encode(),
+            SVG_IMG,
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': declares entities",
+    ),
+    "text file named .svg": Case(
+        with_file("pic.svg", b"just some text", SVG_IMG),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': is not well-formed XML",
+    ),
+    "SVG picture with a javascript xlink:href": Case(
+        with_file(
+            "pic.svg",
+            f"<svg {SVG_NS} {XLINK_NS}><a xlink:href=' javascript:x()'>a</a></svg>".encode(),
+            SVG_IMG,
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': has href=' javascript:x()'",
+    ),
+    "SVG picture naming a remote stylesheet": Case(
+        with_file(
+            "pic.svg",
+            f'<?xml-stylesheet href="http://evil.example/x.css"?><svg {SVG_NS}/>'.encode(),
+            SVG_IMG,
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': names a stylesheet",
+    ),
+    "SVG picture importing CSS": Case(
+        with_file(
+            "pic.svg", f'<svg {SVG_NS}><style>@import "/etc/x.css";</style></svg>'.encode(), SVG_IMG
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': imports a stylesheet (@import)",
     ),
     "missing image": Case(chapter(IMG), 1, "book/demo/01-one.md:3: missing image 'pic.png'"),
     "unreadable image": Case(
