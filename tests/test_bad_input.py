@@ -4,22 +4,28 @@ traceback, and an output folder exactly as it was before the failed build."""
 from __future__ import annotations
 
 import builtins
+import io
 import json
 import os
+import struct
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, PngImagePlugin
 from typer.testing import CliRunner
 
 from ebook_builder import api
 from ebook_builder.cli import app
+from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS
+from ebook_builder.formats.kindle.palmdoc import decompress
 from ebook_builder.load import book_identifier
 from tests.helpers import png_header
+from tests.kindle_decode import read_records, strip_trailing
 
 runner = CliRunner()
 Change = Callable[[Path, pytest.MonkeyPatch], None]
@@ -329,6 +335,11 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: <script> is not allowed in a book",
     ),
+    "XInclude": Case(
+        chapter('# One\n\n<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/x"/>\n'),
+        1,
+        "book/demo/01-one.md:3: <include> (XInclude) is not allowed in a book",
+    ),
     "inline SVG script": Case(
         chapter(f"# One\n\n<svg {SVG_NS}><script>alert(1)</script></svg>\n"),
         1,
@@ -525,22 +536,77 @@ def test_check_json_lists_problems(make_project, monkeypatch):
     ]
 
 
-def test_xml_entities_and_doctype_are_never_expanded(make_project, tmp_path, epubcheck):
-    """XXE and billion laughs: pandoc escapes them, so they stay literal text."""
+def contents(data: bytes) -> Iterator[bytes]:
+    """Every byte an output carries, as a reader unpacks it: each zip member (EPUB, KEPUB,
+    DOCX) decompressed, each PalmDB record of a Kindle file and its PalmDOC text."""
+    yield data
+    if data[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                yield from contents(archive.read(name))
+    elif data[60:68] == b"BOOKMOBI":
+        records = read_records(data)
+        for number, record in enumerate(records):
+            yield record
+            if record[16:20] == b"MOBI":  # a MOBI header (MOBI 6's, or KF8's): its text follows
+                (count,) = struct.unpack_from(">H", record, 8)
+                (flags,) = struct.unpack_from(">I", record, 0xF0)
+                text = records[number + 1 : number + 1 + count]
+                yield b"".join(decompress(strip_trailing(r, flags)) for r in text)
+
+
+def test_nothing_from_outside_the_project_reaches_any_output(make_project, tmp_path, epubcheck):
+    """A file outside the project that a book tries to reach by entity (XXE), XInclude, raw
+    TeX or pandoc's include: each stays literal text or is dropped; by symlink, `../`, an
+    absolute path or a `file:` URL (as a chapter, a picture or a cover): each is refused."""
+    canary = "CANARY-7f3a9c"
     secret = tmp_path / "secret.txt"
-    secret.write_text("TOP-SECRET")
+    secret.write_text(canary)
+    picture = tmp_path / "secret.png"
+    Image.new("RGB", (16, 16)).save(picture, pnginfo=_text_chunk(canary))
     laughs = '<!DOCTYPE l [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    make_project.book(
+    book = make_project.book(
         chapters={
             "01-one.md": f'# One\n\n<!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]>\n\n'
-            f"<p>&e;</p>\n\n{laughs}\n\n<p>&b;</p>\n"
+            f"<p>&e;</p>\n\n{laughs}\n\n<p>&b;</p>\n\n"
+            f"\\input{{{secret}}}\n\n```{{.include}}\n{secret}\n```\n"
         }
     )
-    (path,) = api.build(make_project.root, formats=["epub"])
-    data = path.read_bytes()
-    assert b"TOP-SECRET" not in data
-    assert b"hahaha" not in data
-    assert epubcheck.check(path).clean
+    built = api.build(make_project.root)
+    assert {p.suffix for p in built} >= {".epub", ".azw3", ".mobi", ".docx"}
+    for path in built:
+        for data in contents(path.read_bytes()):
+            assert canary.encode() not in data, path
+            assert b"hahaha" not in data, path
+    assert epubcheck.check(built[0]).clean
+
+    os.symlink(picture, book / "link.png")
+    reach = [
+        f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file://{secret}"/>',
+        "![A](link.png)",
+        f"![A](../../../{picture.name})",
+        f"![A]({picture})",
+        f"![A](file://{picture})",
+        f"[A](file://{secret})",
+        f"[A](../../../{secret.name})",
+    ]
+    for attempt in reach:
+        (book / "01-one.md").write_text(f"# One\n\n{attempt}\n")
+        with pytest.raises(BookError):
+            api.check(make_project.root)
+    (book / "01-one.md").write_text("# One\n")
+    cover = tmp_path / "cover.png"
+    Image.new("RGB", (160, 256)).save(cover, pnginfo=_text_chunk(canary))
+    (make_project.root / "covers").mkdir()
+    os.symlink(cover, make_project.root / "covers" / "demo.png")
+    with pytest.raises(BookError, match="the cover must be a file inside the project"):
+        api.check(make_project.root)
+
+
+def _text_chunk(text: str) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", text)
+    return info
 
 
 def test_five_megabyte_paragraph_builds(make_project):

@@ -44,6 +44,9 @@ FORBIDDEN_ELEMENTS = {
 # (EPUBCheck refuses it in the body, whatever its rules), a <link> names a stylesheet or
 # other file the book does not carry, a <meta> may send the reader elsewhere (refresh).
 HEAD_ELEMENTS = {"style", "link", "meta"}
+# XInclude pulls in another file, wherever it lies; no reading system should, and EPUBCheck
+# refuses the element.
+XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
 # Attributes whose value is an address a reader follows or loads, by local name (a
 # namespaced attribute such as xlink:href is `{http://www.w3.org/1999/xlink}href` to lxml).
 URL_ATTRIBUTES = {
@@ -159,7 +162,9 @@ def _check_active(element: etree._Element, name: str, report: _Reporter) -> None
     `xlink:href`), which is what a reader that runs it goes by.
     """
     written = (f"<{element.prefix}:{name}", f"<{name}") if element.prefix else (f"<{name}",)
-    if name in FORBIDDEN_ELEMENTS:
+    if etree.QName(element).namespace == XINCLUDE_NS:
+        report(f"<{name}> (XInclude) is not allowed in a book", *written)
+    elif name in FORBIDDEN_ELEMENTS:
         report(f"<{name}> is not allowed in a book", *written)
     elif name in HEAD_ELEMENTS:
         report(
