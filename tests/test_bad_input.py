@@ -4,22 +4,28 @@ traceback, and an output folder exactly as it was before the failed build."""
 from __future__ import annotations
 
 import builtins
+import io
 import json
 import os
+import struct
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, PngImagePlugin
 from typer.testing import CliRunner
 
 from ebook_builder import api
 from ebook_builder.cli import app
+from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS
+from ebook_builder.formats.kindle.palmdoc import decompress
 from ebook_builder.load import book_identifier
 from tests.helpers import png_header
+from tests.kindle_decode import read_records, strip_trailing
 
 runner = CliRunner()
 Change = Callable[[Path, pytest.MonkeyPatch], None]
@@ -155,6 +161,9 @@ def truncated_png() -> bytes:
 
 
 IMG = "# One\n\n![A picture](pic.png)\n"
+SVG_IMG = "# One\n\n![A picture](pic.svg)\n"
+SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
+XLINK_NS = 'xmlns:xlink="http://www.w3.org/1999/xlink"'
 CASES: dict[str, Case] = {
     "malformed YAML": Case(
         metadata("title: Demo\nchapters: [01-one.md\n"), 2, "metadata/demo.yaml:2: malformed YAML"
@@ -282,6 +291,141 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: href='javascript:steal()' is not allowed",
     ),
+    # Issue 18: CSS that reaches outside the book, in any spelling a browser reads.
+    "style element with @import": Case(
+        chapter("# One\n\n<style>@import url(http://evil.example/x.css);</style>\n"),
+        1,
+        "book/demo/01-one.md:3: <style> is not allowed in a chapter",
+    ),
+    "remote stylesheet link": Case(
+        chapter('# One\n\n<link rel="stylesheet" href="http://evil.example/x.css"/>\n'),
+        1,
+        "book/demo/01-one.md:3: <link> is not allowed in a chapter",
+    ),
+    "style attribute with a remote url": Case(
+        chapter('# One\n\n<p style="background: url(http://evil.example/x.png)">x</p>\n'),
+        1,
+        "book/demo/01-one.md:3: a style attribute refers to url(http://evil.example/x.png)",
+    ),
+    "style attribute with an escaped url": Case(
+        chapter('# One\n\ntext\n\n<p style="background: u\\72l(&quot;/etc/passwd&quot;)">x</p>\n'),
+        1,
+        "book/demo/01-one.md:5: a style attribute refers to url(/etc/passwd)",
+    ),
+    "style attribute with a file URL in image-set": Case(
+        chapter("# One\n\n<p style='background: image-set(\"file:///x.png\" 1x)'>x</p>\n"),
+        1,
+        "book/demo/01-one.md:3: a style attribute refers to url(file:///x.png)",
+    ),
+    "font-face in a style element": Case(
+        chapter("# One\n\n<style>@font-face { src: url(//evil.example/f.woff) }</style>\n"),
+        1,
+        "book/demo/01-one.md:3: <style> is not allowed in a chapter",
+    ),
+    # Issue 18: active content in every namespace and every spelling.
+    "prefixed XHTML script": Case(
+        chapter(
+            '# One\n\n<html:script xmlns:html="http://www.w3.org/1999/xhtml">x</html:script>\n'
+        ),
+        1,
+        "book/demo/01-one.md:3: <script> is not allowed in a book",
+    ),
+    "script in a foreign namespace": Case(
+        chapter('# One\n\n<x:script xmlns:x="urn:x">x</x:script>\n'),
+        1,
+        "book/demo/01-one.md:3: <script> is not allowed in a book",
+    ),
+    "XInclude": Case(
+        chapter('# One\n\n<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/x"/>\n'),
+        1,
+        "book/demo/01-one.md:3: <include> (XInclude) is not allowed in a book",
+    ),
+    "inline SVG script": Case(
+        chapter(f"# One\n\n<svg {SVG_NS}><script>alert(1)</script></svg>\n"),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> holds a <script> element",
+    ),
+    "prefixed inline SVG script": Case(
+        chapter(
+            '# One\n\n<s:svg xmlns:s="http://www.w3.org/2000/svg"><s:script>x</s:script></s:svg>\n'
+        ),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> holds a <script> element",
+    ),
+    "inline SVG javascript xlink:href": Case(
+        chapter(f"# One\n\n<svg {SVG_NS} {XLINK_NS}><a xlink:href='javascript:x()'>a</a></svg>\n"),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> has href='javascript:x()'",
+    ),
+    "MathML javascript href": Case(
+        chapter(
+            '# One\n\n<math xmlns="http://www.w3.org/1998/Math/MathML">'
+            '<mi href="javascript:x()">x</mi></math>\n'
+        ),
+        1,
+        "book/demo/01-one.md:3: href='javascript:x()' is not allowed",
+    ),
+    "javascript link in mixed case after spaces": Case(
+        chapter('# One\n\n<a href="  JaVaScRiPt:x()">a</a>\n'),
+        1,
+        "book/demo/01-one.md:3: href='  JaVaScRiPt:x()' is not allowed",
+    ),
+    "entity-encoded javascript link": Case(
+        chapter('# One\n\ntext\n\n<a href="&#106;avascript:x()">a</a>\n'),
+        1,
+        "book/demo/01-one.md:5: href='javascript:x()' is not allowed",
+    ),
+    "javascript link with a tab in the scheme": Case(
+        chapter('# One\n\n<a href="java&#9;script:x()">a</a>\n'),
+        1,
+        "book/demo/01-one.md:3: href='java\\tscript:x()' is not allowed",
+    ),
+    # Issue 18: SVG pictures, parsed as safely as chapters.
+    "SVG picture with a script": Case(
+        with_file("pic.svg", f"<svg {SVG_NS}><script>alert(1)</script></svg>".encode(), SVG_IMG),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': holds a <script> element",
+    ),
+    "SVG picture declaring an external entity": Case(
+        with_file(
+            "pic.svg",
+            b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            + f"<svg {SVG_NS}>&x;</svg>".encode(),
+            SVG_IMG,
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': declares entities",
+    ),
+    "text file named .svg": Case(
+        with_file("pic.svg", b"just some text", SVG_IMG),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': is not well-formed XML",
+    ),
+    "SVG picture with a javascript xlink:href": Case(
+        with_file(
+            "pic.svg",
+            f"<svg {SVG_NS} {XLINK_NS}><a xlink:href=' javascript:x()'>a</a></svg>".encode(),
+            SVG_IMG,
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': has href=' javascript:x()'",
+    ),
+    "SVG picture naming a remote stylesheet": Case(
+        with_file(
+            "pic.svg",
+            f'<?xml-stylesheet href="http://evil.example/x.css"?><svg {SVG_NS}/>'.encode(),
+            SVG_IMG,
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': names a stylesheet",
+    ),
+    "SVG picture importing CSS": Case(
+        with_file(
+            "pic.svg", f'<svg {SVG_NS}><style>@import "/etc/x.css";</style></svg>'.encode(), SVG_IMG
+        ),
+        1,
+        "book/demo/01-one.md:3: image 'pic.svg': imports a stylesheet (@import)",
+    ),
     "missing image": Case(chapter(IMG), 1, "book/demo/01-one.md:3: missing image 'pic.png'"),
     "unreadable image": Case(
         lambda root, mp: (chapter(IMG)(root, mp), unreadable("book/demo/pic.png")(root, mp)),
@@ -392,22 +536,77 @@ def test_check_json_lists_problems(make_project, monkeypatch):
     ]
 
 
-def test_xml_entities_and_doctype_are_never_expanded(make_project, tmp_path, epubcheck):
-    """XXE and billion laughs: pandoc escapes them, so they stay literal text."""
+def contents(data: bytes) -> Iterator[bytes]:
+    """Every byte an output carries, as a reader unpacks it: each zip member (EPUB, KEPUB,
+    DOCX) decompressed, each PalmDB record of a Kindle file and its PalmDOC text."""
+    yield data
+    if data[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                yield from contents(archive.read(name))
+    elif data[60:68] == b"BOOKMOBI":
+        records = read_records(data)
+        for number, record in enumerate(records):
+            yield record
+            if record[16:20] == b"MOBI":  # a MOBI header (MOBI 6's, or KF8's): its text follows
+                (count,) = struct.unpack_from(">H", record, 8)
+                (flags,) = struct.unpack_from(">I", record, 0xF0)
+                text = records[number + 1 : number + 1 + count]
+                yield b"".join(decompress(strip_trailing(r, flags)) for r in text)
+
+
+def test_nothing_from_outside_the_project_reaches_any_output(make_project, tmp_path, epubcheck):
+    """A file outside the project that a book tries to reach by entity (XXE), XInclude, raw
+    TeX or pandoc's include: each stays literal text or is dropped; by symlink, `../`, an
+    absolute path or a `file:` URL (as a chapter, a picture or a cover): each is refused."""
+    canary = "CANARY-7f3a9c"
     secret = tmp_path / "secret.txt"
-    secret.write_text("TOP-SECRET")
+    secret.write_text(canary)
+    picture = tmp_path / "secret.png"
+    Image.new("RGB", (16, 16)).save(picture, pnginfo=_text_chunk(canary))
     laughs = '<!DOCTYPE l [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    make_project.book(
+    book = make_project.book(
         chapters={
             "01-one.md": f'# One\n\n<!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]>\n\n'
-            f"<p>&e;</p>\n\n{laughs}\n\n<p>&b;</p>\n"
+            f"<p>&e;</p>\n\n{laughs}\n\n<p>&b;</p>\n\n"
+            f"\\input{{{secret}}}\n\n```{{.include}}\n{secret}\n```\n"
         }
     )
-    (path,) = api.build(make_project.root, formats=["epub"])
-    data = path.read_bytes()
-    assert b"TOP-SECRET" not in data
-    assert b"hahaha" not in data
-    assert epubcheck.check(path).clean
+    built = api.build(make_project.root)
+    assert {p.suffix for p in built} >= {".epub", ".azw3", ".mobi", ".docx"}
+    for path in built:
+        for data in contents(path.read_bytes()):
+            assert canary.encode() not in data, path
+            assert b"hahaha" not in data, path
+    assert epubcheck.check(built[0]).clean
+
+    os.symlink(picture, book / "link.png")
+    reach = [
+        f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file://{secret}"/>',
+        "![A](link.png)",
+        f"![A](../../../{picture.name})",
+        f"![A]({picture})",
+        f"![A](file://{picture})",
+        f"[A](file://{secret})",
+        f"[A](../../../{secret.name})",
+    ]
+    for attempt in reach:
+        (book / "01-one.md").write_text(f"# One\n\n{attempt}\n")
+        with pytest.raises(BookError):
+            api.check(make_project.root)
+    (book / "01-one.md").write_text("# One\n")
+    cover = tmp_path / "cover.png"
+    Image.new("RGB", (160, 256)).save(cover, pnginfo=_text_chunk(canary))
+    (make_project.root / "covers").mkdir()
+    os.symlink(cover, make_project.root / "covers" / "demo.png")
+    with pytest.raises(BookError, match="the cover must be a file inside the project"):
+        api.check(make_project.root)
+
+
+def _text_chunk(text: str) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", text)
+    return info
 
 
 def test_five_megabyte_paragraph_builds(make_project):

@@ -89,6 +89,15 @@ HOSTILE = st.sampled_from(
         # issue 17, item 5: each problem names its own line
         "[x]()",
         "[gone](#gone)\n\n[again](#gone)",
+        # issue 18: references outside the book and active addresses, in a browser's spellings
+        "<style>@import url(http://x.example/a.css);</style>",
+        '<link rel="stylesheet" href="//x.example/a.css"/>',
+        '<span style="background: u\\72l(/etc/passwd)">s</span>',
+        "<span style='background: image-set(\"file:///x.png\" 1x)'>s</span>",
+        '<a href=" JaVa&#9;ScRiPt:x()">a</a>',
+        '<a href="&#106;avascript:x()">a</a>',
+        '<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>x</svg:script></svg:svg>',
+        '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd"/>',
     ]
 )
 # Math (MathML, Word equations, Kindle pictures) and raw TeX, which pandoc drops: each

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from hashlib import md5
@@ -183,3 +186,51 @@ def test_the_docx_is_written_while_the_others_are(make_project, monkeypatch):
     built = api.build(make_project.root, formats=["epub", "docx"], use_cache=False)
     docx, epub = (next(p for p in built if p.suffix == suffix) for suffix in (".docx", ".epub"))
     assert int(epub.read_text()) == threading.get_ident() != int(docx.read_text())
+
+
+def test_a_build_killed_mid_write_leaves_temporaries_the_next_build_removes(make_project):
+    """A real `kill -9` of `python -m ebook_builder build` while it writes: its temporaries
+    stay (nothing can remove them then), and the next build into the folder removes them."""
+    words = "the workers of russia took power in october " * 400
+    chapters = {f"{n:02d}.md": f"# Part {n}\n\n" + f"{words}\n\n" * 40 for n in range(1, 6)}
+    make_project.book(chapters=chapters)
+    dist = make_project.root / "dist"
+    command = [sys.executable, "-m", "ebook_builder", "build", "--no-cache"]
+    process = subprocess.Popen(command, cwd=make_project.root, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(dist.glob(".*.tmp")) and process.poll() is None:
+            assert time.monotonic() < deadline, "the build never started writing"
+            time.sleep(0.005)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "the build finished before it was killed"
+    left = sorted(p.name for p in dist.glob(".*.tmp"))
+    assert left and all(f".{process.pid}." in name for name in left), left
+
+    written = api.build(make_project.root)
+    assert sorted(p.name for p in dist.iterdir()) == sorted(p.name for p in written)
+
+
+def test_only_our_own_temporaries_of_dead_processes_are_removed(make_project):
+    make_project.book()
+    dist = make_project.root / "dist"
+    dist.mkdir()
+    stale = [".demo.epub.999999999.abcd_123.tmp"]  # no such process
+    kept = [
+        f".demo.epub.{os.getpid()}.abcd_123.tmp",  # a build still running
+        ".demo.epub.abcd_123.tmp",  # an older version's, less than a day old
+        ".demo.epub.notes.tmp",  # not a name we make
+        ".other.epub.999999999.abcd_123.tmp",  # not a target of this build
+        "demo.epub.999999999.abcd_123.tmp",
+    ]
+    for name in stale + kept:
+        (dist / name).write_bytes(b"partial")
+    old = dist / ".demo.docx.zz9_plur.tmp"  # an older version's, two days old
+    old.write_bytes(b"partial")
+    os.utime(old, (time.time() - 2 * 86400,) * 2)
+
+    api.build(make_project.root, formats=["epub", "docx"])
+    names = {p.name for p in dist.iterdir()}
+    assert names == {"demo.epub", "demo.docx", *kept}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -24,7 +25,7 @@ QUIET = 0.2  # long enough for a change to be seen and built: ten polls and more
 
 @contextmanager
 def watched(
-    root: Path, book_ids: list[str] | None = None, settle: float = INTERVAL
+    root: Path, book_ids: list[str] | None = None, settle: float = INTERVAL, out: Path | None = None
 ) -> Iterator[queue.Queue[BuildResult]]:
     """Run the watcher on its own thread; its results arrive in the queue it yields."""
     results: queue.Queue[BuildResult] = queue.Queue()
@@ -33,7 +34,7 @@ def watched(
 
     def run() -> None:
         try:
-            watching.watch(root, book_ids, ["epub"], None, results.put, stop, INTERVAL, settle)
+            watching.watch(root, book_ids, ["epub"], out, results.put, stop, INTERVAL, settle)
         except BaseException as exc:
             failures.append(exc)
 
@@ -160,6 +161,64 @@ def test_a_book_whose_metadata_goes_away_reports_it_and_returns(make_project):
         assert gone.lines() == ["unknown book id 'demo' (known: none)"]
         metadata.write_text(text, encoding="utf-8")
         assert next_result(results).error is None
+
+
+def test_a_metadata_error_is_reported_and_the_watch_goes_on(make_project):
+    """An impossible date (YAML makes `2017-02-30` a date) once ended the watch."""
+    make_project.book()
+    metadata = make_project.metadata_path()
+    with watched(make_project.root) as results:
+        assert next_result(results).error is None
+        good = metadata.read_text(encoding="utf-8")
+        metadata.write_text(good + "date: 2017-02-30\n", encoding="utf-8")
+        failed = next_result(results).error
+        assert failed is not None and len(failed.lines()) == 1, failed
+        metadata.write_text(good + "subjects: [History]\n", encoding="utf-8")
+        assert next_result(results).error is None
+
+
+def test_a_file_made_unreadable_without_a_new_mtime_is_a_change(make_project):
+    chapter = make_project.book() / "01-one.md"
+    with watched(make_project.root) as results:
+        assert next_result(results).error is None
+        before = chapter.stat()
+        chapter.chmod(0)
+        os.utime(chapter, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert chapter.stat().st_mtime_ns == before.st_mtime_ns
+        rebuilt = next_result(results)  # root reads it all the same; anyone else cannot
+        assert rebuilt.error is None or "Permission denied" in rebuilt.error.lines()[0]
+        chapter.chmod(0o644)
+        assert next_result(results).error is None
+
+
+def test_an_output_folder_inside_the_book_folder_is_not_watched(make_project):
+    """`--out book/demo/dist`: the build's own outputs and temporaries are no change."""
+    book = make_project.book()
+    out = book / "dist"
+    with watched(make_project.root, out=out) as results:
+        assert next_result(results).written == [out / "demo.epub"]
+        assert_quiet(results)
+        append(book / "01-one.md", "\nMore.\n")
+        assert next_result(results).written == [out / "demo.epub"]
+        assert_quiet(results)
+
+
+def test_polling_never_opens_a_file(make_project):
+    """A FIFO in place of the metadata or a chapter blocks whoever opens it: polling only
+    stats, so it returns (the build that follows is the load stage's to refuse)."""
+    book = make_project.book()
+    for path in (make_project.metadata_path(), book / "01-one.md"):
+        path.unlink()
+        os.mkfifo(path)
+    outputs = make_project.root / "dist"
+    polled: list[watching.Snapshot] = []
+    poll = threading.Thread(
+        target=lambda: polled.append(watching._snapshot(make_project.root, None, outputs)),
+        daemon=True,  # should it block, the test fails instead of hanging
+    )
+    poll.start()
+    poll.join(timeout=10)
+    assert not poll.is_alive() and polled
 
 
 def stop_after(monkeypatch: pytest.MonkeyPatch, builds: int, edit: Path | None = None) -> None:

@@ -38,6 +38,11 @@ def load_cover(covers_dir: Path, book_id: str, metadata: Metadata) -> CoverImage
     if path is None:
         return CoverImage(render_cover(metadata), "image/jpeg", generated=True)
     shown = Path(covers_dir.name) / path.name
+    if not path.resolve().is_relative_to(covers_dir.parent.resolve()):
+        # a link out of the project: as for chapters and pictures, nothing outside it ships
+        raise BookError(
+            "the cover must be a file inside the project, not a link out of it", path=shown
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -4,18 +4,31 @@ Each output is written to a temporary file beside its target (the same folder, h
 same file system, so that a rename replaces the file in one step), and the temporaries are
 renamed over the targets only once every writer of the command has succeeded. A failed or
 interrupted command removes its temporaries and leaves every earlier file as it was.
+
+A command killed outright (`kill -9`, a power loss) cannot remove its temporaries: the next
+command that writes the same target removes them. A temporary's name carries the process
+that made it (`.demo.epub.4242.k3j9x0ab.tmp`), so that a build never removes those of a
+build still running beside it: only those of a process that no longer exists. A pid is
+only known on its own machine, and may be reused; so one of no living process is removed
+at once, and any other (an older version's, without a pid) once it is a day old.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 
 from ebook_builder.errors import OutputError
+
+STALE_AFTER = 24 * 3600  # seconds: no build runs for a day
+_RANDOM = "[a-z0-9_]{8}"  # what tempfile.mkstemp puts between prefix and suffix
 
 
 class StagedOutputs:
@@ -32,8 +45,9 @@ class StagedOutputs:
         """A new empty temporary file beside `target`, renamed to it at the commit."""
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(target)
             handle, name = tempfile.mkstemp(
-                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+                dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
             )
         except OSError as exc:
             message = f"cannot write to the output folder ({exc.strerror})"
@@ -90,6 +104,38 @@ def atomic_output(path: Path) -> Iterator[Path]:
             yield temporary
         except OSError as exc:
             raise OutputError(f"cannot write ({exc.strerror or exc})", path=path) from None
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporaries of `target` that a killed command left beside it.
+
+    Only files named as `StagedOutputs.path` names them are touched, and none of a process
+    still running (see the module's docstring).
+    """
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(?:(\d+)\.)?{_RANDOM}\.tmp")
+    for path in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+        match = pattern.fullmatch(path.name)
+        if match is None:
+            continue
+        try:
+            pid = match.group(1)
+            if (pid and not _running(int(pid))) or (
+                not pid and time.time() - path.lstat().st_mtime > STALE_AFTER
+            ):
+                path.unlink()
+        except OSError:
+            continue  # gone already, or not ours to remove: it stays
+
+
+def _running(pid: int) -> bool:
+    """Whether a process `pid` exists on this machine (signal 0 checks, sends nothing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or no pid at all: leave it be
+    return True
 
 
 def _umask() -> int:

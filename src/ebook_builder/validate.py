@@ -17,8 +17,9 @@ from ebook_builder.convert import chapter_files
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.lines import locate_any, locate_heading, locate_shown
+from ebook_builder.markup.references import css_problem, is_active
 from ebook_builder.markup.semantics import epub_type_problem, role_problem
-from ebook_builder.markup.svg import inline_pictures, svg_problem
+from ebook_builder.markup.svg import SVG_NS, inline_pictures, svg_problem
 from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
 
@@ -39,8 +40,28 @@ FORBIDDEN_ELEMENTS = {
     "select",
     "textarea",
 }
+# Elements of a document's head, which the build writes: HTML allows <style> nowhere else
+# (EPUBCheck refuses it in the body, whatever its rules), a <link> names a stylesheet or
+# other file the book does not carry, a <meta> may send the reader elsewhere (refresh).
+HEAD_ELEMENTS = {"style", "link", "meta"}
+# XInclude pulls in another file, wherever it lies; no reading system should, and EPUBCheck
+# refuses the element.
+XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
+# Attributes whose value is an address a reader follows or loads, by local name (a
+# namespaced attribute such as xlink:href is `{http://www.w3.org/1999/xlink}href` to lxml).
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "poster",
+    "cite",
+    "longdesc",
+    "background",
+    "srcset",
+}
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
-ACTIVE_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/svg+xml", "image/webp"}
 
 
@@ -109,16 +130,17 @@ def _anchor_index(chapters: list[ChapterDocument], problems: list[Diagnostic]) -
 
 
 def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
+    """Active content, and references outside the book, in any namespace.
+
+    Elements of inline SVG are left to `svg_problem`, which reports each picture once.
+    """
     for element in chapter.body.iter():
         if not isinstance(element.tag, str):
             continue
-        name = etree.QName(element).localname
-        if etree.QName(element).namespace == XHTML_NS and name in FORBIDDEN_ELEMENTS:
-            report(f"<{name}> is not allowed in a book", f"<{name}")
-        for attribute in element.attrib:
-            local = etree.QName(attribute).localname
-            if local.lower().startswith("on"):
-                report(f"event handler attribute {local!r} is not allowed", f"{local}=")
+        qname = etree.QName(element)
+        name = qname.localname
+        if qname.namespace != SVG_NS:
+            _check_active(element, name, report)
         for word in element.get(EPUB_TYPE, "").split():
             if problem := epub_type_problem(word):
                 report(problem, f'"{word}', word)
@@ -126,14 +148,41 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
         in_html = etree.QName(element).namespace == XHTML_NS
         if role is not None and in_html and (problem := role_problem(element, role)):
             report(problem, f'role="{role}', role)
-        for attribute in ("href", "src", "xlink:href", "action"):
-            value = element.get(attribute, "")
-            if value.strip().lower().startswith(ACTIVE_SCHEMES):
-                report(f"{attribute}={value[:40]!r} is not allowed", value[:40])
     for svg in inline_pictures(chapter.body):
         problem = svg_problem(etree.tostring(svg, with_tail=False))
         if problem:
-            report(f"an inline <svg> {problem}", "<svg")
+            written = f"<{svg.prefix}:svg" if svg.prefix else "<svg"
+            report(f"an inline <svg> {problem}", written)
+
+
+def _check_active(element: etree._Element, name: str, report: _Reporter) -> None:
+    """Scripts, handlers, `javascript:` addresses and CSS that reaches outside the book.
+
+    Each is found by its local name whatever its namespace or prefix (`<html:script>`,
+    `xlink:href`), which is what a reader that runs it goes by.
+    """
+    written = (f"<{element.prefix}:{name}", f"<{name}") if element.prefix else (f"<{name}",)
+    if etree.QName(element).namespace == XINCLUDE_NS:
+        report(f"<{name}> (XInclude) is not allowed in a book", *written)
+    elif name in FORBIDDEN_ELEMENTS:
+        report(f"<{name}> is not allowed in a book", *written)
+    elif name in HEAD_ELEMENTS:
+        report(
+            f"<{name}> is not allowed in a chapter: it belongs in the head, which the build writes",
+            *written,
+        )
+    for attribute, value in element.attrib.items():
+        local = etree.QName(attribute).localname
+        if local.lower().startswith("on"):
+            report(f"event handler attribute {local!r} is not allowed", f"{local}=")
+        elif local in URL_ATTRIBUTES and is_active(value):
+            # the value as written may differ (`&#106;avascript:`): what follows the scheme
+            after = value.partition(":")[2][:40]
+            report(f"{local}={value[:40]!r} is not allowed", value[:40], after, f"{local}=")
+        elif local == "style" and (problem := css_problem(value)):
+            report(
+                f"a style attribute {problem}: a book must hold all it shows", value[:40], "style="
+            )
 
 
 def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
@@ -174,7 +223,7 @@ def _check_links(
             continue
         parts = urlsplit(href)
         fragment = unquote(parts.fragment)
-        if parts.scheme in EXTERNAL_SCHEMES or href.strip().lower().startswith(ACTIVE_SCHEMES):
+        if parts.scheme in EXTERNAL_SCHEMES or is_active(href):
             continue  # active schemes are reported by _check_markup
         written = (href, unquote(href))  # `[x](<#a b>)` is `#a%20b` in the HTML
         if parts.scheme or parts.netloc:

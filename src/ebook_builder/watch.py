@@ -4,6 +4,10 @@ Starting Python and the pipeline's libraries costs about a quarter second per co
 resident process pays it once. Changes are found by polling the stat of the files that
 `api.watched_inputs` names: no dependency, and a poll of a few dozen files costs a fraction
 of a millisecond. The output stamps and the chapter cache keep each rebuild to what changed.
+
+Polling only ever stats a file, never opens it: opening a FIFO put in a file's place would
+block the watch until something wrote to it. What a rebuild reads is the load stage's to
+refuse.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 
 from ebook_builder import api
 from ebook_builder.cache.keys import input_files
-from ebook_builder.errors import Diagnostic, EbookError, UsageError
+from ebook_builder.errors import Diagnostic, EbookError
 from ebook_builder.load import Project
 
 DEFAULT_INTERVAL = 0.1
@@ -24,8 +28,9 @@ DEFAULT_INTERVAL = 0.1
 # several writes, a few milliseconds apart. Shorter than a poll, since it is paid per save.
 SETTLE = 0.05
 
-# Each book's input files, as (size, mtime_ns) by path in each place `api.watched_inputs` names.
-Snapshot = dict[str, list[dict[Path, tuple[int, int]]]]
+# Each book's input files, as their `Stat` by path in each place `api.watched_inputs` names.
+Stat = tuple[int, int, int, int]
+Snapshot = dict[str, list[dict[Path, Stat]]]
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,15 @@ def watch(
     """
     api.watched_inputs(root, book_ids)
     api.parse_formats(formats)
-    built = _snapshot(root, book_ids)
+    outputs = (out if out is not None else root / api.DEFAULT_OUT).resolve()
+    built = _snapshot(root, book_ids, outputs)
     _build(root, list(built), formats, out, on_result)
     while not stop.wait(interval):
-        current = _snapshot(root, book_ids)
+        current = _snapshot(root, book_ids, outputs)
         if current == built:
             continue
         while not stop.wait(settle):
-            latest, current = current, _snapshot(root, book_ids)
+            latest, current = current, _snapshot(root, book_ids, outputs)
             if current == latest:
                 break
         else:
@@ -76,8 +82,12 @@ def watch(
         _build(root, changed, formats, out, on_result)
 
 
-def _snapshot(root: Path, book_ids: list[str] | None) -> Snapshot:
+def _snapshot(root: Path, book_ids: list[str] | None, outputs: Path) -> Snapshot:
     """Each book's input files with their stat, to compare with the next poll's.
+
+    Files in the output folder `outputs` are left out, wherever it lies (`--out` inside a
+    book's folder, or `covers/`, whose `<id>.*` matches `<id>.epub`): else each build
+    would be a change, and the watch would rebuild on its own outputs and temporaries.
 
     Every book's inputs include all metadata files (identifiers must differ between books),
     so a change to one rebuilds every book; each folder is read once per poll all the same.
@@ -86,27 +96,33 @@ def _snapshot(root: Path, book_ids: list[str] | None) -> Snapshot:
     """
     inputs = {book_id: _inputs(root, book_id) for book_id in book_ids or Project(root).book_ids()}
     stats = {
-        (folder, pattern): {path: _size_and_time(path) for path in input_files(folder, pattern)}
+        (folder, pattern): {
+            path: _stat(path)
+            for path in input_files(folder, pattern)
+            if not path.resolve().is_relative_to(outputs)
+        }
         for watched in inputs.values()
         for folder, pattern in watched
     }
     return {book_id: [stats[place] for place in watched] for book_id, watched in inputs.items()}
 
 
-def _size_and_time(path: Path) -> tuple[int, int]:
-    """What a save changes; a file removed since it was listed counts as changed."""
+def _stat(path: Path) -> Stat:
+    """What a save changes, and what `chmod` changes (the mode, and the ctime, which no
+    tool can set back): a file made unreadable is a change, whose build says so. A file
+    removed since it was listed counts as changed."""
     try:
         info = path.stat()
     except OSError:
-        return (-1, -1)
-    return (info.st_size, info.st_mtime_ns)
+        return (-1, -1, -1, -1)
+    return (info.st_size, info.st_mtime_ns, info.st_mode, info.st_ctime_ns)
 
 
 def _inputs(root: Path, book_id: str) -> list[tuple[Path, str]]:
     """Where a book's inputs lie; nowhere once its metadata file is gone (its build says so)."""
     try:
         return api.watched_inputs(root, [book_id])
-    except UsageError:
+    except EbookError:
         return []
 
 
@@ -117,7 +133,11 @@ def _build(
     out: Path | None,
     on_result: Callable[[BuildResult], None],
 ) -> None:
-    """Build each book on its own, so that one book's problems hold back no other book."""
+    """Build each book on its own, so that one book's problems hold back no other book.
+
+    A failure that is not the book's (a bug of ours) is reported as an internal error, as
+    the CLI reports one, and the watch goes on: the next change may build.
+    """
     for book_id in book_ids:
         start = time.perf_counter()
         warnings: list[Diagnostic] = []
@@ -126,6 +146,10 @@ def _build(
         except EbookError as exc:
             seconds = time.perf_counter() - start
             on_result(BuildResult(book_id, seconds, error=exc, warnings=warnings))
+        except Exception as exc:  # reported: one bad build must not end the watch
+            seconds = time.perf_counter() - start
+            bug = EbookError(f"internal error: {repr(exc)[:200]} (a bug; ebook build shows where)")
+            on_result(BuildResult(book_id, seconds, error=bug, warnings=warnings))
         else:
             seconds = time.perf_counter() - start
             on_result(BuildResult(book_id, seconds, written, warnings=warnings))

@@ -30,6 +30,7 @@ import resvg_py
 from lxml import etree
 from PIL import Image
 
+from ebook_builder.markup.references import EMBEDDED_IMAGE, browser_url, css_problem, is_active
 from ebook_builder.markup.xhtml import safe_parser
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -38,11 +39,7 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 # Elements that run code or embed a document the renderers cannot draw: a Kindle or Word
 # would lose what a <foreignObject> holds, without a word.
 ACTIVE_ELEMENTS = {"script", "foreignObject", "iframe", "object", "embed", "handler", "listener"}
-ACTIVE_SCHEMES = ("javascript:", "vbscript:")
 LINK_SCHEMES = ("http://", "https://", "mailto:")
-# A picture may hold raster images as data URIs: they need no other file.
-EMBEDDED_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]", re.IGNORECASE)
-CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)", re.IGNORECASE)
 
 # The raster fallback. A Kindle screen is 1,072 × 1,448 pixels at 300 ppi (Paperwhite,
 # Oasis): a picture is drawn at three times its CSS size (96 px to the inch), the density
@@ -62,13 +59,15 @@ DEFAULT_SIZE = (300.0, 150.0)  # CSS's size for a replaced element that states n
 def svg_problem(data: bytes) -> str | None:
     """Why the SVG picture `data` cannot go into a book, or None when it can."""
     try:
-        root = etree.fromstring(data, safe_parser())
+        root = etree.fromstring(data, safe_parser(keep_pis=True))
     except etree.XMLSyntaxError as exc:
         return f"is not well-formed XML ({exc})"
     if INTERNAL_SUBSET.search(data):
         return "declares entities or elements in its DOCTYPE, which a book may not read"
     if root.tag != f"{{{SVG_NS}}}svg":
         return f"is not an SVG picture: its root element is <{etree.QName(root).localname}>"
+    if root.xpath("//processing-instruction('xml-stylesheet')"):
+        return "names a stylesheet (<?xml-stylesheet?>): a picture must hold all it shows"
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -81,10 +80,8 @@ def svg_problem(data: bytes) -> str | None:
             problem = _attribute_problem(name, etree.QName(attribute).localname, value)
             if problem:
                 return problem
-        if name == "style" and element.text:
-            problem = _css_problem(element.text)
-            if problem:
-                return problem
+        if name == "style" and element.text and (problem := css_problem(element.text)):
+            return f"{problem}: a picture must hold all it shows"
     try:
         raster_png(data)
     except ValueError as exc:  # what resvg cannot draw, no Kindle or Word would show
@@ -95,8 +92,8 @@ def svg_problem(data: bytes) -> str | None:
 def _attribute_problem(element: str, attribute: str, value: str) -> str | None:
     if attribute.lower().startswith("on"):
         return f"has an event handler attribute {attribute!r}, which is not allowed in a book"
-    lowered = value.strip().lower()
-    if lowered.startswith(ACTIVE_SCHEMES):
+    lowered = browser_url(value)
+    if is_active(value):
         return f"has {attribute}={value[:40]!r}, which is not allowed in a book"
     if attribute == "href":
         if lowered.startswith("#") or EMBEDDED_IMAGE.match(lowered):
@@ -104,18 +101,10 @@ def _attribute_problem(element: str, attribute: str, value: str) -> str | None:
         if element == "a" and lowered.startswith(LINK_SCHEMES):
             return None  # a link the reader may follow, not a file fetched to draw
         return f"refers to {value[:60]!r}: a picture must hold all it shows (use a data: URI)"
-    if attribute == "style" or "url(" in lowered:
-        return _css_problem(value)
-    return None
-
-
-def _css_problem(css: str) -> str | None:
-    """`@import` and `url(…)` of anything but an element of the picture or a data URI."""
-    if "@import" in css.lower():
-        return "imports a stylesheet (@import): a picture must hold all it shows"
-    for target in CSS_URL.findall(css):
-        if not (target.startswith("#") or EMBEDDED_IMAGE.match(target)):
-            return f"refers to url({target[:60]}): a picture must hold all it shows"
+    # Presentation attributes (`fill`, `filter`, `mask`…) take CSS values, `url(…)` too;
+    # every reference is a function, so a value without "(" (path data) is not tokenised.
+    if "(" in value and (problem := css_problem(value)):
+        return f"{problem}: a picture must hold all it shows"
     return None
 
 

@@ -34,8 +34,12 @@ HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace; U+00A0 and U+202F
 _SPACE_RUN = re.compile(" {2,}")
 
 
-def safe_parser() -> etree.XMLParser:
-    """A parser that reads only what it is given."""
+def safe_parser(keep_pis: bool = False) -> etree.XMLParser:
+    """A parser that reads only what it is given.
+
+    `keep_pis`: for a file shipped as it is, whose processing instructions
+    (`<?xml-stylesheet?>`) a reader would follow.
+    """
     return etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
@@ -43,7 +47,7 @@ def safe_parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_comments=True,
-        remove_pis=True,
+        remove_pis=not keep_pis,
     )
 
 
