@@ -86,6 +86,7 @@ def unreadable(relative: str) -> Change:
         if not target.exists():
             write(target, png_header(2, 2))
         real_read_bytes, real_open, real_builtin_open = Path.read_bytes, Path.open, builtins.open
+        real_os_open = os.open
 
         def refuse(self: Path) -> None:
             if self.resolve() == target:
@@ -104,7 +105,13 @@ def unreadable(relative: str) -> Change:
             refuse(self)
             return real_open(self, *args, **kwargs)
 
+        def os_open(file: Any, *args: Any, **kwargs: Any) -> int:
+            if isinstance(file, str | os.PathLike):
+                refuse(Path(file))
+            return real_os_open(file, *args, **kwargs)
+
         monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(os, "open", os_open)
         monkeypatch.setattr(Path, "open", open_)
         monkeypatch.setattr(builtins, "open", builtin_open)
 

@@ -36,6 +36,8 @@ DATE = re.compile(r"\A\d{4}(-\d{2}(-\d{2})?)?\Z")
 # Far beyond any store's limit (Amazon KDP takes a title of 200 characters, a description
 # of 4,000), yet short enough for every writer: a Kindle EXTH record, a drawn cover.
 TEXT_LIMIT = 5_000
+# The first year EPUB's `dcterms:modified` (CCYY-MM-DDThh:mm:ssZ) can carry.
+EARLIEST_YEAR = 1000
 TEXT_FIELDS = ("title", "subtitle", "publisher", "description", "page_source", "identifier")
 LIST_FIELDS = ("creators", "subjects", "chapters")
 KNOWN_FIELDS = {*TEXT_FIELDS, *LIST_FIELDS, "language", "date", "modified"}
@@ -325,7 +327,10 @@ def _modified(value: Any, written: str | None, problem: Callable[[str], None]) -
     """The fixed timestamp of every output: SOURCE_DATE_EPOCH, else `modified`, else `date`.
 
     Reproducible builds need a time that comes from the sources, never the clock. A time
-    with an offset is turned into UTC, as `dcterms:modified` records it.
+    with an offset is turned into UTC, as `dcterms:modified` records it. EPUB writes that
+    time as CCYY-MM-DDThh:mm:ssZ, four digits of year: a `modified` before the year 1000 is
+    refused, and a `date` before it (a work's date, not the edition's) stamps nothing.
+    Years a zip entry cannot record (before 1980, after 2107) are the writers' to clamp.
     """
     epoch = source_date_epoch()
     if epoch.isdigit():
@@ -336,12 +341,15 @@ def _modified(value: Any, written: str | None, problem: Callable[[str], None]) -
     if value is not None:
         try:
             when = datetime.fromisoformat(value if isinstance(value, str) else "")
-        except ValueError as exc:
+            when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+        except (ValueError, OverflowError) as exc:
             why = f"{value!r} ({exc})" if isinstance(value, str) else _kind(value)
             problem(f"'modified' must be an ISO 8601 date and time, not {why}")
         else:
-            return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-    if written:
+            if when.year >= EARLIEST_YEAR:
+                return when
+            problem(f"'modified' must be a time from the year {EARLIEST_YEAR} on, not {value!r}")
+    if written and int(written[:4]) >= EARLIEST_YEAR:
         return datetime.combine(date.fromisoformat((written + "-01-01")[:10]), time(), UTC)
     return datetime(1980, 1, 1, tzinfo=UTC)
 
