@@ -179,6 +179,11 @@ def read_metadata(
         line = mark.line + 1 if mark else None
         problem = f"malformed YAML: {exc.problem or exc.context}"
         raise InputError(problem, path=shown, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses as it is (escaped, "\x07", it is refused below).
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"control character U+{exc.character:04X} cannot appear in a book"
+        raise BookError(message, path=shown, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", path=shown) from None
     finally:
@@ -382,7 +387,8 @@ def _read_chapters(
         try:
             path = _confined_path(book_dir, entry)
         except OSError as exc:
-            problems.append(Diagnostic(shown, f"chapter {entry!r}: {exc.strerror}", line))
+            message = f"cannot read chapter {entry!r} ({exc.strerror})"
+            problems.append(Diagnostic(shown, message, line))
             continue
         if path is None:
             message = (

@@ -42,9 +42,9 @@ def read_source(path: Path, limit: int, inside: Path | None = None) -> bytes:
     blocking (a FIFO put there meanwhile would otherwise wait for a writer), and looked at
     again once open, since it may have been replaced in between.
     """
+    _check(os.stat(path), limit)
     if inside is not None and not resolved(path).is_relative_to(inside.resolve()):
         raise RefusedSource("a link to a file outside the project")
-    _check(os.stat(path), limit)
     with os.fdopen(os.open(path, OPEN_FLAGS), "rb") as handle:
         _check(os.fstat(handle.fileno()), limit)
         data = handle.read(limit + 1)
