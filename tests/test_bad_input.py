@@ -7,6 +7,7 @@ import builtins
 import io
 import json
 import os
+import signal
 import struct
 import zipfile
 from collections.abc import Callable, Iterator
@@ -92,6 +93,7 @@ def unreadable(relative: str) -> Change:
         if not target.exists():
             write(target, png_header(2, 2))
         real_read_bytes, real_open, real_builtin_open = Path.read_bytes, Path.open, builtins.open
+        real_os_open = os.open
 
         def refuse(self: Path) -> None:
             if self.resolve() == target:
@@ -110,7 +112,13 @@ def unreadable(relative: str) -> Change:
             refuse(self)
             return real_open(self, *args, **kwargs)
 
+        def os_open(file: Any, *args: Any, **kwargs: Any) -> int:
+            if isinstance(file, str | os.PathLike):
+                refuse(Path(file))
+            return real_os_open(file, *args, **kwargs)
+
         monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(os, "open", os_open)
         monkeypatch.setattr(Path, "open", open_)
         monkeypatch.setattr(builtins, "open", builtin_open)
 
@@ -148,6 +156,50 @@ def failing_write(error: BaseException) -> Change:
 
 def unchanged(root: Path, _: pytest.MonkeyPatch) -> None:
     """No change to the sources: the error comes from the command line."""
+
+
+def special(relative: str, kind: str) -> Change:
+    """Put a FIFO, a folder, a link to `/dev/zero`, a link loop, a link to a file outside the
+    project or a sparse 60 MB file where the source `relative` should be."""
+
+    def change(root: Path, _: pytest.MonkeyPatch) -> None:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "folder":
+            path.mkdir()
+        elif kind == "device":
+            path.symlink_to("/dev/zero")
+        elif kind == "loop":
+            path.symlink_to(path.name)
+        elif kind == "outside":
+            outside = root.parent / f"outside{path.suffix}"
+            outside.write_bytes(png_header(2, 2) if path.suffix == ".jpg" else b"title: X\n")
+            path.symlink_to(outside)
+        else:
+            with path.open("wb") as handle:
+                handle.truncate(60 << 20)
+
+    return change
+
+
+def both(*changes: Change) -> Change:
+    def change(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        for each in changes:
+            each(root, monkeypatch)
+
+    return change
+
+
+def laughs() -> str:
+    """A "billion laughs" as a metadata value: nine aliases of nine aliases, nine deep."""
+    levels = ["a0: &a0 [lol]"]
+    for n in range(1, 10):
+        levels.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]")
+    return "title: Demo\n" + "\n".join(levels) + "\n"
 
 
 def truncated_png() -> bytes:
@@ -472,6 +524,218 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: broken internal link '#there'",
     ),
+    # Issue 18: every metadata value checked at its line, whatever YAML made of it.
+    "impossible date": Case(
+        edit_metadata("date: '2020'", "date: 2017-02-30"),
+        1,
+        "metadata/demo.yaml:6: 'date' '2017-02-30' is not a day of the calendar",
+    ),
+    "impossible month": Case(
+        edit_metadata("date: '2020'", "date: 2017-13"),
+        1,
+        "metadata/demo.yaml:6: 'date' '2017-13' is not a day of the calendar",
+    ),
+    "year zero": Case(
+        edit_metadata("date: '2020'", "date: '0000'"),
+        1,
+        "metadata/demo.yaml:6: 'date' '0000' is not a day of the calendar",
+    ),
+    "date as a list": Case(
+        edit_metadata("date: '2020'", "date: [2017]"),
+        1,
+        "metadata/demo.yaml:6: 'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not a list",
+    ),
+    "date with a newline": Case(
+        edit_metadata("date: '2020'", 'date: "2017\\n"'),
+        1,
+        "metadata/demo.yaml:6: 'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not '2017\\n'",
+    ),
+    "impossible modified time": Case(
+        edit_metadata("date: '2020'", "modified: 2017-02-30T10:00:00"),
+        1,
+        "metadata/demo.yaml:6: 'modified' must be an ISO 8601 date and time, not "
+        "'2017-02-30T10:00:00' (day is out of range for month)",
+    ),
+    "modified time beyond the calendar": Case(
+        edit_metadata("date: '2020'", "modified: 9999-12-31T23:00:00-05:00"),
+        1,
+        "metadata/demo.yaml:6: 'modified' must be an ISO 8601 date and time",
+    ),
+    "modified before the year 1000": Case(
+        edit_metadata("date: '2020'", "modified: 0999-01-01T00:00:00"),
+        1,
+        "metadata/demo.yaml:6: 'modified' must be a time from the year 1000 on",
+    ),
+    "modified as a mapping": Case(
+        edit_metadata("date: '2020'", "modified: {at: noon}"),
+        1,
+        "metadata/demo.yaml:6: 'modified' must be an ISO 8601 date and time, not a mapping",
+    ),
+    "SOURCE_DATE_EPOCH beyond any date": Case(
+        lambda root, mp: mp.setenv("SOURCE_DATE_EPOCH", "9" * 30),
+        2,
+        "SOURCE_DATE_EPOCH=99999999999999999999 is beyond any date",
+    ),
+    "control character in the title": Case(
+        edit_metadata("title: Demo Book", 'title: "Demo\\x07Book"'),
+        1,
+        "metadata/demo.yaml:1: control character U+0007 cannot appear in a book",
+    ),
+    "raw control character in the title": Case(
+        edit_metadata("title: Demo Book", "title: Demo\x1bBook"),
+        1,
+        "metadata/demo.yaml:1: control character U+001B cannot appear in a book",
+    ),
+    "control character in a creator": Case(
+        edit_metadata("- A. Writer", '- "A.\\x01 Writer"'),
+        1,
+        "metadata/demo.yaml:3: control character U+0001 cannot appear in a book",
+    ),
+    "control character in a chapter entry": Case(
+        edit_metadata("- 01-one.md", '- 01-one.md\n- "02\\x00.md"'),
+        1,
+        "metadata/demo.yaml:9: control character U+0000 cannot appear in a book",
+    ),
+    "control character in a subject": Case(
+        edit_metadata("date: '2020'", 'subjects: [History, "\\x0b"]'),
+        1,
+        "metadata/demo.yaml:6: control character U+000B cannot appear in a book",
+    ),
+    "language tag with a newline": Case(
+        edit_metadata("language: en", 'language: "en\\n"'),
+        1,
+        "metadata/demo.yaml:4: 'language' must be a BCP 47 tag such as 'en' or 'fr-CA', "
+        "not 'en\\n'",
+    ),
+    "title as a mapping": Case(
+        edit_metadata("title: Demo Book", "title: {main: Demo}"),
+        1,
+        "metadata/demo.yaml:1: 'title' must be text, not a mapping",
+    ),
+    "publisher as true": Case(
+        edit_metadata("date: '2020'", "publisher: yes"),
+        1,
+        "metadata/demo.yaml:6: 'publisher' must be text, not true or false",
+    ),
+    "title of 100,000 characters": Case(
+        edit_metadata("title: Demo Book", "title: " + "Long " * 20_000),
+        1,
+        "metadata/demo.yaml:1: 'title' is 99,999 characters long; at most 5,000",
+    ),
+    "creator of 100,000 characters": Case(
+        edit_metadata("- A. Writer", "- " + "W" * 100_000),
+        1,
+        "metadata/demo.yaml:2: a name under 'creators' is longer than 5,000 characters",
+    ),
+    "unknown key of 500,000 characters": Case(
+        edit_metadata("date: '2020'", "? " + "k" * 500_000 + "\n: 1"),
+        1,
+        "metadata/demo.yaml:6: unknown key 'kkkk",
+    ),
+    "chapter name of 100,000 characters": Case(list_chapter("c" * 100_000), 2, "book/demo/cccc"),
+    "YAML alias bomb": Case(
+        metadata(laughs()), 1, "metadata/demo.yaml:3: YAML aliases (*a0) are not allowed"
+    ),
+    "YAML alias as a value": Case(
+        edit_metadata("title: Demo Book", "title: &t Demo Book\nsubtitle: *t"),
+        1,
+        "metadata/demo.yaml:2: YAML aliases (*t) are not allowed in metadata",
+    ),
+    "YAML nested 10,000 deep": Case(
+        metadata("title: " + "[" * 10_000 + "]" * 10_000 + "\n"),
+        2,
+        "metadata/demo.yaml:1: malformed YAML: exceeded maximum nesting depth",
+    ),
+    # Issue 18: only regular files are read, each within a bound, and never a FIFO's open.
+    "metadata file of 2 MB": Case(
+        metadata("title: " + "x" * (2 << 20) + "\n"),
+        2,
+        "metadata/demo.yaml: cannot read (larger than 1 MB, the limit for this kind of file)",
+    ),
+    "metadata file a FIFO": Case(
+        special("metadata/demo.yaml", "fifo"),
+        2,
+        "metadata/demo.yaml: cannot read (a FIFO, not a regular file)",
+    ),
+    "metadata file a link to /dev/zero": Case(
+        special("metadata/demo.yaml", "device"),
+        2,
+        "metadata/demo.yaml: cannot read (a device, not a regular file)",
+    ),
+    "metadata file a folder": Case(
+        special("metadata/demo.yaml", "folder"),
+        2,
+        "metadata/demo.yaml: cannot read (a folder, not a regular file)",
+    ),
+    "metadata file a link out of the project": Case(
+        special("metadata/demo.yaml", "outside"),
+        2,
+        "metadata/demo.yaml: cannot read (a link to a file outside the project)",
+    ),
+    "chapter a FIFO": Case(
+        special("book/demo/01-one.md", "fifo"),
+        2,
+        "book/demo/01-one.md: cannot read (a FIFO, not a regular file)",
+    ),
+    "chapter a folder": Case(
+        special("book/demo/01-one.md", "folder"),
+        2,
+        "book/demo/01-one.md: cannot read (a folder, not a regular file)",
+    ),
+    "chapter a link loop": Case(
+        special("book/demo/01-one.md", "loop"),
+        2,
+        "metadata/demo.yaml:7: cannot read chapter '01-one.md' (Too many levels of symbolic links)",
+    ),
+    "chapter a link to /dev/zero": Case(
+        special("book/demo/01-one.md", "device"),
+        1,
+        "metadata/demo.yaml:7: chapter '01-one.md' must be a relative path inside book/demo/",
+    ),
+    "chapter of 60 MB": Case(
+        special("book/demo/01-one.md", "huge"),
+        2,
+        "book/demo/01-one.md: cannot read (larger than 50 MB, the limit for this kind of file)",
+    ),
+    "picture a FIFO": Case(
+        both(chapter(IMG), special("book/demo/pic.png", "fifo")),
+        1,
+        "book/demo/01-one.md:3: cannot read image 'pic.png' (a FIFO, not a regular file)",
+    ),
+    "picture a folder": Case(
+        both(chapter(IMG), special("book/demo/pic.png", "folder")),
+        1,
+        "book/demo/01-one.md:3: cannot read image 'pic.png' (a folder, not a regular file)",
+    ),
+    "picture a link loop": Case(
+        both(chapter(IMG), special("book/demo/pic.png", "loop")),
+        1,
+        "book/demo/01-one.md:3: cannot read image 'pic.png' (Too many levels of symbolic links)",
+    ),
+    "picture of 60 MB": Case(
+        both(chapter(IMG), special("book/demo/pic.png", "huge")),
+        1,
+        "book/demo/01-one.md:3: cannot read image 'pic.png' (larger than 50 MB",
+    ),
+    "cover a FIFO": Case(
+        special("covers/demo.jpg", "fifo"), 2, "covers/demo.jpg: cannot read (a FIFO"
+    ),
+    "cover a folder": Case(
+        special("covers/demo.jpg", "folder"), 2, "covers/demo.jpg: cannot read (a folder"
+    ),
+    "cover a link to /dev/zero": Case(
+        special("covers/demo.jpg", "device"), 2, "covers/demo.jpg: cannot read (a device"
+    ),
+    "cover a link out of the project": Case(
+        special("covers/demo.jpg", "outside"),
+        2,
+        "covers/demo.jpg: cannot read (a link to a file outside the project)",
+    ),
+    "cover of 60 MB": Case(
+        special("covers/demo.jpg", "huge"),
+        2,
+        "covers/demo.jpg: cannot read (larger than 50 MB, the limit for this kind of file)",
+    ),
     "unknown book id": Case(unchanged, 2, "unknown book id 'nope' (known: demo)", ["nope"]),
     "unknown format": Case(unchanged, 2, "unknown format 'pdf' (known: epub", ["--format", "pdf"]),
     "unwritable output folder": Case(
@@ -506,15 +770,31 @@ def test_bad_input(make_project, monkeypatch, name):
     before = {p.name: p.read_bytes() for p in dist.iterdir()}
 
     case.change(root, monkeypatch)
-    result = runner.invoke(app, ["build", *case.args])
+    result = _within_seconds(lambda: runner.invoke(app, ["build", *case.args]))
 
     assert result.exit_code == case.code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
+    assert len(lines[0]) <= 320, lines[0][:400]
     assert lines[0].startswith("error: " + case.message), lines[0]
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit | None)
     assert {p.name: p.read_bytes() for p in dist.iterdir()} == before
+
+
+def _within_seconds(run: Callable[[], Any], seconds: int = 30) -> Any:
+    """`run()`, failed as a hang after `seconds` (a FIFO opened for reading waits forever)."""
+
+    def hang(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(seconds)
+    try:
+        return run()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_check_json_lists_problems(make_project, monkeypatch):
@@ -656,3 +936,28 @@ def test_a_title_after_a_tab_builds_a_link_with_that_title(make_project, epubche
     with zipfile.ZipFile(epub) as archive:
         chapter = archive.read("EPUB/01-one.xhtml").decode()
     assert '<a href="#one" title="The title">t</a>' in chapter
+
+
+@pytest.mark.parametrize(
+    ("fields", "opf_time", "zip_time"),
+    [
+        ({"modified": "2200-01-01T00:00:00"}, "2200-01-01T00:00:00Z", (2107, 12, 31, 23, 59, 58)),
+        ({"modified": "1970-06-01T00:00:00"}, "1970-06-01T00:00:00Z", (1980, 1, 1, 0, 0, 0)),
+        ({"date": "0800"}, "1980-01-01T00:00:00Z", (1980, 1, 1, 0, 0, 0)),
+    ],
+)
+def test_times_a_zip_cannot_record_build_clean(
+    make_project, epubcheck, monkeypatch, fields, opf_time, zip_time
+):
+    """Issue 18: a zip entry records 1980 to 2107 only; the package keeps the true time."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    make_project.book(**fields)
+    paths = api.build(make_project.root)
+    epub = next(p for p in paths if p.name == "demo.epub")
+    assert epubcheck.check(epub).clean
+    with zipfile.ZipFile(epub) as archive:
+        assert {info.date_time for info in archive.infolist()} == {zip_time}
+        assert (
+            f'<meta property="dcterms:modified">{opf_time}</meta>'
+            in archive.read("EPUB/content.opf").decode()
+        )

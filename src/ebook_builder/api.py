@@ -275,6 +275,8 @@ def _inputs_key(project: Project, book_id: str) -> str | None:
     when a file cannot be read: the load stage will say why.
     """
     watched = watched_inputs(project.root, [book_id])
+    if any(_refused(project, folder, pattern) for folder, pattern in watched):
+        return None
     files = [path for folder, pattern in watched for path in input_files(folder, pattern)]
     try:
         hashes = [f"{project.display(p)}\0{file_hash(p)}" for p in files]
@@ -282,6 +284,18 @@ def _inputs_key(project: Project, book_id: str) -> str | None:
         return None
     epoch = source_date_epoch()
     return cache_key(package_fingerprint(), pandoc_fingerprint(), epoch, *hashes)
+
+
+def _refused(project: Project, folder: Path, pattern: str) -> bool:
+    """Whether a FIFO, device, broken link (or a folder but in a book's folder) matches.
+
+    The load stage refuses to read such a thing where a source should be; a stamp, which
+    hashes regular files only, must not vouch for outputs made before it appeared.
+    """
+    for path in folder.glob(pattern):
+        if not path.is_file() and not (path.is_dir() and folder.parent == project.book_root):
+            return True
+    return False
 
 
 def _output_stamp(

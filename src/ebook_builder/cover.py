@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from ebook_builder.errors import BookError, InputError
 from ebook_builder.model import CoverImage, Metadata
+from ebook_builder.sources import PICTURE_LIMIT, read_source
 
 COVER_SIZE = (1600, 2560)
 BACKGROUND = (122, 28, 30)
@@ -24,10 +25,10 @@ PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 
 
 def cover_path(covers_dir: Path, book_id: str) -> Path | None:
-    """The book's cover file, if `covers/` has one."""
+    """The book's cover file, if `covers/` has one (a folder or a FIFO too: reading says why)."""
     for suffix in COVER_TYPES:
         path = covers_dir / f"{book_id}{suffix}"
-        if path.is_file():
+        if path.exists():
             return path
     return None
 
@@ -44,7 +45,7 @@ def load_cover(covers_dir: Path, book_id: str, metadata: Metadata) -> CoverImage
             "the cover must be a file inside the project, not a link out of it", path=shown
         )
     try:
-        data = path.read_bytes()
+        data = read_source(path, PICTURE_LIMIT, inside=covers_dir.parent)
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", path=shown) from None
     media_type = COVER_TYPES[path.suffix.lower()]

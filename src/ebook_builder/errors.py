@@ -11,6 +11,25 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
+# The longest message a user sees: values quoted from the input (a title of megabytes, an
+# expanded YAML alias) are cut in the middle, so that every problem stays one readable line.
+MESSAGE_LIMIT = 200
+# A path is shown whole up to this length (its end, with the line, always): with the message,
+# an error line stays about 300 characters long.
+PATH_LIMIT = 100
+
+
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text`, or its start and end around a `…` when it is longer than `limit` characters.
+
+    The middle goes: a message says what is wrong at its start and often where at its end
+    ("chapter '…' must be a relative path inside book/demo/").
+    """
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head) :]}"
+
 
 class ExitCode(IntEnum):
     """The process exit codes documented in the README."""
@@ -30,11 +49,14 @@ class Diagnostic:
     message: str
     line: int | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", shorten(self.message))
+
     def __str__(self) -> str:
         if self.path is None:
             return self.message
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        return f"{where}: {self.message}"
+        return f"{shorten(where, PATH_LIMIT)}: {self.message}"
 
     def as_dict(self) -> dict[str, str | int | None]:
         """The diagnostic for `--json`: editors and CI read `path`, `line` and `message`."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,20 +20,38 @@ from typing import Any
 import yaml
 
 from ebook_builder.cover import load_cover
-from ebook_builder.errors import BookError, Diagnostic, InputError, UsageError
+from ebook_builder.errors import BookError, Diagnostic, EbookError, InputError, UsageError
 from ebook_builder.model import Book, ChapterSource, Metadata
+from ebook_builder.sources import CHAPTER_LIMIT, METADATA_LIMIT, read_source, resolved
 
 # BCP 47 in its common shape: a 2–3 letter language, then subtags (script, region, variant).
-LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# Patterns end in \Z, not $: `$` also matches before a final newline, and "en\n" is no tag.
+LANGUAGE_TAG = re.compile(r"\A[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
 # libyaml's loader where PyYAML was built with it: the same safe subset, ten times faster.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-BOOK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+BOOK_ID = re.compile(r"\A[a-z0-9][a-z0-9-]*\Z")
 # Characters XML 1.0 forbids: C0 controls but tab and newlines, and two non-characters.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+DATE = re.compile(r"\A\d{4}(-\d{2}(-\d{2})?)?\Z")
+# Far beyond any store's limit (Amazon KDP takes a title of 200 characters, a description
+# of 4,000), yet short enough for every writer: a Kindle EXTH record, a drawn cover.
+TEXT_LIMIT = 5_000
+# The first year EPUB's `dcterms:modified` (CCYY-MM-DDThh:mm:ssZ) can carry.
+EARLIEST_YEAR = 1000
 TEXT_FIELDS = ("title", "subtitle", "publisher", "description", "page_source", "identifier")
 LIST_FIELDS = ("creators", "subjects", "chapters")
 KNOWN_FIELDS = {*TEXT_FIELDS, *LIST_FIELDS, "language", "date", "modified"}
+
+
+class MetadataLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader, with dates and times left as the text they are written as.
+
+    PyYAML turns `2017-02-30` into a date itself and fails inside its own code; as text,
+    each value is checked here and a wrong one named with its key and line.
+    """
+
+
+MetadataLoader.add_constructor("tag:yaml.org,2002:timestamp", SAFE_LOADER.construct_yaml_str)
 
 
 def book_identifier(book_id: str) -> str:
@@ -72,13 +91,13 @@ class Project:
         """
         claims = {}
         for book_id in self.book_ids():
+            path = self.metadata_dir / f"{book_id}.yaml"
             try:
-                text = (self.metadata_dir / f"{book_id}.yaml").read_text("utf-8")
-                data = yaml.load(text, Loader=SAFE_LOADER)
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                data, _ = read_metadata(self, path, self.display(path))
+            except EbookError:
                 continue
-            if isinstance(data, dict):
-                claims[book_id] = str(data.get("identifier", "")).strip()
+            if isinstance(claim := data.get("identifier"), str):
+                claims[book_id] = claim.strip()
         return claims
 
     def display(self, path: Path) -> Path:
@@ -107,7 +126,7 @@ def load_book(project: Project, book_id: str) -> Book:
     """Read and check one book; raises `InputError` or `BookError` with every problem."""
     metadata_path = project.metadata_dir / f"{book_id}.yaml"
     shown = project.display(metadata_path)
-    raw, lines = _read_yaml(metadata_path, shown)
+    raw, lines = read_metadata(project, metadata_path, shown)
     problems: list[Diagnostic] = []
     metadata = _parse_metadata(raw, lines, shown, problems)
     if metadata is not None and (other := _identifier_owner(project, book_id, metadata.identifier)):
@@ -133,17 +152,25 @@ def _unreadable(problem: Diagnostic) -> bool:
     return problem.message.startswith(("cannot read", "not UTF-8", "missing chapter file"))
 
 
-def _read_yaml(path: Path, shown: Path) -> tuple[dict[str, Any], dict[str, int]]:
-    """The metadata mapping and the line of each top-level key."""
+def read_metadata(
+    project: Project, path: Path, shown: Path
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The metadata mapping and the line of each top-level key.
+
+    Raises `InputError` for a file that cannot be read or parsed, `BookError` for one that
+    is not a mapping, holds an alias, or a character no book may carry.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_source(path, METADATA_LIMIT, inside=project.root).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=shown) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", path=shown) from None
+    loader = MetadataLoader(text)
     try:
-        node = yaml.compose(text, Loader=SAFE_LOADER)
-        data = yaml.load(text, Loader=SAFE_LOADER)
+        _refuse_aliases(text, shown)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         # At the end of the file the problem is where an unclosed bracket or quote began.
         mark = exc.problem_mark
@@ -152,16 +179,58 @@ def _read_yaml(path: Path, shown: Path) -> tuple[dict[str, Any], dict[str, int]]
         line = mark.line + 1 if mark else None
         problem = f"malformed YAML: {exc.problem or exc.context}"
         raise InputError(problem, path=shown, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses as it is (escaped, "\x07", it is refused below).
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"control character U+{exc.character:04X} cannot appear in a book"
+        raise BookError(message, path=shown, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", path=shown) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise BookError("metadata must be a mapping of keys such as 'title:'", path=shown, line=1)
+    _refuse_control_characters(node, shown)
     lines = {
         key.value: key.start_mark.line + 1
         for key, _ in node.value
         if isinstance(key, yaml.ScalarNode)
     }
     return data, lines
+
+
+def _refuse_aliases(text: str, shown: Path) -> None:
+    """Refuse YAML aliases (`*name`), which metadata never needs.
+
+    Nine aliases of nine aliases ("billion laughs") are a billion values to any code that
+    walks or prints them; PyYAML's safe loader expands them all the same.
+    """
+    for event in yaml.parse(text, Loader=MetadataLoader):
+        if isinstance(event, yaml.AliasEvent):
+            message = f"YAML aliases (*{event.anchor}) are not allowed in metadata"
+            raise BookError(message, path=shown, line=event.start_mark.line + 1)
+
+
+def _refuse_control_characters(root: yaml.Node, shown: Path) -> None:
+    """Refuse a character XML forbids in any key or value, at its own line.
+
+    Every text of the metadata ends up in XML (the package document, the DOCX's core
+    properties), where one such character makes the whole file unreadable.
+    """
+    problems = []
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.ScalarNode):
+            if control := NOT_XML.search(node.value):
+                message = f"control character U+{ord(control.group()):04X} cannot appear in a book"
+                problems.append(Diagnostic(shown, message, node.start_mark.line + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            pending.extend(part for pair in reversed(node.value) for part in reversed(pair))
+    if problems:
+        raise BookError(f"{shown}: the metadata has problems", problems)
 
 
 def _parse_metadata(
@@ -179,7 +248,10 @@ def _parse_metadata(
     for key in TEXT_FIELDS:
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
-            problem(key, f"'{key}' must be text, not {type(value).__name__}")
+            problem(key, f"'{key}' must be text, not {_kind(value)}")
+        elif isinstance(value, str) and len(value) > TEXT_LIMIT:
+            problem(key, f"'{key}' is {len(value):,} characters long; at most {TEXT_LIMIT:,}")
+            value = None
         text[key] = value.strip() or None if isinstance(value, str) else None
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("creators", "subjects"):
@@ -188,6 +260,9 @@ def _parse_metadata(
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             problem(key, f"'{key}' must be a list of names")
+            value = []
+        elif any(len(v) > TEXT_LIMIT for v in value):
+            problem(key, f"a name under '{key}' is longer than {TEXT_LIMIT:,} characters")
             value = []
         lists[key] = tuple(v.strip() for v in value)
     for key in ("title", "identifier"):
@@ -203,11 +278,7 @@ def _parse_metadata(
         problem(
             "language", f"'language' must be a BCP 47 tag such as 'en' or 'fr-CA', not {language!r}"
         )
-    date = raw.get("date")
-    if date is not None:
-        date = str(date)
-        if not DATE.match(date):
-            problem("date", f"'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
+    date = _date(raw.get("date"), lambda m: problem("date", m))
     modified = _modified(raw.get("modified"), date, lambda m: problem("modified", m))
     if problems:
         return None
@@ -233,24 +304,58 @@ def source_date_epoch() -> str:
     return os.environ.get("SOURCE_DATE_EPOCH", "")
 
 
-def _modified(value: Any, date: str | None, problem: Any) -> datetime:
+def _kind(value: Any) -> str:
+    """What YAML made of a value, in a user's words."""
+    names = {list: "a list", dict: "a mapping", bool: "true or false", type(None): "empty"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _date(value: Any, problem: Callable[[str], None]) -> str | None:
+    """`date` as written, once it is a day, month or year of the calendar (not 2017-02-30)."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # `date: 2017` unquoted is a number to YAML
+    if not isinstance(value, str) or not DATE.match(value):
+        shown = repr(value) if isinstance(value, str) else _kind(value)
+        problem(f"'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not {shown}")
+        return None
+    try:
+        date.fromisoformat((value + "-01-01")[:10])
+    except ValueError as exc:
+        problem(f"'date' {value!r} is not a day of the calendar ({exc})")
+        return None
+    return value
+
+
+def _modified(value: Any, written: str | None, problem: Callable[[str], None]) -> datetime:
     """The fixed timestamp of every output: SOURCE_DATE_EPOCH, else `modified`, else `date`.
 
-    Reproducible builds need a time that comes from the sources, never the clock.
+    Reproducible builds need a time that comes from the sources, never the clock. A time
+    with an offset is turned into UTC, as `dcterms:modified` records it. EPUB writes that
+    time as CCYY-MM-DDThh:mm:ssZ, four digits of year: a `modified` before the year 1000 is
+    refused, and a `date` before it (a work's date, not the edition's) stamps nothing.
+    Years a zip entry cannot record (before 1980, after 2107) are the writers' to clamp.
     """
     epoch = source_date_epoch()
     if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise UsageError(f"SOURCE_DATE_EPOCH={epoch[:20]} is beyond any date") from None
     if value is not None:
         try:
-            return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
-        except ValueError:
-            problem(f"'modified' must be an ISO 8601 date and time, not {value!r}")
-    if date and DATE.match(date):
-        parts = [int(p) for p in date.split("-")] + [1, 1]
-        return datetime(parts[0], parts[1], parts[2], tzinfo=UTC)
+            when = datetime.fromisoformat(value if isinstance(value, str) else "")
+            when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+        except (ValueError, OverflowError) as exc:
+            why = f"{value!r} ({exc})" if isinstance(value, str) else _kind(value)
+            problem(f"'modified' must be an ISO 8601 date and time, not {why}")
+        else:
+            if when.year >= EARLIEST_YEAR:
+                return when
+            problem(f"'modified' must be a time from the year {EARLIEST_YEAR} on, not {value!r}")
+    if written and int(written[:4]) >= EARLIEST_YEAR:
+        return datetime.combine(date.fromisoformat((written + "-01-01")[:10]), time(), UTC)
     return datetime(1980, 1, 1, tzinfo=UTC)
 
 
@@ -279,7 +384,12 @@ def _read_chapters(
             problems.append(Diagnostic(shown, f"chapter {entry!r} is listed twice", line))
             continue
         seen.add(entry)
-        path = _confined_path(book_dir, entry)
+        try:
+            path = _confined_path(book_dir, entry)
+        except OSError as exc:
+            message = f"cannot read chapter {entry!r} ({exc.strerror})"
+            problems.append(Diagnostic(shown, message, line))
+            continue
         if path is None:
             message = (
                 f"chapter {entry!r} must be a relative path inside {project.display(book_dir)}/"
@@ -298,7 +408,7 @@ def _confined_path(base: Path, entry: str) -> Path | None:
     if relative.is_absolute() or ".." in relative.parts or re.match(r"^[A-Za-z]:", entry):
         return None
     candidate = base / relative
-    if not candidate.resolve().is_relative_to(base.resolve()):
+    if not resolved(candidate).is_relative_to(base.resolve()):
         return None
     return candidate
 
@@ -307,11 +417,11 @@ def _read_chapter(
     project: Project, entry: str, path: Path, shown: Path, line: int, problems: list[Diagnostic]
 ) -> ChapterSource | None:
     display = project.display(path)
-    if not path.is_file():
+    try:
+        data = read_source(path, CHAPTER_LIMIT)
+    except FileNotFoundError:
         problems.append(Diagnostic(shown, f"missing chapter file {display}", line))
         return None
-    try:
-        data = path.read_bytes()
     except OSError as exc:
         problems.append(Diagnostic(display, f"cannot read ({exc.strerror})"))
         return None

@@ -22,6 +22,7 @@ from ebook_builder.markup.semantics import epub_type_problem, role_problem
 from ebook_builder.markup.svg import SVG_NS, inline_pictures, svg_problem
 from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
+from ebook_builder.sources import PICTURE_LIMIT, read_source, resolved
 
 # Active content has no place in a book: reading systems that run it are a risk to
 # readers, and stores refuse it.
@@ -251,21 +252,21 @@ def _collect_images(
         if parts.scheme or parts.netloc or not parts.path:
             report(f"image {src!r} must be a file inside the book folder", src, unquote(src))
             continue
-        path = (base / unquote(parts.path)).resolve()
-        if not path.is_relative_to(book.book_dir.resolve()):
-            report(f"image {src!r} lies outside the book folder", src, unquote(src))
-            continue
-        if not path.is_file():
+        try:
+            path = resolved(base / unquote(parts.path))
+            if not path.is_relative_to(book.book_dir.resolve()):
+                report(f"image {src!r} lies outside the book folder", src, unquote(src))
+                continue
+            data = read_source(path, PICTURE_LIMIT)
+        except FileNotFoundError:
             report(f"missing image {src!r}", src, unquote(src))
+            continue
+        except OSError as exc:
+            report(f"cannot read image {src!r} ({exc.strerror})", src, unquote(src))
             continue
         media_type = mimetypes.guess_type(path.name)[0]
         if media_type not in IMAGE_TYPES:
             report(f"image {src!r} is not a JPEG, PNG, GIF, SVG or WebP file", src, unquote(src))
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            report(f"cannot read image {src!r} ({exc.strerror})", src, unquote(src))
             continue
         svg = media_type == "image/svg+xml"
         problem = svg_problem(data) if svg else image_problem(data, media_type)

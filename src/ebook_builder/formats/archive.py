@@ -12,12 +12,15 @@ COMPRESSED_PICTURES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 def archive_entry(
     name: str, when: datetime, compress_type: int = zipfile.ZIP_DEFLATED
 ) -> zipfile.ZipInfo:
-    """The entry `name`, stamped `when` (zip cannot go before 1980) and readable by all.
+    """The entry `name`, stamped `when` and readable by all.
+
+    A zip entry records the years 1980 to 2107 only: a time outside is recorded as the
+    nearest it can hold (the package document keeps the true one, as the Kindle header does).
 
     It is compressed with `compress_type`, unless it is a picture compressed already:
     deflating a JPEG again costs time and saves nothing.
     """
-    stamp = max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    stamp = min(max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))
     entry = zipfile.ZipInfo(name, date_time=stamp)
     stored = name.lower().endswith(COMPRESSED_PICTURES)
     entry.compress_type = zipfile.ZIP_STORED if stored else compress_type
