@@ -92,6 +92,8 @@ EPUB_TYPE_ROLES = {
 # and the semantics other productions (Standard Ebooks, DAISY) put on poems.
 VERSE_CLASSES = frozenset({"line-block", "poem", "verse"})
 VERSE_TYPES = frozenset({"z3998:poem", "z3998:verse", "z3998:song", "z3998:hymn"})
+# The id pandoc gives a note in its note list; its reference is `fnref` and the number.
+NOTE_ID = re.compile(r"fn[0-9]+")
 # An address that pandoc read together with its title: `/url%20%22title%22` (see
 # `_split_titles`): the address, the whitespace as pandoc encoded it, the quoted title.
 ADDRESS_AND_TITLE = re.compile(r"^(.*?)%20(%22.*%22|'.*'|\(.*\))$")
@@ -389,20 +391,23 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
 
     Reading systems show an aside marked this way as a pop-up when its `noteref` is tapped
     (EPUB 3 Structural Semantics). Ids get the chapter's prefix to stay unique in the book.
+    Only what pandoc writes is converted (`_pandoc_notes`); raw HTML that looks like a note
+    or a note list stays as its author wrote it, for the checks that follow.
     """
-    notes = body.find(f"{tag('section')}[@id='footnotes']")
+    notes = _pandoc_notes(body)
     if notes is None:
         return
-    items = notes.findall(f"{tag('ol')}/{tag('li')}")
+    items = [item for item in notes.findall(f"{tag('ol')}/{tag('li')}") if item.get("id")]
     renamed = {}
     for item in items:
         old = item.get("id")
         renamed[old] = f"{prefix}-{old}"
-        renamed[old.replace("fn", "fnref", 1)] = f"{prefix}-{old.replace('fn', 'fnref', 1)}"
+        renamed[f"fnref{old[2:]}"] = f"{prefix}-fnref{old[2:]}"
     for ref in body.iter(tag("a")):
-        if "footnote-ref" in ref.get("class", ""):
+        target = ref.get("href", "")[1:]
+        if _is_pandoc("footnote-ref", "doc-noteref", ref) and ref.get("id") in renamed:
             ref.set("id", renamed[ref.get("id")])
-            ref.set("href", "#" + renamed[ref.get("href")[1:]])
+            ref.set("href", "#" + renamed.get(target, target))
             ref.set(EPUB_TYPE, "noteref")
             del ref.attrib["class"]
     container = notes.getparent()
@@ -415,14 +420,43 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
         aside.set("role", "doc-footnote")
         aside.set("class", "footnote")
         for back in item.iter(tag("a")):
-            if "footnote-back" in back.get("class", ""):
-                back.set("href", "#" + renamed[back.get("href")[1:]])
+            target = back.get("href", "")[1:]
+            if _is_pandoc("footnote-back", "doc-backlink", back) and target in renamed:
+                back.set("href", "#" + renamed[target])
                 back.set("class", "footnote-back")
                 back.set("aria-label", "Back to text")
                 back.text = "↩"
         aside.text = item.text
         aside.extend(list(item))
         container.insert(position + offset, aside)
+
+
+def _pandoc_notes(body: etree._Element) -> etree._Element | None:
+    """Pandoc's note list, as pandoc 3.9 writes it: the body's last element, a
+    `<section id="footnotes" class="footnotes footnotes-end-of-document"
+    role="doc-endnotes">` whose items are `fn1`, `fn2`…
+
+    Not the first section with the id `footnotes`: a chapter titled "Footnotes" may have
+    that id (`# Footnotes {#footnotes}`), and raw HTML may copy any of this markup, which
+    then stays raw HTML. Raw HTML cannot follow pandoc's list, which pandoc writes last.
+    """
+    last = next((child for child in reversed(body) if isinstance(child.tag, str)), None)
+    if (
+        last is None
+        or last.tag != tag("section")
+        or last.get("id") != "footnotes"
+        or not _is_pandoc("footnotes", "doc-endnotes", last)
+    ):
+        return None
+    items = last.findall(f"{tag('ol')}/{tag('li')}")
+    if not items or not all(NOTE_ID.fullmatch(item.get("id", "")) for item in items):
+        return None
+    return last
+
+
+def _is_pandoc(css_class: str, role: str, element: etree._Element) -> bool:
+    """Whether `element` carries the class and the ARIA role pandoc gives this note part."""
+    return css_class in element.get("class", "").split() and element.get("role") == role
 
 
 def _mark_page_breaks(body: etree._Element) -> set[str]:
