@@ -26,7 +26,9 @@ from ebook_builder.markup.semantics import chapter_matter, epub_type_note
 from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     HEADING_TAGS,
+    HTML_MAX_SPAN,
     heading_text,
+    html_integer,
     parse_fragment,
     tag,
     text_of,
@@ -92,6 +94,14 @@ EPUB_TYPE_ROLES = {
 # and the semantics other productions (Standard Ebooks, DAISY) put on poems.
 VERSE_CLASSES = frozenset({"line-block", "poem", "verse"})
 VERSE_TYPES = frozenset({"z3998:poem", "z3998:verse", "z3998:song", "z3998:hymn"})
+# The numeric attributes of raw HTML that `_read_numbers` reads: name, least, most.
+LIST_NUMBER = 2**31 - 1
+NUMERIC_ATTRIBUTES = {
+    "td": [("colspan", 1, HTML_MAX_SPAN["colspan"]), ("rowspan", 0, HTML_MAX_SPAN["rowspan"])],
+    "th": [("colspan", 1, HTML_MAX_SPAN["colspan"]), ("rowspan", 0, HTML_MAX_SPAN["rowspan"])],
+    "ol": [("start", -LIST_NUMBER, LIST_NUMBER)],
+    "li": [("value", -LIST_NUMBER, LIST_NUMBER)],
+}
 # The id pandoc gives a note in its note list; its reference is `fnref` and the number.
 NOTE_ID = re.compile(r"fn[0-9]+")
 # An address that pandoc read together with its title: `/url%20%22title%22` (see
@@ -150,6 +160,7 @@ def convert_chapter(
     found = conversion_warnings(source, conversion.output, conversion.warnings)
     found += _dropped_raw(source, body, raw)
     _drop_emptied(body)
+    _read_numbers(body)
     file_name = content_file_name(source)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
     page_ids = _mark_page_breaks(body)
@@ -260,6 +271,26 @@ def _remove(element: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + element.tail
     parent.remove(element)
+
+
+def _read_numbers(body: etree._Element) -> None:
+    """Each numeric attribute of raw HTML written as the number HTML reads in it, within
+    HTML's bounds (`html_integer`); one that holds no number is dropped, as HTML ignores it.
+
+    EPUBCheck refuses what is not an integer (`colspan="²"`, RSC-005), and writers that lay
+    out a table count its spans: `colspan="1000000000"` would exhaust their memory.
+    A list's numbers have no bound in HTML; browsers keep them as 32-bit integers.
+    """
+    for element in body.iter(tag("td"), tag("th"), tag("ol"), tag("li")):
+        for name, least, most in NUMERIC_ATTRIBUTES[etree.QName(element).localname]:
+            value = element.get(name)
+            if value is None:
+                continue
+            number = html_integer(value, least - 1, most)
+            if number < least:
+                del element.attrib[name]
+            else:
+                element.set(name, str(number))
 
 
 def _parse(source: ChapterSource, html: str) -> etree._Element:
