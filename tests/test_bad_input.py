@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import struct
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -516,6 +517,26 @@ CASES: dict[str, Case] = {
         1,
         "covers/demo.jpg: image is too large to decode safely",
     ),
+    "block quote 50,000 deep": Case(
+        chapter("# One\n\n" + ">" * 50_000 + " deep\n"),
+        1,
+        "book/demo/01-one.md:3: nested more than 100 levels deep",
+    ),
+    "raw HTML 1,000 deep": Case(
+        chapter("# One\n\n" + "<div>" * 1000 + "x" + "</div>" * 1000 + "\n"),
+        1,
+        "book/demo/01-one.md:3: nested more than 100 levels deep",
+    ),
+    "lists nested 300 deep by indentation": Case(
+        chapter("# One\n\n" + "".join("  " * i + "- a\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md: nested more than 100 levels deep",
+    ),
+    "brackets left open": Case(
+        chapter("# One\n\n" + "[0,1) " * 30 + "\n"),
+        1,
+        "book/demo/01-one.md:3: more than 10 '[' left open in one paragraph",
+    ),
     "duplicate ids": Case(
         chapter("# One {#x}\n\n## Two {#x}\n"), 1, "book/demo/01-one.md:3: duplicate id 'x'"
     ),
@@ -757,6 +778,80 @@ CASES: dict[str, Case] = {
         ["--no-cache"],
     ),
 }
+
+
+def picture(kind: str, width: int, height: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (width, height), "red").save(out, kind)
+    return out.getvalue()
+
+
+NOTE = "Text[^1].\n\n[^1]: A note.\n"
+# Hostile input that is a book all the same: it builds in every format, quickly.
+BUILDS: dict[str, tuple[str, dict[str, bytes]]] = {
+    "1×1 cover": ("# One\n\nText.\n", {"covers/demo.jpg": picture("JPEG", 1, 1)}),
+    "10,000×1 cover": ("# One\n\nText.\n", {"covers/demo.png": picture("PNG", 10_000, 1)}),
+    "1×10,000 cover": ("# One\n\nText.\n", {"covers/demo.jpg": picture("JPEG", 1, 10_000)}),
+    "1×1 JPEG picture": (IMG.replace("png", "jpg"), {"book/demo/pic.jpg": picture("JPEG", 1, 1)}),
+    "10,000×1 picture": (IMG, {"book/demo/pic.png": picture("PNG", 10_000, 1)}),
+    "raw note reference no note answers": (
+        '# One\n\nSee <a class="footnote-ref" id="q">1</a>. ' + NOTE,
+        {},
+    ),
+    "raw note lists": (
+        '# One\n\n<section class="footnotes" role="doc-endnotes"><ol><li><p>x</p></li></ol>'
+        '</section>\n\n<aside epub:type="footnote"><p>y</p></aside>\n\n' + NOTE,
+        {},
+    ),
+    "raw note list as pandoc writes it": (
+        '# One\n\nA <a href="#fn1" class="footnote-ref" id="fnref1" role="doc-noteref">1</a>\n\n'
+        '<section id="footnotes" class="footnotes footnotes-end-of-document" '
+        'role="doc-endnotes"><ol><li id="fn1"><p>x</p></li></ol></section>\n',
+        {},
+    ),
+    "chapter titled Footnotes": ("# Footnotes {#footnotes}\n\n1. one\n2. two\n\n" + NOTE, {}),
+    "colspan of a billion": (
+        '# One\n\n<table><tr><td colspan="1000000000" rowspan="99999999999">x</td></tr>'
+        '<tr><td colspan="²">y</td></tr></table>\n',
+        {},
+    ),
+    "list starting past 2**64": ('# One\n\n<ol start="' + "9" * 5000 + '"><li>a</li></ol>\n', {}),
+    "nested 100 deep": ("# One\n\n" + ">" * 100 + " deep\n\n" + "- " * 99 + "x\n", {}),
+    "300,000-letter French word": ("# Un\n\n« " + "a" * 300_000 + " » !\n", {}),
+    "300,000 spaces in a line": ("# Un\n\nx" + " " * 300_000 + "y ; z\n", {}),
+    "line indented by 300,000 spaces": ("# One\n\n" + " " * 300_000 + "x\n", {}),
+}
+
+
+@pytest.mark.parametrize("name", BUILDS, ids=list(BUILDS))
+def test_hostile_input_that_is_a_book_builds_in_seconds(make_project, epubcheck, name):
+    text, files = BUILDS[name]
+    make_project.book(chapters={"01-one.md": text}, language="fr" if "French" in name else "en")
+    for relative, data in files.items():
+        write(make_project.root / relative, data)
+    started = time.perf_counter()
+    paths = api.build(make_project.root, use_cache=False)
+    assert time.perf_counter() - started < 30
+    assert {path.name for path in paths} >= {f"demo{f.suffix}" for f in FORMATS.values()}
+    (epub,) = [path for path in paths if path.name == "demo.epub"]
+    report = epubcheck.check(epub)
+    assert report.clean, report
+
+
+def test_ten_thousand_headings_with_the_same_text_build_in_seconds(make_project):
+    """Ids are made unique, and each heading's line found, in linear time (EPUBCheck is left
+    out: it takes minutes over a contents list this long)."""
+    make_project.book(chapters={"01-one.md": "# One\n\n" + "## Same\n\n" * 10_000})
+    started = time.perf_counter()
+    (epub,) = api.build(make_project.root, formats=["epub"], use_cache=False)
+    assert time.perf_counter() - started < 30
+    with zipfile.ZipFile(epub) as archive:
+        text = archive.read("EPUB/01-one.xhtml").decode()
+    assert 'id="same"' in text and 'id="same-10000"' in text
 
 
 @pytest.mark.parametrize("name", CASES, ids=list(CASES))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ebook_builder.convert import (
+    Ids,
     content_file_name,
     convert_chapter,
     make_ids_unique,
@@ -119,7 +120,7 @@ def test_slugify_and_unique():
     assert slugify("1905: The Creation of the Soviets!") == "the-creation-of-the-soviets"
     assert slugify("Women’s Rights") == "women-s-rights"
     assert slugify("1917") == "section"
-    taken = {"a"}
+    taken = Ids({"a"})
     assert unique("a", taken) == "a-2" and unique("a", taken) == "a-3"
 
 

@@ -125,6 +125,24 @@ SVG_FILES = {
 # Issue 17, items 5 and 13: a link's title after a tab; a `% Title` block, which pandoc drops.
 LINK_TITLE = st.sampled_from(['[t](01.md\t"title")', "[t](https://example.org\t'title')"])
 TITLE_BLOCK = "% A Title Block\n% An Author\n\n"
+# Issue 18: depth, size and time. Refused before pandoc, or built in seconds.
+PATHOLOGICAL = st.sampled_from(
+    [
+        ">" * 50_000 + " deep",
+        "<div>" * 1000 + "x" + "</div>" * 1000,
+        "[0,1) " * 30,
+        "> " * 90 + "deep",
+        '<table><tr><td colspan="1000000000" rowspan="99999">x</td></tr></table>',
+        '<ol start="99999999999999999999999"><li>a</li></ol>',
+        'a <a class="footnote-ref" id="q">1</a>',
+        '<section id="footnotes" class="footnotes" role="doc-endnotes"><ol><li>x</li></ol>'
+        "</section>",
+        "## Footnotes {#footnotes}\n\n1. a\n2. b",
+        "a" * 300_000 + " ; « b » !",
+        " " * 300_000 + "x",
+        "## Same\n\n" * 2000,
+    ]
+)
 GENTLE = st.one_of(WORDS, WORDS, BENIGN, MATH_AND_RAW, LINK_TITLE)
 ROUGH = st.one_of(WORDS, BENIGN, HOSTILE, MATH_AND_RAW)
 
@@ -156,6 +174,8 @@ def chapters(draw: st.DrawFn) -> list[str]:
         text = heading + body + "\n"
         if draw(st.sampled_from([False] * 9 + [True])):
             text = TITLE_BLOCK + text
+        if draw(st.sampled_from([False] * 9 + [True])):
+            text += "\n\n" + draw(PATHOLOGICAL) + "\n"
         if draw(st.sampled_from([False] * 9 + [True])):  # a character pasted from elsewhere
             at = draw(st.integers(0, len(text)))
             text = text[:at] + draw(CONTROL) + text[at:]

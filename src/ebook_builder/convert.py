@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
@@ -26,7 +26,9 @@ from ebook_builder.markup.semantics import chapter_matter, epub_type_note
 from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     HEADING_TAGS,
+    HTML_MAX_SPAN,
     heading_text,
+    html_integer,
     parse_fragment,
     tag,
     text_of,
@@ -92,6 +94,44 @@ EPUB_TYPE_ROLES = {
 # and the semantics other productions (Standard Ebooks, DAISY) put on poems.
 VERSE_CLASSES = frozenset({"line-block", "poem", "verse"})
 VERSE_TYPES = frozenset({"z3998:poem", "z3998:verse", "z3998:song", "z3998:hymn"})
+# The numeric attributes of raw HTML that `_read_numbers` reads: name, least, most.
+LIST_NUMBER = 2**31 - 1
+NUMERIC_ATTRIBUTES = {
+    "td": [("colspan", 1, HTML_MAX_SPAN["colspan"]), ("rowspan", 0, HTML_MAX_SPAN["rowspan"])],
+    "th": [("colspan", 1, HTML_MAX_SPAN["colspan"]), ("rowspan", 0, HTML_MAX_SPAN["rowspan"])],
+    "ol": [("start", -LIST_NUMBER, LIST_NUMBER)],
+    "li": [("value", -LIST_NUMBER, LIST_NUMBER)],
+}
+# How deep a chapter may nest block quotes, lists and HTML elements (`nesting_problem`):
+# ten times what a real book reaches (a quotation in a list in a quotation is three), and
+# well under lxml's limit of 256 elements, which a level of list (`<ol><li>`) counts twice.
+MAX_DEPTH = 100
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (block quotes, lists, HTML elements)"
+MAX_OPEN_BRACKETS = 10
+CONTAINER = re.compile(r" {0,3}(?:>|[-+*](?=[ \t])|(?:[0-9]{1,9}|[A-Za-z#])[.)](?=[ \t]))[ \t]?")
+FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+CODE_SPAN = re.compile(r"`[^`]*`")
+RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>")
+OPEN_BRACKET = re.compile(r"(?<!\\)[][]")
+VOID_TAGS = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
+# The id pandoc gives a note in its note list; its reference is `fnref` and the number.
+NOTE_ID = re.compile(r"fn[0-9]+")
 # An address that pandoc read together with its title: `/url%20%22title%22` (see
 # `_split_titles`): the address, the whitespace as pandoc encoded it, the quoted title.
 ADDRESS_AND_TITLE = re.compile(r"^(.*?)%20(%22.*%22|'.*'|\(.*\))$")
@@ -108,6 +148,9 @@ def markdown_to_html(texts: list[str]) -> list[Conversion]:
 
 def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocument]:
     """Convert every chapter; raise `BookError` listing every chapter that fails."""
+    too_deep = [problem for source in book.chapters if (problem := nesting_problem(source))]
+    if too_deep:
+        raise BookError("chapters are nested too deeply", too_deep)
     texts = [source.text for source in book.chapters]
     conversions = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
     raws = raw_passages(texts, cache)
@@ -139,6 +182,8 @@ def convert_chapter(
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
     if conversion is None:
+        if problem := nesting_problem(source):
+            raise BookError(problem.message, [problem])
         (conversion,) = markdown_to_html([source.text])
     if raw is None:
         (raw,) = raw_passages([source.text])
@@ -148,6 +193,7 @@ def convert_chapter(
     found = conversion_warnings(source, conversion.output, conversion.warnings)
     found += _dropped_raw(source, body, raw)
     _drop_emptied(body)
+    _read_numbers(body)
     file_name = content_file_name(source)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
     page_ids = _mark_page_breaks(body)
@@ -161,6 +207,47 @@ def convert_chapter(
     title = heading_text(first_heading) if first_heading is not None else source.entry
     warnings = sorted(dict.fromkeys(found), key=lambda warning: warning.line or 0)
     return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
+
+
+def nesting_problem(source: ChapterSource) -> Diagnostic | None:
+    """Why `source` nests too deeply for pandoc and the pipeline, at its line, or None.
+
+    Pandoc's time grows with the square of the nesting (50,000 `>` never finish) and, for
+    brackets that may open a link, doubles with each one left open (20 `[` in a paragraph
+    take half a minute); lxml refuses elements nested 256 deep. So this runs before pandoc,
+    in one pass: block quotes and list markers at a line's start, raw HTML elements left
+    open, and `[` left open in a paragraph (code is skipped).
+    """
+    fence = ""
+    open_tags = brackets = 0
+    for number, line in enumerate(source.text.splitlines(), 1):
+        marker = FENCE.match(line)
+        if marker and (not fence or marker.group(1).startswith(fence)):
+            fence = "" if fence else marker.group(1)[:3]
+            continue
+        if fence:
+            continue
+        depth, position = 0, 0
+        while container := CONTAINER.match(line, position):
+            depth, position = depth + 1, container.end()
+        prose = CODE_SPAN.sub("", line[position:])
+        for opening in RAW_TAG.finditer(prose):
+            closing, name, empty = opening.groups()
+            if not empty and name.lower() not in VOID_TAGS:
+                open_tags = max(0, open_tags - 1) if closing else open_tags + 1
+            depth = max(depth, open_tags)
+        brackets = 0 if not prose.strip() else brackets
+        for bracket in OPEN_BRACKET.findall(prose):
+            brackets = brackets + 1 if bracket == "[" else max(0, brackets - 1)
+            if brackets > MAX_OPEN_BRACKETS:
+                message = (
+                    f"more than {MAX_OPEN_BRACKETS} '[' left open in one paragraph, which "
+                    "pandoc cannot read in time; write \\[ for a bracket that opens no link"
+                )
+                return Diagnostic(source.display_path, message, number)
+        if depth > MAX_DEPTH:
+            return Diagnostic(source.display_path, TOO_DEEP, number)
+    return None
 
 
 def raw_passages(
@@ -260,6 +347,26 @@ def _remove(element: etree._Element) -> None:
     parent.remove(element)
 
 
+def _read_numbers(body: etree._Element) -> None:
+    """Each numeric attribute of raw HTML written as the number HTML reads in it, within
+    HTML's bounds (`html_integer`); one that holds no number is dropped, as HTML ignores it.
+
+    EPUBCheck refuses what is not an integer (`colspan="²"`, RSC-005), and writers that lay
+    out a table count its spans: `colspan="1000000000"` would exhaust their memory.
+    A list's numbers have no bound in HTML; browsers keep them as 32-bit integers.
+    """
+    for element in body.iter(tag("td"), tag("th"), tag("ol"), tag("li")):
+        for name, least, most in NUMERIC_ATTRIBUTES[etree.QName(element).localname]:
+            value = element.get(name)
+            if value is None:
+                continue
+            number = html_integer(value, least - 1, most)
+            if number < least:
+                del element.attrib[name]
+            else:
+                element.set(name, str(number))
+
+
 def _parse(source: ChapterSource, html: str) -> etree._Element:
     """Pandoc's HTML of `source` as an XHTML `<body>`; `BookError` naming the
     Markdown line when its raw HTML is not well-formed."""
@@ -269,6 +376,8 @@ def _parse(source: ChapterSource, html: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line = locate_html_error(source.text, html, exc)
         message = f"raw HTML is not well-formed XHTML: {exc.msg}"
+        if "Excessive depth" in exc.msg:  # lxml's limit, reached by what the lines hide
+            message = TOO_DEEP
         raise BookError(message, [Diagnostic(source.display_path, message, line)]) from None
 
 
@@ -334,12 +443,22 @@ def slugify(text: str) -> str:
     return slug or "section"
 
 
-def unique(candidate: str, taken: set[str]) -> str:
+class Ids(set[str]):
+    """Ids already taken, and for each base the number `unique` tries next: counting from 2
+    each time made a chapter of 100,000 headings with the same text quadratic."""
+
+    def __init__(self, ids: Iterable[str] = ()) -> None:
+        super().__init__(ids)
+        self.next: dict[str, int] = {}
+
+
+def unique(candidate: str, taken: Ids) -> str:
     """`candidate`, or `candidate-2`, `-3`… whichever is not yet taken; marks it taken."""
-    name, n = candidate, 1
+    name, n = candidate, taken.next.get(candidate, 1)
     while name in taken:
         n += 1
         name = f"{candidate}-{n}"
+    taken.next[candidate] = n
     taken.add(name)
     return name
 
@@ -348,20 +467,23 @@ def make_ids_unique(chapters: list[ChapterDocument]) -> None:
     """Rename generated ids that an earlier chapter already uses, in reading order.
 
     Ids must be unique in the whole book so that `[see](#id)` can point into any chapter;
-    two essays may both have a section called "Conclusion".
+    two essays may both have a section called "Conclusion". A new name avoids the ids of
+    the earlier chapters and of this one (`seen`).
     """
-    taken: set[str] = set()
+    earlier: set[str] = set()
+    seen = Ids()
     for chapter in chapters:
         own = {e.get("id") for e in chapter.body.iter() if e.get("id")}
+        seen |= own
         for element in chapter.body.iter():
             anchor = element.get("id")
-            if anchor in chapter.auto_ids and anchor in taken:
-                renamed = unique(anchor, taken | own)
+            if anchor in chapter.auto_ids and anchor in earlier:
+                renamed = unique(anchor, seen)
                 element.set("id", renamed)
                 chapter.auto_ids.discard(anchor)
                 chapter.auto_ids.add(renamed)
                 own.add(renamed)
-        taken |= own
+        earlier |= own
 
 
 def _assign_section_ids(body: etree._Element) -> set[str]:
@@ -370,7 +492,7 @@ def _assign_section_ids(body: etree._Element) -> set[str]:
     Pandoc wraps a heading and what follows in a `<section>`, which gets the id; a heading
     inside a list or block quote has no section and gets the id itself.
     """
-    taken = {e.get("id") for e in body.iter() if e.get("id")}
+    taken = Ids(e.get("id") for e in body.iter() if e.get("id"))
     made = set()
     for heading in body.iter(*HEADING_TAGS):
         parent = heading.getparent()
@@ -389,20 +511,23 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
 
     Reading systems show an aside marked this way as a pop-up when its `noteref` is tapped
     (EPUB 3 Structural Semantics). Ids get the chapter's prefix to stay unique in the book.
+    Only what pandoc writes is converted (`_pandoc_notes`); raw HTML that looks like a note
+    or a note list stays as its author wrote it, for the checks that follow.
     """
-    notes = body.find(f"{tag('section')}[@id='footnotes']")
+    notes = _pandoc_notes(body)
     if notes is None:
         return
-    items = notes.findall(f"{tag('ol')}/{tag('li')}")
+    items = [item for item in notes.findall(f"{tag('ol')}/{tag('li')}") if item.get("id")]
     renamed = {}
     for item in items:
         old = item.get("id")
         renamed[old] = f"{prefix}-{old}"
-        renamed[old.replace("fn", "fnref", 1)] = f"{prefix}-{old.replace('fn', 'fnref', 1)}"
+        renamed[f"fnref{old[2:]}"] = f"{prefix}-fnref{old[2:]}"
     for ref in body.iter(tag("a")):
-        if "footnote-ref" in ref.get("class", ""):
+        target = ref.get("href", "")[1:]
+        if _is_pandoc("footnote-ref", "doc-noteref", ref) and ref.get("id") in renamed:
             ref.set("id", renamed[ref.get("id")])
-            ref.set("href", "#" + renamed[ref.get("href")[1:]])
+            ref.set("href", "#" + renamed.get(target, target))
             ref.set(EPUB_TYPE, "noteref")
             del ref.attrib["class"]
     container = notes.getparent()
@@ -415,14 +540,43 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
         aside.set("role", "doc-footnote")
         aside.set("class", "footnote")
         for back in item.iter(tag("a")):
-            if "footnote-back" in back.get("class", ""):
-                back.set("href", "#" + renamed[back.get("href")[1:]])
+            target = back.get("href", "")[1:]
+            if _is_pandoc("footnote-back", "doc-backlink", back) and target in renamed:
+                back.set("href", "#" + renamed[target])
                 back.set("class", "footnote-back")
                 back.set("aria-label", "Back to text")
                 back.text = "↩"
         aside.text = item.text
         aside.extend(list(item))
         container.insert(position + offset, aside)
+
+
+def _pandoc_notes(body: etree._Element) -> etree._Element | None:
+    """Pandoc's note list, as pandoc 3.9 writes it: the body's last element, a
+    `<section id="footnotes" class="footnotes footnotes-end-of-document"
+    role="doc-endnotes">` whose items are `fn1`, `fn2`…
+
+    Not the first section with the id `footnotes`: a chapter titled "Footnotes" may have
+    that id (`# Footnotes {#footnotes}`), and raw HTML may copy any of this markup, which
+    then stays raw HTML. Raw HTML cannot follow pandoc's list, which pandoc writes last.
+    """
+    last = next((child for child in reversed(body) if isinstance(child.tag, str)), None)
+    if (
+        last is None
+        or last.tag != tag("section")
+        or last.get("id") != "footnotes"
+        or not _is_pandoc("footnotes", "doc-endnotes", last)
+    ):
+        return None
+    items = last.findall(f"{tag('ol')}/{tag('li')}")
+    if not items or not all(NOTE_ID.fullmatch(item.get("id", "")) for item in items):
+        return None
+    return last
+
+
+def _is_pandoc(css_class: str, role: str, element: etree._Element) -> bool:
+    """Whether `element` carries the class and the ARIA role pandoc gives this note part."""
+    return css_class in element.get("class", "").split() and element.get("role") == role
 
 
 def _mark_page_breaks(body: etree._Element) -> set[str]:
@@ -435,7 +589,7 @@ def _mark_page_breaks(body: etree._Element) -> set[str]:
     `break-before: page` on `h1` (which the Kindle follows too) turns it into a blank page.
     Returns the ids it made (`page-5`), which other chapters' may not repeat.
     """
-    taken = {e.get("id") for e in body.iter() if e.get("id")}
+    taken = Ids(e.get("id") for e in body.iter() if e.get("id"))
     made = _adopt_page_breaks(body, taken)
     for span in list(body.iter(tag("span"))):
         if "pagebreak" not in span.get("class", "").split():
@@ -461,7 +615,7 @@ def _mark_page_breaks(body: etree._Element) -> set[str]:
     return made
 
 
-def _adopt_page_breaks(body: etree._Element, taken: set[str]) -> set[str]:
+def _adopt_page_breaks(body: etree._Element, taken: Ids) -> set[str]:
     """Page-break markers in the raw HTML of other productions, made like ours.
 
     They come as `<span epub:type="pagebreak" title="5"/>`, `role="doc-pagebreak"` with an
@@ -487,7 +641,7 @@ def _adopt_page_breaks(body: etree._Element, taken: set[str]) -> set[str]:
     return made
 
 
-def _page_id(page: str, taken: set[str]) -> str:
+def _page_id(page: str, taken: Ids) -> str:
     """A new id for the marker of printed page `page`: `page-xiv`, `page-12`."""
     return unique("page-" + (re.sub(r"[^0-9A-Za-z]+", "-", page) or "unnumbered"), taken)
 

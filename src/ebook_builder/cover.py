@@ -63,8 +63,9 @@ def image_problem(data: bytes, media_type: str) -> str | None:
                 found = image.format
                 image.verify()
             with Image.open(io.BytesIO(data)) as image:
-                # A JPEG decoded at an eighth of its size still reads every byte of it.
-                image.draft(image.mode, (image.width // 8, image.height // 8))
+                # A JPEG decoded at an eighth of its size still reads every byte of it; a
+                # side of fewer than 8 pixels asks for 1, not 0 (a division by zero).
+                image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return "image is too large to decode safely (a decompression bomb?)"

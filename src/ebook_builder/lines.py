@@ -5,12 +5,16 @@ the chapter's source for the text that caused it. Whitespace in that text may ha
 whitespace in the source (a link's title may follow its address after spaces, a tab or a
 line break), and the same text may cause several problems: the n-th problem with the same
 text is at the text's n-th occurrence.
+
+The lines of all a pattern's occurrences are found once per chapter (`_lines_of`): looking
+for the n-th from the start each time made a chapter of 100,000 headings quadratic.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def locate(markdown: str, needle: str, nth: int = 1) -> int | None:
@@ -20,10 +24,7 @@ def locate(markdown: str, needle: str, nth: int = 1) -> int | None:
     if not words:
         return None
     pattern = re.compile(r"\s+".join(map(re.escape, words)), re.IGNORECASE)
-    for count, match in enumerate(pattern.finditer(markdown), 1):
-        if count == nth:
-            return markdown.count("\n", 0, match.start()) + 1
-    return None
+    return _nth(_lines_of(markdown, pattern), nth)
 
 
 def locate_any(markdown: str, needles: Iterable[str], nth: int = 1) -> int | None:
@@ -46,17 +47,26 @@ def locate_shown(markdown: str, shown: str, nth: int = 1) -> int | None:
     if not characters:
         return None
     pattern = re.compile(r"[\W_]*".join(map(re.escape, characters)), re.IGNORECASE)
-    for count, match in enumerate(pattern.finditer(markdown), 1):
-        if count == nth:
-            return markdown.count("\n", 0, match.start()) + 1
-    return None
+    return _nth(_lines_of(markdown, pattern), nth)
 
 
 def locate_heading(markdown: str, level: int, nth: int) -> int | None:
     """The line of the `nth` ATX heading of `level` (`## …`), also inside a list or quote:
     where a heading's text cannot be found (a link in it, say), its order can."""
     pattern = re.compile(rf"^[ \t>*+\-\d.]*#{{{level}}}(?:[ \t]|$)", re.MULTILINE)
-    for count, match in enumerate(pattern.finditer(markdown), 1):
-        if count == nth:
-            return markdown.count("\n", 0, match.start()) + 1
-    return None
+    return _nth(_lines_of(markdown, pattern), nth)
+
+
+@lru_cache(maxsize=64)
+def _lines_of(markdown: str, pattern: re.Pattern[str]) -> list[int]:
+    """The line (1-based) of each occurrence of `pattern` in `markdown`, in one pass."""
+    lines, line, position = [], 1, 0
+    for match in pattern.finditer(markdown):
+        line += markdown.count("\n", position, match.start())
+        position = match.start()
+        lines.append(line)
+    return lines
+
+
+def _nth(lines: list[int], nth: int) -> int | None:
+    return lines[nth - 1] if 0 < nth <= len(lines) else None

@@ -77,7 +77,9 @@ LINE = "\u2028"  # stands for a `<br/>`: a new line in the same block
 BEFORE_OPENING = SPACES + BREAK + LINE + "([{—–"  # what a quote may open after
 PANDOC_QUOTES = {"“": "”", "‘": "’"}  # pandoc's opening marks and the closing each awaits
 SEPARATOR = "\x00"  # stands for a child element in a level's text; XML text never has it
-URL = re.compile(r"\S*(?:://|@)\S*|\bwww\.\S+")
+# A URL is tried only where a word starts (`(?<!\S)`): tried everywhere, the `\S*` ran to
+# the word's end from each of its letters, quadratic in a long word.
+URL = re.compile(r"(?<!\S)\S*?(?:://|@)\S*|\bwww\.\S+")
 VERBATIM = frozenset({"code", "pre", "kbd", "samp", "var", "script", "style", "math", "svg"})
 # Elements inside a line of text; any other one ends a block, and text does not run across it.
 # fmt: off

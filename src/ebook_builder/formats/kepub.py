@@ -135,14 +135,15 @@ def _add_spans(parent: etree._Element, ids: _SpanIds) -> None:
             rebuilt.append(_spanned_element(node, ids))
     parent.text = None
     del parent[:]
+    last = None  # the last child so far: lxml counts children one by one in `len(parent)`
     for node in rebuilt:
-        if isinstance(node, str):
-            if len(parent):
-                parent[-1].tail = (parent[-1].tail or "") + node
-            else:
-                parent.text = (parent.text or "") + node
-        else:
+        if not isinstance(node, str):
             parent.append(node)
+            last = node
+        elif last is not None:
+            last.tail = (last.tail or "") + node
+        else:
+            parent.text = (parent.text or "") + node
 
 
 def _spanned_element(element: etree._Element, ids: _SpanIds) -> etree._Element:

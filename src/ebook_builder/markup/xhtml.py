@@ -32,6 +32,10 @@ MATH = "{http://www.w3.org/1998/Math/MathML}math"
 HEADING_TAGS = {f"{{{XHTML_NS}}}h{n}": n for n in range(1, 7)}
 HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace; U+00A0 and U+202F are text
 _SPACE_RUN = re.compile(" {2,}")
+# HTML's bounds of a table cell's spans ("Forming a table": a `colspan` above 1000 is
+# 1000, a `rowspan` above 65534 is 65534); writers that lay out the cells count them out.
+HTML_MAX_SPAN = {"colspan": 1000, "rowspan": 65534}
+HTML_INTEGER = re.compile(r"[ \t\n\f\r]*([-+]?)([0-9]+)")
 
 
 def safe_parser(keep_pis: bool = False) -> etree.XMLParser:
@@ -159,3 +163,17 @@ def document(title: str, language: str, body: etree._Element, stylesheet: str | 
         etree.SubElement(head, tag("link"), rel="stylesheet", type="text/css", href=stylesheet)
     html.append(copy.deepcopy(body))
     return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+def html_integer(value: str | None, default: int, most: int) -> int:
+    """`value` read by HTML's rules for parsing integers (leading whitespace, a sign, ASCII
+    digits, anything after them ignored), at most `most`; `default` when it holds none.
+
+    The bound comes first: Python refuses `int()` of more than 4,300 digits.
+    """
+    match = HTML_INTEGER.match(value or "")
+    if match is None:
+        return default
+    digits = match.group(2).lstrip("0") or "0"
+    number = most if len(digits) > len(str(most)) else min(int(digits), most)
+    return -number if match.group(1) == "-" else number

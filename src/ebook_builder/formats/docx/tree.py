@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from ebook_builder.markup.mathml import MATH, tex_source
-from ebook_builder.markup.xhtml import EPUB_TYPE, XHTML_NS, fold_space
+from ebook_builder.markup.xhtml import EPUB_TYPE, HTML_MAX_SPAN, XHTML_NS, fold_space, html_integer
 from ebook_builder.pandoc import convert_texts
 
 Node = dict[str, Any]
@@ -40,6 +40,9 @@ CODE_TAGS = {"code", "samp", "tt"}
 LIST_STYLES = {
     "1": "Decimal", "a": "LowerAlpha", "A": "UpperAlpha", "i": "LowerRoman", "I": "UpperRoman"
 }  # fmt: skip
+# Word's numbering starts at most at 32767 (its "Start at" box); pandoc's JSON reader,
+# taking a 64-bit integer, would refuse a larger `start` past 2**63.
+MAX_LIST_START = 32767
 ALIGNMENTS = {"left": "AlignLeft", "right": "AlignRight", "center": "AlignCenter"}
 # Attributes the DOCX writer uses: styles, language and direction (the rest are for HTML).
 KEPT_ATTRIBUTES = ("custom-style", "lang", "dir", "width", "height")
@@ -153,7 +156,7 @@ class _Reader:
         items = [self.blocks(item) for item in element if _local(item) == "li"]
         if name == "ul":
             return {"t": "BulletList", "c": items}
-        start = int(element.get("start", "1")) if element.get("start", "1").isdigit() else 1
+        start = max(1, html_integer(element.get("start"), 1, MAX_LIST_START))
         style = LIST_STYLES.get(element.get("type", ""), "DefaultStyle")
         return {"t": "OrderedList", "c": [[start, {"t": style}, {"t": "DefaultDelim"}], items]}
 
@@ -211,7 +214,8 @@ class _Reader:
         for cell in row:
             if _local(cell) not in {"td", "th"}:
                 continue
-            rows, columns = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+            rows = html_integer(cell.get("rowspan"), 1, HTML_MAX_SPAN["rowspan"]) or 1
+            columns = html_integer(cell.get("colspan"), 1, HTML_MAX_SPAN["colspan"]) or 1
             cells.append([["", [], []], {"t": _alignment(cell)}, rows, columns, self.blocks(cell)])
         return [_attr(row), cells]
 
@@ -362,7 +366,3 @@ def _alignment(cell: etree._Element) -> str:
 def _percent(style: str) -> float | None:
     match = re.search(r"width:\s*([\d.]+)%", style)
     return float(match.group(1)) / 100 if match else None
-
-
-def _span(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and int(value) > 0 else 1

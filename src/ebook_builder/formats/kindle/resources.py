@@ -32,6 +32,9 @@ from ebook_builder.markup.xhtml import tag
 from ebook_builder.model import ConvertedBook, once_per_book
 
 THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
+# A cover wider than twice its height (a strip) is scaled to that width instead: scaled to
+# 330 pixels high, a 10,000 × 1 cover would be a thumbnail of a billion pixels.
+THUMBNAIL_WIDTH = 2 * THUMBNAIL_HEIGHT
 
 
 @dataclass
@@ -97,15 +100,18 @@ def _replace(element: etree._Element, image: etree._Element) -> None:
 
 
 @lru_cache(maxsize=16)
-def thumbnail_jpeg(cover: bytes, height: int = THUMBNAIL_HEIGHT) -> bytes:
-    """The cover scaled to `height` pixels high, as a baseline JPEG (made once per cover:
-    the .azw3, the .mobi and the file beside them all carry it).
+def thumbnail_jpeg(cover: bytes) -> bytes:
+    """The cover scaled to `THUMBNAIL_HEIGHT` pixels high (at most `THUMBNAIL_WIDTH`
+    wide), as a baseline JPEG (made once per cover: the .azw3, the .mobi and the file
+    beside them all carry it).
 
     The JPEG decoder's draft mode decodes at a reduced scale first, which makes this fast;
     the output depends only on the input bytes, so rebuilds are identical.
     """
     with Image.open(io.BytesIO(cover)) as picture:
-        width = max(1, round(picture.width * height / picture.height))
+        scale = min(THUMBNAIL_HEIGHT / picture.height, THUMBNAIL_WIDTH / picture.width)
+        width = max(1, round(picture.width * scale))
+        height = max(1, round(picture.height * scale))
         picture.draft("RGB", (width, height))
         if "A" in picture.getbands() or "transparency" in picture.info:
             # JPEG has no transparency: lay the picture on white, as a page shows it.
