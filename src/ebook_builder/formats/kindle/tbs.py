@@ -111,17 +111,30 @@ class _Touch:
     spans: bool
 
 
-def _touches(ordered: list[tuple[int, TocEntry]], start: int, end: int) -> list[_Touch]:
-    """The entries touching the record [start, end); `ordered` is (index, entry) by
-    position, index order for ties (a parent before the child that starts with it)."""
-    found = []
-    for number, entry in ordered:
-        if entry.position >= end:
-            break
-        if entry.position + entry.length > start:
-            spans = entry.position < start and entry.position + entry.length > end
-            found.append(_Touch(number, entry.depth, entry.parent, spans))
-    return found
+def _touches(
+    ordered: list[tuple[int, TocEntry]], bounds: list[tuple[int, int]]
+) -> list[list[_Touch]]:
+    """For each record [start, end) of `bounds` (in order), the entries touching it;
+    `ordered` is (index, entry) by position, index order for ties (a parent before the
+    child that starts with it). One sweep: an entry joins when the records reach its start
+    and leaves once they pass its end, so a book of many headings costs no more per record
+    than the entries that record touches."""
+    touching: list[list[_Touch]] = []
+    active: list[tuple[int, TocEntry]] = []
+    waiting = iter(ordered)
+    pending = next(waiting, None)
+    for start, end in bounds:
+        while pending is not None and pending[1].position < end:
+            active.append(pending)
+            pending = next(waiting, None)
+        active = [(n, e) for n, e in active if e.position + e.length > start]
+        touching.append(
+            [
+                _Touch(n, e.depth, e.parent, e.position < start and e.position + e.length > end)
+                for n, e in active
+            ]
+        )
+    return touching
 
 
 def _strand(head: _Touch, rest: list[_Touch]) -> list[_Touch]:
@@ -208,7 +221,7 @@ def kf8_sequences(entries: list[TocEntry], text_length: int) -> list[bytes]:
     """
     ordered = sorted(enumerate(entries), key=lambda item: (item[1].position, item[0]))
     bounds = _record_bounds(text_length)
-    strands = [_layers(_touches(ordered, start, end)) for start, end in bounds]
+    strands = [_layers(touches) for touches in _touches(ordered, bounds)]
     encoded = [_kf8_record(record, KF8_TYPE) for record in strands]
     if any(data is None for data in encoded):
         encoded = [_kf8_record(record, KF8_TYPE_BACKWARDS) for record in strands]
