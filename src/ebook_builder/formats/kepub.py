@@ -122,28 +122,45 @@ class _SpanIds:
 
 
 def _add_spans(parent: etree._Element, ids: _SpanIds) -> None:
-    """Put the text inside `parent` (its own and its descendants') into Kobo's spans."""
-    nodes: list[str | etree._Element] = [parent.text or ""]
-    for child in parent:
-        nodes += [child, child.tail or ""]
-        child.tail = None
-    rebuilt: list[str | etree._Element] = []
-    for node in nodes:
-        if isinstance(node, str):
-            rebuilt += _sentence_spans(node, parent, ids)
+    """Put the text inside `parent` (its own and its descendants') into Kobo's spans.
+
+    The spans go in beside the children, which stay where they are: taking the children
+    out and putting them back would move each whole subtree, and lxml then re-resolves
+    the namespace of every element in it, which is quadratic in a long chapter.
+    """
+    children = list(parent)
+    text, parent.text = parent.text or "", None
+    _place(parent, None, _sentence_spans(text, parent, ids))
+    for child in children:
+        tail, child.tail = child.tail or "", None
+        before = child.getprevious()
+        spanned = _spanned_element(child, ids)
+        if spanned is not child:  # the child went into a span: the span takes its place
+            if before is None:
+                parent.insert(0, spanned)
+            else:
+                before.addnext(spanned)
+        _place(parent, spanned, _sentence_spans(tail, parent, ids))
+
+
+def _place(
+    parent: etree._Element, after: etree._Element | None, pieces: list[str | etree._Element]
+) -> etree._Element | None:
+    """Put `pieces` (spans, and whitespace left bare) in `parent` right after `after` (at
+    its start when None); the last element placed, or `after`."""
+    for piece in pieces:
+        if isinstance(piece, str):
+            if after is None:
+                parent.text = (parent.text or "") + piece
+            else:
+                after.tail = (after.tail or "") + piece
+        elif after is None:
+            parent.insert(0, piece)
+            after = piece
         else:
-            rebuilt.append(_spanned_element(node, ids))
-    parent.text = None
-    del parent[:]
-    last = None  # the last child so far: lxml counts children one by one in `len(parent)`
-    for node in rebuilt:
-        if not isinstance(node, str):
-            parent.append(node)
-            last = node
-        elif last is not None:
-            last.tail = (last.tail or "") + node
-        else:
-            parent.text = (parent.text or "") + node
+            after.addnext(piece)
+            after = piece
+    return after
 
 
 def _spanned_element(element: etree._Element, ids: _SpanIds) -> etree._Element:
