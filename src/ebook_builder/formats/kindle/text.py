@@ -367,8 +367,8 @@ def _position(
         fragment = fragments[first]
         return Position(fragment.insert_position, first, 0)
     offset = file.skeleton_start + file.starts[_marker(element)][0]
-    starts = [f.insert_position for f in fragments[first:last]]
-    index = first + bisect.bisect_right(starts, offset) - 1
+    at = bisect.bisect_right(fragments, offset, first, last, key=lambda f: f.insert_position)
+    index = at - 1
     if index >= first and offset < fragments[index].insert_position + fragments[index].length:
         return Position(offset, index, offset - fragments[index].insert_position)
     # In the skeleton: the next fragment begins the element's content.
