@@ -355,6 +355,11 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: <link> is not allowed in a chapter",
     ),
+    "meta refresh written as HTML (no '/>')": Case(
+        chapter('# One\n\n<meta http-equiv="refresh" content="0; url=http://evil.example/">\n'),
+        1,
+        "book/demo/01-one.md:3: <meta> is not allowed in a chapter",
+    ),
     "style attribute with a remote url": Case(
         chapter('# One\n\n<p style="background: url(http://evil.example/x.png)">x</p>\n'),
         1,

@@ -55,9 +55,6 @@ RAW_HINT = re.compile(r"\\[A-Za-z]|\{=")
 RAW_FORMATS = {"tex": "TeX", "latex": "LaTeX", "openxml": "OpenXML"}
 # What pandoc leaves empty where it dropped all that a list item or paragraph held.
 EMPTIED = ("li", "p")
-VOID_ELEMENT = re.compile(
-    r"(<(?:area|br|col|embed|hr|img|input|source|track|wbr)\b[^<>]*)>", re.IGNORECASE
-)
 # The ARIA role of each EPUB structural semantic that has one (DPUB-ARIA 1.1, "Mapping
 # from EPUB structural semantics"): DAISY Ace's `epub-type-has-matching-role` rule asks an
 # element that carries one of these `epub:type`s to carry its role too. Sectioning
@@ -113,6 +110,7 @@ FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"`[^`]*`")
 RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>")
 OPEN_BRACKET = re.compile(r"(?<!\\)[][]")
+# HTML's void elements: no content, no end tag.
 VOID_TAGS = frozenset(
     {
         "area",
@@ -130,6 +128,8 @@ VOID_TAGS = frozenset(
         "wbr",
     }
 )
+# HTML's void elements written as HTML (`<br>`), to be closed for the XML parser.
+VOID_ELEMENT = re.compile(rf"(<(?:{'|'.join(sorted(VOID_TAGS))})\b[^<>]*)>", re.IGNORECASE)
 # The id pandoc gives a note in its note list; its reference is `fnref` and the number.
 NOTE_ID = re.compile(r"fn[0-9]+")
 # An address that pandoc read together with its title: `/url%20%22title%22` (see

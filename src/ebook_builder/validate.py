@@ -146,7 +146,7 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
             if problem := epub_type_problem(word):
                 report(problem, f'"{word}', word)
         role = element.get("role")
-        in_html = etree.QName(element).namespace == XHTML_NS
+        in_html = qname.namespace == XHTML_NS
         if role is not None and in_html and (problem := role_problem(element, role)):
             report(problem, f'role="{role}', role)
     for svg in inline_pictures(chapter.body):
