@@ -47,14 +47,16 @@ YAML_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 def conversion_warnings(
     source: ChapterSource, output: str, pandoc_warnings: tuple[str, ...]
 ) -> list[Diagnostic]:
-    """Every warning about one chapter: what pandoc dropped unsaid, then what it said."""
-    found = [*_dropped_metadata(source, output)]
-    found += [
-        pandoc_warning(source, message)
-        for message in pandoc_warnings
-        if not message.startswith(REPORTED_AS_ERRORS)
+    """Every warning about one chapter: what pandoc dropped unsaid, then what it said (the
+    convert stage puts a chapter's warnings in the order of their lines)."""
+    return [
+        *_dropped_metadata(source, output),
+        *(
+            pandoc_warning(source, message)
+            for message in pandoc_warnings
+            if not message.startswith(REPORTED_AS_ERRORS)
+        ),
     ]
-    return sorted(found, key=lambda warning: warning.line or 0)
 
 
 def pandoc_warning(source: ChapterSource, message: str) -> Diagnostic:
