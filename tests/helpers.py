@@ -281,6 +281,67 @@ def run_ace(books: dict[str, Path], out: Path) -> dict[str, dict[str, Any]]:
     return reports
 
 
+def require_calibre() -> None:
+    """Skip where calibre is missing, except in CI, which installs it and must run the test."""
+    if all(shutil.which(tool) for tool in ("ebook-convert", "ebook-meta", "calibre-debug")):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("calibre (ebook-convert, ebook-meta, calibre-debug) is missing in CI")
+    pytest.skip("calibre is not installed (apt-get install calibre); CI runs this test")
+
+
+@dataclass
+class CalibreRun:
+    stdout: str
+    folder: Path  # the run's working folder, where `--inspect-mobi` writes
+
+
+def run_calibre(commands: dict[Any, list[str]], out: Path) -> dict[Any, CalibreRun]:
+    """Each calibre command's run, by key: all started at once, then awaited.
+
+    Each run gets its own configuration folder: calibre writes its settings when it
+    starts, and two runs sharing one folder can read each other's half-written files.
+    A failed run fails the test with the command and the end of its output.
+    """
+    require_calibre()
+    runs = {}
+    for number, (key, command) in enumerate(commands.items()):
+        folder = out / f"calibre-run-{number}"
+        folder.mkdir(parents=True)
+        env = {**os.environ, "CALIBRE_CONFIG_DIRECTORY": str(folder / "config")}
+        with (folder / "stdout").open("wb") as stdout, (folder / "stderr").open("wb") as stderr:
+            process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=folder, env=env)
+        runs[key] = (process, folder)
+    outputs: dict[Any, CalibreRun] = {}
+    for key, (process, folder) in runs.items():
+        code = process.wait(timeout=300)
+        stdout = (folder / "stdout").read_text(errors="replace")
+        stderr = (folder / "stderr").read_text(errors="replace")
+        assert code == 0, f"{' '.join(process.args)} exited {code}:\n{(stdout + stderr)[-3000:]}"
+        outputs[key] = CalibreRun(stdout, folder)
+    return outputs
+
+
+def calibre_epubs(books: dict[Any, Path], out: Path) -> dict[Any, Path]:
+    """calibre's EPUB of each book (its `ebook-convert`), by key, all converted side by side."""
+    epubs = {key: out / f"calibre-{number}.epub" for number, key in enumerate(books)}
+    run_calibre({key: ["ebook-convert", str(books[key]), str(epubs[key])] for key in books}, out)
+    return epubs
+
+
+def mobi6_half(path: Path) -> bytes:
+    """The MOBI 6 half of a combined .mobi alone, cut out by KindleUnpack's own splitter."""
+    try:
+        from loguru import logger
+        from mobi.mobi_split import mobi_split
+    except ImportError:
+        pytest.fail("KindleUnpack is missing: pip install mobi (a test dependency)")
+    logger.disable("mobi")  # it logs every record at DEBUG level
+    split = mobi_split(str(path))
+    assert split.combo, "KindleUnpack does not see a combined MOBI 6 + KF8 file"
+    return split.getResult7()
+
+
 def libreoffice_pdfs(documents: list[Path], out: Path) -> list[Path]:
     """Each DOCX laid out by LibreOffice as a PDF in `out`, in one run with a fresh profile
     (a shared one locks). Skips without LibreOffice, except in CI, which must run it."""

@@ -12,9 +12,7 @@ side by side, so that the whole module takes seconds, not minutes.
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import subprocess
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +27,7 @@ from ebook_builder import api
 from ebook_builder.formats.kindle import write_azw3, write_mobi
 from ebook_builder.markup.xhtml import heading_entries, text_of
 from ebook_builder.model import ConvertedBook
-from tests.helpers import REPO, ProjectMaker
+from tests.helpers import REPO, ProjectMaker, mobi6_half, run_calibre
 
 pytestmark = pytest.mark.readers
 
@@ -41,14 +39,6 @@ TOC_DEPTH = 3
 LANGUAGES = {"en": "eng", "fr": "fra", "de": "deu", "es": "spa", "ru": "rus"}
 OPF = "{http://www.idpf.org/2007/opf}"
 NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
-
-
-def _require_calibre() -> None:
-    if shutil.which("ebook-convert") and shutil.which("ebook-meta"):
-        return
-    if os.environ.get("CI"):
-        pytest.fail("calibre (ebook-convert, ebook-meta) is missing: apt-get install calibre")
-    pytest.skip("calibre is not installed (apt-get install calibre); CI runs these tests")
 
 
 def _kindleunpack() -> ModuleType:
@@ -95,46 +85,27 @@ def ours(
 @pytest.fixture(scope="module")
 def built(ours: dict[str, Built]) -> dict[str, Built]:
     """What calibre makes of every file: all its runs started at once, then awaited."""
-    _require_calibre()
     out = ours[TOUR].files["azw3"].parent
-    env = {**os.environ, "CALIBRE_CONFIG_DIRECTORY": str(out / "calibre-config")}
-    jobs: list[tuple[subprocess.Popen[bytes], Path, str]] = []
-
-    def run(arguments: list[str], log: Path) -> None:
-        with log.open("wb") as handle:
-            process = subprocess.Popen(
-                arguments, stdout=handle, stderr=subprocess.STDOUT, cwd=out, env=env
-            )
-        jobs.append((process, log, " ".join(arguments)))
-
+    commands = {}
     for name, entry in ours.items():
         files = entry.files
         files["mobi7"] = out / f"{name}.mobi7.mobi"
-        files["mobi7"].write_bytes(_mobi6_half(files["mobi"]))
+        files["mobi7"].write_bytes(mobi6_half(files["mobi"]))
         for fmt, path in files.items():
             entry.converted[fmt] = out / f"{name}.{fmt}.epub"
-            run(["ebook-convert", str(path), str(entry.converted[fmt])], out / f"{name}.{fmt}.log")
+            commands[name, fmt, "convert"] = ["ebook-convert", str(path), str(entry.converted[fmt])]
         for fmt in FORMATS:
             entry.covers[fmt] = out / f"{name}.{fmt}.cover.jpg"
-            arguments = ["ebook-meta", str(files[fmt]), f"--get-cover={entry.covers[fmt]}"]
-            run(arguments, out / f"{name}.{fmt}.meta")
-    for process, log, command in jobs:
-        code = process.wait(timeout=300)
-        assert code == 0, f"{command} failed:\n{log.read_text(errors='replace')[-3000:]}"
+            commands[name, fmt, "meta"] = [
+                "ebook-meta",
+                str(files[fmt]),
+                f"--get-cover={entry.covers[fmt]}",
+            ]
+    runs = run_calibre(commands, out / "calibre")
     for name, entry in ours.items():
         for fmt in FORMATS:
-            entry.meta[fmt] = (out / f"{name}.{fmt}.meta").read_text(errors="replace")
+            entry.meta[fmt] = runs[name, fmt, "meta"].stdout
     return ours
-
-
-def _mobi6_half(path: Path) -> bytes:
-    """The MOBI 6 half alone, cut out by KindleUnpack's own splitter."""
-    from mobi.mobi_split import mobi_split
-
-    _kindleunpack()
-    split = mobi_split(str(path))
-    assert split.combo, "KindleUnpack does not see a combined MOBI 6 + KF8 file"
-    return split.getResult7()
 
 
 def _our_toc(book: ConvertedBook) -> list[str]:
@@ -318,7 +289,6 @@ def inspected(
 ) -> dict[str, tuple[str, str]]:
     """calibre's inspector (and, for .mobi, the MOBI 6 judge) on every Kindle file we ship
     or test: by file name, (inspector output and its TBS reports, judge output)."""
-    _require_calibre()
     out = tmp_path_factory.mktemp("tbs")
     _tbs_books(out / "project")
     written = api.build(out / "project", ["levels", "short", "long"], list(FORMATS), out)
@@ -327,26 +297,21 @@ def inspected(
     files += [ours[TOUR].files[fmt] for fmt in FORMATS]
     judge = out / "mobi6_tbs.py"
     judge.write_text(MOBI6_TBS_JUDGE, encoding="utf-8")
-    env = {**os.environ, "CALIBRE_CONFIG_DIRECTORY": str(out / "calibre-config")}
-    jobs = {}
+    commands = {}
     for path in files:
-        folder = out / "inspected" / path.name
-        folder.mkdir(parents=True)
-        inspect = ["calibre-debug", "--inspect-mobi", str(path)]
-        jobs[path.name] = [subprocess.Popen(inspect, cwd=folder, env=env, stdout=subprocess.PIPE)]
+        commands[path.name, "inspect"] = ["calibre-debug", "--inspect-mobi", str(path)]
         if path.suffix == ".mobi":
-            arguments = ["calibre-debug", "-e", str(judge), str(path)]
-            jobs[path.name].append(subprocess.Popen(arguments, env=env, stdout=subprocess.PIPE))
+            commands[path.name, "judge"] = ["calibre-debug", "-e", str(judge), str(path)]
+    runs = run_calibre(commands, out / "inspected")
     results = {}
-    for name, processes in jobs.items():
-        outputs = []
-        for process in processes:
-            stdout, _ = process.communicate(timeout=300)
-            assert process.returncode == 0, f"{name}: {process.args} failed"
-            outputs.append(stdout.decode(errors="replace"))
-        folder = out / "inspected" / name
-        reports = [p.read_text(errors="replace") for p in folder.rglob("tbs.txt")]
-        results[name] = ("\n".join([outputs[0], *reports]), "".join(outputs[1:]))
+    for path in files:
+        inspector = runs[path.name, "inspect"]
+        reports = [p.read_text(errors="replace") for p in inspector.folder.rglob("tbs.txt")]
+        judge_run = runs.get((path.name, "judge"))
+        results[path.name] = (
+            "\n".join([inspector.stdout, *reports]),
+            judge_run.stdout if judge_run else "",
+        )
     return results
 
 
