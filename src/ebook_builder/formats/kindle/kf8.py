@@ -42,12 +42,23 @@ class KF8Section:
     text: KF8Text
 
 
-def build_section(
-    converted: ConvertedBook, ids: exth.BookIds, include_resources: bool = True
-) -> KF8Section:
-    """The KF8 records; with `include_resources` false the images are left to the caller
-    (the MOBI 6 half of a combined file holds them for both halves)."""
-    resources = collect(converted)
+@dataclass
+class _TextAndIndexes:
+    """The records after record 0 up to the resources: the same in the .azw3 and the .mobi."""
+
+    text_records: list[bytes]
+    text_length: int
+    flows: list[tuple[int, int]]
+    fragment_index: list[bytes]
+    skeleton_index: list[bytes]
+    ncx_index: list[bytes]
+    guide_index: list[bytes]
+
+
+@once_per_book
+def _text_and_indexes(converted: ConvertedBook) -> _TextAndIndexes:
+    """Made once for both Kindle files: compressing the text and encoding the indexes is
+    most of a Kindle writer's time in a long book."""
     text = book_text(converted)
     # Flow 0: the XHTML; flow 1: the stylesheet.
     pieces = [text.text, stylesheet()]
@@ -58,20 +69,37 @@ def build_section(
         position += len(piece)
     whole = b"".join(pieces)
     toc = toc_entries(text.toc, len(text.text), kf8=True)
-    text_records = records.text_records(whole, trailing=tbs.kf8_sequences(toc, len(whole)))
-    out: list[bytes] = [b""]  # record 0 is filled in last
-    out += text_records
-    first_non_text = len(out)
-
-    fragment_index = len(out)
-    out += indexes.fragment_index(text.fragments)
-    skeleton_index = len(out)
-    out += indexes.skeleton_index(text.skeletons)
-    ncx_index = len(out)
-    out += indexes.ncx_index(toc)
-    guide_index = len(out)
     start = (text.start.fragment, text.start.fragment_offset)
-    out += indexes.guide_index([("text", "Beginning", start)])
+    return _TextAndIndexes(
+        text_records=records.text_records(whole, trailing=tbs.kf8_sequences(toc, len(whole))),
+        text_length=len(whole),
+        flows=flows,
+        fragment_index=indexes.fragment_index(text.fragments),
+        skeleton_index=indexes.skeleton_index(text.skeletons),
+        ncx_index=indexes.ncx_index(toc),
+        guide_index=indexes.guide_index([("text", "Beginning", start)]),
+    )
+
+
+def build_section(
+    converted: ConvertedBook, ids: exth.BookIds, include_resources: bool = True
+) -> KF8Section:
+    """The KF8 records; with `include_resources` false the images are left to the caller
+    (the MOBI 6 half of a combined file holds them for both halves)."""
+    resources = collect(converted)
+    text = book_text(converted)
+    shared = _text_and_indexes(converted)
+    out: list[bytes] = [b""]  # record 0 is filled in last
+    out += shared.text_records
+    first_non_text = len(out)
+    fragment_index = len(out)
+    out += shared.fragment_index
+    skeleton_index = len(out)
+    out += shared.skeleton_index
+    ncx_index = len(out)
+    out += shared.ncx_index
+    guide_index = len(out)
+    out += shared.guide_index
 
     first_resource = len(out)
     resource_count = 0
@@ -79,11 +107,11 @@ def build_section(
         out += resources.records
         resource_count = len(resources.records)
     fdst_index = len(out)
-    out.append(records.fdst(flows))
+    out.append(records.fdst(shared.flows))
     flis_index = len(out)
     out.append(records.FLIS)
     fcis_index = len(out)
-    out.append(records.fcis(len(whole), kf8=True))
+    out.append(records.fcis(shared.text_length, kf8=True))
     out.append(records.EOF_RECORD)
 
     meta = converted.book.metadata
@@ -95,8 +123,8 @@ def build_section(
     out[0] = headers.record0(
         headers.MobiHeader(
             version=8,
-            text_length=len(whole),
-            text_record_count=len(text_records),
+            text_length=shared.text_length,
+            text_record_count=len(shared.text_records),
             first_non_text=first_non_text,
             first_resource=first_resource,
             title=meta.title,
@@ -106,7 +134,7 @@ def build_section(
             extra_flags=0b11,  # multibyte entries and TBS, as KindleGen's KF8 books
             ncx_index=ncx_index,
             fdst_index=fdst_index,
-            fdst_count=len(flows),
+            fdst_count=len(shared.flows),
             fragment_index=fragment_index,
             skeleton_index=skeleton_index,
             guide_index=guide_index,
