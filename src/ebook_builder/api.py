@@ -7,10 +7,12 @@ free of problems and every writer succeeds.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +54,22 @@ def _quiet(_: str | Diagnostic) -> None:
     """The default progress and warning callback: say nothing."""
 
 
+@contextmanager
+def _collecting_rarely() -> Iterator[None]:
+    """Run the cycle collector after every 50,000 new objects instead of 700 meanwhile.
+
+    A long book makes millions of short-lived objects while it is converted and written,
+    and each time the collector looks at all of them: with Python's setting, a book of
+    100,000 sections spent 10 of its 37 seconds of processor time collecting.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def parse_formats(requested: list[str] | None) -> list[OutputFormat]:
     """Formats by name (`["epub"]`, or `["epub,docx"]` as typed); all of them by default."""
     if not requested:
@@ -87,7 +105,8 @@ def check(
     warn: Warn = _quiet,
 ) -> list[ConvertedBook]:
     """Run every stage but packaging; raise with every problem of every book."""
-    plans = _plan(root, book_ids, [], None, progress, use_cache, warn)
+    with _collecting_rarely():
+        plans = _plan(root, book_ids, [], None, progress, use_cache, warn)
     return [plan.converted for plan in plans if plan.converted is not None]
 
 
@@ -132,7 +151,13 @@ def build(
     """
     chosen = parse_formats(formats)
     out_dir = out if out is not None else root / DEFAULT_OUT
-    plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache, warn)
+    with _collecting_rarely():
+        plans = _plan(root, book_ids, chosen, out_dir, progress, use_cache, warn)
+        return _write_books(plans, out_dir, progress)
+
+
+def _write_books(plans: list[_BookPlan], out_dir: Path, progress: Progress) -> list[Path]:
+    """Write every plan's pending formats; return every target of every plan."""
     jobs = [_Job(plan, *pending, out_dir) for plan in plans for pending in plan.pending]
     for job in jobs:
         progress(f"writing {job.target.name}")
