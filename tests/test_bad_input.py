@@ -638,10 +638,46 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: nested more than 100 levels deep",
     ),
-    "lists nested 300 deep by indentation": Case(
-        chapter("# One\n\n" + "".join("  " * i + "- a\n" for i in range(300))),
+    # Issue 18: nesting counted as pandoc reads it, at the line that passes the limit.
+    "lists nested 2,000 deep by indentation": Case(
+        chapter("# One\n\n" + "".join("  " * i + "- a\n" for i in range(2000))),
         1,
-        "book/demo/01-one.md: nested more than 100 levels deep",
+        "book/demo/01-one.md:103: nested more than 100 levels deep",
+    ),
+    "numbered lists nested by indentation": Case(
+        chapter("# One\n\n" + "".join("   " * i + "1. a\n\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:203: nested more than 100 levels deep",
+    ),
+    "lists of every bullet and tabs nested by indentation": Case(
+        chapter("# One\n\n" + "".join("\t" * i + "*+-"[i % 3] + " a\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:103: nested more than 100 levels deep",
+    ),
+    "lists nested by indentation in a block quote": Case(
+        chapter("# One\n\n" + "".join("> " + "    " * i + "(a) x\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:102: nested more than 100 levels deep",
+    ),
+    "list items opening block quotes, nested by indentation": Case(
+        chapter("# One\n\n" + "".join("    " * i + "- > a\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:102: nested more than 100 levels deep",
+    ),
+    "fenced divs 300 deep": Case(
+        chapter("# One\n\n" + "::: a\n" * 300 + "x\n" + ":::\n" * 300),
+        1,
+        "book/demo/01-one.md:103: nested more than 100 levels deep",
+    ),
+    "unclosed code fence before nested lists": Case(
+        chapter("# One\n\n```\n\n" + "".join("  " * i + "- a\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:105: nested more than 100 levels deep",
+    ),
+    "unclosed code fence before brackets": Case(
+        chapter("# One\n\n~~~\n\n" + "[0,1) " * 30 + "\n"),
+        1,
+        "book/demo/01-one.md:5: more than 10 '[' left open in one paragraph",
     ),
     "brackets left open": Case(
         chapter("# One\n\n" + "[0,1) " * 30 + "\n"),
@@ -922,6 +958,15 @@ BUILDS: dict[str, tuple[str, dict[str, bytes]]] = {
     ),
     "list starting past 2**64": ('# One\n\n<ol start="' + "9" * 5000 + '"><li>a</li></ol>\n', {}),
     "nested 100 deep": ("# One\n\n" + ">" * 100 + " deep\n\n" + "- " * 99 + "x\n", {}),
+    "lists nested 90 deep by indentation": (
+        "# One\n\n" + "".join("  " * i + "- a\n" for i in range(90)),
+        {},
+    ),
+    "numbered lists nested 89 deep by indentation in a block quote": (
+        "# One\n\n" + "".join("> " + "   " * i + "1. a\n" for i in range(89)),
+        {},
+    ),
+    "brackets in closed code fences": ("# One\n\n```\n" + "[" * 50 + "\n```\n", {}),
     "300,000-letter French word": ("# Un\n\n« " + "a" * 300_000 + " » !\n", {}),
     "300,000 spaces in a line": ("# Un\n\nx" + " " * 300_000 + "y ; z\n", {}),
     "line indented by 300,000 spaces": ("# One\n\n" + " " * 300_000 + "x\n", {}),
