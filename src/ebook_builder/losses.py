@@ -20,7 +20,9 @@ from ebook_builder.lines import locate
 from ebook_builder.model import ChapterSource
 
 # Pandoc's reader places a message at "line L column C" of the text it was given, which is
-# the chapter's whole file: its lines are the chapter's.
+# the chapter's whole file: its lines are the chapter's. The first position is the line the
+# message is about; a later one, where pandoc closed a div left open, lies past the
+# chapter's last line (pandoc reads on a few blank lines): the end of the chapter.
 POSITION = re.compile(r" at line (\d+) column \d+")
 # Pandoc's warnings that the validate stage reports as errors, at the right line (pandoc
 # places a duplicate id after the heading that repeats it).
@@ -68,7 +70,12 @@ def pandoc_warning(source: ChapterSource, message: str) -> Diagnostic:
     position = POSITION.search(first)
     if position is not None:
         line: int | None = int(position.group(1))
-        first = POSITION.sub("", first, count=1)
+        last = len(source.text.splitlines())
+        later = POSITION.sub(
+            lambda at: f" at line {at[1]}" if int(at[1]) <= last else " at the end of the chapter",
+            first[position.end() :],
+        )
+        first = first[: position.start()] + later
     else:
         math, element = TEX_MATH.match(message), HTML_ELEMENT.match(first)
         needles = [math.group(1)] if math else []
