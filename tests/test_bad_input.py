@@ -679,6 +679,13 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:5: more than 10 '[' left open in one paragraph",
     ),
+    "YAML block that is not YAML": Case(
+        chapter("# One\n\ntext\n\n---\ntitle: [a\nb: c\n---\n"),
+        1,
+        "book/demo/01-one.md:7: error parsing YAML metadata: YAML parse exception, while "
+        "parsing a flow sequence: did not find expected ',' or ']'; a --- line followed by "
+        "text opens a YAML block",
+    ),
     "brackets left open": Case(
         chapter("# One\n\n" + "[0,1) " * 30 + "\n"),
         1,

@@ -122,3 +122,20 @@ def test_pandoc_positions_are_the_chapters_lines(message, expected):
     source = ChapterSource("01.md", Path("01.md"), Path("book/demo/01.md"), "text\n" * 120)
     warning = pandoc_warning(source, message)
     assert (warning.line, warning.message) == expected
+
+
+def test_a_chapter_pandoc_refuses_is_named_at_its_line_among_cached_ones(make_project):
+    """Issue 18: pandoc places a YAML block's error at a line of the block, itself at a
+    line of the chapter; the chapter is found among those sent to pandoc when the others
+    come from the cache."""
+    book = make_project.book(chapters={"01-one.md": "# One\n", "02-two.md": "# Two\n"})
+    root = str(make_project.root)
+    assert runner.invoke(app, ["check", "-C", root]).exit_code == 0  # both cached
+    (book / "02-two.md").write_text("# Two\n\n---\na: 1\n  b: 2\n---\n")
+    result = runner.invoke(app, ["check", "-C", root])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "error: book/demo/02-two.md:5: error parsing YAML metadata: YAML parse exception: "
+        "mapping values are not allowed in this context; a --- line followed by text opens "
+        "a YAML block: a rule needs a blank line after it"
+    ]

@@ -20,7 +20,7 @@ from lxml import etree
 from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.lines import locate, locate_any
-from ebook_builder.losses import conversion_warnings
+from ebook_builder.losses import conversion_warnings, pandoc_refusal
 from ebook_builder.markup.mathml import add_alttext, formulas, tex_source
 from ebook_builder.markup.semantics import chapter_matter, epub_type_note
 from ebook_builder.markup.xhtml import (
@@ -34,7 +34,7 @@ from ebook_builder.markup.xhtml import (
     text_of,
 )
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
-from ebook_builder.pandoc import Conversion, convert_cached, convert_documents
+from ebook_builder.pandoc import Conversion, Refused, convert_cached, convert_documents
 from ebook_builder.typography import typeset
 
 # Ids come from heading text in this module, not from pandoc, so that the pipeline knows
@@ -167,7 +167,10 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
     if too_deep:
         raise BookError("chapters are nested too deeply", too_deep)
     texts = [source.text for source in book.chapters]
-    conversions = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
+    try:
+        conversions = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
+    except Refused as refused:
+        raise _refusal(book.chapters, refused) from None
     raws = raw_passages(texts, cache)
     problems: list[Diagnostic] = []
     chapters = []
@@ -199,7 +202,10 @@ def convert_chapter(
     if conversion is None:
         if problem := nesting_problem(source):
             raise BookError(problem.message, [problem])
-        (conversion,) = markdown_to_html([source.text])
+        try:
+            (conversion,) = markdown_to_html([source.text])
+        except Refused as refused:
+            raise _refusal([source], refused) from None
     if raw is None:
         (raw,) = raw_passages([source.text])
     body = _parse(source, conversion.output)
@@ -222,6 +228,12 @@ def convert_chapter(
     title = heading_text(first_heading) if first_heading is not None else source.entry
     warnings = sorted(dict.fromkeys(found), key=lambda warning: warning.line or 0)
     return ChapterDocument(source, file_name, title, body, auto_ids, warnings)
+
+
+def _refusal(sources: Sequence[ChapterSource], refused: Refused) -> BookError:
+    """Pandoc's refusal of one of `sources`, at that chapter's line."""
+    problem = pandoc_refusal(sources[refused.index], refused.reason)
+    return BookError(problem.message, [problem])
 
 
 def nesting_problem(source: ChapterSource) -> Diagnostic | None:
