@@ -213,6 +213,16 @@ def truncated_png() -> bytes:
     return out.getvalue()[:300]
 
 
+def picture(kind: str, width: int, height: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (width, height), "red").save(out, kind)
+    return out.getvalue()
+
+
 IMG = "# One\n\n![A picture](pic.png)\n"
 SVG_IMG = "# One\n\n![A picture](pic.svg)\n"
 SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
@@ -328,6 +338,102 @@ CASES: dict[str, Case] = {
         chapter('# One\n\n<embed src="x.swf"/>\n'),
         1,
         "book/demo/01-one.md:3: <embed> is not allowed in a book",
+    ),
+    # Issue 18: every attribute a reader loads a file from, but the picture's <img src>.
+    "srcset with an entry outside the project": Case(
+        with_file(
+            "pic.png",
+            picture("PNG", 2, 2),
+            '# One\n\n<img src="pic.png" srcset="pic.png 1x, ../secret.png 2x" alt="A"/>\n',
+        ),
+        1,
+        "book/demo/01-one.md:3: <img srcset='pic.png 1x, ../secret.png 2x'> is not allowed: a "
+        "picture is one file",
+    ),
+    "srcset on a Markdown picture": Case(
+        with_file("pic.png", picture("PNG", 2, 2), '# One\n\n![A](pic.png){srcset="/x.png"}\n'),
+        1,
+        "book/demo/01-one.md:3: <img srcset='/x.png'> is not allowed",
+    ),
+    "picture source srcset": Case(
+        with_file(
+            "pic.png",
+            picture("PNG", 2, 2),
+            '# One\n\n<picture><source srcset="../secret.png"/><img src="pic.png" alt="A"/>'
+            "</picture>\n",
+        ),
+        1,
+        "book/demo/01-one.md:3: <source srcset='../secret.png'> is not allowed",
+    ),
+    "video src outside the project": Case(
+        chapter('# One\n\ntext\n\n<video src="../secret.mp4"></video>\n'),
+        1,
+        "book/demo/01-one.md:5: <video src='../secret.mp4'> is not allowed: a book carries only "
+        "the pictures of ![…](…) and <img src>",
+    ),
+    "remote video": Case(
+        chapter('# One\n\n<video src="https://evil.example/v.mp4" controls="controls"/>\n'),
+        1,
+        "book/demo/01-one.md:3: <video src='https://evil.example/v.mp4'> is not allowed",
+    ),
+    "video poster": Case(
+        chapter('# One\n\n<video poster="/etc/secret.png"></video>\n'),
+        1,
+        "book/demo/01-one.md:3: <video poster='/etc/secret.png'> is not allowed",
+    ),
+    "audio source outside the project": Case(
+        chapter('# One\n\n<audio controls="controls"><source src="../a.mp3"/></audio>\n'),
+        1,
+        "book/demo/01-one.md:3: <source src='../a.mp3'> is not allowed",
+    ),
+    "audio inside the book": Case(
+        with_file("a.mp3", b"ID3", '# One\n\n<audio src="a.mp3"></audio>\n'),
+        1,
+        "book/demo/01-one.md:3: <audio src='a.mp3'> is not allowed",
+    ),
+    "track": Case(
+        chapter('# One\n\n<video><track src="file:///etc/x.vtt"/></video>\n'),
+        1,
+        "book/demo/01-one.md:3: <track src='file:///etc/x.vtt'> is not allowed",
+    ),
+    "object data outside the project": Case(
+        chapter('# One\n\n<object data="../secret.pdf" type="application/pdf"></object>\n'),
+        1,
+        "book/demo/01-one.md:3: <object> is not allowed in a book",
+    ),
+    "iframe src outside the project": Case(
+        chapter('# One\n\n<iframe src="../secret.html"></iframe>\n'),
+        1,
+        "book/demo/01-one.md:3: <iframe> is not allowed in a book",
+    ),
+    "MathML altimg": Case(
+        chapter(
+            '# One\n\n<math xmlns="http://www.w3.org/1998/Math/MathML" altimg="../f.png">'
+            "<mi>x</mi></math>\n"
+        ),
+        1,
+        "book/demo/01-one.md:3: <math altimg='../f.png'> is not allowed",
+    ),
+    "table background": Case(
+        chapter('# One\n\n<table background="../bg.png"><tr><th>x</th></tr></table>\n'),
+        1,
+        "book/demo/01-one.md:3: <table background='../bg.png'> is not allowed",
+    ),
+    "link ping": Case(
+        chapter('# One\n\n[x](#one){ping="https://evil.example/seen"}\n'),
+        1,
+        "book/demo/01-one.md:3: <a ping='https://evil.example/seen'> is not allowed: a reader "
+        "would send a request",
+    ),
+    "inline SVG image href outside the project": Case(
+        chapter(f'# One\n\n<svg {SVG_NS}><image href="../secret.png"/></svg>\n'),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> refers to '../secret.png'",
+    ),
+    "inline SVG use xlink:href to another file": Case(
+        chapter(f'# One\n\n<svg {SVG_NS} {XLINK_NS}><use xlink:href="s.svg#a"/></svg>\n'),
+        1,
+        "book/demo/01-one.md:3: an inline <svg> refers to 's.svg#a'",
     ),
     "form": Case(
         chapter('# One\n\n<form action="/x"><p>Hi</p></form>\n'),
@@ -532,10 +638,53 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: nested more than 100 levels deep",
     ),
-    "lists nested 300 deep by indentation": Case(
-        chapter("# One\n\n" + "".join("  " * i + "- a\n" for i in range(300))),
+    # Issue 18: nesting counted as pandoc reads it, at the line that passes the limit.
+    "lists nested 2,000 deep by indentation": Case(
+        chapter("# One\n\n" + "".join("  " * i + "- a\n" for i in range(2000))),
         1,
-        "book/demo/01-one.md: nested more than 100 levels deep",
+        "book/demo/01-one.md:103: nested more than 100 levels deep",
+    ),
+    "numbered lists nested by indentation": Case(
+        chapter("# One\n\n" + "".join("   " * i + "1. a\n\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:203: nested more than 100 levels deep",
+    ),
+    "lists of every bullet and tabs nested by indentation": Case(
+        chapter("# One\n\n" + "".join("\t" * i + "*+-"[i % 3] + " a\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:103: nested more than 100 levels deep",
+    ),
+    "lists nested by indentation in a block quote": Case(
+        chapter("# One\n\n" + "".join("> " + "    " * i + "(a) x\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:102: nested more than 100 levels deep",
+    ),
+    "list items opening block quotes, nested by indentation": Case(
+        chapter("# One\n\n" + "".join("    " * i + "- > a\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:102: nested more than 100 levels deep",
+    ),
+    "fenced divs 300 deep": Case(
+        chapter("# One\n\n" + "::: a\n" * 300 + "x\n" + ":::\n" * 300),
+        1,
+        "book/demo/01-one.md:103: nested more than 100 levels deep",
+    ),
+    "unclosed code fence before nested lists": Case(
+        chapter("# One\n\n```\n\n" + "".join("  " * i + "- a\n" for i in range(300))),
+        1,
+        "book/demo/01-one.md:105: nested more than 100 levels deep",
+    ),
+    "unclosed code fence before brackets": Case(
+        chapter("# One\n\n~~~\n\n" + "[0,1) " * 30 + "\n"),
+        1,
+        "book/demo/01-one.md:5: more than 10 '[' left open in one paragraph",
+    ),
+    "YAML block that is not YAML": Case(
+        chapter("# One\n\ntext\n\n---\ntitle: [a\nb: c\n---\n"),
+        1,
+        "book/demo/01-one.md:7: error parsing YAML metadata: YAML parse exception, while "
+        "parsing a flow sequence: did not find expected ',' or ']'; a --- line followed by "
+        "text opens a YAML block",
     ),
     "brackets left open": Case(
         chapter("# One\n\n" + "[0,1) " * 30 + "\n"),
@@ -785,16 +934,6 @@ CASES: dict[str, Case] = {
 }
 
 
-def picture(kind: str, width: int, height: int) -> bytes:
-    from io import BytesIO
-
-    from PIL import Image
-
-    out = BytesIO()
-    Image.new("RGB", (width, height), "red").save(out, kind)
-    return out.getvalue()
-
-
 NOTE = "Text[^1].\n\n[^1]: A note.\n"
 # Hostile input that is a book all the same: it builds in every format, quickly.
 BUILDS: dict[str, tuple[str, dict[str, bytes]]] = {
@@ -826,6 +965,15 @@ BUILDS: dict[str, tuple[str, dict[str, bytes]]] = {
     ),
     "list starting past 2**64": ('# One\n\n<ol start="' + "9" * 5000 + '"><li>a</li></ol>\n', {}),
     "nested 100 deep": ("# One\n\n" + ">" * 100 + " deep\n\n" + "- " * 99 + "x\n", {}),
+    "lists nested 90 deep by indentation": (
+        "# One\n\n" + "".join("  " * i + "- a\n" for i in range(90)),
+        {},
+    ),
+    "numbered lists nested 89 deep by indentation in a block quote": (
+        "# One\n\n" + "".join("> " + "   " * i + "1. a\n" for i in range(89)),
+        {},
+    ),
+    "brackets in closed code fences": ("# One\n\n```\n" + "[" * 50 + "\n```\n", {}),
     "300,000-letter French word": ("# Un\n\n« " + "a" * 300_000 + " » !\n", {}),
     "300,000 spaces in a line": ("# Un\n\nx" + " " * 300_000 + "y ; z\n", {}),
     "line indented by 300,000 spaces": ("# One\n\n" + " " * 300_000 + "x\n", {}),
@@ -938,7 +1086,9 @@ def contents(data: bytes) -> Iterator[bytes]:
 def test_nothing_from_outside_the_project_reaches_any_output(make_project, tmp_path, epubcheck):
     """A file outside the project that a book tries to reach by entity (XXE), XInclude, raw
     TeX or pandoc's include: each stays literal text or is dropped; by symlink, `../`, an
-    absolute path or a `file:` URL (as a chapter, a picture or a cover): each is refused."""
+    absolute path or a `file:` URL (as a chapter, a picture, a cover, or any other file a
+    reader loads: srcset, video, audio, track, object, iframe, SVG, MathML): each is
+    refused, and the build writes nothing."""
     canary = "CANARY-7f3a9c"
     secret = tmp_path / "secret.txt"
     secret.write_text(canary)
@@ -961,19 +1111,35 @@ def test_nothing_from_outside_the_project_reaches_any_output(make_project, tmp_p
     assert epubcheck.check(built[0]).clean
 
     os.symlink(picture, book / "link.png")
+    Image.new("RGB", (16, 16)).save(book / "inside.png")
+    outside, elsewhere = f"../../../{picture.name}", f"../../../{secret.name}"
     reach = [
         f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file://{secret}"/>',
         "![A](link.png)",
-        f"![A](../../../{picture.name})",
+        f"![A]({outside})",
         f"![A]({picture})",
         f"![A](file://{picture})",
         f"[A](file://{secret})",
-        f"[A](../../../{secret.name})",
+        f"[A]({elsewhere})",
+        f'<img src="inside.png" srcset="inside.png 1x, {outside} 2x" alt="A"/>',
+        f'![A](inside.png){{srcset="{picture} 2x"}}',
+        f'<picture><source srcset="{outside}"/><img src="inside.png" alt="A"/></picture>',
+        f'<video src="{elsewhere}"></video>',
+        f'<video poster="file://{picture}"></video>',
+        f'<audio><source src="{elsewhere}"/></audio>',
+        f'<video><track src="{secret}"/></video>',
+        f'<object data="{elsewhere}"></object>',
+        f'<iframe src="{elsewhere}"></iframe>',
+        f'<svg xmlns="http://www.w3.org/2000/svg"><image href="{outside}"/></svg>',
+        f'<math xmlns="http://www.w3.org/1998/Math/MathML" altimg="{outside}"><mi>x</mi></math>',
     ]
+    attempts = tmp_path / "attempts"
     for attempt in reach:
         (book / "01-one.md").write_text(f"# One\n\n{attempt}\n")
-        with pytest.raises(BookError):
-            api.check(make_project.root)
+        with pytest.raises(BookError) as refused:
+            api.build(make_project.root, out=attempts)
+        assert [d.line for d in refused.value.all_diagnostics()] == [3], attempt
+    assert not attempts.exists() or not any(attempts.iterdir())
     (book / "01-one.md").write_text("# One\n")
     cover = tmp_path / "cover.png"
     Image.new("RGB", (160, 256)).save(cover, pnginfo=_text_chunk(canary))

@@ -98,6 +98,7 @@ HOSTILE = st.sampled_from(
         '<a href="&#106;avascript:x()">a</a>',
         '<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>x</svg:script></svg:svg>',
         '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd"/>',
+        '<video poster="../x.png"><source src="https://x.example/v.mp4"/></video>',
     ]
 )
 # Math (MathML, Word equations, Kindle pictures) and raw TeX, which pandoc drops: each
@@ -141,6 +142,9 @@ PATHOLOGICAL = st.sampled_from(
         "a" * 300_000 + " ; « b » !",
         " " * 300_000 + "x",
         "## Same\n\n" * 2000,
+        # lists nested by indentation alone, and within a block quote: refused at a line
+        "".join("  " * i + "- a\n" for i in range(300)),
+        "".join("> " + "   " * i + "1. a\n" for i in range(300)),
     ]
 )
 GENTLE = st.one_of(WORDS, WORDS, BENIGN, MATH_AND_RAW, LINK_TITLE)

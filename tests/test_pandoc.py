@@ -46,6 +46,15 @@ def test_a_refused_document_is_a_one_line_error():
         pandoc.convert_texts(["text"], "nonesuch", "html5")
 
 
+def test_a_refusal_names_its_document_and_keeps_pandocs_whole_message():
+    with pytest.raises(pandoc.Refused) as refused:
+        pandoc.convert_texts(["fine", "---\na: [\n---\n", "fine"], "markdown", "html5")
+    assert refused.value.index == 1
+    assert refused.value.reason.count("\n") >= 2  # positions on several lines
+    assert str(refused.value).startswith("pandoc failed: Error parsing YAML metadata at (line 1")
+    assert "\n" not in str(refused.value)
+
+
 def test_pandoc_reads_no_file(tmp_path):
     """The server mode is pandoc's sandbox: even asked to embed an image, it reads none."""
     image = tmp_path / "secret.png"

@@ -26,6 +26,7 @@ from docx import Document
 from lxml import etree
 
 from ebook_builder import api
+from ebook_builder.errors import Diagnostic
 from ebook_builder.formats import FORMATS
 from ebook_builder.markup.xhtml import heading_entries
 from ebook_builder.model import TOC_DEPTH
@@ -48,6 +49,7 @@ class Built:
     out: Path
     files: dict[str, dict[str, Path]] = field(default_factory=dict)  # format -> book -> file
     failures: dict[str, str] = field(default_factory=dict)  # format -> the error
+    warnings: list[Diagnostic] = field(default_factory=list)  # what the check and builds said
 
     def file(self, fmt: str, book_id: str) -> Path:
         if fmt in self.failures:
@@ -62,10 +64,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     project = root / "project"
     shutil.copytree(FIXTURE, project)
     result = Built(project, root / "dist")
-    assert [b.book.book_id for b in api.check(project, list(BOOKS))] == list(BOOKS)
+    checked = api.check(project, list(BOOKS), warn=result.warnings.append)
+    assert [b.book.book_id for b in checked] == list(BOOKS)
     for fmt, writer in FORMATS.items():
         try:
-            api.build(project, list(BOOKS), [fmt], result.out)
+            api.build(project, list(BOOKS), [fmt], result.out, warn=result.warnings.append)
         except Exception as error:  # recorded: judged by that format's tests
             result.failures[fmt] = repr(error)
             continue
@@ -106,6 +109,11 @@ def test_every_format_builds_at_once(built: Built, tmp_path: Path) -> None:
     assert {p.name for p in written} >= {
         f"{b}{writer.suffix}" for b in BOOKS for writer in FORMATS.values()
     }
+
+
+def test_nothing_is_lost_in_conversion(built: Built) -> None:
+    """No warning: pandoc carries all the Markdown says (a div left unclosed was one)."""
+    assert [str(warning) for warning in built.warnings] == []
 
 
 @pytest.mark.parametrize("fmt", ["epub", "kepub", "azw3", "mobi"])

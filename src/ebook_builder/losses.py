@@ -5,7 +5,9 @@ would have gone to the document's head: a `% Title` block and a YAML metadata bl
 chapter is a fragment of the book, whose title and metadata come from `metadata/`, so
 both vanish; an author who wrote one expects to see it. Pandoc's own warnings (TeX math it
 cannot parse, a note or link reference defined twice or never used) are the rest.
-HTML comments are dropped silently: that is what an author writes them for.
+HTML comments are dropped silently: that is what an author writes them for. A chapter
+pandoc refuses outright (a YAML block that is not YAML) is an error, placed at the
+chapter's line in the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from ebook_builder.lines import locate
 from ebook_builder.model import ChapterSource
 
 # Pandoc's reader places a message at "line L column C" of the text it was given, which is
-# the chapter's whole file: its lines are the chapter's.
+# the chapter's whole file: its lines are the chapter's. The first position is the line the
+# message is about; a later one, where pandoc closed a div left open, lies past the
+# chapter's last line (pandoc reads on a few blank lines): the end of the chapter.
 POSITION = re.compile(r" at line (\d+) column \d+")
 # Pandoc's warnings that the validate stage reports as errors, at the right line (pandoc
 # places a duplicate id after the heading that repeats it).
@@ -42,6 +46,14 @@ YAML_BLOCK = (
 # A YAML block opens with `---` after a blank line (or at the start) and no blank line after.
 YAML_OPEN = re.compile(r"(?:\A|\n[ \t]*\n)---[ \t]*\n(?=[^\s])")
 YAML_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+# Pandoc refuses a chapter whose YAML metadata block is not YAML, placing the block "at
+# (line L, column C)" of the chapter and the YAML parser's error "at line l, column c" of
+# the block's text, which starts on the line after the block's `---`: line L + l.
+REFUSED_AT = re.compile(r" at \(line (\d+), column \d+\)")
+IN_BLOCK_AT = re.compile(r" at line (\d+), column \d+")
+YAML_REFUSED = (
+    "; a --- line followed by text opens a YAML block: a rule needs a blank line after it"
+)
 
 
 def conversion_warnings(
@@ -68,7 +80,12 @@ def pandoc_warning(source: ChapterSource, message: str) -> Diagnostic:
     position = POSITION.search(first)
     if position is not None:
         line: int | None = int(position.group(1))
-        first = POSITION.sub("", first, count=1)
+        last = len(source.text.splitlines())
+        later = POSITION.sub(
+            lambda at: f" at line {at[1]}" if int(at[1]) <= last else " at the end of the chapter",
+            first[position.end() :],
+        )
+        first = first[: position.start()] + later
     else:
         math, element = TEX_MATH.match(message), HTML_ELEMENT.match(first)
         needles = [math.group(1)] if math else []
@@ -81,6 +98,23 @@ def pandoc_warning(source: ChapterSource, message: str) -> Diagnostic:
         first = CHUNK_POSITION.sub("", first)
     text = first[:1].lower() + first[1:]
     return Diagnostic(source.display_path, text.rstrip(".:"), line)
+
+
+def pandoc_refusal(source: ChapterSource, reason: str) -> Diagnostic:
+    """Pandoc's refusal to read a chapter as `file:line: message`, on one line."""
+    text = " ".join(reason.split())
+    line: int | None = None
+    if block := REFUSED_AT.search(text):
+        line = int(block[1])
+        text = REFUSED_AT.sub("", text, count=1)
+        if inner := IN_BLOCK_AT.search(text):
+            line += int(inner[1])
+            text = IN_BLOCK_AT.sub("", text, count=1)
+    if text.startswith("Error parsing YAML metadata"):
+        message = text[:1].lower() + text[1:] + YAML_REFUSED
+    else:
+        message = f"pandoc cannot read the chapter: {text}"
+    return Diagnostic(source.display_path, message, line)
 
 
 def _dropped_metadata(source: ChapterSource, output: str) -> list[Diagnostic]:

@@ -110,6 +110,16 @@ def server_options(args: Sequence[str]) -> dict[str, Any]:
     return options
 
 
+class Refused(BookError):
+    """Pandoc refused one document of a batch: which one (`index`) and what it said
+    (`reason`, which may run over several lines; the message is it on one line)."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"pandoc failed: {' '.join(reason.split())}")
+        self.index = index
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Conversion:
     """One document as pandoc converted it, with the warnings pandoc logged about it.
@@ -129,7 +139,7 @@ def convert_texts(
 ) -> list[str]:
     """Each of `texts` converted from `source` to `target` (text formats), in order.
 
-    Raises `BookError` naming pandoc's message when it refuses a document.
+    Raises `Refused` naming the document pandoc refuses and pandoc's message.
     """
     return [conversion.output for conversion in convert_documents(texts, source, target, args)]
 
@@ -146,7 +156,8 @@ def convert_documents(
         answers = pool.map(_run_batch, [[requests[i] for i in batch] for batch in batches])
         outputs: dict[int, Conversion] = {}
         for batch, answer in zip(batches, answers, strict=True):
-            outputs.update(zip(batch, map(_output, answer), strict=True))
+            for index, document in zip(batch, answer, strict=True):
+                outputs[index] = _output(index, document)
     return [outputs[index] for index in range(len(texts))]
 
 
@@ -166,7 +177,10 @@ def convert_cached(
     found = {index: _cached(cache, key) for index, key in enumerate(keys)}
     missing = [index for index, output in found.items() if output is None]
     if missing:
-        made = convert_documents([texts[index] for index in missing], source, target, args)
+        try:
+            made = convert_documents([texts[index] for index in missing], source, target, args)
+        except Refused as refused:
+            raise Refused(missing[refused.index], refused.reason) from None
         for index, conversion in zip(missing, made, strict=True):
             entry = {"output": conversion.output, "warnings": list(conversion.warnings)}
             cache.put(keys[index], json.dumps(entry, ensure_ascii=False))
@@ -226,9 +240,10 @@ def _failed(reason: bytes) -> BookError:
     return BookError(f"pandoc failed: {text.splitlines()[0] if text else 'no message'}")
 
 
-def _output(answer: dict[str, Any]) -> Conversion:
+def _output(index: int, answer: dict[str, Any]) -> Conversion:
+    """The server's answer for document `index` of the request; `Refused` for an error."""
     if "error" in answer:
-        raise BookError(f"pandoc failed: {answer['error']}")
+        raise Refused(index, answer["error"])
     messages = answer.get("messages", [])
     warnings = tuple(m["message"] for m in messages if m.get("verbosity") == "WARNING")
     return Conversion(answer["output"], warnings)

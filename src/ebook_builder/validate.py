@@ -17,7 +17,7 @@ from ebook_builder.convert import chapter_files
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.lines import locate_any, locate_heading, locate_shown
-from ebook_builder.markup.references import css_problem, is_active
+from ebook_builder.markup.references import LOADED_ATTRIBUTES, css_problem, is_active
 from ebook_builder.markup.semantics import epub_type_problem, role_problem
 from ebook_builder.markup.svg import SVG_NS, inline_pictures, svg_problem
 from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
@@ -50,18 +50,9 @@ HEAD_ELEMENTS = {"style", "link", "meta"}
 XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
 # Attributes whose value is an address a reader follows or loads, by local name (a
 # namespaced attribute such as xlink:href is `{http://www.w3.org/1999/xlink}href` to lxml).
-URL_ATTRIBUTES = {
-    "href",
-    "src",
-    "action",
-    "formaction",
-    "data",
-    "poster",
-    "cite",
-    "longdesc",
-    "background",
-    "srcset",
-}
+URL_ATTRIBUTES = {"href", "action", "formaction", "cite", "longdesc", *LOADED_ATTRIBUTES}
+# The one loaded file the build packages: a picture's (`_collect_images`).
+PICTURE = (tag("img"), "src")
 EXTERNAL_SCHEMES = {"http", "https", "mailto", "tel"}
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/svg+xml", "image/webp"}
 
@@ -157,12 +148,15 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
 
 
 def _check_active(element: etree._Element, name: str, report: _Reporter) -> None:
-    """Scripts, handlers, `javascript:` addresses and CSS that reaches outside the book.
+    """Scripts, handlers, `javascript:` addresses, files loaded from outside the book and
+    CSS that reaches outside it.
 
     Each is found by its local name whatever its namespace or prefix (`<html:script>`,
-    `xlink:href`), which is what a reader that runs it goes by.
+    `xlink:href`), which is what a reader that runs it goes by. An element refused whole
+    (`<iframe src>`) is one problem, not also one for the file it loads.
     """
     written = (f"<{element.prefix}:{name}", f"<{name}") if element.prefix else (f"<{name}",)
+    refused = True
     if etree.QName(element).namespace == XINCLUDE_NS:
         report(f"<{name}> (XInclude) is not allowed in a book", *written)
     elif name in FORBIDDEN_ELEMENTS:
@@ -172,6 +166,8 @@ def _check_active(element: etree._Element, name: str, report: _Reporter) -> None
             f"<{name}> is not allowed in a chapter: it belongs in the head, which the build writes",
             *written,
         )
+    else:
+        refused = False
     for attribute, value in element.attrib.items():
         local = etree.QName(attribute).localname
         if local.lower().startswith("on"):
@@ -180,6 +176,9 @@ def _check_active(element: etree._Element, name: str, report: _Reporter) -> None
             # the value as written may differ (`&#106;avascript:`): what follows the scheme
             after = value.partition(":")[2][:40]
             report(f"{local}={value[:40]!r} is not allowed", value[:40], after, f"{local}=")
+        elif local in LOADED_ATTRIBUTES and not refused and (element.tag, attribute) != PICTURE:
+            shown = f"{written[0]} {local}={value[:60]!r}>"
+            report(f"{shown} is not allowed: {LOADED_ATTRIBUTES[local]}", value, f"{local}=")
         elif local == "style" and (problem := css_problem(value)):
             report(
                 f"a style attribute {problem}: a book must hold all it shows", value[:40], "style="
@@ -244,8 +243,9 @@ def _collect_images(
     book: Book, chapter: ChapterDocument, images: dict[Path, ImageAsset], report: _Reporter
 ) -> None:
     base = chapter.source.path.parent
-    for image in chapter.body.iter(tag("img")):
-        src = image.get("src", "")
+    element, attribute = PICTURE
+    for image in chapter.body.iter(element):
+        src = image.get(attribute, "")
         if not (image.get("alt") or "").strip():
             report(f"image {src!r} has no alt text: write ![description]({src})", src, unquote(src))
         parts = urlsplit(src)
@@ -275,4 +275,4 @@ def _collect_images(
             continue
         relative = path.relative_to(book.book_dir.resolve()).as_posix()
         asset = images.setdefault(path, ImageAsset(path, relative, media_type))
-        image.set("src", asset.href)
+        image.set(attribute, asset.href)

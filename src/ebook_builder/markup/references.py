@@ -13,7 +13,8 @@ expression over the text cannot see what the reader will fetch.
 An EPUB carries only the files it lists: a stylesheet, a font or a background a chapter's
 CSS names is not among them (pictures enter the book through `![…](…)`), so EPUBCheck
 fails the book ("remote-resources", or a missing file) and a reader would reach the network
-or the reader's own disk.
+or the reader's own disk. The same holds for every attribute a reader loads a file from
+(`LOADED_ATTRIBUTES`) but the one the build packages, `<img src>`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,25 @@ _EDGES = "".join(chr(c) for c in range(0x21))
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")
 # CSS functions whose string arguments are addresses (CSS Images 3 and 4, CSS Fonts 4).
 _URL_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"}
+# Attributes whose address a reading system loads, by local name, and why a chapter may
+# not use them: HTML's (the attributes of its index that take a URL a browser fetches to
+# show the page: `<img srcset>`, `<source src srcset>`, `<video src poster>`, `<audio src>`,
+# `<track src>`, `<object data>`, `<embed src>`, `<iframe src>`; `ping`, fetched when a
+# link is followed; the obsolete `background`, `lowsrc` and `dynsrc`, which browsers still
+# load), MathML's (`<math altimg>`, `<mglyph src>`). SVG's `href` is `svg_problem`'s.
+# EPUB 3.3 ("Publication resources") wants every file a page loads in the package; audio
+# and video alone may stay remote, when the package declares `remote-resources`, which the
+# build never writes. The build packages one file per picture, the `src` of `<img>` (what
+# `![…](…)` writes), and no sound or video: any other is refused by name, wherever it lies,
+# as EPUBCheck would refuse it (a file the package lacks, RSC-007; a remote one, RSC-006).
+_PICTURES_ONLY = "a book carries only the pictures of ![…](…) and <img src>"
+LOADED_ATTRIBUTES = {
+    **dict.fromkeys(
+        ("src", "poster", "data", "altimg", "background", "lowsrc", "dynsrc"), _PICTURES_ONLY
+    ),
+    "srcset": "a picture is one file, given by ![…](…) or <img src>",
+    "ping": "a reader would send a request to it when the link is followed",
+}
 
 
 def browser_url(value: str) -> str:
