@@ -691,6 +691,31 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: more than 10 '[' left open in one paragraph",
     ),
+    "tags left open before a long text": Case(
+        chapter("# One\n\n" + "x <a\n\n" * 50 + "word " * 200_000 + "\n"),
+        1,
+        "book/demo/01-one.md:15: '<a' opens an HTML tag that no '>' closes for 1,000,",
+    ),
+    "comments and end tags left open": Case(
+        chapter("# One\n\n" + "<!--\n\n</\n\n" * 25 + "word " * 200_000 + "\n"),
+        1,
+        "book/demo/01-one.md:15: '<!--' opens a comment that no '-->' closes",
+    ),
+    "CDATA section": Case(
+        chapter("# One\n\n<![CDATA[x]]>\n"),
+        1,
+        "book/demo/01-one.md:3: '<!' opens an XML declaration or CDATA section",
+    ),
+    "spans with attributes before a long text": Case(
+        chapter("# One\n\n" + '<span lang="fr">mot</span>\n\n' * 2000 + "word " * 200_000),
+        1,
+        "book/demo/01-one.md:1827: too much raw HTML for a chapter this long",
+    ),
+    "links in raw HTML through a long chapter": Case(
+        chapter("# One\n\n" + '<a href="#one">w</a> word word word\n\n' * 80_000),
+        1,
+        "book/demo/01-one.md:",
+    ),
     "duplicate ids": Case(
         chapter("# One {#x}\n\n## Two {#x}\n"), 1, "book/demo/01-one.md:3: duplicate id 'x'"
     ),
@@ -974,6 +999,10 @@ BUILDS: dict[str, tuple[str, dict[str, bytes]]] = {
         {},
     ),
     "brackets in closed code fences": ("# One\n\n```\n" + "[" * 50 + "\n```\n", {}),
+    "2,000 spans with attributes in 550 KB": (
+        "# One\n\n" + ('<span class="x">w</span> ' + "word " * 50 + "\n\n") * 2000,
+        {},
+    ),
     "300,000-letter French word": ("# Un\n\n« " + "a" * 300_000 + " » !\n", {}),
     "300,000 spaces in a line": ("# Un\n\nx" + " " * 300_000 + "y ; z\n", {}),
     "line indented by 300,000 spaces": ("# One\n\n" + " " * 300_000 + "x\n", {}),
@@ -1084,8 +1113,9 @@ def contents(data: bytes) -> Iterator[bytes]:
 
 
 def test_nothing_from_outside_the_project_reaches_any_output(make_project, tmp_path, epubcheck):
-    """A file outside the project that a book tries to reach by entity (XXE), XInclude, raw
-    TeX or pandoc's include: each stays literal text or is dropped; by symlink, `../`, an
+    """A file outside the project that a book tries to reach by an entity, raw TeX or
+    pandoc's include: each stays literal text or is dropped; by a DOCTYPE declaring
+    entities (XXE, billion laughs), XInclude, a symlink, `../`, an
     absolute path or a `file:` URL (as a chapter, a picture, a cover, or any other file a
     reader loads: srcset, video, audio, track, object, iframe, SVG, MathML): each is
     refused, and the build writes nothing."""
@@ -1097,8 +1127,7 @@ def test_nothing_from_outside_the_project_reaches_any_output(make_project, tmp_p
     laughs = '<!DOCTYPE l [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     book = make_project.book(
         chapters={
-            "01-one.md": f'# One\n\n<!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]>\n\n'
-            f"<p>&e;</p>\n\n{laughs}\n\n<p>&b;</p>\n\n"
+            "01-one.md": "# One\n\n<p>&e;</p>\n\n<p>&b;</p>\n\n"
             f"\\input{{{secret}}}\n\n```{{.include}}\n{secret}\n```\n"
         }
     )
@@ -1114,6 +1143,8 @@ def test_nothing_from_outside_the_project_reaches_any_output(make_project, tmp_p
     Image.new("RGB", (16, 16)).save(book / "inside.png")
     outside, elsewhere = f"../../../{picture.name}", f"../../../{secret.name}"
     reach = [
+        f'<!DOCTYPE x [<!ENTITY e SYSTEM "file://{secret}">]>\n\n<p>&e;</p>',
+        f"{laughs}\n\n<p>&b;</p>",
         f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file://{secret}"/>',
         "![A](link.png)",
         f"![A]({outside})",

@@ -84,6 +84,17 @@ def test_a_failed_run_is_a_one_line_error():
         pandoc.run_pandoc(["--from=json", "--to=docx", "-o", "/dev/null"], b"not json")
 
 
+def test_pandoc_is_stopped_past_its_bound_and_the_largest_document_named(monkeypatch):
+    """What `limits` does not foresee still ends: pandoc is stopped (a bound of 0 s here)."""
+    assert pandoc.timeout_seconds(50_000_000) == 530  # the largest chapter a book may have
+    monkeypatch.setattr(pandoc, "TIMEOUT_BASE_SECONDS", 0)
+    with pytest.raises(pandoc.Refused) as refused:
+        pandoc.convert_texts(["a", "longest", "b"], "markdown", "html5")
+    assert refused.value.index == 1 and "did not finish within 0 s" in refused.value.reason
+    with pytest.raises(pandoc.TimedOut, match=r"^pandoc did not finish within 0 s$"):
+        pandoc.run_pandoc(["--from=markdown", "--to=html5"], b"text")
+
+
 def test_the_build_runs_the_pinned_pandoc():
     """Byte-identical builds need one pandoc everywhere: the wheel pinned in pyproject.toml.
 

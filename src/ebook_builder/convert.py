@@ -19,6 +19,7 @@ from lxml import etree
 
 from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import BookError, Diagnostic
+from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.lines import locate, locate_any
 from ebook_builder.losses import conversion_warnings, pandoc_refusal
 from ebook_builder.markup.mathml import add_alttext, formulas, tex_source
@@ -27,6 +28,7 @@ from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     HEADING_TAGS,
     HTML_MAX_SPAN,
+    VOID_TAGS,
     heading_text,
     html_integer,
     parse_fragment,
@@ -99,50 +101,6 @@ NUMERIC_ATTRIBUTES = {
     "ol": [("start", -LIST_NUMBER, LIST_NUMBER)],
     "li": [("value", -LIST_NUMBER, LIST_NUMBER)],
 }
-# How deep a chapter may nest block quotes, lists, fenced divs and HTML elements
-# (`nesting_problem`): ten times what a real book reaches (a quotation in a list in a
-# quotation is three), and well under lxml's limit of 256 elements, which a level of list
-# (`<ol><li>`) counts twice.
-MAX_DEPTH = 100
-TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep (block quotes, lists, divs, HTML elements)"
-MAX_OPEN_BRACKETS = 10
-# What opens a list item, after at most 3 spaces: a bullet, or an ordered marker of
-# pandoc's fancy lists (`1.`, `1)`, `(a)`, `iv.`, `#.`) or example lists (`(@)`, `(@x)`,
-# whose items' content goes on four spaces in, whatever their marker); or a block quote.
-LIST_MARKER = (
-    r"(?:[-+*]|(?P<example>\(@[\w-]*\))"
-    r"|\(?(?:[0-9]{1,9}|[A-Za-z]|[ivxlcdmIVXLCDM]+|#|@[\w-]*)[.)])(?= |$)"
-)
-ITEM_START = re.compile(rf" {{0,3}}{LIST_MARKER}")
-OPENER = re.compile(rf" {{0,3}}(?:(?P<quote>>)|{LIST_MARKER})")
-EXAMPLE_WIDTH = 4
-QUOTE_GOES_ON = re.compile(r" {0,3}> ?")
-SPACES = re.compile(" *")
-TAB_STOP = 4  # pandoc's `--tab-stop`: it reads a tab as spaces to the next multiple of 4
-FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-# A fenced div's fence: its opening one names the div (`::: epigraph`, `::: {.x}`).
-DIV_FENCE = re.compile(r" {0,3}:{3,} *(\S?)")
-CODE_SPAN = re.compile(r"`[^`]*`")
-RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>")
-OPEN_BRACKET = re.compile(r"(?<!\\)[][]")
-# HTML's void elements: no content, no end tag.
-VOID_TAGS = frozenset(
-    {
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "source",
-        "track",
-        "wbr",
-    }
-)
 # HTML's void elements written as HTML (`<br>`), to be closed for the XML parser.
 VOID_ELEMENT = re.compile(rf"(<(?:{'|'.join(sorted(VOID_TAGS))})\b[^<>]*)>", re.IGNORECASE)
 # The id pandoc gives a note in its note list; its reference is `fnref` and the number.
@@ -163,9 +121,9 @@ def markdown_to_html(texts: list[str]) -> list[Conversion]:
 
 def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocument]:
     """Convert every chapter; raise `BookError` listing every chapter that fails."""
-    too_deep = [problem for source in book.chapters if (problem := nesting_problem(source))]
-    if too_deep:
-        raise BookError("chapters are nested too deeply", too_deep)
+    unreadable = [problem for source in book.chapters if (problem := pandoc_problem(source))]
+    if unreadable:
+        raise BookError("pandoc cannot read some chapters in time", unreadable)
     texts = [source.text for source in book.chapters]
     try:
         conversions = convert_cached(texts, PANDOC_FROM, "html5", PANDOC_ARGS, cache)
@@ -200,7 +158,7 @@ def convert_chapter(
     Raises `BookError` when the chapter's raw HTML is not well-formed.
     """
     if conversion is None:
-        if problem := nesting_problem(source):
+        if problem := pandoc_problem(source):
             raise BookError(problem.message, [problem])
         try:
             (conversion,) = markdown_to_html([source.text])
@@ -234,174 +192,6 @@ def _refusal(sources: Sequence[ChapterSource], refused: Refused) -> BookError:
     """Pandoc's refusal of one of `sources`, at that chapter's line."""
     problem = pandoc_refusal(sources[refused.index], refused.reason)
     return BookError(problem.message, [problem])
-
-
-def nesting_problem(source: ChapterSource) -> Diagnostic | None:
-    """Why `source` nests too deeply for pandoc and the pipeline, at its line, or None.
-
-    Pandoc's time grows steeply with the nesting (50,000 `>`, or list items nested 2,000
-    deep by indentation, do not finish in minutes) and, for brackets that may open a link,
-    doubles with each one left open; lxml refuses elements nested 256 deep. So this runs
-    before pandoc, in one pass: block quotes and list items, as pandoc nests them
-    (`_containers_going_on`, `_containers_opened`), and fenced divs and raw HTML elements
-    left open, counted together; and `[` left open in a paragraph. Fenced code is skipped,
-    once its closing fence is found (`_fence_end`).
-    """
-    lines = source.text.splitlines()
-    budget = _FenceBudget(len(lines))
-    open_blocks = brackets = 0
-    containers: list[int | None] = []
-    after_blank = True
-    index = 0
-    while index < len(lines):
-        number, written = index + 1, lines[index]
-        index += 1
-        if not written.strip():  # every list item goes on past a blank line
-            after_blank, brackets = True, 0
-            continue
-        line = _expanded(written)
-        kept, position = _containers_going_on(containers, line, after_blank)
-        after_blank = False
-        del containers[kept:]
-        opened, position = _containers_opened(line, position)
-        containers += opened
-        if len(containers) + open_blocks > MAX_DEPTH:
-            return Diagnostic(source.display_path, TOO_DEEP, number)
-        fence = FENCE.match(line, position)
-        if fence and (end := _fence_end(lines, index, containers, fence.group(1), budget)):
-            index = end
-            continue
-        if div := DIV_FENCE.match(line, position):
-            open_blocks = open_blocks + 1 if div.group(1) else max(0, open_blocks - 1)
-        prose = CODE_SPAN.sub("", line[position:])
-        brackets = brackets if prose.strip() else 0
-        for opening in RAW_TAG.finditer(prose):
-            closing, name, empty = opening.groups()
-            if not empty and name.lower() not in VOID_TAGS:
-                open_blocks = max(0, open_blocks - 1) if closing else open_blocks + 1
-        for bracket in OPEN_BRACKET.findall(prose):
-            brackets = brackets + 1 if bracket == "[" else max(0, brackets - 1)
-            if brackets > MAX_OPEN_BRACKETS:
-                message = (
-                    f"more than {MAX_OPEN_BRACKETS} '[' left open in one paragraph, which "
-                    "pandoc cannot read in time; write \\[ for a bracket that opens no link"
-                )
-                return Diagnostic(source.display_path, message, number)
-        if len(containers) + open_blocks > MAX_DEPTH:
-            return Diagnostic(source.display_path, TOO_DEEP, number)
-    return None
-
-
-class _FenceBudget:
-    """How many more lines `_fence_end` may read past fences that turn out unclosed.
-
-    A closed fence's lines are read twice (found, then skipped); an unclosed one's are read
-    again as text, and many unclosed fences, each reading to the end of the chapter, would
-    make the check quadratic. Past the budget, as many lines as the chapter has, a fence is
-    taken as text, which can only count more nesting, never less.
-    """
-
-    def __init__(self, lines: int) -> None:
-        self.left = lines + 1000
-
-
-def _fence_end(
-    lines: list[str], start: int, containers: list[int | None], fence: str, budget: _FenceBudget
-) -> int | None:
-    """The index of the line after the one that closes `fence` (opened in `containers` on
-    the line before `start`), or None: pandoc reads a fence its container ends before it
-    closes, or that the chapter does not close, as text.
-
-    A closing fence is the opening one's character, at least as many times, and nothing
-    else, where the line's content starts.
-    """
-    after_blank = False
-    read = 0
-    for written in lines[start : start + budget.left]:
-        read += 1
-        if not written.strip():
-            after_blank = True
-            continue
-        line = _expanded(written)
-        kept, position = _containers_going_on(containers, line, after_blank)
-        after_blank = False
-        if kept < len(containers):
-            break
-        closing = FENCE.match(line, position)
-        if closing and closing.group(1).startswith(fence) and not line[closing.end() :].strip():
-            return start + read
-    budget.left -= read
-    return None
-
-
-def _expanded(line: str) -> str:
-    """`line` with its tabs as pandoc reads them (it expands them before parsing)."""
-    return line.expandtabs(TAB_STOP) if "\t" in line else line
-
-
-def _containers_going_on(
-    containers: list[int | None], line: str, after_blank: bool
-) -> tuple[int, int]:
-    """How many of the open `containers` the non-blank `line` stays in, and where its
-    content starts in the innermost of them.
-
-    A container is a block quote (None) or a list item (the width of its marker with the
-    spaces around it: where its content starts, from where its parent's does). As pandoc's
-    Markdown reader takes them: a list item goes on where the line is indented by that
-    width (which it takes off), or, straight after a line of the item, where the line does
-    not start a list item (a lazy line, taken as it is). A block quote goes on where the
-    line repeats its `>` (taken off, with a space), or, straight after a line of the quote,
-    with its leading spaces taken off, unless it then starts with `>`, opens backtick code,
-    or starts a list item within a list.
-    """
-    indent = SPACES.match(line).end()
-    if not (after_blank or line.startswith((">", "```"), indent) or ITEM_START.match(line, indent)):
-        narrowest = min((width for width in containers if width is not None), default=indent + 1)
-        if indent < narrowest:  # a lazy line of every container: the quotes take its spaces off
-            return len(containers), indent if None in containers else 0
-    position = 0
-    in_list = False
-    for kept, width in enumerate(containers):
-        if width is None:
-            quote = QUOTE_GOES_ON.match(line, position)
-            if quote is not None:
-                position = quote.end()
-                continue
-            indent = SPACES.match(line, position).end()
-            ends = line.startswith("```", position) or line.startswith(">", indent)
-            if after_blank or ends or (in_list and ITEM_START.match(line, position)):
-                return kept, position
-            position = indent
-        elif SPACES.match(line, position).end() - position >= width:
-            position += width
-            in_list = True
-        elif after_blank or ITEM_START.match(line, position):
-            return kept, position
-        else:
-            in_list = True
-    return len(containers), position
-
-
-def _containers_opened(line: str, position: int) -> tuple[list[int | None], int]:
-    """The block quotes and list items that `line` opens from `position`, and where its
-    content starts then.
-
-    A list item's content starts after its marker and 1 to 4 spaces; after 5 or more, one
-    space in (the rest is code, which opens nothing), as after a marker that ends the line.
-    Counting stops past the limit, which a line of 50,000 `>` reaches at once.
-    """
-    opened: list[int | None] = []
-    while len(opened) <= MAX_DEPTH and (marker := OPENER.match(line, position)):
-        end = marker.end()
-        spaces = SPACES.match(line, end).end() - end
-        if marker.group("quote"):
-            opened.append(None)
-            position = end + min(spaces, 1)
-        else:
-            content = end + spaces if 0 < spaces <= 4 else end + 1
-            opened.append(EXAMPLE_WIDTH if marker.group("example") else content - position)
-            position = min(content, len(line))
-    return opened, position
 
 
 def raw_passages(

@@ -29,7 +29,10 @@ from ebook_builder.errors import BookError, UsageError
 # What a chapter cache entry holds: a new layout gets new keys, never an entry it cannot read.
 ENTRY_LAYOUT = "json:output,warnings"
 BATCH_CHARACTERS = 1 << 19  # Markdown or HTML per process, before it starts a new batch
-TIMEOUT_SECONDS = 3600
+# How long pandoc may take on an input: far more than it needs on any book (it reads
+# about 1.5 MB of Markdown a second), and a bound on what `limits` does not foresee.
+TIMEOUT_BASE_SECONDS = 30
+TIMEOUT_SECONDS_PER_MB = 10
 CGI_NAME = "pandoc-server.cgi"  # the program name that makes the binary answer as CGI
 CGI_ENVIRONMENT = {
     "REQUEST_METHOD": "POST",
@@ -41,8 +44,8 @@ CGI_ENVIRONMENT = {
     "SERVER_PROTOCOL": "HTTP/1.1",
     "REMOTE_ADDR": "127.0.0.1",
     # The server gives up on a request after 2 s unless told otherwise; a batch of a large
-    # book takes longer. An hour stops only a conversion that would never end.
-    "PANDOC_SERVER_TIMEOUT": str(TIMEOUT_SECONDS),
+    # book takes longer. `_run`'s own bound stops pandoc long before this day is over.
+    "PANDOC_SERVER_TIMEOUT": "86400",
 }
 # Flags whose server field is not their own name: the server ignores a field it does not
 # know (`"mathml": true` would leave the math as pandoc's plain-text fallback).
@@ -110,6 +113,14 @@ def server_options(args: Sequence[str]) -> dict[str, Any]:
     return options
 
 
+class TimedOut(BookError):
+    """Pandoc did not finish within its bound (`timeout_seconds`) and was stopped."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"pandoc did not finish within {seconds} s")
+        self.seconds = seconds
+
+
 class Refused(BookError):
     """Pandoc refused one document of a batch: which one (`index`) and what it said
     (`reason`, which may run over several lines; the message is it on one line)."""
@@ -153,10 +164,15 @@ def convert_documents(
     batches = _batches([len(text) for text in texts])
     workers = max(1, min(len(batches), os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
-        answers = pool.map(_run_batch, [[requests[i] for i in batch] for batch in batches])
+        answers = [pool.submit(_run_batch, [requests[i] for i in batch]) for batch in batches]
         outputs: dict[int, Conversion] = {}
         for batch, answer in zip(batches, answers, strict=True):
-            for index, document in zip(batch, answer, strict=True):
+            try:
+                documents = answer.result()
+            except TimedOut as late:  # named by the largest document, the likeliest cause
+                largest = max(batch, key=lambda index: len(texts[index]))
+                raise Refused(largest, f"it did not finish within {late.seconds} s") from None
+            for index, document in zip(batch, documents, strict=True):
                 outputs[index] = _output(index, document)
     return [outputs[index] for index in range(len(texts))]
 
@@ -219,17 +235,26 @@ def _run_batch(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     environment = {**CGI_ENVIRONMENT, "CONTENT_LENGTH": str(len(body))}
     finished = _run([CGI_NAME], body, executable=pandoc_path(), env=environment)
     head, _, answer = finished.stdout.partition(b"\n\n")
-    if head.startswith(b"Status: 503"):
-        raise BookError(f"pandoc did not finish within {TIMEOUT_SECONDS // 60} minutes")
     if finished.returncode != 0 or not head.startswith(b"Status: 200"):
         raise _failed(finished.stderr or answer or head)
     return json.loads(answer)
 
 
+def timeout_seconds(size: int) -> int:
+    """How long pandoc may run on an input of `size` bytes or characters."""
+    return TIMEOUT_BASE_SECONDS + TIMEOUT_SECONDS_PER_MB * size // 1_000_000
+
+
 def _run(command: list[str], stdin: bytes, **options: Any) -> subprocess.CompletedProcess[bytes]:
-    """Run pandoc to the end; `BookError` when it cannot even start."""
+    """Run pandoc to the end, within `timeout_seconds`: `TimedOut` when it takes longer,
+    `BookError` when it cannot even start."""
+    seconds = timeout_seconds(len(stdin))
     try:
-        return subprocess.run(command, input=stdin, capture_output=True, check=False, **options)
+        return subprocess.run(
+            command, input=stdin, capture_output=True, check=False, timeout=seconds, **options
+        )
+    except subprocess.TimeoutExpired:
+        raise TimedOut(seconds) from None
     except OSError as exc:
         raise BookError(f"pandoc could not be started: {exc.strerror or exc}") from None
 

@@ -34,6 +34,24 @@ HTML_SPACE = re.compile(r"[ \t\n\r\f]+")  # HTML's whitespace; U+00A0 and U+202F
 _SPACE_RUN = re.compile(" {2,}")
 # HTML's bounds of a table cell's spans ("Forming a table": a `colspan` above 1000 is
 # 1000, a `rowspan` above 65534 is 65534); writers that lay out the cells count them out.
+# HTML's void elements: no content, no end tag.
+VOID_TAGS = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 HTML_MAX_SPAN = {"colspan": 1000, "rowspan": 65534}
 HTML_INTEGER = re.compile(r"[ \t\n\f\r]*([-+]?)([0-9]+)")
 

@@ -37,14 +37,21 @@ from ebook_builder.convert import chapter_files
 from ebook_builder.formats.kindle.indexes import Fragment, Skeleton
 from ebook_builder.formats.kindle.navigation import Position, TocNode, first_body_chapter, nest
 from ebook_builder.formats.kindle.resources import as_pictures
-from ebook_builder.markup.xhtml import HEADING_TAGS, NSMAP, XHTML_NS, XML_LANG, heading_entries, tag
+from ebook_builder.markup.xhtml import (
+    HEADING_TAGS,
+    NSMAP,
+    VOID_TAGS,
+    XHTML_NS,
+    XML_LANG,
+    heading_entries,
+    tag,
+)
 from ebook_builder.model import TOC_DEPTH, ConvertedBook
 
 CHUNK_SIZE = 8192
 AID = "aid"
 CID = "cid"
 BASE32 = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
 STYLESHEET_HREF = "kindle:flow:0001?mime=text/css"
 PROLOGUE = b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
 _PLACEHOLDER = "kindle:pos:fid:0000:off:{:010d}"
@@ -204,10 +211,10 @@ def _add_aids(body: etree._Element, counter: int) -> int:
             if element.get("id"):
                 element.set(CID, f"c{counter}")
                 counter += 1
-        elif name not in VOID or element.get("id"):
+        elif name not in VOID_TAGS or element.get("id"):
             element.set(AID, base32(counter, 1))
             counter += 1
-        if name not in VOID and element.text is None and len(element) == 0:
+        if name not in VOID_TAGS and element.text is None and len(element) == 0:
             element.text = ""  # serialised as <x></x>, never <x/>
     return counter
 
