@@ -145,6 +145,10 @@ PATHOLOGICAL = st.sampled_from(
         # lists nested by indentation alone, and within a block quote: refused at a line
         "".join("  " * i + "- a\n" for i in range(300)),
         "".join("> " + "   " * i + "1. a\n" for i in range(300)),
+        # raw HTML that pandoc reads in minutes or gigabytes: refused at a line
+        "x <a\n\n" * 200 + "word " * 12_000,
+        '<span class="x">w</span>\n\n' * 3000 + "word " * 100_000,
+        "<![CDATA[x]]>",
     ]
 )
 GENTLE = st.one_of(WORDS, WORDS, BENIGN, MATH_AND_RAW, LINK_TITLE)
