@@ -86,15 +86,23 @@ def test_raw_html_pandoc_reads_in_time_is_accepted(text):
 @pytest.mark.parametrize(
     ("text", "line", "says"),
     [
-        ("\n\n".join(['<span class="x">w</span>'] * 2000) + "\n\n" + PROSE, 1825, "raw HTML"),
-        ("\n\n".join(['<div id="d">\nw\n</div>'] * 2000) + "\n\n" + PROSE, 3665, "raw HTML"),
-        ("\n\n".join(['<a href="#x">w</a> ' + "word " * 10] * 40000), 3603, "raw HTML"),
-        ("\n\n".join(["<a"] * 50) + "\n\n" + PROSE, 13, "'<a' opens an HTML tag that no '>'"),
-        ("\n\n".join(["</"] * 50) + "\n\n" + PROSE, 13, "'</' opens an HTML tag"),
+        ("\n\n".join(['<span class="x">w</span>'] * 2000) + "\n\n" + PROSE, 1819, "raw HTML"),
+        ("\n\n".join(['<div id="d">\nw\n</div>'] * 2000) + "\n\n" + PROSE, 3657, "raw HTML"),
+        ("\n\n".join(['<a href="#x">w</a> ' + "word " * 10] * 40000), 3587, "raw HTML"),
+        (
+            "\n\n".join(["<a"] * 50) + "\n\n" + PROSE,
+            13,
+            "'<a' opens an HTML tag that nothing closes",
+        ),
+        ("\n\n".join(["</"] * 50) + "\n\n" + PROSE, 13, "'<' opens an HTML tag"),
         ("\n\n".join(["<!--"] * 50) + "\n\n" + PROSE, 13, "'<!--' opens a comment"),
         ("\n\n".join(["<?"] * 50) + "\n\n" + PROSE, 13, "'<?' opens a processing instruction"),
         ("Text.\n\n<![CDATA[x]]>\n", 3, "CDATA"),
         ("<!DOCTYPE html>\n", 1, "declaration"),
+        ("x 'tis y " * 200 + "word " * 20_000 + "\n\n" + PROSE, 1, '"\'" opens a quotation'),
+        ("\\begin{a}\n\n" * 10 + PROSE[:500_000], 7, "'\\begin{a}' opens a TeX environment"),
+        ("\\a{x " * 200 + "\n\n" + PROSE, 1, "'\\a{' opens a TeX command's argument"),
+        ("a < b\n\n" * 50 + PROSE, 13, "'<' opens an HTML tag"),
     ],
     ids=[
         "spans",
@@ -106,6 +114,10 @@ def test_raw_html_pandoc_reads_in_time_is_accepted(text):
         "instructions",
         "CDATA",
         "DOCTYPE",
+        "quotes in a long paragraph",
+        "TeX environments left open",
+        "TeX arguments left open",
+        "less-than signs",
     ],
 )
 def test_raw_html_pandoc_reads_slowly_is_refused_at_its_line(text, line, says):

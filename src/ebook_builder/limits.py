@@ -42,33 +42,51 @@ CODE_SPAN = re.compile(r"`[^`]*`")
 RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>")
 OPEN_BRACKET = re.compile(r"(?<!\\)[][]")
 
-# Where pandoc's reader tries an HTML tag (an escaped `\<` is text): a tag's start, a
-# comment's, a processing instruction's, or a declaration's (`<!DOCTYPE`, `<![CDATA[`).
-TAG_START = re.compile(
-    r"(?<!\\)<(?:(?P<comment>!--)|(?P<declaration>!)|(?P<instruction>\?)"
-    r"|(?P<name>/?[A-Za-z][A-Za-z0-9-]*|/)(?P<attributes>\s[^<>]*>)?)"
+# Where pandoc's reader looks ahead for the end of what opens here (an escaped `\<` or
+# `\\` is text): an HTML tag, a comment, a processing instruction, a declaration
+# (`<!DOCTYPE`, `<![CDATA[`), any other `<`; a TeX environment or command with an argument;
+# a quotation opened by a straight quote at a word's start (`'tis`).
+OPENING = re.compile(
+    r"(?<!\\)(?:<(?:(?P<comment>!--)|(?P<declaration>!)|(?P<instruction>\?)"
+    r"|(?P<name>/?[A-Za-z][A-Za-z0-9-]*)(?P<attributes>\s[^<>]*>)?|(?P<angle>))"
+    r"|\\begin\{(?P<environment>[^{}\s]*)\}|(?P<command>\\[A-Za-z]+\{))"
+    r"|(?<![^\W_])(?P<quote>')(?=[^\W_])"
 )
-# Each kind of tag: what it is called, and where pandoc's search for its end stops.
-TAG_KINDS = {
-    "comment": ("a comment", "-->"),
-    "instruction": ("a processing instruction", "?>"),
-    "name": ("an HTML tag", ">"),
+PARAGRAPH_END = re.compile(r"\n[ \t]*(?:\r?\n|\Z)")
+# Pandoc's work, in units of about 0.2 ns (pandoc 3.9, measured on 1 MB chapters).
+# Each kind of opening: what it is called, where pandoc's search for its end stops
+# (None: the paragraph's end), and its work on each character searched: 0.6 µs, or 2.4 µs
+# for a TeX environment, which pandoc also searches again for each one open inside it.
+OPENINGS: dict[str, tuple[str, str | None, int]] = {
+    "comment": ("a comment", "-->", 3000),
+    "instruction": ("a processing instruction", "?>", 3000),
+    "name": ("an HTML tag", ">", 3000),
+    "angle": ("an HTML tag", ">", 3000),
+    "environment": ("a TeX environment", "\\end{", 12000),
+    "command": ("a TeX command's argument", "}", 3000),
+    "quote": ("a quotation", None, 3000),
 }
-# Pandoc's work on raw HTML, in units of about 0.2 ns (pandoc 3.9, measured on 1 MB
-# chapters): every tag copies the text after it, an element with attributes three times
-# as slowly, and a `<span>` or `<div>` with attributes, which pandoc reads as its own
-# element, also keeps that copy in memory (a byte per character: 2,000 of them before
-# 1 MB of text took 2.3 GB). A tag, comment or instruction left open makes pandoc look
-# for its end through the text after it, at about 0.6 µs a character.
+# Besides, pandoc copies the text after every tag it reads: an element with attributes
+# three times as slowly, and a `<span>` or `<div>` with attributes, which pandoc reads as
+# its own element, keeps that copy in memory (a byte per character: 2,000 of them before
+# 1 MB of text took 2.3 GB).
 TAG_COST = 1
 ATTRIBUTES_COST = 3
 NATIVE_COST = 20
 NATIVE_ELEMENTS = frozenset({"span", "div"})
-SCAN_COST = 3000
-SCAN_FREE = 1000  # characters a tag or comment may run over before its end costs anything
 # About 4 s of pandoc: 20,000 `<br/>` spread over 1 MB of verse, or 2,000 `<span lang>`
 # over 550 KB, still build.
 MARKUP_LIMIT = 20_000_000_000
+# How to write each kind of opening as text.
+ESCAPES = {
+    "comment": "close it with '-->'",
+    "instruction": "write \\< for a '<' that is text",
+    "name": "write \\< for a '<' that is text",
+    "angle": "write \\< for a '<' that is text",
+    "environment": "close it with \\end{…}, or write \\\\begin for the text",
+    "command": "close its '{', or write \\\\ for a backslash",
+    "quote": "write ’ for an apostrophe",
+}
 TOO_SLOW_TO_READ = (
     "too much raw HTML for a chapter this long: pandoc's time grows with its tags times "
     "the text after them; split the chapter, or write the markup in Markdown"
@@ -251,39 +269,45 @@ def _containers_opened(line: str, position: int) -> tuple[list[int | None], int]
 
 
 class _MarkupCost:
-    """Pandoc's work on a chapter's raw HTML so far, in `MARKUP_LIMIT`'s units."""
+    """Pandoc's work on a chapter's markup so far, in `MARKUP_LIMIT`'s units."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.spent = 0
 
     def line(self, written: str, start: int) -> str | None:
-        """Add the work on the tags of `written`, a line of prose at `start` in the text;
+        """Add the work on what opens in `written`, a line of prose at `start` in the text;
         why pandoc cannot read the chapter in time when it passes the limit, else None."""
-        if "<" not in written:
+        if not any(mark in written for mark in "<\\'"):
             return None
         prose = CODE_SPAN.sub(lambda span: " " * len(span.group()), written)
-        for tag in TAG_START.finditer(prose):
-            where = start + tag.start()
-            if tag.group("declaration"):
+        for opening in OPENING.finditer(prose):
+            where = start + opening.start()
+            if opening.group("declaration"):
                 return (
                     "'<!' opens an XML declaration or CDATA section, which a chapter cannot "
                     "hold and pandoc reads slowly; write \\<! for the text"
                 )
-            what, closing = next(TAG_KINDS[kind] for kind in TAG_KINDS if tag.group(kind))
-            end = self.text.find(closing, where)
-            scanned = (end if end >= 0 else len(self.text)) - where
-            if scanned > SCAN_FREE:
-                self.spent += SCAN_COST * (scanned - SCAN_FREE)
-                if self.spent > MARKUP_LIMIT:
-                    return (
-                        f"'{tag.group()}' opens {what} that no '{closing}' closes for "
-                        f"{scanned:,} characters, which pandoc reads slowly (write \\< for a "
-                        "'<' that is text)"
-                    )
-            self.spent += (len(self.text) - where) * _tag_cost(tag)
+            kind = next(kind for kind in OPENINGS if opening.group(kind) is not None)
+            what, closing, cost = OPENINGS[kind]
+            if closing is None:
+                found = PARAGRAPH_END.search(self.text, where)
+                end = found.start() if found else len(self.text)
+            else:
+                end = self.text.find(closing, where + 1)
+                end = end if end >= 0 else len(self.text)
+            self.spent += cost * (end - where)
             if self.spent > MARKUP_LIMIT:
-                return TOO_SLOW_TO_READ
+                shown = opening.group()
+                shown = f'"{shown}"' if "'" in shown else f"'{shown}'"
+                return (
+                    f"{shown} opens {what} that nothing closes for "
+                    f"{end - where:,} characters, which pandoc reads slowly; {ESCAPES[kind]}"
+                )
+            if kind in ("name", "angle"):
+                self.spent += (len(self.text) - where) * _tag_cost(opening)
+                if self.spent > MARKUP_LIMIT:
+                    return TOO_SLOW_TO_READ
         return None
 
 
