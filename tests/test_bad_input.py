@@ -691,6 +691,11 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: more than 10 '[' left open in one paragraph",
     ),
+    "HTML elements nested 1,000 deep on one line": Case(
+        chapter("# One\n\n\\A\n\n" + "<div>" * 1000 + "x" + "</div>" * 1000 + "\n"),
+        1,
+        "book/demo/01-one.md:5: nested more than 100 levels deep",
+    ),
     "tags left open before a long text": Case(
         chapter("# One\n\n" + "x <a\n\n" * 50 + "word " * 200_000 + "\n"),
         1,

@@ -143,6 +143,8 @@ def pandoc_problem(source: ChapterSource) -> Diagnostic | None:
             closing, name, empty = opening.groups()
             if not empty and name.lower() not in VOID_TAGS:
                 open_blocks = max(0, open_blocks - 1) if closing else open_blocks + 1
+                if len(containers) + open_blocks > MAX_DEPTH:  # closed again on this line
+                    return Diagnostic(source.display_path, TOO_DEEP, number)
         for bracket in OPEN_BRACKET.findall(prose):
             brackets = brackets + 1 if bracket == "[" else max(0, brackets - 1)
             if brackets > MAX_OPEN_BRACKETS:
