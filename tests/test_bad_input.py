@@ -709,7 +709,7 @@ CASES: dict[str, Case] = {
     "straight quotes opening words in a long paragraph": Case(
         chapter("# One\n\n" + "x 'tis y " * 400 + "word " * 20_000 + "\n"),
         1,
-        "book/demo/01-one.md:3: \"'\" opens a quotation that nothing closes",
+        'book/demo/01-one.md:3: "\'" opens a quotation that nothing closes',
     ),
     "TeX environments left open before a long text": Case(
         chapter("# One\n\n" + "\\begin{quote}\n\n" * 10 + "word " * 100_000 + "\n"),
