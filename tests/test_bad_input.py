@@ -716,6 +716,11 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:",
     ),
+    "more than 10,000 notes in a chapter": Case(
+        chapter("# One\n\n" + "Text^[a note].\n\n" * 10_001),
+        1,
+        "book/demo/01-one.md:20003: more than 10,000 notes in one chapter",
+    ),
     "CDATA section": Case(
         chapter("# One\n\n<![CDATA[x]]>\n"),
         1,

@@ -76,8 +76,23 @@ PROSE = "\n\n".join(["word " * 100] * 2000)  # 1 MB of paragraphs, without marku
         PROSE + "\n\n" + "\n\n".join(['<span class="x">w</span>'] * 4000),  # 1.9 s
         "A < B, and `a <b` in code,\n\n```\n<a\n```\n\n" + PROSE,
         "x \\<a " * 1000 + PROSE,  # escaped: text, not a tag
+        "\n\n".join(["'Tis so, 'twas said."] * 2000) + "\n\n" + PROSE,  # 0.7 s
+        "\\begin{center}x\\end{center}\n\n" * 2000 + PROSE,
+        "\\begin{a}\n\n" + PROSE[:500_000],  # one left open: 0.9 s
+        "".join(f"Text[^{n}].\n\n[^{n}]: A note.\n\n" for n in range(10_000)),
     ],
-    ids=["spans", "verse lines", "comments", "tags at the end", "code", "escaped"],
+    ids=[
+        "spans",
+        "verse lines",
+        "comments",
+        "tags at the end",
+        "code",
+        "escaped",
+        "quotes in short paragraphs",
+        "closed TeX environments",
+        "a TeX environment left open",
+        "10,000 notes",
+    ],
 )
 def test_raw_html_pandoc_reads_in_time_is_accepted(text):
     assert pandoc_problem(source(text)) is None

@@ -474,10 +474,7 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
             ref.set("href", "#" + renamed.get(target, target))
             ref.set(EPUB_TYPE, "noteref")
             del ref.attrib["class"]
-    container = notes.getparent()
-    position = container.index(notes)
-    container.remove(notes)
-    for offset, item in enumerate(items):
+    for item in items:  # each before the list, which goes: inserting at an index is quadratic
         aside = etree.Element(tag("aside"))
         aside.set("id", renamed[item.get("id")])
         aside.set(EPUB_TYPE, "footnote")
@@ -492,7 +489,8 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
                 back.text = "↩"
         aside.text = item.text
         aside.extend(list(item))
-        container.insert(position + offset, aside)
+        notes.addprevious(aside)
+    notes.getparent().remove(notes)
 
 
 def _pandoc_notes(body: etree._Element) -> etree._Element | None:
