@@ -233,11 +233,9 @@ def _style_epigraphs(body: etree._Element) -> None:
             paragraph.tail = None
             styled.append(paragraph)
             replacement.append(styled)
-        parent = div.getparent()
-        position = parent.index(div)
-        parent.remove(div)
-        for offset, styled in enumerate(replacement):
-            parent.insert(position + offset, styled)
+        for styled in replacement:  # in before the div (an insert at an index walks the list)
+            div.addprevious(styled)
+        div.getparent().remove(div)
 
 
 def _style_signatures(body: etree._Element) -> None:
@@ -269,9 +267,6 @@ def _style_verse(body: etree._Element) -> None:
             continue
         for stanza in list(block.iter(tag("p"))):
             lines = [child for child in stanza if child.tag == tag("span")]
-            parent = stanza.getparent()
-            position = parent.index(stanza)
-            parent.remove(stanza)
             for number, line in enumerate(lines):
                 indents = [c[1:] for c in line.get("class", "").split() if c[:1] == "i"]
                 indent = max([int(i) for i in indents if i.isdigit()] or [0])
@@ -282,7 +277,8 @@ def _style_verse(body: etree._Element) -> None:
                 paragraph = etree.SubElement(styled, tag("p"))
                 line.tail = None
                 paragraph.append(line)
-                parent.insert(position + number, styled)
+                stanza.addprevious(styled)
+            stanza.getparent().remove(stanza)
 
 
 def _image_data(converted: ConvertedBook) -> dict[str, str]:
