@@ -1,4 +1,4 @@
-"""Unit tests of `ebook import` (ebook_builder.importer) on small inline texts."""
+"""Unit tests of `ebook import` (ebook_builder.importers.text) on small inline texts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ebook_builder.errors import InputError, UsageError
-from ebook_builder.importer import ImportResult, import_text
+from ebook_builder.importers import ImportResult, import_book
 
 WEB = """\
 A Pamphlet Title
@@ -83,7 +83,7 @@ speakout@example.org
 def run(tmp_path: Path, text: str, kind: str, book_id: str = "a-book") -> ImportResult:
     source = tmp_path / "source.txt"
     source.write_text(text, encoding="utf-8")
-    return import_text(source, book_id, kind, tmp_path / "project")
+    return import_book(source, book_id, kind, tmp_path / "project")
 
 
 def chapter_texts(result: ImportResult) -> list[str]:
@@ -247,8 +247,8 @@ def test_bad_book_id_is_refused(tmp_path: Path, book_id: str) -> None:
 
 
 def test_unknown_kind_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=r"source\.txt: unknown kind 'html'"):
-        run(tmp_path, WEB, "html")
+    with pytest.raises(UsageError, match=r"source\.txt: unknown kind 'rtf'"):
+        run(tmp_path, WEB, "rtf")
 
 
 def test_existing_book_is_never_overwritten(tmp_path: Path) -> None:
@@ -273,14 +273,14 @@ def test_existing_metadata_is_never_overwritten(tmp_path: Path) -> None:
 def test_unreadable_source_names_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "missing.txt"
     with pytest.raises(InputError, match=r"missing\.txt: cannot read"):
-        import_text(missing, "a-book", "web", tmp_path)
+        import_book(missing, "a-book", "web", tmp_path)
 
 
 def test_non_utf8_source_names_the_file(tmp_path: Path) -> None:
     source = tmp_path / "latin1.txt"
     source.write_bytes("Caf\u00e9 society\n".encode("latin-1"))
     with pytest.raises(InputError, match=r"latin1\.txt: not UTF-8") as caught:
-        import_text(source, "a-book", "web", tmp_path)
+        import_book(source, "a-book", "web", tmp_path)
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "book").exists()
 

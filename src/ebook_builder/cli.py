@@ -293,27 +293,40 @@ def _check_stores(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="Plain-text source to import.")],
+    file: Annotated[Path, typer.Argument(help="Manuscript to import.")],
     book_id: Annotated[str, typer.Option("--book-id", help="Id of the new book.")],
     kind: Annotated[
-        str,
-        typer.Option("--kind", help="'web' (a paragraph per line) or 'pdf-text' (hard-wrapped)."),
-    ] = "web",
+        str | None,
+        typer.Option(
+            "--kind",
+            help="markdown, html, web (plain text, a paragraph per line) or pdf-text "
+            "(hard-wrapped); default: from the file's suffix (.md, .html/.htm/.xhtml, .txt).",
+        ),
+    ] = None,
     project: ProjectDir = Path("."),
 ) -> None:
-    """Make a first draft of a book from plain text: chapters, sections, a metadata stub.
+    """Make a first draft of a book from a manuscript, then check it.
+
+    Writes `book/<id>/*.md`, pictures under `book/<id>/images/`, `metadata/<id>.yaml` and
+    an import report `book/<id>/IMPORT.md`; never overwrites a book. Exits 0 once the
+    draft is written, even if `ebook check` still finds problems in it (they are printed).
 
     Examples:
 
+    - `ebook import manuscript.md --book-id my-novel` — split at `#` headings
+    - `ebook import page.html --book-id my-essay` — split at `<h1>`
     - `ebook import pamphlet.txt --book-id my-pamphlet --kind web`
     - `ebook import extracted.txt --book-id my-book --kind pdf-text`
     """
-    from ebook_builder.importer import import_text
+    from ebook_builder.importers import import_book
 
     with _reported():
-        result = import_text(file, book_id, kind, project)
-    for path in [*result.chapters, result.metadata]:
+        result = import_book(file, book_id, kind, project)
+    for path in [*result.chapters, result.metadata, *result.others]:
         typer.echo(f"wrote {path}")
+    typer.echo("ebook check: the book is ready to build" if not result.problems else "ebook check:")
+    for line in result.problems:
+        typer.echo(f"  {line}")
 
 
 @app.command()

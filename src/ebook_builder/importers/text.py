@@ -1,4 +1,4 @@
-"""`ebook import`: turn a plain-text pamphlet into draft chapters and a metadata stub.
+"""The plain-text reader of `ebook import`: a pamphlet as draft chapters and metadata.
 
 Two kinds of text are understood. `web` is a web page saved as text: one paragraph per
 line, titles as short lines, perhaps the page's own table of contents and a download link
@@ -18,13 +18,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-import yaml
-
-from ebook_builder.errors import InputError, UsageError
-from ebook_builder.load import BOOK_ID, book_identifier
-from ebook_builder.output import atomic_output
-
-KINDS = ("web", "pdf-text")
+from ebook_builder.errors import InputError
+from ebook_builder.importers.draft import Draft
 
 # Page starts travel through the text as this token until Markdown is written.
 _PAGE = re.compile("\x00(\\d+)\x00")
@@ -61,14 +56,6 @@ _TOC_TITLES = frozenset({"contents", "table of contents"})
 _DOWNLOAD_LINK = re.compile(r"download\b.*\bpdf\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import wrote: the chapter files in reading order and the metadata stub."""
-
-    chapters: list[Path]
-    metadata: Path
-
-
 @dataclass
 class _Para:
     """A paragraph of the source before it is classified; `gap` counts blank lines before."""
@@ -88,11 +75,8 @@ class _Block:
     extra: str = ""  # the epigraph's attribution, a list item's number, a chapter's class
 
 
-def import_text(source: Path, book_id: str, kind: str, root: Path) -> ImportResult:
-    """Write `book/<book_id>/NN-<slug>.md` and `metadata/<book_id>.yaml` from `source`."""
-    book_dir = root / "book" / book_id
-    metadata_path = root / "metadata" / f"{book_id}.yaml"
-    _check_request(source, book_id, kind, book_dir, metadata_path)
+def read_text(source: Path, kind: str) -> Draft:
+    """The draft of a plain-text source: `web` (a paragraph per line) or `pdf-text`."""
     lines = _clean_lines(_read_source(source))
     if kind == "web":
         paras, toc = _drop_web_artifacts(_web_paragraphs(lines))
@@ -102,23 +86,13 @@ def import_text(source: Path, book_id: str, kind: str, root: Path) -> ImportResu
         raise InputError("no text to import", path=source)
     title, blocks = _classify(paras, toc)
     chapters = _split_chapters(title, blocks)
-    files = {_file_name(n, ch[0].text): _render(ch) for n, ch in enumerate(chapters, 1)}
-    stub = _metadata_stub(title, book_id, source, list(files))
-    written = [_write(book_dir / name, text) for name, text in files.items()]
-    return ImportResult(written, _write(metadata_path, stub))
-
-
-def _check_request(
-    source: Path, book_id: str, kind: str, book_dir: Path, metadata_path: Path
-) -> None:
-    """Refuse before reading anything, so that a bad call never leaves half a book behind."""
-    if not BOOK_ID.match(book_id):
-        raise UsageError(f"book id {book_id!r} must match [a-z0-9][a-z0-9-]*", path=source)
-    if kind not in KINDS:
-        raise UsageError(f"unknown kind {kind!r} (choose {' or '.join(KINDS)})", path=source)
-    for existing in (book_dir, metadata_path):
-        if existing.exists():
-            raise UsageError("already exists; an import never overwrites a book", path=existing)
+    files = [(_file_name(n, ch[0].text), _render(ch)) for n, ch in enumerate(chapters, 1)]
+    report = [
+        f"split into {len(files)} chapters at titles guessed from the layout: check where "
+        "each chapter starts, and which titles are sections",
+        "metadata: `language` set to `en`: a plain text does not state it",
+    ]
+    return Draft(files, {"title": title, "language": "en"}, report=report)
 
 
 def _read_source(source: Path) -> str:
@@ -129,13 +103,6 @@ def _read_source(source: Path) -> str:
         raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=source) from None
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", path=source) from None
-
-
-def _write(path: Path, text: str) -> Path:
-    """Write one output file, whole or not at all."""
-    with atomic_output(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-    return path
 
 
 def _clean_lines(text: str) -> list[str]:
@@ -589,21 +556,3 @@ def _file_name(number: int, title: str) -> str:
     while len(kept) > 1 and kept[-1] in _RUN_ON_WORDS:
         kept.pop()
     return f"{number:02d}-{'-'.join(kept) or 'chapter'}.md"
-
-
-def _metadata_stub(title: str, book_id: str, source: Path, chapters: list[str]) -> str:
-    """The metadata file to finish by hand; only the title and chapters come from the text."""
-    data = yaml.safe_dump(
-        {"title": title or book_id, "language": "en", "identifier": book_identifier(book_id)},
-        allow_unicode=True,
-        sort_keys=False,
-        width=100,
-    )
-    listing = "".join(f"  - {name}\n" for name in chapters)
-    return (
-        f"# Draft made by `ebook import` from {source.name}: check every field.\n"
-        f"{data}"
-        "# TODO: the author(s) as the text names them, e.g. creators: [Jane Doe]\n"
-        "creators: []\n"
-        f"chapters:\n{listing}"
-    )

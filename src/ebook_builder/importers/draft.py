@@ -1,0 +1,164 @@
+"""A draft book as every importer makes it, and writing it into a project all or nothing.
+
+Each reader (plain text, Markdown, HTML, and later DOCX and EPUB) turns its source into a
+`Draft`; only `write_draft` touches the project. So the rules every import keeps live
+here once: an import never overwrites a book, its metadata or its cover, and a failed
+import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ebook_builder.errors import OutputError, UsageError
+from ebook_builder.load import book_identifier
+
+REPORT = "IMPORT.md"
+COVER_SUFFIXES = (".jpg", ".png")
+
+
+@dataclass
+class Draft:
+    """What a reader found in a source, before anything is written.
+
+    `chapters` are (file name, Markdown) in reading order; `pictures` map a path relative
+    to the book's folder (`images/…`) to the picture's bytes; `metadata` holds only what
+    the source states (title, language, creators); `cover` is (suffix, bytes); `report`
+    lists every guess the reader made and every construct it could not carry.
+    """
+
+    chapters: list[tuple[str, str]]
+    metadata: dict[str, Any]
+    pictures: dict[str, bytes] = field(default_factory=dict)
+    cover: tuple[str, bytes] | None = None
+    report: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote: the chapter files in reading order, the metadata file, every
+    other file (report, pictures, cover), and `problems`: what `ebook check` still finds
+    in the new book, one line each (empty when it is ready to build)."""
+
+    chapters: list[Path]
+    metadata: Path
+    others: list[Path]
+    problems: list[str] = field(default_factory=list)
+
+
+def targets(root: Path, book_id: str) -> list[Path]:
+    """Every path an import of `book_id` may create: none of them may exist already."""
+    covers = [root / "covers" / f"{book_id}{suffix}" for suffix in COVER_SUFFIXES]
+    return [root / "book" / book_id, root / "metadata" / f"{book_id}.yaml", *covers]
+
+
+def refuse_existing(root: Path, book_id: str) -> None:
+    """An import never overwrites: a book, metadata file or cover already there is the
+    user's work, so the import stops before reading its source."""
+    for existing in targets(root, book_id):
+        if existing.exists():
+            raise UsageError("already exists; an import never overwrites a book", path=existing)
+
+
+def write_draft(draft: Draft, book_id: str, root: Path, source: Path) -> ImportResult:
+    """Write `draft` as `book/<book_id>/`, `metadata/<book_id>.yaml` and its cover.
+
+    Everything is first written into a temporary folder inside the project (the same
+    file system, so each move is a rename) and moved into place only once all is written;
+    a failure removes what was moved, so nothing is left behind.
+    """
+    refuse_existing(root, book_id)
+    book_dir, metadata_path, *_ = targets(root, book_id)
+    names = [name for name, _ in draft.chapters]
+    files: dict[Path, bytes] = {Path(name): text.encode() for name, text in draft.chapters}
+    files.update({Path(name): data for name, data in draft.pictures.items()})
+    files[Path(REPORT)] = _report(draft, source).encode()
+    metadata = _metadata(draft.metadata, book_id, source, names).encode()
+    cover_path = None
+    if draft.cover is not None:
+        cover_path = root / "covers" / f"{book_id}{draft.cover[0]}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=root, prefix=f".import-{book_id}."))
+    except OSError as exc:
+        raise OutputError(f"cannot write ({exc.strerror})", path=root) from None
+    moved: list[Path] = []
+    try:
+        for relative, data in files.items():
+            (stage / "book" / relative).parent.mkdir(parents=True, exist_ok=True)
+            (stage / "book" / relative).write_bytes(data)
+        (stage / "metadata.yaml").write_bytes(metadata)
+        moves = [(stage / "book", book_dir), (stage / "metadata.yaml", metadata_path)]
+        if draft.cover is not None and cover_path is not None:
+            (stage / "cover").write_bytes(draft.cover[1])
+            moves.append((stage / "cover", cover_path))
+        for staged, target in moves:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(staged, target)  # refuses a folder that appeared meanwhile
+            moved.append(target)
+    except OSError as exc:
+        _remove(moved)
+        raise OutputError(f"cannot write ({exc.strerror or exc})", path=root) from None
+    except BaseException:
+        _remove(moved)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    others = [book_dir / REPORT, *(book_dir / name for name in draft.pictures)]
+    if cover_path is not None:
+        others.append(cover_path)
+    return ImportResult([book_dir / name for name in names], metadata_path, others)
+
+
+def _remove(paths: list[Path]) -> None:
+    """Undo the moves of a failed import: these paths did not exist before it."""
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _metadata(stated: dict[str, Any], book_id: str, source: Path, chapters: list[str]) -> str:
+    """The metadata file to finish by hand: only what the source states, plus the fixed
+    identifier every new book gets; a creator left empty says so in a comment, since
+    inventing one would pass `ebook check` with a wrong book."""
+    known = {key: value for key, value in stated.items() if value}
+    known.setdefault("title", book_id)
+    known["identifier"] = book_identifier(book_id)
+    creators = known.pop("creators", [])
+    data = yaml.safe_dump(known, allow_unicode=True, sort_keys=False, width=100)
+    if creators:
+        data += yaml.safe_dump({"creators": creators}, allow_unicode=True, width=100)
+    else:
+        data += "# TODO: the author(s) as the text names them, e.g. creators: [Jane Doe]\n"
+        data += "creators: []\n"
+    listing = "".join(f"  - {name}\n" for name in chapters)
+    return (
+        f"# Draft made by `ebook import` from {source.name}: check every field "
+        f"(book/{book_id}/{REPORT} lists what the import guessed).\n"
+        f"{data}chapters:\n{listing}"
+    )
+
+
+def _report(draft: Draft, source: Path) -> str:
+    """`IMPORT.md`: what a person must review. It is not listed as a chapter, so it never
+    goes into the book."""
+    lines = list(draft.report)
+    if not draft.metadata.get("title"):
+        lines.append("metadata: `title` set to the book id: the source states none")
+    if not draft.metadata.get("creators"):
+        lines.append("metadata: `creators` is needed: the source does not name its author")
+    body = "".join(f"- {line}\n" for line in lines) or "- nothing to review\n"
+    return (
+        f"# Import report: {source.name}\n\n"
+        "What `ebook import` guessed or could not carry; this file is not a chapter.\n\n"
+        f"{body}"
+    )

@@ -1,0 +1,224 @@
+"""The Markdown and HTML reader of `ebook import`, through pandoc's document tree.
+
+Pandoc reads the source to its JSON tree, where a note sits inline at its reference; the
+top-level blocks are split at level-1 headings, and each chapter's blocks are written
+back to Markdown in one batch. So every note stays in the chapter that cites it, and no
+Markdown is parsed here. Ids are written out on every heading (`-auto_identifiers`), so a
+link keeps its target whatever ids the build would derive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ebook_builder.convert import slugify
+from ebook_builder.errors import InputError
+from ebook_builder.importers.draft import Draft
+from ebook_builder.load import NOT_XML
+from ebook_builder.pandoc import Refused, convert_texts
+
+Node = dict[str, Any]
+_NAMES = {"html": "HTML", "markdown": "Markdown"}
+# Where an element's attributes sit in its content (`Header` has its level first).
+_ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
+_ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
+_SLUG_LIMIT = 48
+_FRONT = "front matter"  # the title (hence file name) of text before the first heading
+
+
+def read_markup(source: Path, kind: str) -> Draft:
+    """The draft of a Markdown or HTML file: a chapter per level-1 heading."""
+    tree = _parse(source, kind)
+    report: list[str] = []
+    chapters = _split(tree["blocks"], report)
+    names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
+    owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
+    pictures: dict[str, bytes] = {}
+    for name, (_, blocks) in zip(names, chapters, strict=True):
+        _relink(blocks, name, owners)
+        _take_pictures(blocks, source, pictures, report)
+    version = tree["pandoc-api-version"]
+    documents = [
+        json.dumps({"pandoc-api-version": version, "meta": {}, "blocks": blocks})
+        for _, blocks in chapters
+    ]
+    markdown = convert_texts(documents, "json", "markdown-auto_identifiers")
+    metadata = _metadata(tree["meta"], chapters, report)
+    return Draft(list(zip(names, markdown, strict=True)), metadata, pictures, report=report)
+
+
+def _parse(source: Path, kind: str) -> Node:
+    """Pandoc's tree of the source; a file that is not text of its kind is refused in
+    one line, since pandoc would read any bytes as a paragraph of noise."""
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=source) from None
+    name = _NAMES[kind]
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        message = f"not {name}: not UTF-8 ({exc.reason} at byte {exc.start})"
+        raise InputError(message, path=source) from None
+    if (control := NOT_XML.search(text)) is not None:
+        message = f"not {name}: binary data (control character at character {control.start()})"
+        raise InputError(message, path=source)
+    if kind == "html" and not re.search(r"<[A-Za-z!]", text):
+        raise InputError("not HTML: no element in it", path=source)
+    try:
+        return json.loads(convert_texts([text], kind, "json")[0])
+    except Refused as exc:
+        raise InputError(f"not {name}: {exc}", path=source) from None
+
+
+def _split(blocks: list[Node], report: list[str]) -> list[tuple[str, list[Node]]]:
+    """(title, blocks) per chapter: each level-1 heading opens one. What comes before the
+    first is a chapter of its own only if it holds text (a lone rule or empty div does
+    not); either way the report says so."""
+    chapters: list[tuple[str, list[Node]]] = []
+    front: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Header" and block["c"][0] == 1:
+            chapters.append((_text(block["c"][2]), [block]))
+        elif chapters:
+            chapters[-1][1].append(block)
+        else:
+            front.append(block)
+    if not chapters:
+        report.append("no level-1 heading: the whole text is one chapter")
+        return [("", front)]
+    if _text(front):
+        chapters.insert(0, (_FRONT, front))
+        report.append(
+            "the text before the first level-1 heading is chapter 1 (front matter, no heading)"
+        )
+    elif front:
+        report.append("dropped what came before the first level-1 heading: it holds no text")
+    report.append(f"split into {len(chapters)} chapters at level-1 headings")
+    return chapters
+
+
+def _file_name(number: int, title: str) -> str:
+    """`NN-slug.md`: numbered so the folder lists in reading order, short enough to type."""
+    slug = slugify(title) if title else "chapter"
+    while len(slug) > _SLUG_LIMIT and "-" in slug:
+        slug = slug.rsplit("-", 1)[0]
+    return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
+
+
+def _ids(node: Any) -> list[str]:
+    """Every id set on an element of `node`, in document order."""
+    found: list[str] = []
+    if isinstance(node, list):
+        for item in node:
+            found += _ids(item)
+    elif isinstance(node, dict):
+        at = _ATTR_AT.get(node.get("t", ""))
+        content = node.get("c")
+        if at is not None and isinstance(content, list) and content[at][0]:
+            found.append(content[at][0])
+        found += _ids(content)
+    return found
+
+
+def _elements(node: Any, kind: str) -> list[Node]:
+    """Every element of type `kind` inside `node`."""
+    found: list[Node] = []
+    if isinstance(node, list):
+        for item in node:
+            found += _elements(item, kind)
+    elif isinstance(node, dict):
+        if node.get("t") == kind:
+            found.append(node)
+        found += _elements(node.get("c"), kind)
+    return found
+
+
+def _relink(blocks: list[Node], name: str, owners: dict[str, str]) -> None:
+    """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
+    link to another chapter by the chapter's file name (convert.chapter_files)."""
+    for link in _elements(blocks, "Link"):
+        target = link["c"][2]
+        owner = owners.get(target[0][1:]) if target[0].startswith("#") else None
+        if owner is not None and owner != name:
+            target[0] = f"{owner}{target[0]}"
+
+
+def _take_pictures(
+    blocks: list[Node], source: Path, pictures: dict[str, bytes], report: list[str]
+) -> None:
+    """Copy each picture found beside the source into `images/` and point to the copy.
+
+    Only files inside the source's folder are taken: a path climbing out of it (or an
+    address on the web) could be anything on the disk, so it is reported and the picture
+    becomes its alt text.
+    """
+    folder = source.parent.resolve()
+    for image in _elements(blocks, "Image"):
+        url = image["c"][2][0]
+        copy = _picture(url, folder, pictures)
+        if copy is not None:
+            image["c"][2][0] = copy
+            continue
+        report.append(f"picture `{url}` not taken (not a file inside the source's folder)")
+        image["t"], image["c"] = "Span", [["", [], []], image["c"][1]]
+
+
+def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
+    """The `images/…` path of the copy of the picture at `url`, or None if not taken."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = (folder / unquote(parts.path)).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        return None
+    data = path.read_bytes()
+    stem, suffix = path.stem, path.suffix.lower()
+    name, number = f"images/{slugify(stem)}{suffix}", 1
+    while name in pictures and pictures[name] != data:
+        number += 1
+        name = f"images/{slugify(stem)}-{number}{suffix}"
+    pictures[name] = data
+    return name
+
+
+def _metadata(meta: Node, chapters: list[tuple[str, list[Node]]], report: list[str]) -> dict:
+    """Title, language and creators as the source states them; each guess reported."""
+    title = _text(meta.get("title"))
+    if not title:
+        title = next((t for t, _ in chapters if t and t != _FRONT), "")
+        if title:
+            report.append(f"metadata: `title` taken from the first heading: {title}")
+    language = _text(meta.get("lang") or meta.get("language"))
+    if not language:
+        language = "en"
+        report.append("metadata: `language` set to `en`: the source does not state it")
+    author = meta.get("author")
+    entries = author["c"] if author and author["t"] == "MetaList" else [author] if author else []
+    creators = [name for name in (_text(entry) for entry in entries) if name]
+    return {"title": title, "language": language, "creators": creators}
+
+
+def _text(node: Any) -> str:
+    """The plain text of a tree node (inlines, blocks or a metadata value)."""
+    parts: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, list):
+            for child in item:
+                walk(child)
+        elif isinstance(item, dict):
+            kind = item.get("t")
+            if kind in ("Str", "MetaString"):
+                parts.append(item["c"])
+            elif kind in ("Space", "SoftBreak", "LineBreak"):
+                parts.append(" ")
+            elif kind not in ("Note", "Code", "RawInline", "RawBlock"):
+                walk(item.get("c"))
+
+    walk(node)
+    return " ".join("".join(parts).split())
