@@ -1,0 +1,211 @@
+"""`ebook import` of Markdown and HTML manuscripts: split, notes, links, pictures, refusals."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+from typer.testing import CliRunner
+
+from ebook_builder import api
+from ebook_builder.cli import app
+from ebook_builder.errors import ExitCode, InputError, UsageError
+from ebook_builder.importers import ImportResult, import_book
+from tests.helpers import EpubCheck
+
+MARKDOWN = """\
+---
+title: Three Chapters
+author: Jane Doe
+---
+
+# The First Chapter
+
+A claim.[^first] See [the last part](#last-part).
+
+![A red square](pictures/red.png)
+
+[^first]: The first chapter's note.
+
+# The Second Chapter
+
+Nothing to note here.
+
+# The Third Chapter
+
+## Last Part {#last-part}
+
+Another claim.[^third]
+
+[^third]: The third chapter's note.
+"""
+
+HTML = """\
+<!DOCTYPE html>
+<html lang="en"><head><title>A Web Book</title>
+<meta name="author" content="John Roe"></head>
+<body>
+<h1>Opening</h1>
+<p>A claim<a href="#fn1" id="ref1">1</a>.</p>
+<p><img src="red.png" alt="A red square"></p>
+<h1>Closing</h1>
+<p>The end.</p>
+<ol><li id="fn1">The note, at the end as web pages put it.</li></ol>
+</body></html>
+"""
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), "red").save(out, "PNG")
+    return out.getvalue()
+
+
+def source(tmp_path: Path, name: str, text: str, picture: str) -> Path:
+    path = tmp_path / "src" / name
+    (path.parent / picture).parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / picture).write_bytes(png())
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def texts(result: ImportResult) -> list[str]:
+    return [path.read_text(encoding="utf-8") for path in result.chapters]
+
+
+def assert_builds(project: Path, book_id: str, epubcheck: EpubCheck) -> zipfile.ZipFile:
+    [epub] = api.build(project, [book_id], ["epub"], project / "dist")
+    report = epubcheck.check(epub)
+    assert report.clean, report.messages
+    return zipfile.ZipFile(epub)
+
+
+def test_markdown_splits_at_level_one_headings_keeping_notes(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    file = source(tmp_path, "book.md", MARKDOWN, "pictures/red.png")
+    project = tmp_path / "project"
+    result = import_book(file, "three", root=project)
+    assert [p.name for p in result.chapters] == [
+        "01-the-first-chapter.md",
+        "02-the-second-chapter.md",
+        "03-the-third-chapter.md",
+    ]
+    first, second, third = texts(result)
+    assert "The first chapter's note." in first and "third chapter's note" not in first
+    assert "The third chapter's note." in third and "first chapter's note" not in third
+    assert "[^" not in second
+    assert "(03-the-third-chapter.md#last-part)" in first
+    assert "![A red square](images/red.png)" in first
+    assert (project / "book" / "three" / "images" / "red.png").read_bytes() == png()
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    assert metadata["title"] == "Three Chapters"
+    assert metadata["creators"] == ["Jane Doe"]
+    assert metadata["chapters"] == [p.name for p in result.chapters]
+    report = (project / "book" / "three" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "split into 3 chapters" in report and "`language` set to `en`" in report
+    assert result.problems == []
+    with assert_builds(project, "three", epubcheck) as epub:
+        names = epub.namelist()
+    assert any(name.endswith("red.png") for name in names)
+
+
+def test_html_splits_at_h1_and_links_to_the_note_list(tmp_path: Path, epubcheck: EpubCheck) -> None:
+    file = source(tmp_path, "page.html", HTML, "red.png")
+    project = tmp_path / "project"
+    result = import_book(file, "web-book", root=project)
+    opening, closing = texts(result)
+    assert "(02-closing.md#fn1)" in opening
+    assert "![A red square](images/red.png)" in opening
+    assert "The note, at the end" in closing
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    assert (metadata["title"], metadata["language"]) == ("A Web Book", "en")
+    assert metadata["creators"] == ["John Roe"]
+    assert result.problems == []
+    assert_builds(project, "web-book", epubcheck).close()
+
+
+def test_text_before_the_first_heading_and_missing_author_are_reported(tmp_path: Path) -> None:
+    file = tmp_path / "notes.md"
+    file.write_text("An opening line.\n\n# Only Chapter\n\nText.\n", encoding="utf-8")
+    project = tmp_path / "project"
+    result = import_book(file, "notes", root=project)
+    assert [p.name for p in result.chapters] == ["01-front-matter.md", "02-only-chapter.md"]
+    report = (project / "book" / "notes" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "before the first level-1 heading" in report
+    assert "`creators` is needed" in report
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    assert metadata["title"] == "Only Chapter"
+    assert metadata["creators"] == []
+    assert any("creator" in line for line in result.problems)
+
+
+def test_picture_outside_the_source_folder_becomes_its_alt_text(tmp_path: Path) -> None:
+    (tmp_path / "secret.png").write_bytes(png())
+    file = tmp_path / "src" / "book.md"
+    file.parent.mkdir()
+    file.write_text("# One\n\n![Secret](../secret.png) text\n", encoding="utf-8")
+    result = import_book(file, "one", root=tmp_path / "project")
+    [chapter] = texts(result)
+    assert "Secret text" in chapter and "secret.png" not in chapter
+    assert not (tmp_path / "project" / "book" / "one" / "images").exists()
+    report = (tmp_path / "project" / "book" / "one" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "`../secret.png` not taken" in report
+
+
+def test_an_existing_book_is_never_overwritten(tmp_path: Path) -> None:
+    file = source(tmp_path, "book.md", MARKDOWN, "pictures/red.png")
+    project = tmp_path / "project"
+    first = import_book(file, "three", root=project)
+    before = {p: p.read_bytes() for p in (project / "book").rglob("*") if p.is_file()}
+    with pytest.raises(UsageError, match="already exists"):
+        import_book(file, "three", root=project)
+    after = {p: p.read_bytes() for p in (project / "book").rglob("*") if p.is_file()}
+    assert after == before
+    assert first.metadata.read_text(encoding="utf-8").count("chapters:") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("page.html", bytes(range(256)) * 4, r"page\.html: not HTML: not UTF-8"),
+        ("page.html", b"\x00\x01\x02binary\x03" * 10, r"page\.html: not HTML: binary data"),
+        ("book.md", "Caf\u00e9\n".encode("latin-1"), r"book\.md: not Markdown: not UTF-8"),
+    ],
+)
+def test_a_file_that_is_not_its_kind_is_refused_in_one_line(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
+    file = tmp_path / name
+    file.write_bytes(data)
+    with pytest.raises(InputError, match=message) as caught:
+        import_book(file, "bad", root=tmp_path / "project")
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "project").exists()
+
+
+def test_an_unknown_suffix_names_the_kinds(tmp_path: Path) -> None:
+    file = tmp_path / "book.rtf"
+    file.write_text("{\\rtf1}", encoding="utf-8")
+    with pytest.raises(
+        UsageError, match=r"unknown suffix '\.rtf': give --kind web, pdf-text, markdown, html"
+    ):
+        import_book(file, "bad", root=tmp_path / "project")
+    assert not (tmp_path / "project").exists()
+
+
+def test_cli_prints_what_it_wrote_and_the_verdict(tmp_path: Path) -> None:
+    file = source(tmp_path, "book.md", MARKDOWN, "pictures/red.png")
+    project = tmp_path / "project"
+    args = ["import", str(file), "--book-id", "three", "--project", str(project)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert f"wrote {project / 'metadata' / 'three.yaml'}" in result.output
+    assert result.output.rstrip().endswith("ebook check: the book is ready to build")
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == ExitCode.BAD_USAGE
+    assert "already exists" in again.output
