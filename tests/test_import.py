@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from ebook_builder import api
 from ebook_builder.cli import app
-from ebook_builder.errors import ExitCode, InputError, UsageError
+from ebook_builder.errors import ExitCode, InputError, OutputError, UsageError
 from ebook_builder.importers import ImportResult, import_book
 from tests.helpers import EpubCheck
 
@@ -209,3 +210,38 @@ def test_cli_prints_what_it_wrote_and_the_verdict(tmp_path: Path) -> None:
     again = CliRunner().invoke(app, args)
     assert again.exit_code == ExitCode.BAD_USAGE
     assert "already exists" in again.output
+
+
+def test_cli_lists_what_check_still_finds_and_exits_0(tmp_path: Path) -> None:
+    file = tmp_path / "anonymous.md"
+    file.write_text("# Only Chapter\n\nText.\n", encoding="utf-8")
+    project = tmp_path / "project"
+    args = ["import", str(file), "--book-id", "anon", "--project", str(project)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "ebook check: 1 problem to fix before a build:" in result.output
+    assert "at least one creator is required" in result.output
+
+
+def test_a_failure_while_moving_into_place_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = source(tmp_path, "book.md", MARKDOWN, "pictures/red.png")
+    project = tmp_path / "project"
+    renames: list[Path] = []
+    real_rename = os.rename
+
+    def rename(staged: Path, target: Path) -> None:
+        if renames:  # the book folder is in place; the metadata file fails
+            raise OSError(28, "No space left on device")
+        real_rename(staged, target)
+        renames.append(target)
+        assert target.is_dir()
+
+    monkeypatch.setattr("ebook_builder.importers.draft.os.rename", rename)
+    with pytest.raises(OutputError, match="No space left on device"):
+        import_book(file, "three", root=project)
+    assert renames == [project / "book" / "three"]
+    assert [p for p in project.rglob("*") if p.is_file()] == []
+    assert not (project / "book" / "three").exists()
+    assert list(project.glob(".import-*")) == []

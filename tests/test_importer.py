@@ -279,7 +279,7 @@ def test_unreadable_source_names_the_file(tmp_path: Path) -> None:
 def test_non_utf8_source_names_the_file(tmp_path: Path) -> None:
     source = tmp_path / "latin1.txt"
     source.write_bytes("Caf\u00e9 society\n".encode("latin-1"))
-    with pytest.raises(InputError, match=r"latin1\.txt: not UTF-8") as caught:
+    with pytest.raises(InputError, match=r"latin1\.txt: not plain text: not UTF-8") as caught:
         import_book(source, "a-book", "web", tmp_path)
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "book").exists()

@@ -324,7 +324,11 @@ def import_(
         result = import_book(file, book_id, kind, project)
     for path in [*result.chapters, result.metadata, *result.others]:
         typer.echo(f"wrote {path}")
-    typer.echo("ebook check: the book is ready to build" if not result.problems else "ebook check:")
+    if not result.problems:
+        typer.echo("ebook check: the book is ready to build")
+    else:
+        count = len(result.problems)
+        typer.echo(f"ebook check: {count} problem{'s' * (count > 1)} to fix before a build:")
     for line in result.problems:
         typer.echo(f"  {line}")
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from ebook_builder.errors import OutputError, UsageError
+from ebook_builder.errors import InputError, OutputError, UsageError
 from ebook_builder.load import book_identifier
+from ebook_builder.sources import CHAPTER_LIMIT, read_source
 
 REPORT = "IMPORT.md"
 COVER_SUFFIXES = (".jpg", ".png")
@@ -51,6 +52,21 @@ class ImportResult:
     metadata: Path
     others: list[Path]
     problems: list[str] = field(default_factory=list)
+
+
+def read_manuscript(source: Path, name: str) -> str:
+    """The source's text, read as a chapter is (a regular file, within the chapter size
+    bound); input that cannot be read or is not UTF-8 is the user's to fix, in one line
+    naming what the file should have been (`name`)."""
+    try:
+        data = read_source(source, CHAPTER_LIMIT)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=source) from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        message = f"not {name}: not UTF-8 ({exc.reason} at byte {exc.start})"
+        raise InputError(message, path=source) from None
 
 
 def targets(root: Path, book_id: str) -> list[Path]:

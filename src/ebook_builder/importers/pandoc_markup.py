@@ -17,9 +17,12 @@ from urllib.parse import unquote, urlsplit
 
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
-from ebook_builder.importers.draft import Draft
-from ebook_builder.load import NOT_XML
-from ebook_builder.pandoc import Refused, convert_texts
+from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.limits import pandoc_problem
+from ebook_builder.load import DATE, NOT_XML
+from ebook_builder.model import ChapterSource
+from ebook_builder.pandoc import Refused, convert_documents, convert_texts
+from ebook_builder.sources import PICTURE_LIMIT, read_source
 
 Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
@@ -27,13 +30,14 @@ _NAMES = {"html": "HTML", "markdown": "Markdown"}
 _ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
 _ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
+_CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
 _FRONT = "front matter"  # the title (hence file name) of text before the first heading
 
 
 def read_markup(source: Path, kind: str) -> Draft:
     """The draft of a Markdown or HTML file: a chapter per level-1 heading."""
-    tree = _parse(source, kind)
     report: list[str] = []
+    tree = _parse(source, kind, report)
     chapters = _split(tree["blocks"], report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
@@ -51,28 +55,27 @@ def read_markup(source: Path, kind: str) -> Draft:
     return Draft(list(zip(names, markdown, strict=True)), metadata, pictures, report=report)
 
 
-def _parse(source: Path, kind: str) -> Node:
-    """Pandoc's tree of the source; a file that is not text of its kind is refused in
-    one line, since pandoc would read any bytes as a paragraph of noise."""
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=source) from None
+def _parse(source: Path, kind: str, report: list[str]) -> Node:
+    """Pandoc's tree of the source, and what pandoc could not read in `report`. A file
+    that is not text of its kind is refused in one line, since pandoc would read any
+    bytes as a paragraph of noise."""
     name = _NAMES[kind]
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        message = f"not {name}: not UTF-8 ({exc.reason} at byte {exc.start})"
-        raise InputError(message, path=source) from None
+    text = read_manuscript(source, name)
     if (control := NOT_XML.search(text)) is not None:
         message = f"not {name}: binary data (control character at character {control.start()})"
         raise InputError(message, path=source)
     if kind == "html" and not re.search(r"<[A-Za-z!]", text):
         raise InputError("not HTML: no element in it", path=source)
+    if kind == "markdown":  # the guard every chapter passes before pandoc reads it
+        problem = pandoc_problem(ChapterSource(source.name, source, source, text))
+        if problem is not None:
+            raise InputError(problem.message, path=source, line=problem.line)
     try:
-        return json.loads(convert_texts([text], kind, "json")[0])
+        [document] = convert_documents([text], kind, "json")
     except Refused as exc:
         raise InputError(f"not {name}: {exc}", path=source) from None
+    report.extend(f"pandoc: {warning}" for warning in document.warnings)
+    return json.loads(document.output)
 
 
 def _split(blocks: list[Node], report: list[str]) -> list[tuple[str, list[Node]]]:
@@ -173,20 +176,23 @@ def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path:
         return None
-    path = (folder / unquote(parts.path)).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
+    path = folder / unquote(parts.path)
+    try:  # as the build reads a picture: a regular file, bounded, links kept inside
+        data = read_source(path, PICTURE_LIMIT, inside=folder)
+    except OSError:
         return None
-    data = path.read_bytes()
-    stem, suffix = path.stem, path.suffix.lower()
-    name, number = f"images/{slugify(stem)}{suffix}", 1
+    stem, suffix = slugify(path.stem), path.suffix.lower()
+    name, number = f"images/{stem}{suffix}", 1
     while name in pictures and pictures[name] != data:
         number += 1
-        name = f"images/{slugify(stem)}-{number}{suffix}"
+        name = f"images/{stem}-{number}{suffix}"
     pictures[name] = data
     return name
 
 
-def _metadata(meta: Node, chapters: list[tuple[str, list[Node]]], report: list[str]) -> dict:
+def _metadata(
+    meta: Node, chapters: list[tuple[str, list[Node]]], report: list[str]
+) -> dict[str, Any]:
     """Title, language and creators as the source states them; each guess reported."""
     title = _text(meta.get("title"))
     if not title:
@@ -200,7 +206,16 @@ def _metadata(meta: Node, chapters: list[tuple[str, list[Node]]], report: list[s
     author = meta.get("author")
     entries = author["c"] if author and author["t"] == "MetaList" else [author] if author else []
     creators = [name for name in (_text(entry) for entry in entries) if name]
-    return {"title": title, "language": language, "creators": creators}
+    stated: dict[str, Any] = {"title": title, "language": language, "creators": creators}
+    for key in _CARRIED:
+        stated[key] = _text(meta.get(key))
+    if stated["date"] and not DATE.match(stated["date"]):
+        report.append(f"metadata: `date` not carried ({stated['date']}): write it as YYYY-MM-DD")
+        stated["date"] = ""
+    left = sorted(set(meta) - {"title", "lang", "language", "author", *_CARRIED})
+    if left:
+        report.append(f"metadata not carried: {', '.join(left)}")
+    return stated
 
 
 def _text(node: Any) -> str:

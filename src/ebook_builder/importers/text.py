@@ -19,7 +19,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from ebook_builder.errors import InputError
-from ebook_builder.importers.draft import Draft
+from ebook_builder.importers.draft import Draft, read_manuscript
 
 # Page starts travel through the text as this token until Markdown is written.
 _PAGE = re.compile("\x00(\\d+)\x00")
@@ -77,7 +77,7 @@ class _Block:
 
 def read_text(source: Path, kind: str) -> Draft:
     """The draft of a plain-text source: `web` (a paragraph per line) or `pdf-text`."""
-    lines = _clean_lines(_read_source(source))
+    lines = _clean_lines(read_manuscript(source, "plain text"))
     if kind == "web":
         paras, toc = _drop_web_artifacts(_web_paragraphs(lines))
     else:
@@ -93,16 +93,6 @@ def read_text(source: Path, kind: str) -> Draft:
         "metadata: `language` set to `en`: a plain text does not state it",
     ]
     return Draft(files, {"title": title, "language": "en"}, report=report)
-
-
-def _read_source(source: Path) -> str:
-    """The source text; unreadable or non-UTF-8 input is the user's to fix, so InputError."""
-    try:
-        return source.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=source) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=source) from None
 
 
 def _clean_lines(text: str) -> list[str]:
