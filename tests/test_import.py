@@ -51,11 +51,13 @@ HTML = """\
 <meta name="author" content="John Roe"></head>
 <body>
 <h1>Opening</h1>
-<p>A claim<a href="#fn1" id="ref1">1</a>.</p>
+<p>A claim<a href="#fn1" id="ref1">1</a>. See <a href="#closing-part">the end</a>.</p>
 <p><img src="red.png" alt="A red square"></p>
+<section id="closing-part" class="part">
 <h1>Closing</h1>
 <p>The end.</p>
 <ol><li id="fn1">The note, at the end as web pages put it.</li></ol>
+</section>
 </body></html>
 """
 
@@ -115,18 +117,24 @@ def test_markdown_splits_at_level_one_headings_keeping_notes(
     assert any(name.endswith("red.png") for name in names)
 
 
-def test_html_splits_at_h1_and_links_to_the_note_list(tmp_path: Path, epubcheck: EpubCheck) -> None:
+def test_html_splits_at_h1_even_in_a_section_and_links_to_the_note_list(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
     file = source(tmp_path, "page.html", HTML, "red.png")
     project = tmp_path / "project"
     result = import_book(file, "web-book", root=project)
     opening, closing = texts(result)
     assert "(02-closing.md#fn1)" in opening
+    assert "(02-closing.md#closing-part)" in opening
+    assert "{#closing-part}" in closing
     assert "![A red square](images/red.png)" in opening
     assert "The note, at the end" in closing
     metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert (metadata["title"], metadata["language"]) == ("A Web Book", "en")
     assert metadata["creators"] == ["John Roe"]
     assert result.problems == []
+    report = (project / "book" / "web-book" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "its classes dropped: part" in report
     assert_builds(project, "web-book", epubcheck).close()
 
 

@@ -38,7 +38,7 @@ def read_markup(source: Path, kind: str) -> Draft:
     """The draft of a Markdown or HTML file: a chapter per level-1 heading."""
     report: list[str] = []
     tree = _parse(source, kind, report)
-    chapters = _split(tree["blocks"], report)
+    chapters = _split(_unwrap(tree["blocks"], report), report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
     pictures: dict[str, bytes] = {}
@@ -76,6 +76,36 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
         raise InputError(f"not {name}: {exc}", path=source) from None
     report.extend(f"pandoc: {warning}" for warning in document.warnings)
     return json.loads(document.output)
+
+
+def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
+    """Blocks with every div holding a level-1 heading opened up.
+
+    HTML wraps chapters in `<section>` or `<div>`, which pandoc reads as divs, so their
+    headings would not be at the top level where the split looks. A div's id stays, as an
+    empty div after its heading, since a link may point at it; its classes go (reported).
+    """
+    opened: list[Node] = []
+    for block in blocks:
+        if block["t"] != "Div" or not _heading_inside(block["c"][1]):
+            opened.append(block)
+            continue
+        (id_, classes, _), inner = block["c"]
+        inner = _unwrap(inner, report)
+        if id_:
+            at = 1 if inner and _heading_inside(inner[:1]) else 0
+            inner.insert(at, {"t": "Div", "c": [[id_, [], []], []]})
+        dropped = [name for name in classes if name != "section"]  # pandoc's, for <section>
+        if dropped:
+            names = ", ".join(dropped)
+            report.append(f"opened a div holding a level-1 heading; its classes dropped: {names}")
+        opened += inner
+    return opened
+
+
+def _heading_inside(blocks: list[Node]) -> bool:
+    """Whether a level-1 heading is among `blocks` or inside them."""
+    return any(header["c"][0] == 1 for header in _elements(blocks, "Header"))
 
 
 def _split(blocks: list[Node], report: list[str]) -> list[tuple[str, list[Node]]]:
