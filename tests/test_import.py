@@ -92,7 +92,7 @@ def test_markdown_splits_at_level_one_headings_keeping_notes(
 ) -> None:
     file = source(tmp_path, "book.md", MARKDOWN, "pictures/red.png")
     project = tmp_path / "project"
-    result = import_book(file, "three", root=project)
+    result = import_book(file, "three", project=project)
     assert [p.name for p in result.chapters] == [
         "01-the-first-chapter.md",
         "02-the-second-chapter.md",
@@ -122,7 +122,7 @@ def test_html_splits_at_h1_even_in_a_section_and_links_to_the_note_list(
 ) -> None:
     file = source(tmp_path, "page.html", HTML, "red.png")
     project = tmp_path / "project"
-    result = import_book(file, "web-book", root=project)
+    result = import_book(file, "web-book", project=project)
     opening, closing = texts(result)
     assert "(02-closing.md#fn1)" in opening
     assert "(02-closing.md#closing-part)" in opening
@@ -142,7 +142,7 @@ def test_text_before_the_first_heading_and_missing_author_are_reported(tmp_path:
     file = tmp_path / "notes.md"
     file.write_text("An opening line.\n\n# Only Chapter\n\nText.\n", encoding="utf-8")
     project = tmp_path / "project"
-    result = import_book(file, "notes", root=project)
+    result = import_book(file, "notes", project=project)
     assert [p.name for p in result.chapters] == ["01-front-matter.md", "02-only-chapter.md"]
     report = (project / "book" / "notes" / "IMPORT.md").read_text(encoding="utf-8")
     assert "before the first level-1 heading" in report
@@ -158,7 +158,7 @@ def test_picture_outside_the_source_folder_becomes_its_alt_text(tmp_path: Path) 
     file = tmp_path / "src" / "book.md"
     file.parent.mkdir()
     file.write_text("# One\n\n![Secret](../secret.png) text\n", encoding="utf-8")
-    result = import_book(file, "one", root=tmp_path / "project")
+    result = import_book(file, "one", project=tmp_path / "project")
     [chapter] = texts(result)
     assert "Secret text" in chapter and "secret.png" not in chapter
     assert not (tmp_path / "project" / "book" / "one" / "images").exists()
@@ -169,10 +169,10 @@ def test_picture_outside_the_source_folder_becomes_its_alt_text(tmp_path: Path) 
 def test_an_existing_book_is_never_overwritten(tmp_path: Path) -> None:
     file = source(tmp_path, "book.md", MARKDOWN, "pictures/red.png")
     project = tmp_path / "project"
-    first = import_book(file, "three", root=project)
+    first = import_book(file, "three", project=project)
     before = {p: p.read_bytes() for p in (project / "book").rglob("*") if p.is_file()}
     with pytest.raises(UsageError, match="already exists"):
-        import_book(file, "three", root=project)
+        import_book(file, "three", project=project)
     after = {p: p.read_bytes() for p in (project / "book").rglob("*") if p.is_file()}
     assert after == before
     assert first.metadata.read_text(encoding="utf-8").count("chapters:") == 1
@@ -192,7 +192,7 @@ def test_a_file_that_is_not_its_kind_is_refused_in_one_line(
     file = tmp_path / name
     file.write_bytes(data)
     with pytest.raises(InputError, match=message) as caught:
-        import_book(file, "bad", root=tmp_path / "project")
+        import_book(file, "bad", project=tmp_path / "project")
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "project").exists()
 
@@ -203,7 +203,7 @@ def test_an_unknown_suffix_names_the_kinds(tmp_path: Path) -> None:
     with pytest.raises(
         UsageError, match=r"unknown suffix '\.rtf': give --kind web, pdf-text, markdown, html"
     ):
-        import_book(file, "bad", root=tmp_path / "project")
+        import_book(file, "bad", project=tmp_path / "project")
     assert not (tmp_path / "project").exists()
 
 
@@ -248,8 +248,16 @@ def test_a_failure_while_moving_into_place_leaves_nothing(
 
     monkeypatch.setattr("ebook_builder.importers.draft.os.rename", rename)
     with pytest.raises(OutputError, match="No space left on device"):
-        import_book(file, "three", root=project)
+        import_book(file, "three", project=project)
     assert renames == [project / "book" / "three"]
     assert [p for p in project.rglob("*") if p.is_file()] == []
     assert not (project / "book" / "three").exists()
     assert list(project.glob(".import-*")) == []
+
+
+def test_a_manuscript_without_text_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "empty.md"
+    file.write_text("---\ntitle: Nothing\n---\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"empty\.md: no text to import"):
+        import_book(file, "empty", project=tmp_path / "project")
+    assert not (tmp_path / "project").exists()

@@ -38,9 +38,9 @@ __all__ = ["READERS", "SUFFIXES", "ImportResult", "import_book"]
 
 
 def import_book(
-    source: Path, book_id: str, kind: str | None = None, root: Path = Path(".")
+    file: Path, book_id: str, kind: str | None = None, project: Path = Path(".")
 ) -> ImportResult:
-    """Import `source` as the new book `book_id` of the project at `root`, then check it.
+    """Import `file` as the new book `book_id` of the project at `project`, then check it.
 
     `kind` defaults to the one the file's suffix implies. Raises before writing anything
     when the request or the source is bad; once the book is written, what `ebook check`
@@ -48,24 +48,24 @@ def import_book(
     succeeded and those problems are the user's next edits.
     """
     if not BOOK_ID.match(book_id):
-        raise UsageError(f"book id {book_id!r} must match [a-z0-9][a-z0-9-]*", path=source)
-    chosen = kind if kind is not None else SUFFIXES.get(source.suffix.lower())
+        raise UsageError(f"book id {book_id!r} must match [a-z0-9][a-z0-9-]*", path=file)
+    chosen = kind if kind is not None else SUFFIXES.get(file.suffix.lower())
     if chosen not in READERS:
-        what = f"unknown kind {kind!r}" if kind is not None else f"unknown suffix {source.suffix!r}"
+        what = f"unknown kind {kind!r}" if kind is not None else f"unknown suffix {file.suffix!r}"
         choices = ", ".join(READERS)
-        raise UsageError(f"{what}: give --kind {choices}", path=source)
-    refuse_existing(root, book_id)
-    draft = READERS[chosen](source, chosen)
-    result = write_draft(draft, book_id, root, source)
-    return replace(result, problems=_check(root, book_id))
+        raise UsageError(f"{what}: give --kind {choices}", path=file)
+    refuse_existing(project, book_id)
+    draft = READERS[chosen](file, chosen)
+    result = write_draft(draft, book_id, project, file)
+    return replace(result, problems=_check(project, book_id))
 
 
-def _check(root: Path, book_id: str) -> list[str]:
+def _check(project: Path, book_id: str) -> list[str]:
     """`ebook check` on the new book: its problems, one line each, or none."""
     from ebook_builder import api  # api reaches every stage; an import needs it only here
 
     try:
-        api.check(root, [book_id])
+        api.check(project, [book_id])
     except EbookError as exc:
         return exc.lines()
     return []

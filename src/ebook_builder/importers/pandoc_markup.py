@@ -38,6 +38,8 @@ def read_markup(source: Path, kind: str) -> Draft:
     """The draft of a Markdown or HTML file: a chapter per level-1 heading."""
     report: list[str] = []
     tree = _parse(source, kind, report)
+    if not _text(tree["blocks"]) and not _elements(tree["blocks"], "Image"):
+        raise InputError("no text to import", path=source)
     chapters = _split(_unwrap(tree["blocks"], report), report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
