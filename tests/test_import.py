@@ -138,17 +138,36 @@ def test_html_splits_at_h1_even_in_a_section_and_links_to_the_note_list(
     assert_builds(project, "web-book", epubcheck).close()
 
 
-def test_text_before_the_first_heading_and_missing_author_are_reported(tmp_path: Path) -> None:
+def test_text_before_the_first_heading_is_a_headed_front_matter_chapter(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
     file = tmp_path / "notes.md"
-    file.write_text("An opening line.\n\n# Only Chapter\n\nText.\n", encoding="utf-8")
+    text = "---\nauthor: A Writer\n---\n\nAn opening line.\n\n# Only Chapter\n\nText.\n"
+    file.write_text(text, encoding="utf-8")
     project = tmp_path / "project"
     result = import_book(file, "notes", project=project)
     assert [p.name for p in result.chapters] == ["01-front-matter.md", "02-only-chapter.md"]
+    front, _ = texts(result)
+    assert front.startswith("# Front matter {.frontmatter}\n\nAn opening line.")
     report = (project / "book" / "notes" / "IMPORT.md").read_text(encoding="utf-8")
-    assert "before the first level-1 heading" in report
-    assert "`creators` is needed" in report
+    assert "before the first level-1 heading is chapter 1" in report
     metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert metadata["title"] == "Only Chapter"
+    assert result.problems == []
+    assert_builds(project, "notes", epubcheck).close()
+
+
+def test_without_headings_the_text_is_one_chapter_under_its_title(tmp_path: Path) -> None:
+    file = tmp_path / "essay.md"
+    file.write_text("---\ntitle: An Essay\n---\n\nJust prose.\n", encoding="utf-8")
+    project = tmp_path / "project"
+    result = import_book(file, "essay", project=project)
+    [chapter] = texts(result)
+    assert chapter == "# An Essay\n\nJust prose.\n"
+    assert result.chapters[0].name == "01-an-essay.md"
+    report = (project / "book" / "essay" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "no level-1 heading" in report and "`creators` is needed" in report
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert metadata["creators"] == []
     assert any("creator" in line for line in result.problems)
 

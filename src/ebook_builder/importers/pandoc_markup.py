@@ -31,7 +31,7 @@ _ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
 _ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
-_FRONT = "front matter"  # the title (hence file name) of text before the first heading
+_FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
 
 
 def read_markup(source: Path, kind: str) -> Draft:
@@ -40,7 +40,10 @@ def read_markup(source: Path, kind: str) -> Draft:
     tree = _parse(source, kind, report)
     if not _text(tree["blocks"]) and not _elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
-    chapters = _split(_unwrap(tree["blocks"], report), report)
+    blocks = _unwrap(tree["blocks"], report)
+    headings = [_text(h["c"][2]) for h in _elements(blocks, "Header") if h["c"][0] == 1]
+    metadata = _metadata(tree["meta"], next(iter(headings), ""), report)
+    chapters = _split(blocks, metadata["title"], report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
     pictures: dict[str, bytes] = {}
@@ -53,7 +56,6 @@ def read_markup(source: Path, kind: str) -> Draft:
         for _, blocks in chapters
     ]
     markdown = convert_texts(documents, "json", "markdown-auto_identifiers")
-    metadata = _metadata(tree["meta"], chapters, report)
     return Draft(list(zip(names, markdown, strict=True)), metadata, pictures, report=report)
 
 
@@ -110,10 +112,14 @@ def _heading_inside(blocks: list[Node]) -> bool:
     return any(header["c"][0] == 1 for header in _elements(blocks, "Header"))
 
 
-def _split(blocks: list[Node], report: list[str]) -> list[tuple[str, list[Node]]]:
-    """(title, blocks) per chapter: each level-1 heading opens one. What comes before the
-    first is a chapter of its own only if it holds text (a lone rule or empty div does
-    not); either way the report says so."""
+def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str, list[Node]]]:
+    """(title, blocks) per chapter: each level-1 heading opens one.
+
+    What comes before the first is a chapter of its own only if it holds text (a lone rule
+    or empty div does not). Every chapter must open with a heading (the build refuses one
+    without), so that chapter gets `# Front matter {.frontmatter}`, and a text without any
+    level-1 heading gets the book's `title` (or `Untitled`): both reported, to rename.
+    """
     chapters: list[tuple[str, list[Node]]] = []
     front: list[Node] = []
     for block in blocks:
@@ -124,17 +130,23 @@ def _split(blocks: list[Node], report: list[str]) -> list[tuple[str, list[Node]]
         else:
             front.append(block)
     if not chapters:
-        report.append("no level-1 heading: the whole text is one chapter")
-        return [("", front)]
+        heading = title or "Untitled"
+        report.append(f"no level-1 heading: the whole text is one chapter, headed `{heading}`")
+        return [(heading, [_heading(heading, []), *front])]
     if _text(front):
-        chapters.insert(0, (_FRONT, front))
-        report.append(
-            "the text before the first level-1 heading is chapter 1 (front matter, no heading)"
-        )
+        chapters.insert(0, (_FRONT, [_heading(_FRONT, ["frontmatter"]), *front]))
+        report.append(f"the text before the first level-1 heading is chapter 1, headed `{_FRONT}`")
     elif front:
         report.append("dropped what came before the first level-1 heading: it holds no text")
     report.append(f"split into {len(chapters)} chapters at level-1 headings")
     return chapters
+
+
+def _heading(text: str, classes: list[str]) -> Node:
+    """A level-1 heading the source lacks, without an id (the build gives it one)."""
+    words = [{"t": "Str", "c": word} for word in text.split()]
+    inlines = [node for word in words for node in ({"t": "Space"}, word)][1:]
+    return {"t": "Header", "c": [1, ["", classes, []], inlines]}
 
 
 def _file_name(number: int, title: str) -> str:
@@ -222,13 +234,11 @@ def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
     return name
 
 
-def _metadata(
-    meta: Node, chapters: list[tuple[str, list[Node]]], report: list[str]
-) -> dict[str, Any]:
+def _metadata(meta: Node, first_heading: str, report: list[str]) -> dict[str, Any]:
     """Title, language and creators as the source states them; each guess reported."""
     title = _text(meta.get("title"))
     if not title:
-        title = next((t for t, _ in chapters if t and t != _FRONT), "")
+        title = first_heading
         if title:
             report.append(f"metadata: `title` taken from the first heading: {title}")
     language = _text(meta.get("lang") or meta.get("language"))
