@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
+from lxml import etree
 from PIL import Image
 from typer.testing import CliRunner
 
 from ebook_builder import api
 from ebook_builder.cli import app
 from ebook_builder.errors import ExitCode, InputError, OutputError, UsageError
+from ebook_builder.formats import FORMATS
 from ebook_builder.importers import ImportResult, import_book
-from tests.helpers import EpubCheck
+from tests.helpers import (
+    REPO,
+    SHIPPED_BOOKS,
+    EpubCheck,
+    ProjectMaker,
+    chapter_files,
+    markdown_words,
+)
 
 MARKDOWN = """\
 ---
@@ -279,4 +289,136 @@ def test_a_manuscript_without_text_is_refused(tmp_path: Path) -> None:
     file.write_text("---\ntitle: Nothing\n---\n\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"empty\.md: no text to import"):
         import_book(file, "empty", project=tmp_path / "project")
+    assert not (tmp_path / "project").exists()
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The shipped books as EPUB and DOCX, built once for this module: by file name."""
+    out = tmp_path_factory.mktemp("packaged")
+    return {path.name: path for path in api.build(REPO, list(SHIPPED_BOOKS), ["epub", "docx"], out)}
+
+
+def h1_titles(epub: Path) -> list[str]:
+    """The level-1 headings a reader sees, chapter by chapter (the chapter files are
+    numbered in reading order; the cover page and the table of contents hold none)."""
+    with zipfile.ZipFile(epub) as package:
+        names = sorted(n for n in package.namelist() if n.endswith(".xhtml"))
+        pages = [etree.fromstring(package.read(name)) for name in names]
+    heads = [h for page in pages for h in page.iter("{http://www.w3.org/1999/xhtml}h1")]
+    return [" ".join("".join(h.itertext()).split()) for h in heads]
+
+
+def notes(texts: list[str]) -> int:
+    return sum(len(re.findall(r"^\[\^[^\]]+\]:", text, re.M)) for text in texts)
+
+
+@pytest.mark.parametrize("suffix", [".epub", ".docx"])
+@pytest.mark.parametrize("book_id", SHIPPED_BOOKS)
+def test_a_shipped_book_imported_back_builds_with_its_chapters_words_and_notes(
+    tmp_path: Path, packaged: dict[str, Path], epubcheck: EpubCheck, book_id: str, suffix: str
+) -> None:
+    project = ProjectMaker(tmp_path / "project").root
+    result = import_book(packaged[f"{book_id}{suffix}"], book_id, project=project)
+    assert result.problems == []
+    written = api.build(project, [book_id], list(FORMATS), project / "dist")
+    books = {project / "dist" / f"{book_id}{FORMATS[fmt].suffix}" for fmt in FORMATS}
+    assert books <= set(written)
+    epub = project / "dist" / f"{book_id}.epub"
+    report = epubcheck.check(epub)
+    assert report.clean, report.messages
+    assert h1_titles(epub) == h1_titles(packaged[f"{book_id}.epub"])
+    original = [path.read_text(encoding="utf-8") for path in chapter_files(book_id)]
+    imported = texts(result)
+    words, words_back = sum(map(markdown_words, original)), sum(map(markdown_words, imported))
+    assert abs(words_back - words) <= words / 100
+    assert notes(imported) == notes(original)
+    assert (project / "covers" / f"{book_id}.jpg").is_file()
+
+
+def rezip(package: Path, out: Path, changes: dict[str, bytes]) -> Path:
+    """A copy of `package` with members replaced or added."""
+    with zipfile.ZipFile(package) as old, zipfile.ZipFile(out, "w") as new:
+        for member in old.infolist():
+            if member.filename not in changes:
+                new.writestr(member, old.read(member))
+        for name, data in changes.items():
+            new.writestr(name, data)
+    return out
+
+
+def declare_size(package: Path, member: str, size: int) -> None:
+    """Make the central directory declare `size` unpacked bytes for `member`."""
+    data = bytearray(package.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    while True:
+        name_length = int.from_bytes(data[at + 28 : at + 30], "little")
+        if data[at + 46 : at + 46 + name_length] == member.encode():
+            data[at + 24 : at + 28] = size.to_bytes(4, "little")
+            break
+        at = data.index(b"PK\x01\x02", at + 4)
+    package.write_bytes(bytes(data))
+
+
+ENCRYPTION = b"""<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container"
+ xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>
+<enc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/>
+</enc:EncryptedData></encryption>"""
+EXTERNAL_PICTURE = (
+    b'<Relationship Id="rIdWeb" TargetMode="External" Target="http://example.com/a.png" '
+    b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"/>'
+)
+
+
+def bad_package(kind: str, packaged: dict[str, Path], out: Path) -> Path:
+    """Each kind of bad input the EPUB and DOCX readers refuse, made from a good book."""
+    epub, docx = (packaged[f"revolutionary-heritage-1917.{s}"] for s in ("epub", "docx"))
+    if kind == "text":
+        out.write_text("Chapter one.\n", encoding="utf-8")
+    elif kind == "drm":
+        rezip(epub, out, {"META-INF/encryption.xml": ENCRYPTION})
+    elif kind == "zip slip":
+        rezip(epub, out, {"../outside.xhtml": b"<html/>"})
+    elif kind == "bomb":
+        rezip(epub, out, {})
+        declare_size(out, "EPUB/cover.jpg", 4_000_000_000)
+    elif kind == "lie":
+        rezip(epub, out, {})
+        declare_size(out, "EPUB/cover.jpg", 1000)
+    else:
+        with zipfile.ZipFile(docx) as package:
+            rels = package.read("word/_rels/document.xml.rels")
+        linked = rels.replace(b"</Relationships>", EXTERNAL_PICTURE + b"</Relationships>")
+        rezip(docx, out, {"word/_rels/document.xml.rels": linked})
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "message"),
+    [
+        ("text", ".epub", r"not EPUB: not a zip package"),
+        ("drm", ".epub", r"refused: the EPUB is encrypted \(DRM"),
+        ("zip slip", ".epub", r"refused: member '\.\./outside\.xhtml' lies outside the package"),
+        ("bomb", ".epub", r"refused: unpacks to 3,815 MB; at most 500 MB"),
+        ("lie", ".epub", r"not EPUB: member 'EPUB/cover\.jpg' cannot be read"),
+        ("linked picture", ".docx", r"refused: a picture linked outside the file \(http://"),
+    ],
+)
+def test_a_bad_package_is_refused_in_one_line_before_pandoc_reads_it(
+    tmp_path: Path,
+    packaged: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    suffix: str,
+    message: str,
+) -> None:
+    file = bad_package(kind, packaged, tmp_path / f"bad{suffix}")
+
+    def no_pandoc(*args: object) -> bytes:
+        raise AssertionError("pandoc read a package that should have been refused")
+
+    monkeypatch.setattr("ebook_builder.importers.packaged.run_pandoc", no_pandoc)
+    with pytest.raises(InputError, match=message) as caught:
+        import_book(file, "bad", project=tmp_path / "project")
+    assert "\n" not in str(caught.value)
     assert not (tmp_path / "project").exists()

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ebook_builder.errors import EbookError, UsageError
-from ebook_builder.importers import pandoc_markup, text
+from ebook_builder.importers import docx, epub, pandoc_markup, text
 from ebook_builder.importers.draft import Draft, ImportResult, refuse_existing, write_draft
 from ebook_builder.load import BOOK_ID
 
@@ -23,6 +23,8 @@ READERS: dict[str, Callable[[Path, str], Draft]] = {
     "pdf-text": text.read_text,
     "markdown": pandoc_markup.read_markup,
     "html": pandoc_markup.read_markup,
+    "docx": docx.read_docx,
+    "epub": epub.read_epub,
 }
 # The kind a file's suffix implies; plain text is read as a saved web page unless told.
 SUFFIXES = {
@@ -32,6 +34,8 @@ SUFFIXES = {
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
+    ".docx": "docx",
+    ".epub": "epub",
 }
 
 __all__ = ["READERS", "SUFFIXES", "ImportResult", "import_book"]

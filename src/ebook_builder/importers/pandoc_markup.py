@@ -27,8 +27,8 @@ from ebook_builder.sources import PICTURE_LIMIT, read_source
 Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
 # Where an element's attributes sit in its content (`Header` has its level first).
-_ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
-_ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
+ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
+ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
 _FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
@@ -38,18 +38,31 @@ def read_markup(source: Path, kind: str) -> Draft:
     """The draft of a Markdown or HTML file: a chapter per level-1 heading."""
     report: list[str] = []
     tree = _parse(source, kind, report)
-    if not _text(tree["blocks"]) and not _elements(tree["blocks"], "Image"):
+    headings = [plain_text(h["c"][2]) for h in elements(tree["blocks"], "Header") if h["c"][0] == 1]
+    metadata = _metadata(tree["meta"], next(iter(headings), ""), report)
+    return draft_from_tree(tree, metadata, source, source.parent, report)
+
+
+def draft_from_tree(
+    tree: Node, metadata: dict[str, Any], source: Path, pictures_in: Path, report: list[str]
+) -> Draft:
+    """The draft of pandoc's tree of `source`, shared by every reader that pandoc parses.
+
+    Split at level-1 headings, links between chapters pointed at the chapter files,
+    pictures found under `pictures_in` copied (the source's folder, or the folder pandoc
+    extracted a package's pictures into), each chapter written back to Markdown in one
+    batch. `metadata["title"]` heads a text without level-1 headings.
+    """
+    if not plain_text(tree["blocks"]) and not elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
     blocks = _unwrap(tree["blocks"], report)
-    headings = [_text(h["c"][2]) for h in _elements(blocks, "Header") if h["c"][0] == 1]
-    metadata = _metadata(tree["meta"], next(iter(headings), ""), report)
     chapters = _split(blocks, metadata["title"], report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
     pictures: dict[str, bytes] = {}
     for name, (_, blocks) in zip(names, chapters, strict=True):
         _relink(blocks, name, owners)
-        _take_pictures(blocks, source, pictures, report)
+        _take_pictures(blocks, pictures_in, pictures, report)
     version = tree["pandoc-api-version"]
     documents = [
         json.dumps({"pandoc-api-version": version, "meta": {}, "blocks": blocks})
@@ -109,7 +122,7 @@ def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
 
 def _heading_inside(blocks: list[Node]) -> bool:
     """Whether a level-1 heading is among `blocks` or inside them."""
-    return any(header["c"][0] == 1 for header in _elements(blocks, "Header"))
+    return any(header["c"][0] == 1 for header in elements(blocks, "Header"))
 
 
 def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str, list[Node]]]:
@@ -124,7 +137,7 @@ def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str,
     front: list[Node] = []
     for block in blocks:
         if block["t"] == "Header" and block["c"][0] == 1:
-            chapters.append((_text(block["c"][2]), [block]))
+            chapters.append((plain_text(block["c"][2]), [block]))
         elif chapters:
             chapters[-1][1].append(block)
         else:
@@ -133,7 +146,7 @@ def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str,
         heading = title or "Untitled"
         report.append(f"no level-1 heading: the whole text is one chapter, headed `{heading}`")
         return [(heading, [_heading(heading, []), *front])]
-    if _text(front):
+    if plain_text(front):
         chapters.insert(0, (_FRONT, [_heading(_FRONT, ["frontmatter"]), *front]))
         report.append(f"the text before the first level-1 heading is chapter 1, headed `{_FRONT}`")
     elif front:
@@ -164,7 +177,7 @@ def _ids(node: Any) -> list[str]:
         for item in node:
             found += _ids(item)
     elif isinstance(node, dict):
-        at = _ATTR_AT.get(node.get("t", ""))
+        at = ATTR_AT.get(node.get("t", ""))
         content = node.get("c")
         if at is not None and isinstance(content, list) and content[at][0]:
             found.append(content[at][0])
@@ -172,23 +185,23 @@ def _ids(node: Any) -> list[str]:
     return found
 
 
-def _elements(node: Any, kind: str) -> list[Node]:
+def elements(node: Any, kind: str) -> list[Node]:
     """Every element of type `kind` inside `node`."""
     found: list[Node] = []
     if isinstance(node, list):
         for item in node:
-            found += _elements(item, kind)
+            found += elements(item, kind)
     elif isinstance(node, dict):
         if node.get("t") == kind:
             found.append(node)
-        found += _elements(node.get("c"), kind)
+        found += elements(node.get("c"), kind)
     return found
 
 
 def _relink(blocks: list[Node], name: str, owners: dict[str, str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files)."""
-    for link in _elements(blocks, "Link"):
+    for link in elements(blocks, "Link"):
         target = link["c"][2]
         owner = owners.get(target[0][1:]) if target[0].startswith("#") else None
         if owner is not None and owner != name:
@@ -196,16 +209,16 @@ def _relink(blocks: list[Node], name: str, owners: dict[str, str]) -> None:
 
 
 def _take_pictures(
-    blocks: list[Node], source: Path, pictures: dict[str, bytes], report: list[str]
+    blocks: list[Node], folder: Path, pictures: dict[str, bytes], report: list[str]
 ) -> None:
-    """Copy each picture found beside the source into `images/` and point to the copy.
+    """Copy each picture found in `folder` into `images/` and point to the copy.
 
-    Only files inside the source's folder are taken: a path climbing out of it (or an
-    address on the web) could be anything on the disk, so it is reported and the picture
-    becomes its alt text.
+    Only files inside the folder are taken: a path climbing out of it (or an address on
+    the web) could be anything on the disk, so it is reported and the picture becomes its
+    alt text.
     """
-    folder = source.parent.resolve()
-    for image in _elements(blocks, "Image"):
+    folder = folder.resolve()
+    for image in elements(blocks, "Image"):
         url = image["c"][2][0]
         copy = _picture(url, folder, pictures)
         if copy is not None:
@@ -236,21 +249,21 @@ def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
 
 def _metadata(meta: Node, first_heading: str, report: list[str]) -> dict[str, Any]:
     """Title, language and creators as the source states them; each guess reported."""
-    title = _text(meta.get("title"))
+    title = plain_text(meta.get("title"))
     if not title:
         title = first_heading
         if title:
             report.append(f"metadata: `title` taken from the first heading: {title}")
-    language = _text(meta.get("lang") or meta.get("language"))
+    language = plain_text(meta.get("lang") or meta.get("language"))
     if not language:
         language = "en"
         report.append("metadata: `language` set to `en`: the source does not state it")
     author = meta.get("author")
     entries = author["c"] if author and author["t"] == "MetaList" else [author] if author else []
-    creators = [name for name in (_text(entry) for entry in entries) if name]
+    creators = [name for name in (plain_text(entry) for entry in entries) if name]
     stated: dict[str, Any] = {"title": title, "language": language, "creators": creators}
     for key in _CARRIED:
-        stated[key] = _text(meta.get(key))
+        stated[key] = plain_text(meta.get(key))
     if stated["date"] and not DATE.match(stated["date"]):
         report.append(f"metadata: `date` not carried ({stated['date']}): write it as YYYY-MM-DD")
         stated["date"] = ""
@@ -260,8 +273,9 @@ def _metadata(meta: Node, first_heading: str, report: list[str]) -> dict[str, An
     return stated
 
 
-def _text(node: Any) -> str:
-    """The plain text of a tree node (inlines, blocks or a metadata value)."""
+def plain_text(node: Any) -> str:
+    """The plain text of a tree node (inlines, blocks or a metadata value): what a reader
+    reads on the page, so not a picture's alt text, a note, code or raw markup."""
     parts: list[str] = []
 
     def walk(item: Any) -> None:
@@ -274,7 +288,7 @@ def _text(node: Any) -> str:
                 parts.append(item["c"])
             elif kind in ("Space", "SoftBreak", "LineBreak"):
                 parts.append(" ")
-            elif kind not in ("Note", "Code", "RawInline", "RawBlock"):
+            elif kind not in ("Note", "Code", "RawInline", "RawBlock", "Image"):
                 walk(item.get("c"))
 
     walk(node)

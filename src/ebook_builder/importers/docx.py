@@ -1,0 +1,135 @@
+"""The DOCX reader of `ebook import`: Word, Google Docs and LibreOffice manuscripts.
+
+Pandoc's DOCX reader, not mammoth: it is already bundled and pinned, and it gives what
+the draft needs directly as its tree (footnotes and endnotes as notes, headings with
+their bookmarks as ids, block quotes, small caps, superscript), so the DOCX goes the same
+way as Markdown and HTML from there (`pandoc_markup.draft_from_tree`). Mammoth gives
+HTML that would have to be read again and drops notes' placement.
+
+What is Word's own is dropped, since the build makes its own: the title page (what comes
+before the first Heading 1; its picture becomes the cover) and the table of contents
+(pandoc gives a TOC field's cached result as a `TOC-Heading` heading and paragraphs of
+links to the headings). Metadata comes from `docProps/core.xml`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ebook_builder.errors import InputError
+from ebook_builder.importers.draft import Draft
+from ebook_builder.importers.packaged import cover_suffix, open_package, pandoc_tree, read_xml
+from ebook_builder.importers.pandoc_markup import Node, draft_from_tree, elements, plain_text
+from ebook_builder.sources import PICTURE_LIMIT, read_source
+
+_CORE = "docProps/core.xml"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+
+
+def read_docx(source: Path, kind: str) -> Draft:
+    """The draft of a DOCX: a chapter per Heading 1, Word's title page and TOC dropped."""
+    data, package = open_package(source, kind)
+    if "word/document.xml" not in package.namelist():
+        raise InputError("not DOCX: no word/document.xml in the package", path=source)
+    _refuse_linked_pictures(package, source)
+    report: list[str] = []
+    metadata = _metadata(package, source, report)
+    with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
+        tree = pandoc_tree(data, kind, Path(media), source)
+        cover = _drop_title_page(tree, Path(media), report)
+        _drop_toc(tree, report)
+        if not metadata["title"]:
+            first = next((h for h in elements(tree["blocks"], "Header") if h["c"][0] == 1), None)
+            metadata["title"] = plain_text(first["c"][2]) if first else ""
+            if metadata["title"]:
+                report.append(
+                    f"metadata: `title` taken from the first heading: {metadata['title']}"
+                )
+        draft = draft_from_tree(tree, metadata, source, Path(media), report)
+    draft.cover = cover
+    return draft
+
+
+def _refuse_linked_pictures(package: zipfile.ZipFile, source: Path) -> None:
+    """A picture the DOCX links to rather than holds (`TargetMode="External"`) is refused:
+    fetching it would reach out to the network or the disk, and dropping it loses it."""
+    for name in package.namelist():
+        if not (name.startswith("word/_rels/") and name.endswith(".rels")):
+            continue
+        rels = read_xml(package, name, source, "docx")
+        for rel in rels.iter(f"{{{_RELATIONSHIPS}}}Relationship"):
+            if rel.get("TargetMode") == "External" and rel.get("Type", "").endswith("/image"):
+                target = rel.get("Target", "")
+                message = f"refused: a picture linked outside the file ({target}): insert it"
+                raise InputError(message, path=source)
+
+
+def _metadata(package: zipfile.ZipFile, source: Path, report: list[str]) -> dict[str, Any]:
+    """Title, creators, language and description as the core properties state them."""
+    stated: dict[str, Any] = {"title": "", "language": "", "creators": [], "description": ""}
+    if _CORE in package.namelist():
+        core = read_xml(package, _CORE, source, "docx")
+        for key in ("title", "language", "description"):
+            stated[key] = " ".join(core.findtext(f"{_DC}{key}", "").split())
+        creators = [" ".join((c.text or "").split()) for c in core.iter(f"{_DC}creator")]
+        stated["creators"] = [name for creator in creators for name in creator.split(";") if name]
+        stated["creators"] = [name.strip() for name in stated["creators"] if name.strip()]
+    if not stated["language"]:
+        stated["language"] = "en"
+        report.append("metadata: `language` set to `en`: the document does not state it")
+    return stated
+
+
+def _drop_title_page(tree: Node, media: Path, report: list[str]) -> tuple[str, bytes] | None:
+    """Drop what comes before the first Heading 1 (Word's title page: title, creators,
+    cover); its first picture that is a JPEG or PNG is the cover, returned."""
+    blocks = tree["blocks"]
+    first = next((n for n, b in enumerate(blocks) if b["t"] == "Header" and b["c"][0] == 1), None)
+    if first is None or first == 0:
+        return None
+    page, tree["blocks"] = blocks[:first], blocks[first:]
+    dropped = plain_text(page)[:80]
+    report.append(f"dropped the title page (what came before the first Heading 1): {dropped}")
+    for image in elements(page, "Image"):
+        path = Path(image["c"][2][0])
+        suffix = cover_suffix(path.name)
+        if suffix is None:
+            continue
+        try:
+            data = read_source(path, PICTURE_LIMIT, inside=media)
+        except OSError:
+            continue
+        report.append("the title page's picture is the cover")
+        return suffix, data
+    return None
+
+
+def _drop_toc(tree: Node, report: list[str]) -> None:
+    """Drop Word's table of contents: a `TOC-Heading` heading and the paragraphs of links
+    to headings that follow it (a TOC field's cached result, as pandoc gives it)."""
+    blocks = tree["blocks"]
+    for at, block in enumerate(blocks):
+        if block["t"] == "Header" and "TOC-Heading" in block["c"][1][1]:
+            end = at + 1
+            while end < len(blocks) and _is_toc_entry(blocks[end]):
+                end += 1
+            del blocks[at:end]
+            report.append(f"dropped Word's table of contents ({end - at - 1} entries)")
+            return
+
+
+def _is_toc_entry(block: Node) -> bool:
+    """A paragraph that is only links within the document (and the page numbers)."""
+    if block["t"] not in ("Para", "Plain"):
+        return False
+    links = [node for node in block["c"] if node["t"] == "Link"]
+    rest = [node for node in block["c"] if node["t"] not in ("Link", "Space", "SoftBreak")]
+    return (
+        bool(links)
+        and all(link["c"][2][0].startswith("#") for link in links)
+        and not plain_text(rest)
+    )

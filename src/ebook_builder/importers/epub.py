@@ -1,0 +1,333 @@
+"""The EPUB reader of `ebook import`: EPUB 2 and 3 books back to Markdown chapters.
+
+Pandoc's EPUB reader gives the spine's documents as one tree, each opened by an empty
+span whose id is the document's path, every other id prefixed by that path (`ch1.xhtml_x`)
+and links between documents pointed at those ids. Here the tree is cut at those spans,
+the cover page and the navigation document are dropped (the build makes its own), ids
+lose their prefix again, `<section>` wrappers are opened, page-break markers are written
+back as the build's `[]{.pagebreak page="N"}`; then the tree goes the way of Markdown and
+HTML (`pandoc_markup.draft_from_tree`). Metadata and the cover come from the OPF.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from ebook_builder.errors import InputError
+from ebook_builder.importers.draft import Draft
+from ebook_builder.importers.packaged import cover_suffix, open_package, pandoc_tree, read_xml
+from ebook_builder.importers.pandoc_markup import (
+    ATTR_AT,
+    Node,
+    draft_from_tree,
+    elements,
+    plain_text,
+)
+from ebook_builder.load import DATE
+
+_OPF = "{http://www.idpf.org/2007/opf}"
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
+# Encryption that only obfuscates embedded fonts (IDPF, Adobe) locks no text away.
+_FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
+_ENC = "{http://www.w3.org/2001/04/xmlenc#}"
+_AUTHOR_ROLES = {"", "aut"}
+_UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
+
+
+def read_epub(source: Path, kind: str) -> Draft:
+    """The draft of an EPUB: a chapter per level-1 heading, metadata and cover from the OPF."""
+    data, package = open_package(source, kind)
+    _refuse_drm(package, source)
+    opf_path = _opf_path(package, source)
+    opf = read_xml(package, opf_path, source, kind)
+    folder = posixpath.dirname(opf_path)
+    manifest = {
+        item.get("id"): item for item in opf.iter(f"{_OPF}item") if item.get("href") is not None
+    }
+    report: list[str] = []
+    metadata = _metadata(opf, report)
+    cover_href = _cover_href(opf, manifest)
+    cover = _cover(package, folder, cover_href, source)
+    skipped = {
+        unquote(item.get("href"))
+        for item in manifest.values()
+        if "nav" in (item.get("properties") or "").split()
+    }
+    with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
+        tree = pandoc_tree(data, kind, Path(media), source)
+        refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
+        spine = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
+        tree["blocks"] = _documents(tree["blocks"], spine, skipped, cover_href, report)
+        _clean_ids(tree["blocks"], spine)
+        tree["blocks"] = _open_sections(tree["blocks"])
+        _page_breaks(tree["blocks"])
+        _build_attributes(tree["blocks"])
+        tree["blocks"] = _line_blocks(tree["blocks"])
+        draft = draft_from_tree(tree, metadata, source, Path(media), report)
+    draft.cover = cover
+    return draft
+
+
+def _refuse_drm(package: zipfile.ZipFile, source: Path) -> None:
+    """An EPUB locked by DRM cannot be read: its text is encrypted. `rights.xml` always
+    means DRM; `encryption.xml` does unless all it hides is obfuscated fonts."""
+    names = set(package.namelist())
+    if "META-INF/rights.xml" in names:
+        raise InputError("refused: the EPUB is locked by DRM (META-INF/rights.xml)", path=source)
+    if "META-INF/encryption.xml" in names:
+        encryption = read_xml(package, "META-INF/encryption.xml", source, "epub")
+        methods = {m.get("Algorithm") for m in encryption.iter(f"{_ENC}EncryptionMethod")}
+        if not methods or methods - _FONT_OBFUSCATION:
+            message = "refused: the EPUB is encrypted (DRM, META-INF/encryption.xml)"
+            raise InputError(message, path=source)
+
+
+def _opf_path(package: zipfile.ZipFile, source: Path) -> str:
+    """Where the package document is, as META-INF/container.xml says."""
+    container = read_xml(package, "META-INF/container.xml", source, "epub")
+    rootfile = container.find(f".//{_CONTAINER}rootfile")
+    path = rootfile.get("full-path") if rootfile is not None else None
+    if not path or path not in package.namelist():
+        raise InputError("not EPUB: META-INF/container.xml names no package document", path=source)
+    return str(path)
+
+
+def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
+    """What the OPF states that the metadata file has a key for; the rest reported."""
+    meta = opf.find(f"{_OPF}metadata")
+    if meta is None:
+        meta = opf
+    refines: dict[str, dict[str, str]] = {}
+    for item in meta.iter(f"{_OPF}meta"):
+        target, prop = item.get("refines", "").lstrip("#"), item.get("property")
+        if target and prop:
+            refines.setdefault(target, {})[prop] = " ".join((item.text or "").split())
+
+    def text(element: Any) -> str:
+        return " ".join((element.text or "").split())
+
+    titles = list(meta.iter(f"{_DC}title"))
+    kinds = [refines.get(t.get("id", ""), {}).get("title-type", "") for t in titles]
+    main = [t for t, k in zip(titles, kinds, strict=True) if k in ("", "main")]
+    subtitle = [t for t, k in zip(titles, kinds, strict=True) if k == "subtitle"]
+    stated: dict[str, Any] = {
+        "title": text(main[0]) if main else "",
+        "subtitle": text(subtitle[0]) if subtitle else "",
+        "language": next((text(e) for e in meta.iter(f"{_DC}language")), ""),
+        "creators": [],
+        "publisher": next((text(e) for e in meta.iter(f"{_DC}publisher")), ""),
+        "description": next((text(e) for e in meta.iter(f"{_DC}description")), ""),
+        "date": next((text(e) for e in meta.iter(f"{_DC}date")), ""),
+        "subjects": [text(e) for e in meta.iter(f"{_DC}subject") if text(e)],
+    }
+    for creator in meta.iter(f"{_DC}creator"):
+        role = creator.get(f"{_OPF}role") or refines.get(creator.get("id", ""), {}).get("role", "")
+        if role in _AUTHOR_ROLES:
+            stated["creators"].append(text(creator))
+        else:
+            name = text(creator)
+            report.append(
+                f"metadata: creator `{name}` ({role}) not carried: no roles in `creators`"
+            )
+    if stated["date"] and not DATE.match(stated["date"]):
+        stated["date"] = stated["date"][:10] if DATE.match(stated["date"][:10]) else ""
+    if not stated["language"]:
+        stated["language"] = "en"
+        report.append("metadata: `language` set to `en`: the OPF does not state it")
+    for key in _UNCARRIED:
+        for element in meta.iter(f"{_DC}{key}"):
+            report.append(f"metadata: `{key}` not carried: {text(element)}")
+    for item in meta.iter(f"{_OPF}meta"):
+        if item.get("property") == "belongs-to-collection" or item.get("name") == "calibre:series":
+            value = text(item) or item.get("content", "")
+            report.append(f"metadata: series not carried (the metadata file has no key): {value}")
+    return stated
+
+
+def _cover_href(opf: Any, manifest: dict[str, Any]) -> str | None:
+    """The cover picture's path relative to the OPF: EPUB 3's `cover-image` item, else
+    EPUB 2's `<meta name="cover">`."""
+    for item in manifest.values():
+        if "cover-image" in (item.get("properties") or "").split():
+            return unquote(item.get("href"))
+    for meta in opf.iter(f"{_OPF}meta"):
+        if meta.get("name") == "cover" and meta.get("content") in manifest:
+            return unquote(manifest[meta.get("content")].get("href"))
+    return None
+
+
+def _cover(
+    package: zipfile.ZipFile, folder: str, href: str | None, source: Path
+) -> tuple[str, bytes] | None:
+    """The cover as the draft's (suffix, bytes), when it is a JPEG or PNG."""
+    if href is None:
+        return None
+    suffix = cover_suffix(href)
+    member = posixpath.normpath(posixpath.join(folder, href))
+    if suffix is None or member not in package.namelist():
+        return None
+    return suffix, package.read(member)
+
+
+def _documents(
+    blocks: list[Node], spine: list[str], skipped: set[str], cover: str | None, report: list[str]
+) -> list[Node]:
+    """The blocks of the spine's documents, less the navigation document and the cover
+    page (a document with no text whose only picture is the cover)."""
+    documents: list[tuple[str, list[Node]]] = [("", [])]
+    for block in blocks:
+        marker = _marker(block)
+        if marker in spine:
+            documents.append((marker, []))
+        else:
+            documents[-1][1].append(block)
+    kept: list[Node] = []
+    for name, content in documents:
+        pictures = [image["c"][2][0] for image in elements(content, "Image")]
+        is_cover = (
+            cover is not None
+            and not plain_text(content)
+            and pictures
+            and all(Path(url).name == posixpath.basename(cover) for url in pictures)
+        )
+        if name in skipped or is_cover or (not name and not plain_text(content)):
+            if name:
+                what = "cover page" if is_cover else "table of contents"
+                report.append(f"dropped {name}: the {what}; the build makes its own")
+            continue
+        kept += content
+    return kept
+
+
+def _marker(block: Node) -> str | None:
+    """The document path of the empty span by which pandoc opens a spine document."""
+    if block["t"] != "Para" or len(block["c"]) != 1 or block["c"][0]["t"] != "Span":
+        return None
+    (id_, _, _), inlines = block["c"][0]["c"]
+    return str(id_) if not inlines else None
+
+
+def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
+    """`ch1.xhtml_x` -> `x` on every element and link; a link to a whole document points
+    at that document's first id (its heading's)."""
+    renamed: dict[str, str] = {}
+    taken: set[str] = set()
+    first: dict[str, str] = {}
+    for node in _attributed(blocks):
+        attrs = node["c"][ATTR_AT[node["t"]]]
+        old = attrs[0]
+        if not old:
+            continue
+        document = next((d for d in spine if old.startswith(f"{d}_")), None)
+        new = old[len(document) + 1 :] if document else old
+        if new in taken:
+            new = old.replace(".", "-")
+        renamed[old] = new
+        taken.add(new)
+        attrs[0] = new
+        if document:
+            first.setdefault(document, new)
+    for link in elements(blocks, "Link"):
+        target = link["c"][2]
+        if target[0].startswith("#"):
+            name = target[0][1:]
+            new = renamed.get(name) or first.get(name)
+            if new is not None:
+                target[0] = f"#{new}"
+
+
+def _attributed(node: Any) -> list[Node]:
+    """Every element of `node` that carries attributes, in document order."""
+    found: list[Node] = []
+    if isinstance(node, list):
+        for item in node:
+            found += _attributed(item)
+    elif isinstance(node, dict):
+        if node.get("t") in ATTR_AT and isinstance(node.get("c"), list):
+            found.append(node)
+        found += _attributed(node.get("c"))
+    return found
+
+
+def _open_sections(blocks: list[Node]) -> list[Node]:
+    """`<section>` wrappers (divs of class `section`) opened, their id moved onto the
+    heading they start with, so the Markdown has plain headings as the build's has."""
+    opened: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Div":
+            block["c"][1] = _open_sections(block["c"][1])
+        if block["t"] != "Div" or "section" not in block["c"][0][1]:
+            opened.append(block)
+            continue
+        id_, inner = block["c"][0][0], block["c"][1]
+        if inner and inner[0]["t"] == "Header" and not inner[0]["c"][1][0]:
+            inner[0]["c"][1][0] = id_
+        elif id_:
+            inner.insert(0, {"t": "Div", "c": [[id_, [], []], []]})
+        opened += inner
+    return opened
+
+
+def _page_breaks(blocks: list[Node]) -> None:
+    """Page-break spans (`role="doc-pagebreak"`, `epub:type="pagebreak"`) as the build
+    writes them in Markdown: `[]{.pagebreak page="N"}`, the page number from their label.
+
+    One opening a heading moves to the start of the paragraph after it, as the build's
+    Markdown has it: in the heading it would be part of the table of contents' entry.
+    """
+    for span in elements(blocks, "Span"):
+        _, classes, attributes = span["c"][0]
+        pairs = dict(attributes)
+        if "pagebreak" in classes or pairs.get("role") == "doc-pagebreak":
+            page = pairs.get("aria-label") or pairs.get("title") or ""
+            span["c"][0] = ["", ["pagebreak"], [["page", page]] if page else []]
+            span["c"][1] = []
+    for at, block in enumerate(blocks[:-1]):
+        following = blocks[at + 1]
+        if block["t"] == "Header" and following["t"] in ("Para", "Plain"):
+            inlines = block["c"][2]
+            marks = [node for node in inlines if _is_page_break(node)]
+            block["c"][2] = [node for node in inlines if not _is_page_break(node)]
+            following["c"][:0] = marks
+
+
+def _is_page_break(node: Node) -> bool:
+    return node["t"] == "Span" and node["c"][0][1] == ["pagebreak"] and not node["c"][1]
+
+
+def _build_attributes(blocks: list[Node]) -> None:
+    """The build's own additions to a div's or span's attributes taken off again: ARIA
+    roles (it derives them from the classes) and a class written twice."""
+    for node in elements(blocks, "Div") + elements(blocks, "Span"):
+        attrs = node["c"][0]
+        attrs[1] = list(dict.fromkeys(attrs[1]))
+        attrs[2] = [pair for pair in attrs[2] if pair[0] != "role"]
+
+
+def _line_blocks(blocks: list[Node]) -> list[Node]:
+    """Pandoc writes a line block (verse, an address) as `<div class="line-block">` with
+    line breaks, which its reader gives back as a div: a line block again, so the
+    Markdown has `| line` as the build's does and the build writes what it wrote."""
+    kept: list[Node] = []
+    for block in blocks:
+        if block["t"] in ("Div", "BlockQuote"):
+            inner = block["c"][1] if block["t"] == "Div" else block["c"]
+            inner[:] = _line_blocks(inner)
+        is_lines = block["t"] == "Div" and "line-block" in block["c"][0][1]
+        content = block["c"][1] if is_lines else []
+        if len(content) == 1 and content[0]["t"] in ("Para", "Plain"):
+            lines: list[list[Node]] = [[]]
+            for node in content[0]["c"]:
+                if node["t"] == "LineBreak":
+                    lines.append([])
+                elif node["t"] != "SoftBreak" or lines[-1]:
+                    lines[-1].append({"t": "Space"} if node["t"] == "SoftBreak" else node)
+            block = {"t": "LineBlock", "c": lines}
+        kept.append(block)
+    return kept
