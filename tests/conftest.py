@@ -15,11 +15,10 @@ import pytest
 
 from ebook_builder import api, convert, pandoc
 from ebook_builder.formats import FORMATS
-from tests.helpers import REPO, SHIPPED_BOOKS, EpubCheck, ProjectMaker
+from tests.helpers import REPO, SHIPPED_BOOKS, TOUR, EpubCheck, ProjectMaker
 
 # Every format a shipped book is built in by the tests that take it from `shipped`.
 SHIPPED_FORMATS = ("epub", "kepub", "azw3", "mobi")
-TOUR = "feature-tour"
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from ebook_builder.load import book_identifier
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_BOOKS = ("russian-revolution-1917", "revolutionary-heritage-1917")
+TOUR = "feature-tour"  # the fixture book in tests/fixtures/project, every feature in it
 WORD = re.compile(r"\w+")
 
 # Markup the feature tour lacks (the DOCX writer's tests use it too).

@@ -22,6 +22,7 @@ from ebook_builder.importers import ImportResult, import_book
 from tests.helpers import (
     REPO,
     SHIPPED_BOOKS,
+    TOUR,
     EpubCheck,
     ProjectMaker,
     chapter_files,
@@ -334,6 +335,36 @@ def test_a_shipped_book_imported_back_builds_with_its_chapters_words_and_notes(
     assert abs(words_back - words) <= words / 100
     assert notes(imported) == notes(original)
     assert (project / "covers" / f"{book_id}.jpg").is_file()
+
+
+@pytest.fixture(scope="module")
+def tour_packaged(
+    fixture_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """The feature tour (notes, a picture, a table, verse) as EPUB and DOCX: by suffix."""
+    out = tmp_path_factory.mktemp("tour-packaged")
+    written = api.build(fixture_project, [TOUR], ["epub", "docx"], out)
+    return {path.suffix: path for path in written if path.stem == TOUR}
+
+
+@pytest.mark.parametrize("suffix", [".epub", ".docx"])
+def test_the_feature_tour_imported_back_keeps_its_notes_and_picture(
+    tmp_path: Path, tour_packaged: dict[str, Path], epubcheck: EpubCheck, suffix: str
+) -> None:
+    project = tmp_path / "project"
+    result = import_book(tour_packaged[suffix], "tour", project=project)
+    assert result.problems == []
+    epub = assert_builds(project, "tour", epubcheck)
+    epub.close()
+    assert h1_titles(project / "dist" / "tour.epub") == h1_titles(tour_packaged[".epub"])
+    folder = REPO / "tests" / "fixtures" / "project" / "book" / TOUR
+    original = [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.md"))]
+    imported = texts(result)
+    assert sum(map(markdown_words, imported)) == sum(map(markdown_words, original))
+    assert notes(imported) == notes(original) == 3
+    [picture] = [path for path in result.others if path.parent.name == "images"]
+    assert "![A circle drawn in dark ink on a pale" in "".join(imported)
+    assert Image.open(picture).size == Image.open(folder / "images" / "circle.png").size
 
 
 def rezip(package: Path, out: Path, changes: dict[str, bytes]) -> Path:

@@ -28,6 +28,7 @@ from ebook_builder.sources import PICTURE_LIMIT, read_source
 _CORE = "docProps/core.xml"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DC = "{http://purl.org/dc/elements/1.1/}"
+_SIZES = ("width", "height")
 
 
 def read_docx(source: Path, kind: str) -> Draft:
@@ -42,6 +43,8 @@ def read_docx(source: Path, kind: str) -> Draft:
         tree = pandoc_tree(data, kind, Path(media), source)
         cover = _drop_title_page(tree, Path(media), report)
         _drop_toc(tree, report)
+        for image in elements(tree["blocks"], "Image"):  # Word's page size, not the book's
+            image["c"][0][2] = [pair for pair in image["c"][0][2] if pair[0] not in _SIZES]
         if not metadata["title"]:
             first = next((h for h in elements(tree["blocks"], "Header") if h["c"][0] == 1), None)
             metadata["title"] = plain_text(first["c"][2]) if first else ""
@@ -92,7 +95,7 @@ def _drop_title_page(tree: Node, media: Path, report: list[str]) -> tuple[str, b
     if first is None or first == 0:
         return None
     page, tree["blocks"] = blocks[:first], blocks[first:]
-    dropped = plain_text(page)[:80]
+    dropped = " / ".join(filter(None, (plain_text([block]) for block in page)))[:80]
     report.append(f"dropped the title page (what came before the first Heading 1): {dropped}")
     for image in elements(page, "Image"):
         path = Path(image["c"][2][0])

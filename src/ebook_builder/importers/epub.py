@@ -35,6 +35,7 @@ _DC = "{http://purl.org/dc/elements/1.1/}"
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 # Encryption that only obfuscates embedded fonts (IDPF, Adobe) locks no text away.
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
+_XHTML = "{http://www.w3.org/1999/xhtml}"
 _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
 _AUTHOR_ROLES = {"", "aut"}
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
@@ -63,7 +64,9 @@ def read_epub(source: Path, kind: str) -> Draft:
         tree = pandoc_tree(data, kind, Path(media), source)
         refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
         spine = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
+        _restore_heading_ids(tree["blocks"], _heading_ids(package, folder, spine, source))
         tree["blocks"] = _documents(tree["blocks"], spine, skipped, cover_href, report)
+        _drop_back_links(tree["blocks"])
         _clean_ids(tree["blocks"], spine)
         tree["blocks"] = _open_sections(tree["blocks"])
         _page_breaks(tree["blocks"])
@@ -205,6 +208,57 @@ def _documents(
     return kept
 
 
+def _heading_ids(
+    package: zipfile.ZipFile, folder: str, spine: list[str], source: Path
+) -> dict[str, str]:
+    """Each spine document's first heading's id, or that of the `<section>` it opens.
+
+    Pandoc's reader loses the id of a document's chapter section (`<section id="x"
+    epub:type="chapter">`), yet links from other documents point at it."""
+    found: dict[str, str] = {}
+    for document in spine:
+        member = posixpath.normpath(posixpath.join(folder, document))
+        if member not in package.namelist():
+            continue
+        page = read_xml(package, member, source, "epub")
+        heading = next(page.iter(*(f"{_XHTML}h{level}" for level in range(1, 7))), None)
+        if heading is None:
+            continue
+        parent = heading.getparent()
+        id_ = heading.get("id") or (parent.get("id") if parent is not None else None)
+        if id_:
+            found[document] = id_
+    return found
+
+
+def _restore_heading_ids(blocks: list[Node], ids: dict[str, str]) -> None:
+    """Give each document's first heading the id its XHTML has, as pandoc names ids."""
+    document: str | None = None
+    for block in blocks:
+        marker = _marker(block)
+        if marker is not None:
+            document = marker
+        elif document in ids and block["t"] == "Header":
+            if not block["c"][1][0]:
+                block["c"][1][0] = f"{document}_{ids[document]}"
+            document = None
+
+
+def _drop_back_links(blocks: list[Node]) -> None:
+    """A note's link back to its reference (`↩`, `role="doc-backlink"`) is the build's,
+    which writes its own."""
+    for note in elements(blocks, "Note"):
+        for holder in elements(note["c"], "Para") + elements(note["c"], "Plain"):
+            holder["c"] = [node for node in holder["c"] if not _is_back_link(node)]
+
+
+def _is_back_link(node: Node) -> bool:
+    if node["t"] != "Link":
+        return False
+    _, classes, attributes = node["c"][0]
+    return "footnote-back" in classes or ["role", "doc-backlink"] in attributes
+
+
 def _marker(block: Node) -> str | None:
     """The document path of the empty span by which pandoc opens a spine document."""
     if block["t"] != "Para" or len(block["c"]) != 1 or block["c"][0]["t"] != "Span":
@@ -231,7 +285,7 @@ def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
         renamed[old] = new
         taken.add(new)
         attrs[0] = new
-        if document:
+        if document and node["t"] == "Header":
             first.setdefault(document, new)
     for link in elements(blocks, "Link"):
         target = link["c"][2]

@@ -61,7 +61,7 @@ def draft_from_tree(
     owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
     pictures: dict[str, bytes] = {}
     for name, (_, blocks) in zip(names, chapters, strict=True):
-        _relink(blocks, name, owners)
+        _relink(blocks, name, owners, report)
         _take_pictures(blocks, pictures_in, pictures, report)
     version = tree["pandoc-api-version"]
     documents = [
@@ -198,13 +198,20 @@ def elements(node: Any, kind: str) -> list[Node]:
     return found
 
 
-def _relink(blocks: list[Node], name: str, owners: dict[str, str]) -> None:
+def _relink(blocks: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
-    link to another chapter by the chapter's file name (convert.chapter_files)."""
+    link to another chapter by the chapter's file name (convert.chapter_files). A link to
+    an id the source does not have (a bookmark Word lost) becomes its text, reported:
+    the build would refuse it, and only a person knows where it should point."""
     for link in elements(blocks, "Link"):
         target = link["c"][2]
-        owner = owners.get(target[0][1:]) if target[0].startswith("#") else None
-        if owner is not None and owner != name:
+        if not target[0].startswith("#"):
+            continue
+        owner = owners.get(target[0][1:])
+        if owner is None:
+            report.append(f"link to `{target[0]}` kept as its text: no such id in the source")
+            link["t"], link["c"] = "Span", [["", [], []], link["c"][1]]
+        elif owner != name:
             target[0] = f"{owner}{target[0]}"
 
 
