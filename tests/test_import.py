@@ -8,6 +8,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import docx
 import pytest
 import yaml
 from lxml import etree
@@ -365,6 +366,133 @@ def test_the_feature_tour_imported_back_keeps_its_notes_and_picture(
     [picture] = [path for path in result.others if path.parent.name == "images"]
     assert "![A circle drawn in dark ink on a pale" in "".join(imported)
     assert Image.open(picture).size == Image.open(folder / "images" / "circle.png").size
+
+
+EPUB2_OPF = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="2.0" unique-identifier="uid">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:opf="http://www.idpf.org/2007/opf">
+<dc:title>An Old Book</dc:title><dc:creator opf:role="aut">Ann Author</dc:creator>
+<dc:creator opf:role="edt">Ed Editor</dc:creator><dc:language>fr</dc:language>
+<dc:identifier id="uid">isbn:9780000000000</dc:identifier><dc:date>2001-05-06</dc:date>
+<dc:rights>Public domain</dc:rights><dc:subject>History</dc:subject>
+<meta name="calibre:series" content="Old Books"/><meta name="cover" content="cover-image"/>
+</metadata>
+<manifest>
+<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>
+<item id="cover-image" href="Images/cover.jpg" media-type="image/jpeg"/>
+<item id="cover" href="Text/cover.xhtml" media-type="application/xhtml+xml"/>
+<item id="c1" href="Text/ch1.xhtml" media-type="application/xhtml+xml"/>
+<item id="c2" href="Text/ch2.xhtml" media-type="application/xhtml+xml"/>
+<item id="dot" href="Images/dot.svg" media-type="image/svg+xml"/>
+</manifest>
+<spine toc="ncx"><itemref idref="cover"/><itemref idref="c1"/><itemref idref="c2"/></spine>
+</package>"""
+DOT = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><circle r="8"/></svg>'
+
+
+def page(body: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+        f"<head><title>x</title></head><body>{body}</body></html>"
+    )
+
+
+def epub2(path: Path) -> Path:
+    """An EPUB 2 as Sigil writes one: the OPF in `OEBPS/`, documents in `Text/`."""
+    jpeg = io.BytesIO()
+    Image.new("RGB", (60, 90), "navy").save(jpeg, "JPEG")
+    container = (
+        '<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+        '<rootfiles><rootfile full-path="OEBPS/content.opf"'
+        ' media-type="application/oebps-package+xml"/></rootfiles></container>'
+    )
+    members: dict[str, str | bytes] = {
+        "mimetype": "application/epub+zip",
+        "META-INF/container.xml": container,
+        "OEBPS/content.opf": EPUB2_OPF,
+        "OEBPS/toc.ncx": '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"/>',
+        "OEBPS/Images/cover.jpg": jpeg.getvalue(),
+        "OEBPS/Images/dot.svg": DOT,
+        "OEBPS/Text/cover.xhtml": page('<div><img src="../Images/cover.jpg" alt="Cover"/></div>'),
+        "OEBPS/Text/ch1.xhtml": page(
+            '<h1 id="one">Chapter One</h1><p><b>Bold</b>, <i>italic</i>, x<sup>2</sup> and '
+            '<span style="font-variant: small-caps">caps</span>; see '
+            '<a href="ch2.xhtml#two">later</a>.</p>'
+            '<p><img src="../Images/dot.svg" alt="A dot"/></p>'
+        ),
+        "OEBPS/Text/ch2.xhtml": page(
+            '<h1>Chapter Two</h1><h2 id="two">A Section</h2><blockquote><p>Quoted.</p>'
+            '</blockquote><p>Back to <a href="ch1.xhtml">the start</a>.</p>'
+        ),
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+    return path
+
+
+def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    project = tmp_path / "project"
+    result = import_book(epub2(tmp_path / "old.epub"), "old", project=project)
+    assert result.problems == []
+    one, two = texts(result)
+    assert one.startswith("# Chapter One {#one}\n")
+    assert "**Bold**, *italic*, x^2^ and [caps]{.smallcaps}" in one
+    assert "[later](02-chapter-two.md#two)" in one.replace("\n", " ")
+    assert "![A dot](images/dot.svg)" in one
+    assert "[the start](01-chapter-one.md#one)" in two
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    assert metadata["title"] == "An Old Book"
+    assert metadata["creators"] == ["Ann Author"]
+    assert (metadata["language"], metadata["date"], metadata["subjects"]) == (
+        "fr",
+        "2001-05-06",
+        ["History"],
+    )
+    report = (project / "book" / "old" / "IMPORT.md").read_text(encoding="utf-8")
+    for line in ("`Ed Editor` (edt)", "isbn:9780000000000", "Public domain", "Old Books"):
+        assert line in report
+    assert "dropped cover.xhtml: the cover page" in report
+    assert Image.open(project / "covers" / "old.jpg").size == (60, 90)
+    assert_builds(project, "old", epubcheck).close()
+
+
+def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flagged(
+    tmp_path: Path,
+) -> None:
+    document = docx.Document()
+    document.core_properties.title = "A Word Book"
+    document.core_properties.author = "Wanda Writer"
+    document.core_properties.language = "en-GB"
+    document.add_heading("First", 1)
+    styled = document.add_paragraph()
+    styled.add_run("bold").bold = True
+    styled.add_run(" and ")
+    styled.add_run("italic").italic = True
+    styled.add_run(" caps").font.small_caps = True
+    styled.add_run("2").font.superscript = True
+    document.add_paragraph("A quotation.", style="Quote")
+    document.add_picture(io.BytesIO(png()))
+    document.add_heading("Deeper", 2)
+    document.add_heading("Second", 1)
+    document.add_paragraph("More.")
+    document.save(tmp_path / "word.docx")
+    result = import_book(tmp_path / "word.docx", "word", project=tmp_path / "project")
+    first, second = texts(result)
+    assert "**bold** and *italic* [caps]{.smallcaps}^2^" in first
+    assert "> A quotation." in first
+    assert "\n## Deeper {#deeper}\n" in first
+    assert second.startswith("# Second {#second}\n")
+    [problem] = result.problems
+    assert problem.endswith("has no alt text: write ![description](images/image1.png)")
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    assert (metadata["title"], metadata["creators"], metadata["language"]) == (
+        "A Word Book",
+        ["Wanda Writer"],
+        "en-GB",
+    )
 
 
 def rezip(package: Path, out: Path, changes: dict[str, bytes]) -> Path:

@@ -1,7 +1,7 @@
 """The EPUB reader of `ebook import`: EPUB 2 and 3 books back to Markdown chapters.
 
 Pandoc's EPUB reader gives the spine's documents as one tree, each opened by an empty
-span whose id is the document's path, every other id prefixed by that path (`ch1.xhtml_x`)
+span whose id is the document's file name, every other id prefixed by it (`ch1.xhtml_x`)
 and links between documents pointed at those ids. Here the tree is cut at those spans,
 the cover page and the navigation document are dropped (the build makes its own), ids
 lose their prefix again, `<section>` wrappers are opened, page-break markers are written
@@ -56,15 +56,16 @@ def read_epub(source: Path, kind: str) -> Draft:
     cover_href = _cover_href(opf, manifest)
     cover = _cover(package, folder, cover_href, source)
     skipped = {
-        unquote(item.get("href"))
+        posixpath.basename(unquote(item.get("href")))
         for item in manifest.values()
         if "nav" in (item.get("properties") or "").split()
     }
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         tree = pandoc_tree(data, kind, Path(media), source)
         refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
-        spine = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
-        _restore_heading_ids(tree["blocks"], _heading_ids(package, folder, spine, source))
+        hrefs = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
+        spine = [posixpath.basename(href) for href in hrefs]  # pandoc's names for them
+        _restore_heading_ids(tree["blocks"], _heading_ids(package, folder, hrefs, source))
         tree["blocks"] = _documents(tree["blocks"], spine, skipped, cover_href, report)
         _drop_back_links(tree["blocks"])
         _clean_ids(tree["blocks"], spine)
@@ -209,15 +210,15 @@ def _documents(
 
 
 def _heading_ids(
-    package: zipfile.ZipFile, folder: str, spine: list[str], source: Path
+    package: zipfile.ZipFile, folder: str, hrefs: list[str], source: Path
 ) -> dict[str, str]:
     """Each spine document's first heading's id, or that of the `<section>` it opens.
 
     Pandoc's reader loses the id of a document's chapter section (`<section id="x"
     epub:type="chapter">`), yet links from other documents point at it."""
     found: dict[str, str] = {}
-    for document in spine:
-        member = posixpath.normpath(posixpath.join(folder, document))
+    for href in hrefs:
+        member = posixpath.normpath(posixpath.join(folder, href))
         if member not in package.namelist():
             continue
         page = read_xml(package, member, source, "epub")
@@ -227,7 +228,7 @@ def _heading_ids(
         parent = heading.getparent()
         id_ = heading.get("id") or (parent.get("id") if parent is not None else None)
         if id_:
-            found[document] = id_
+            found[posixpath.basename(href)] = id_
     return found
 
 
