@@ -538,6 +538,8 @@ def bad_package(kind: str, packaged: dict[str, Path], out: Path) -> Path:
         rezip(epub, out, {"META-INF/encryption.xml": ENCRYPTION})
     elif kind == "zip slip":
         rezip(epub, out, {"../outside.xhtml": b"<html/>"})
+    elif kind == "crowd":
+        rezip(epub, out, {f"EPUB/empty-{n}.txt": b"" for n in range(10_000)})
     elif kind == "bomb":
         rezip(epub, out, {})
         declare_size(out, "EPUB/cover.jpg", 4_000_000_000)
@@ -558,6 +560,7 @@ def bad_package(kind: str, packaged: dict[str, Path], out: Path) -> Path:
         ("text", ".epub", r"not EPUB: not a zip package"),
         ("drm", ".epub", r"refused: the EPUB is encrypted \(DRM"),
         ("zip slip", ".epub", r"refused: member '\.\./outside\.xhtml' lies outside the package"),
+        ("crowd", ".epub", r"refused: 10,012 members in the package; at most 10,000"),
         ("bomb", ".epub", r"refused: unpacks to 3,815 MB; at most 500 MB"),
         ("lie", ".epub", r"not EPUB: member 'EPUB/cover\.jpg' cannot be read"),
         ("linked picture", ".docx", r"refused: a picture linked outside the file \(http://"),

@@ -43,6 +43,7 @@ _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "rela
 
 def read_epub(source: Path, kind: str) -> Draft:
     """The draft of an EPUB: a chapter per level-1 heading, metadata and cover from the OPF."""
+    # Phase 1: the package checked and its OPF read, before pandoc sees anything.
     data, package = open_package(source, kind)
     _refuse_drm(package, source)
     opf_path = _opf_path(package, source)
@@ -60,6 +61,8 @@ def read_epub(source: Path, kind: str) -> Draft:
         for item in manifest.values()
         if "nav" in (item.get("properties") or "").split()
     }
+    # Phase 2: pandoc's tree, cut into the spine's documents and given back the build's
+    # Markdown conventions; then the path every pandoc-read source takes.
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         tree = pandoc_tree(data, kind, Path(media), source)
         refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
@@ -139,8 +142,11 @@ def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
             report.append(
                 f"metadata: creator `{name}` ({role}) not carried: no roles in `creators`"
             )
-    if stated["date"] and not DATE.match(stated["date"]):
-        stated["date"] = stated["date"][:10] if DATE.match(stated["date"][:10]) else ""
+    if stated["date"] and not DATE.match(stated["date"]):  # often a time: 2001-05-06T00:00Z
+        day = stated["date"][:10]
+        if not DATE.match(day):
+            report.append(f"metadata: `date` not carried ({stated['date']}): not a date")
+        stated["date"] = day if DATE.match(day) else ""
     if not stated["language"]:
         stated["language"] = "en"
         report.append("metadata: `language` set to `en`: the OPF does not state it")
@@ -254,6 +260,7 @@ def _drop_back_links(blocks: list[Node]) -> None:
 
 
 def _is_back_link(node: Node) -> bool:
+    """A note's link back to its reference, as pandoc and the build write it."""
     if node["t"] != "Link":
         return False
     _, classes, attributes = node["c"][0]
@@ -353,6 +360,7 @@ def _page_breaks(blocks: list[Node]) -> None:
 
 
 def _is_page_break(node: Node) -> bool:
+    """A page-break marker as `_page_breaks` writes it: an empty span of that class alone."""
     return node["t"] == "Span" and node["c"][0][1] == ["pagebreak"] and not node["c"][1]
 
 
