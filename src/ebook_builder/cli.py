@@ -299,8 +299,9 @@ def import_(
         str | None,
         typer.Option(
             "--kind",
-            help="markdown, html, web (plain text, a paragraph per line) or pdf-text "
-            "(hard-wrapped); default: from the file's suffix (.md, .html/.htm/.xhtml, .txt).",
+            help="markdown, html, docx, epub, web (plain text, a paragraph per line) or "
+            "pdf-text (hard-wrapped); default: from the file's suffix (.md, "
+            ".html/.htm/.xhtml, .docx, .epub, .txt).",
         ),
     ] = None,
     project: ProjectDir = Path("."),
@@ -308,13 +309,16 @@ def import_(
     """Make a first draft of a book from a manuscript, then check it.
 
     Writes `book/<id>/*.md`, pictures under `book/<id>/images/`, `metadata/<id>.yaml` and
-    an import report `book/<id>/IMPORT.md`; never overwrites a book. Exits 0 once the
+    an import report `book/<id>/IMPORT.md` (and `covers/<id>.jpg|png` from a DOCX or
+    EPUB that has a cover); never overwrites a book. Exits 0 once the
     draft is written, even if `ebook check` still finds problems in it (they are printed).
 
     Examples:
 
     - `ebook import manuscript.md --book-id my-novel` — split at `#` headings
     - `ebook import page.html --book-id my-essay` — split at `<h1>`
+    - `ebook import draft.docx --book-id my-novel` — split at Heading 1
+    - `ebook import old.epub --book-id my-reissue` — metadata and cover from the OPF
     - `ebook import pamphlet.txt --book-id my-pamphlet --kind web`
     - `ebook import extracted.txt --book-id my-book --kind pdf-text`
     """
