@@ -344,20 +344,27 @@ def mobi6_half(path: Path) -> bytes:
 
 
 def libreoffice_pdfs(documents: list[Path], out: Path) -> list[Path]:
-    """Each DOCX laid out by LibreOffice as a PDF in `out`, in one run with a fresh profile
-    (a shared one locks). Skips without LibreOffice, except in CI, which must run it."""
+    """Each DOCX laid out by LibreOffice as a PDF in `out`."""
+    return libreoffice_convert(documents, out, "pdf")
+
+
+def libreoffice_convert(documents: list[Path], out: Path, target: str) -> list[Path]:
+    """Each document written by LibreOffice in `out` as `target` (`pdf`, `docx`: its own
+    writer, a file another program made), in one run with a fresh profile (a shared one
+    locks). Skips without LibreOffice, except in CI, which must run it."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         if os.environ.get("CI"):
             pytest.fail("LibreOffice is required in CI: apt-get install libreoffice-writer-nogui")
         pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
+    filters = {"pdf": "pdf", "docx": "docx:MS Word 2007 XML"}
     subprocess.run(
         [
             soffice,
             f"-env:UserInstallation={(out / 'libreoffice-profile').as_uri()}",
             "--headless",
             "--convert-to",
-            "pdf",
+            filters[target],
             "--outdir",
             str(out),
             *map(str, documents),
@@ -366,4 +373,4 @@ def libreoffice_pdfs(documents: list[Path], out: Path) -> list[Path]:
         capture_output=True,
         timeout=300,
     )
-    return [out / f"{document.stem}.pdf" for document in documents]
+    return [out / f"{document.stem}.{target}" for document in documents]

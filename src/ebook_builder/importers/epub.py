@@ -38,6 +38,9 @@ _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/
 _XHTML = "{http://www.w3.org/1999/xhtml}"
 _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
 _AUTHOR_ROLES = {"", "aut"}
+# Sections of notes at the end, by epub:type (pandoc's classes for it).
+_NOTE_SECTIONS = {"endnotes", "footnotes", "rearnotes"}
+_TITLE_PAGES = {"titlepage", "halftitlepage"}
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
 
 
@@ -68,11 +71,15 @@ def read_epub(source: Path, kind: str) -> Draft:
         refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
         hrefs = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
         spine = [posixpath.basename(href) for href in hrefs]  # pandoc's names for them
-        _restore_heading_ids(tree["blocks"], _heading_ids(package, folder, hrefs, source))
-        tree["blocks"] = _documents(tree["blocks"], spine, skipped, cover_href, report)
+        ids, titles = _document_heads(package, folder, hrefs, source)
+        _restore_heading_ids(tree["blocks"], ids)
+        tree["blocks"] = _endnotes(tree["blocks"], report)
+        tree["blocks"] = _hgroups(tree["blocks"])
+        tree["blocks"] = _documents(tree["blocks"], spine, skipped, cover_href, titles, report)
         _drop_back_links(tree["blocks"])
         _clean_ids(tree["blocks"], spine)
         tree["blocks"] = _open_sections(tree["blocks"])
+        _raise_headings(tree["blocks"])
         _page_breaks(tree["blocks"])
         _build_attributes(tree["blocks"])
         tree["blocks"] = _line_blocks(tree["blocks"])
@@ -111,10 +118,13 @@ def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
     if meta is None:
         meta = opf
     refines: dict[str, dict[str, str]] = {}
+    roles: dict[str, set[str]] = {}  # a creator may have several (SE: `aut` and `dto`)
     for item in meta.iter(f"{_OPF}meta"):
         target, prop = item.get("refines", "").lstrip("#"), item.get("property")
         if target and prop:
             refines.setdefault(target, {})[prop] = " ".join((item.text or "").split())
+        if target and prop == "role":
+            roles.setdefault(target, set()).add((item.text or "").strip())
 
     def text(element: Any) -> str:
         return " ".join((element.text or "").split())
@@ -134,11 +144,13 @@ def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
         "subjects": [text(e) for e in meta.iter(f"{_DC}subject") if text(e)],
     }
     for creator in meta.iter(f"{_DC}creator"):
-        role = creator.get(f"{_OPF}role") or refines.get(creator.get("id", ""), {}).get("role", "")
-        if role in _AUTHOR_ROLES:
+        stated_roles = roles.get(creator.get("id", ""), set())
+        if creator.get(f"{_OPF}role") is not None:
+            stated_roles = {creator.get(f"{_OPF}role")}
+        if not stated_roles or stated_roles & _AUTHOR_ROLES:
             stated["creators"].append(text(creator))
         else:
-            name = text(creator)
+            role, name = ", ".join(sorted(stated_roles)), text(creator)
             report.append(
                 f"metadata: creator `{name}` ({role}) not carried: no roles in `creators`"
             )
@@ -186,10 +198,21 @@ def _cover(
 
 
 def _documents(
-    blocks: list[Node], spine: list[str], skipped: set[str], cover: str | None, report: list[str]
+    blocks: list[Node],
+    spine: list[str],
+    skipped: set[str],
+    cover: str | None,
+    titles: dict[str, str],
+    report: list[str],
 ) -> list[Node]:
-    """The blocks of the spine's documents, less the navigation document and the cover
-    page (a document with no text whose only picture is the cover)."""
+    """The blocks of the spine's documents, less the navigation document, the cover
+    page (a document with no text whose only picture is the cover), the title pages (a
+    section of epub:type `titlepage` or `halftitlepage`: the build writes the title page
+    from the metadata) and documents left empty (an endnotes page whose notes went inline).
+
+    A document without a heading (a dedication, an epigraph) is headed by its `<title>`
+    at the level the other documents open with: else it would run on into the chapter
+    before it, since chapters are cut at headings."""
     documents: list[tuple[str, list[Node]]] = [("", [])]
     for block in blocks:
         marker = _marker(block)
@@ -197,7 +220,7 @@ def _documents(
             documents.append((marker, []))
         else:
             documents[-1][1].append(block)
-    kept: list[Node] = []
+    chosen: list[tuple[str, list[Node]]] = []
     for name, content in documents:
         pictures = [image["c"][2][0] for image in elements(content, "Image")]
         is_cover = (
@@ -206,23 +229,47 @@ def _documents(
             and pictures
             and all(Path(url).name == posixpath.basename(cover) for url in pictures)
         )
-        if name in skipped or is_cover or (not name and not plain_text(content)):
+        kinds = {kind for div in elements(content, "Div") for kind in div["c"][0][1]}
+        what = (
+            "cover page"
+            if is_cover
+            else "table of contents"
+            if name in skipped
+            else "title page"
+            if kinds & _TITLE_PAGES
+            else ""
+        )
+        if what:
             if name:
-                what = "cover page" if is_cover else "table of contents"
                 report.append(f"dropped {name}: the {what}; the build makes its own")
-            continue
+        elif not content or (not name and not plain_text(content)):
+            if name:
+                report.append(f"dropped {name}: nothing left in it")
+        else:
+            chosen.append((name, content))
+    levels = [next(iter(elements(c, "Header")), {"c": [6]})["c"][0] for _, c in chosen]
+    top = min(levels, default=1)
+    kept: list[Node] = []
+    for name, content in chosen:
+        if not elements(content, "Header") and titles.get(name):
+            title = [{"t": "Str", "c": titles[name]}]
+            content.insert(0, {"t": "Header", "c": [top, ["", [], []], title]})
+            report.append(f"{name} has no heading: headed `{titles[name]}`, its <title>")
         kept += content
     return kept
 
 
-def _heading_ids(
+def _document_heads(
     package: zipfile.ZipFile, folder: str, hrefs: list[str], source: Path
-) -> dict[str, str]:
-    """Each spine document's first heading's id, or that of the `<section>` it opens.
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each spine document's first heading's id, or that of the `<section>` it opens; and
+    the `<title>` of each document without a heading, by pandoc's names for them.
 
     Pandoc's reader loses the id of a document's chapter section (`<section id="x"
-    epub:type="chapter">`), yet links from other documents point at it."""
-    found: dict[str, str] = {}
+    epub:type="chapter">`), yet links from other documents point at it; and it drops the
+    `<head>`, where a headless document (a dedication) names itself."""
+    ids: dict[str, str] = {}
+    titles: dict[str, str] = {}
     for href in hrefs:
         member = posixpath.normpath(posixpath.join(folder, href))
         if member not in package.namelist():
@@ -230,12 +277,15 @@ def _heading_ids(
         page = read_xml(package, member, source, "epub")
         heading = next(page.iter(*(f"{_XHTML}h{level}" for level in range(1, 7))), None)
         if heading is None:
+            title = page.find(f"{_XHTML}head/{_XHTML}title")
+            if title is not None and " ".join("".join(title.itertext()).split()):
+                titles[posixpath.basename(href)] = " ".join("".join(title.itertext()).split())
             continue
         parent = heading.getparent()
         id_ = heading.get("id") or (parent.get("id") if parent is not None else None)
         if id_:
-            found[posixpath.basename(href)] = id_
-    return found
+            ids[posixpath.basename(href)] = id_
+    return ids, titles
 
 
 def _restore_heading_ids(blocks: list[Node], ids: dict[str, str]) -> None:
@@ -245,10 +295,122 @@ def _restore_heading_ids(blocks: list[Node], ids: dict[str, str]) -> None:
         marker = _marker(block)
         if marker is not None:
             document = marker
-        elif document in ids and block["t"] == "Header":
-            if not block["c"][1][0]:
-                block["c"][1][0] = f"{document}_{ids[document]}"
+        elif document in ids and elements(block, "Header"):
+            heading = elements(block, "Header")[0]  # perhaps in its `<section>`'s div
+            if not heading["c"][1][0]:
+                heading["c"][1][0] = f"{document}_{ids[document]}"
             document = None
+
+
+def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
+    """Notes at the end made notes again: a note reference (epub:type `noteref`, role
+    `doc-noteref`) that links to an item of an endnotes section becomes a Markdown note
+    holding that item, in the chapter that cites it, as the build's Markdown has them.
+    A notes section whose every item went inline is dropped; one with items left is kept
+    (reported), so no text is lost."""
+    sections = [
+        div
+        for div in elements(blocks, "Div")
+        if div["c"][0][1] and _NOTE_SECTIONS & set(div["c"][0][1])
+    ]
+    items = {
+        div["c"][0][0]: div
+        for section in sections
+        for div in elements(section["c"][1], "Div")
+        if div["c"][0][0]
+    }
+    used: set[str] = set()
+    for holder in elements(blocks, "Para") + elements(blocks, "Plain"):
+        for at, node in enumerate(holder["c"]):
+            if node["t"] != "Link" or not _is_note_ref(node):
+                continue
+            target = node["c"][2][0].lstrip("#")
+            if target in items and target not in used:
+                used.add(target)
+                holder["c"][at] = {"t": "Note", "c": items[target]["c"][1]}
+    dropped = {
+        id(section)
+        for section in sections
+        if all(div["c"][0][0] in used for div in elements(section["c"][1], "Div") if div["c"][0][0])
+    }
+    for section in sections:
+        if id(section) not in dropped:
+            report.append(
+                f"kept the notes section `{section['c'][0][0]}`: not all its notes are cited"
+            )
+    if used:
+        report.append(f"{len(used)} notes at the end made notes in the chapters that cite them")
+    return _without(blocks, dropped)
+
+
+def _is_note_ref(link: Node) -> bool:
+    """A link marked as a note reference, by epub:type (pandoc's class) or ARIA role."""
+    _, classes, attributes = link["c"][0]
+    return "noteref" in classes or ["role", "doc-noteref"] in attributes
+
+
+def _without(blocks: list[Node], dropped: set[int]) -> list[Node]:
+    """`blocks` less the divs whose identity is in `dropped`, at any depth."""
+    kept: list[Node] = []
+    for block in blocks:
+        if id(block) in dropped:
+            continue
+        if block["t"] == "Div":
+            block["c"][1] = _without(block["c"][1], dropped)
+        kept.append(block)
+    return kept
+
+
+def _hgroups(blocks: list[Node]) -> list[Node]:
+    """An `<hgroup>` (a heading and its title or subtitle) as one heading, `I: A Day at a
+    Time`.
+
+    Pandoc's reader keeps `<hgroup>` as raw HTML around the heading and a paragraph; in
+    Markdown those tags would wrap the chapter's heading in a block the build cannot
+    close, and the subtitle would be body text rather than part of the title."""
+    kept: list[Node] = []
+    group: list[Node] | None = None
+    for block in blocks:
+        if block["t"] == "Div":
+            block["c"][1] = _hgroups(block["c"][1])
+        raw = block["c"][1].strip() if block["t"] == "RawBlock" else ""
+        if raw.startswith("<hgroup"):
+            group = []
+        elif raw == "</hgroup>" and group is not None:
+            kept += _one_heading(group)
+            group = None
+        elif group is not None:
+            group.append(block)
+        else:
+            kept.append(block)
+    return kept + (group or [])
+
+
+def _one_heading(group: list[Node]) -> list[Node]:
+    """The blocks of an `<hgroup>` as its first heading and, after a colon, the text of
+    the block after it (the title after a number, as SE's `<title>` has it). Any further
+    lines (a date, a note reference) follow as paragraphs: in the heading they would be
+    in the table of contents."""
+    at = next((i for i, block in enumerate(group) if block["t"] == "Header"), None)
+    if at is None:
+        return group
+    heading, rest = group[at], group[:at] + group[at + 1 :]
+    if at < len(group) - 1 and group[at + 1]["t"] in ("Header", "Para", "Plain"):
+        title = group[at + 1]
+        inlines = title["c"][2] if title["t"] == "Header" else title["c"]
+        heading["c"][2] += [{"t": "Str", "c": ":"}, {"t": "Space"}, *inlines]
+        rest.remove(title)
+    return [heading, *rest]
+
+
+def _raise_headings(blocks: list[Node]) -> None:
+    """Headings raised so the book's top level is 1: chapters are cut at level-1
+    headings, yet some productions keep `<h1>` for the title page and open every chapter
+    with `<h2>` (Standard Ebooks); with the title page dropped, their chapters are level 2."""
+    headings = elements(blocks, "Header")
+    shift = min((heading["c"][0] for heading in headings), default=1) - 1
+    for heading in headings:
+        heading["c"][0] -= shift
 
 
 def _drop_back_links(blocks: list[Node]) -> None:
@@ -264,7 +426,9 @@ def _is_back_link(node: Node) -> bool:
     if node["t"] != "Link":
         return False
     _, classes, attributes = node["c"][0]
-    return "footnote-back" in classes or ["role", "doc-backlink"] in attributes
+    return (
+        bool({"footnote-back", "backlink"} & set(classes)) or ["role", "doc-backlink"] in attributes
+    )
 
 
 def _marker(block: Node) -> str | None:
