@@ -7,9 +7,10 @@ way as Markdown and HTML from there (`pandoc_markup.draft_from_tree`). Mammoth g
 HTML that would have to be read again and drops notes' placement.
 
 What is Word's own is dropped, since the build makes its own: the title page (what comes
-before the first Heading 1; its picture becomes the cover) and the table of contents
-(pandoc gives a TOC field's cached result as a `TOC-Heading` heading and paragraphs of
-links to the headings). Metadata comes from `docProps/core.xml`.
+before the first chapter heading; its picture becomes the cover) and the table of
+contents (pandoc gives a TOC field's cached result as a `TOC-Heading` heading and
+paragraphs of links to the headings; calibre writes such paragraphs under a heading).
+Metadata comes from `docProps/core.xml`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from typing import Any
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft
 from ebook_builder.importers.packaged import cover_suffix, open_package, pandoc_tree, read_xml
-from ebook_builder.importers.pandoc_markup import Node, draft_from_tree, elements, plain_text
+from ebook_builder.importers.pandoc_markup import (
+    Node,
+    draft_from_tree,
+    elements,
+    plain_text,
+    raise_headings,
+)
 from ebook_builder.sources import PICTURE_LIMIT, read_source
 
 _CORE = "docProps/core.xml"
@@ -41,8 +48,9 @@ def read_docx(source: Path, kind: str) -> Draft:
     metadata = _metadata(package, source, report)
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         tree = pandoc_tree(data, kind, Path(media), source)
-        cover = _drop_title_page(tree, Path(media), report)
         _drop_toc(tree, report)
+        cover = _drop_title_page(tree, metadata["title"], Path(media), report)
+        raise_headings(tree["blocks"])
         for image in elements(tree["blocks"], "Image"):  # Word's page size, not the book's
             image["c"][0][2] = [pair for pair in image["c"][0][2] if pair[0] not in _SIZES]
         if not metadata["title"]:
@@ -87,16 +95,25 @@ def _metadata(package: zipfile.ZipFile, source: Path, report: list[str]) -> dict
     return stated
 
 
-def _drop_title_page(tree: Node, media: Path, report: list[str]) -> tuple[str, bytes] | None:
-    """Drop what comes before the first Heading 1 (Word's title page: title, creators,
-    cover); its first picture that is a JPEG or PNG is the cover, returned."""
+def _drop_title_page(
+    tree: Node, title: str, media: Path, report: list[str]
+) -> tuple[str, bytes] | None:
+    """Drop what comes before the first chapter heading (Word's title page: title,
+    creators, cover); its first picture that is a JPEG or PNG is the cover, returned.
+
+    A chapter heading is one at the top level of the headings other than the book's
+    title: a title page may state the title as a heading above that level (calibre's DOCX
+    of an EPUB whose title page is `<h1>` and chapters `<h2>`)."""
     blocks = tree["blocks"]
-    first = next((n for n, b in enumerate(blocks) if b["t"] == "Header" and b["c"][0] == 1), None)
+    heads = [(n, b["c"][0]) for n, b in enumerate(blocks) if b["t"] == "Header"]
+    others = [level for n, level in heads if plain_text(blocks[n]["c"][2]) != title]
+    top = min(others, default=1)  # a first chapter may share the book's title
+    first = next((n for n, level in heads if level == top), None)
     if first is None or first == 0:
         return None
     page, tree["blocks"] = blocks[:first], blocks[first:]
     dropped = " / ".join(filter(None, (plain_text([block]) for block in page)))[:80]
-    report.append(f"dropped the title page (what came before the first Heading 1): {dropped}")
+    report.append(f"dropped the title page (what came before the first chapter heading): {dropped}")
     for image in elements(page, "Image"):
         path = Path(image["c"][2][0])
         suffix = cover_suffix(path.name)
@@ -112,16 +129,20 @@ def _drop_title_page(tree: Node, media: Path, report: list[str]) -> tuple[str, b
 
 
 def _drop_toc(tree: Node, report: list[str]) -> None:
-    """Drop Word's table of contents: a `TOC-Heading` heading and the paragraphs of links
-    to headings that follow it (a TOC field's cached result, as pandoc gives it)."""
+    """Drop a table of contents: Word's (a `TOC-Heading` heading, as pandoc gives a TOC
+    field's cached result) or another program's (calibre's: a heading followed only by
+    two or more paragraphs of links to places in the document), with its entries."""
     blocks = tree["blocks"]
     for at, block in enumerate(blocks):
-        if block["t"] == "Header" and "TOC-Heading" in block["c"][1][1]:
-            end = at + 1
-            while end < len(blocks) and _is_toc_entry(blocks[end]):
-                end += 1
+        if block["t"] != "Header":
+            continue
+        end = at + 1
+        while end < len(blocks) and _is_toc_entry(blocks[end]):
+            end += 1
+        ends_section = end == len(blocks) or blocks[end]["t"] == "Header"
+        if "TOC-Heading" in block["c"][1][1] or (end - at > 2 and ends_section):
             del blocks[at:end]
-            report.append(f"dropped Word's table of contents ({end - at - 1} entries)")
+            report.append(f"dropped the table of contents ({end - at - 1} entries)")
             return
 
 

@@ -27,6 +27,7 @@ from ebook_builder.importers.pandoc_markup import (
     draft_from_tree,
     elements,
     plain_text,
+    raise_headings,
 )
 from ebook_builder.load import DATE
 
@@ -79,7 +80,7 @@ def read_epub(source: Path, kind: str) -> Draft:
         _drop_back_links(tree["blocks"])
         _clean_ids(tree["blocks"], spine)
         tree["blocks"] = _open_sections(tree["blocks"])
-        _raise_headings(tree["blocks"])
+        raise_headings(tree["blocks"])
         _page_breaks(tree["blocks"])
         _build_attributes(tree["blocks"])
         tree["blocks"] = _line_blocks(tree["blocks"])
@@ -401,16 +402,6 @@ def _one_heading(group: list[Node]) -> list[Node]:
         heading["c"][2] += [{"t": "Str", "c": ":"}, {"t": "Space"}, *inlines]
         rest.remove(title)
     return [heading, *rest]
-
-
-def _raise_headings(blocks: list[Node]) -> None:
-    """Headings raised so the book's top level is 1: chapters are cut at level-1
-    headings, yet some productions keep `<h1>` for the title page and open every chapter
-    with `<h2>` (Standard Ebooks); with the title page dropped, their chapters are level 2."""
-    headings = elements(blocks, "Header")
-    shift = min((heading["c"][0] for heading in headings), default=1) - 1
-    for heading in headings:
-        heading["c"][0] -= shift
 
 
 def _drop_back_links(blocks: list[Node]) -> None:

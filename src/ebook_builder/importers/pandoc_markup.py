@@ -280,6 +280,17 @@ def _metadata(meta: Node, first_heading: str, report: list[str]) -> dict[str, An
     return stated
 
 
+def raise_headings(blocks: list[Node]) -> None:
+    """Headings raised so the book's top level is 1: chapters are cut at level-1
+    headings, yet some productions keep level 1 for the title page and open every chapter
+    at level 2 (Standard Ebooks' `<h1>`, calibre's DOCX of such a book); with the title
+    page dropped, their chapters are level 2."""
+    headings = elements(blocks, "Header")
+    shift = min((heading["c"][0] for heading in headings), default=1) - 1
+    for heading in headings:
+        heading["c"][0] -= shift
+
+
 def plain_text(node: Any) -> str:
     """The plain text of a tree node (inlines, blocks or a metadata value): what a reader
     reads on the page, so not a picture's alt text, a note, code or raw markup."""
