@@ -72,6 +72,20 @@ def chapter_titles(epub: Path) -> list[str]:
     return [heading for heading in h1_titles(epub) if heading != "Contents"]
 
 
+def partitions(epub: Path) -> dict[str, str]:
+    """Each chapter's partition (its `<body>`'s epub:type) in a built book, by heading."""
+    found = {}
+    with zipfile.ZipFile(epub) as package:
+        for name in package.namelist():
+            if name.endswith(".xhtml"):
+                page = etree.fromstring(package.read(name))
+                heading = next(page.iter(f"{XHTML}h1"), None)
+                if heading is not None:
+                    body = page.find(f"{XHTML}body")
+                    found[" ".join("".join(heading.itertext()).split())] = body.get(f"{OPS}type")
+    return found
+
+
 def source_words(name: str) -> int:
     """The words of the pages the import keeps, as a reader sees them (less `↩`)."""
     pages = [page for page in spine_pages(name) if kept(page)]
@@ -116,6 +130,8 @@ def test_a_standard_ebooks_production_imports_with_its_chapters_words_and_notes(
     epub = assert_clean_everywhere(project, name, epubcheck, tmp_path / "ace")
     pages = [page for page in spine_pages(name) if kept(page)]
     assert chapter_titles(epub) == [title(page) for page in pages]
+    parts = partitions(epub)  # SE's matter pages stay the matter they were
+    assert parts["Imprint"] == "frontmatter" and parts["Colophon"] == "backmatter"
     imported = texts(result)
     words = sum(map(markdown_words, imported))
     assert abs(words - source_words(name)) <= source_words(name) / 100

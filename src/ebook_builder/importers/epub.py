@@ -30,6 +30,7 @@ from ebook_builder.importers.pandoc_markup import (
     raise_headings,
 )
 from ebook_builder.load import DATE
+from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER, PARTITIONS
 
 _OPF = "{http://www.idpf.org/2007/opf}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
@@ -42,6 +43,7 @@ _AUTHOR_ROLES = {"", "aut"}
 # Sections of notes at the end, by epub:type (pandoc's classes for it).
 _NOTE_SECTIONS = {"endnotes", "footnotes", "rearnotes"}
 _TITLE_PAGES = {"titlepage", "halftitlepage"}
+_MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
 
 
@@ -254,7 +256,9 @@ def _documents(
     for name, content in chosen:
         if not elements(content, "Header") and titles.get(name):
             title = [{"t": "Str", "c": titles[name]}]
-            content.insert(0, {"t": "Header", "c": [top, ["", [], []], title]})
+            section = content[0] if content[0]["t"] == "Div" else None
+            opening = section["c"][1] if section and "section" in section["c"][0][1] else content
+            opening.insert(0, {"t": "Header", "c": [top, ["", [], []], title]})
             report.append(f"{name} has no heading: headed `{titles[name]}`, its <title>")
         kept += content
     return kept
@@ -298,7 +302,8 @@ def _restore_heading_ids(blocks: list[Node], ids: dict[str, str]) -> None:
             document = marker
         elif document in ids and elements(block, "Header"):
             heading = elements(block, "Header")[0]  # perhaps in its `<section>`'s div
-            if not heading["c"][1][0]:
+            held = block["t"] == "Div" and block["c"][0][0] == f"{document}_{ids[document]}"
+            if not heading["c"][1][0] and not held:  # else `_open_sections` moves it
                 heading["c"][1][0] = f"{document}_{ids[document]}"
             document = None
 
@@ -473,16 +478,23 @@ def _attributed(node: Any) -> list[Node]:
 
 
 def _open_sections(blocks: list[Node]) -> list[Node]:
-    """`<section>` wrappers (divs of class `section`) opened, their id moved onto the
-    heading they start with, so the Markdown has plain headings as the build's has."""
+    """`<section>` wrappers (divs of class `section`) and wrappers that carry nothing (a
+    `<header>` around a heading) opened, so the Markdown has plain headings as the build's
+    has. A section's id moves onto the heading it starts with, and so do the types that
+    place it in the front or back matter (`imprint`, `colophon`, `dedication`), from which
+    the build tells the book's partitions (`semantics.partition`)."""
     opened: list[Node] = []
     for block in blocks:
         if block["t"] == "Div":
             block["c"][1] = _open_sections(block["c"][1])
-        if block["t"] != "Div" or "section" not in block["c"][0][1]:
+        bare = block["t"] == "Div" and block["c"][0] == ["", [], []]
+        if block["t"] != "Div" or not (bare or "section" in block["c"][0][1]):
             opened.append(block)
             continue
-        id_, inner = block["c"][0][0], block["c"][1]
+        (id_, classes, _), inner = block["c"][0], block["c"][1]
+        matter = [c for c in classes if c.removeprefix("z3998:") in _MATTER]
+        if inner and inner[0]["t"] == "Header":
+            inner[0]["c"][1][1] += [c for c in matter if c not in inner[0]["c"][1][1]]
         if inner and inner[0]["t"] == "Header" and not inner[0]["c"][1][0]:
             inner[0]["c"][1][0] = id_
         elif id_:
