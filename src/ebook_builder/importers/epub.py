@@ -267,8 +267,9 @@ def _documents(
 def _document_heads(
     package: zipfile.ZipFile, folder: str, hrefs: list[str], source: Path
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Each spine document's first heading's id, or that of the `<section>` it opens; and
-    the `<title>` of each document without a heading, by pandoc's names for them.
+    """Each spine document's first heading's id, or that of the `<section>` it opens (the
+    nearest wrapper with an id); and the `<title>` of each document without a heading;
+    both by pandoc's names for the documents.
 
     Pandoc's reader loses the id of a document's chapter section (`<section id="x"
     epub:type="chapter">`), yet links from other documents point at it; and it drops the
@@ -286,8 +287,8 @@ def _document_heads(
             if title is not None and " ".join("".join(title.itertext()).split()):
                 titles[posixpath.basename(href)] = " ".join("".join(title.itertext()).split())
             continue
-        parent = heading.getparent()
-        id_ = heading.get("id") or (parent.get("id") if parent is not None else None)
+        around = (a.get("id") for a in heading.iterancestors() if a.get("id"))
+        id_ = heading.get("id") or next(around, None)  # SE: section > header > hgroup > h2
         if id_:
             ids[posixpath.basename(href)] = id_
     return ids, titles
