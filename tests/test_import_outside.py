@@ -149,9 +149,14 @@ def test_libreoffices_docx_of_one_of_our_books_imports_clean(
     epub, docx = sorted(ours, key=lambda path: path.suffix != ".epub")
     (theirs,) = libreoffice_convert([docx], tmp_path / "libreoffice", "docx")
     project = tmp_path / "project"
-    import_clean(theirs, "tour", project)
+    result = import_clean(theirs, "tour", project)
     built = assert_clean_everywhere(project, "tour", epubcheck, tmp_path / "ace")
     assert h1_titles(built) == h1_titles(epub)
+    folder = REPO / "tests" / "fixtures" / "project" / "book" / TOUR
+    original = [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.md"))]
+    words = sum(map(markdown_words, original))
+    assert abs(sum(map(markdown_words, texts(result))) - words) <= words / 100
+    assert notes(texts(result)) == notes(original)
 
 
 def test_calibres_docx_of_a_standard_ebooks_production_imports_clean(
@@ -161,7 +166,9 @@ def test_calibres_docx_of_a_standard_ebooks_production_imports_clean(
     docx = tmp_path / f"{name}.docx"
     run_calibre({name: ["ebook-convert", str(se_epub(name, tmp_path)), str(docx)]}, tmp_path)
     project = tmp_path / "project"
-    import_clean(docx, name, project)
+    result = import_clean(docx, name, project)
     built = assert_clean_everywhere(project, name, epubcheck, tmp_path / "ace")
     chapters = [title(page) for page in spine_pages(name) if kept(page)]
     assert chapter_titles(built) == chapters
+    words = sum(map(markdown_words, texts(result)))
+    assert abs(words - source_words(name)) <= source_words(name) / 100
