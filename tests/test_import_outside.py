@@ -130,6 +130,8 @@ def test_a_standard_ebooks_production_imports_with_its_chapters_words_and_notes(
     epub = assert_clean_everywhere(project, name, epubcheck, tmp_path / "ace")
     pages = [page for page in spine_pages(name) if kept(page)]
     assert chapter_titles(epub) == [title(page) for page in pages]
+    report = (project / "book" / name / "IMPORT.md").read_text(encoding="utf-8")
+    assert "kept as its text" not in report  # every link between pages found its target
     parts = partitions(epub)  # SE's matter pages stay the matter they were
     assert parts["Imprint"] == "frontmatter" and parts["Colophon"] == "backmatter"
     imported = texts(result)

@@ -250,6 +250,9 @@ def _documents(
                 report.append(f"dropped {name}: nothing left in it")
         else:
             chosen.append((name, content))
+            for kind in sorted(k for k in kinds if k in FRONT_MATTER | BACK_MATTER):
+                part = "front" if kind in FRONT_MATTER else "back"
+                report.append(f"kept {name} as a chapter of the {part} matter (`{kind}`)")
     levels = [next(iter(elements(c, "Header")), {"c": [6]})["c"][0] for _, c in chosen]
     top = min(levels, default=1)
     kept: list[Node] = []
@@ -438,7 +441,8 @@ def _marker(block: Node) -> str | None:
 
 def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
     """`ch1.xhtml_x` -> `x` on every element and link; a link to a whole document points
-    at that document's first id (its heading's)."""
+    at that document's first id: its heading's, or its section's (which `_open_sections`
+    moves onto the heading)."""
     renamed: dict[str, str] = {}
     taken: set[str] = set()
     first: dict[str, str] = {}
@@ -454,7 +458,7 @@ def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
         renamed[old] = new
         taken.add(new)
         attrs[0] = new
-        if document and node["t"] == "Header":
+        if document and node["t"] in ("Header", "Div"):
             first.setdefault(document, new)
     for link in elements(blocks, "Link"):
         target = link["c"][2]
