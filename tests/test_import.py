@@ -215,6 +215,11 @@ def test_an_existing_book_is_never_overwritten(tmp_path: Path) -> None:
         ("page.html", bytes(range(256)) * 4, r"page\.html: not HTML: not UTF-8"),
         ("page.html", b"\x00\x01\x02binary\x03" * 10, r"page\.html: not HTML: binary data"),
         ("book.md", "Caf\u00e9\n".encode("latin-1"), r"book\.md: not Markdown: not UTF-8"),
+        (  # deeper than the build reads, and than Python decodes pandoc's tree
+            "deep.html",
+            b"<title>T</title><h1>One</h1>" + b"<div>" * 3000 + b"x" + b"</div>" * 3000,
+            r"deep\.html: nested more than 100 levels deep",
+        ),
     ],
 )
 def test_a_file_that_is_not_its_kind_is_refused_in_one_line(

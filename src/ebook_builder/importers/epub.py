@@ -24,6 +24,7 @@ from ebook_builder.importers.packaged import cover_suffix, open_package, pandoc_
 from ebook_builder.importers.pandoc_markup import (
     ATTR_AT,
     Node,
+    attributed,
     draft_from_tree,
     elements,
     plain_text,
@@ -446,7 +447,7 @@ def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
     renamed: dict[str, str] = {}
     taken: set[str] = set()
     first: dict[str, str] = {}
-    for node in _attributed(blocks):
+    for node in attributed(blocks):
         attrs = node["c"][ATTR_AT[node["t"]]]
         old = attrs[0]
         if not old:
@@ -467,19 +468,6 @@ def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
             new = renamed.get(name) or first.get(name)
             if new is not None:
                 target[0] = f"#{new}"
-
-
-def _attributed(node: Any) -> list[Node]:
-    """Every element of `node` that carries attributes, in document order."""
-    found: list[Node] = []
-    if isinstance(node, list):
-        for item in node:
-            found += _attributed(item)
-    elif isinstance(node, dict):
-        if node.get("t") in ATTR_AT and isinstance(node.get("c"), list):
-            found.append(node)
-        found += _attributed(node.get("c"))
-    return found
 
 
 def _open_sections(blocks: list[Node]) -> list[Node]:

@@ -11,7 +11,6 @@ temporary folder that `pandoc_markup.draft_from_tree` copies them from.
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -20,6 +19,7 @@ from typing import Any
 from lxml import etree
 
 from ebook_builder.errors import BookError, InputError
+from ebook_builder.importers.pandoc_markup import read_tree
 from ebook_builder.markup.xhtml import safe_parser
 from ebook_builder.pandoc import run_pandoc
 from ebook_builder.sources import MB, read_source
@@ -91,6 +91,7 @@ def pandoc_tree(data: bytes, kind: str, media: Path, source: Path) -> dict[str, 
     """Pandoc's JSON tree of the package, its pictures extracted under `media`."""
     args = [f"--from={kind}", "--to=json", f"--extract-media={media}"]
     try:
-        return json.loads(run_pandoc(args, data))
+        output = run_pandoc(args, data)
     except BookError as exc:
         raise InputError(f"not {_NAMES[kind]}: {exc}", path=source) from None
+    return read_tree(output.decode("utf-8"), source)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft, read_manuscript
-from ebook_builder.limits import pandoc_problem
+from ebook_builder.limits import MAX_DEPTH, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
 from ebook_builder.pandoc import Refused, convert_documents, convert_texts
@@ -27,6 +28,9 @@ from ebook_builder.sources import PICTURE_LIMIT, read_source
 Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
 # Where an element's attributes sit in its content (`Header` has its level first).
+# How deep pandoc's JSON tree of a book may nest: a level of nesting in the book (a div, a
+# quote, a list and its item) is at most six of the tree's, so past `MAX_DEPTH` of them.
+TREE_DEPTH = 6 * MAX_DEPTH
 ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
 ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
@@ -92,7 +96,33 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
     except Refused as exc:
         raise InputError(f"not {name}: {exc}", path=source) from None
     report.extend(f"pandoc: {warning}" for warning in document.warnings)
-    return json.loads(document.output)
+    return read_tree(document.output, source)
+
+
+def read_tree(output: str, source: Path) -> Node:
+    """Pandoc's JSON tree of `source`, refused when nested deeper than `TREE_DEPTH`: the
+    build refuses such a book anyway (`limits.MAX_DEPTH`), and walking a deeper tree would
+    exhaust Python's recursion (as decoding one 1,000 levels deep does)."""
+    try:
+        tree = json.loads(output)
+    except RecursionError:
+        tree = None
+    if tree is None or _depth(tree) > TREE_DEPTH:
+        message = f"nested more than {MAX_DEPTH} levels deep (block quotes, lists, divs)"
+        raise InputError(message, path=source)
+    return tree
+
+
+def _depth(tree: Any) -> int:
+    """How deep lists and objects nest in the JSON value `tree` (without recursion)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
@@ -170,32 +200,34 @@ def _file_name(number: int, title: str) -> str:
     return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
 
 
-def _ids(node: Any) -> list[str]:
-    """Every id set on an element of `node`, in document order."""
-    found: list[str] = []
+def nodes(node: Any) -> Iterator[Node]:
+    """Every element of pandoc's tree `node`, in document order."""
     if isinstance(node, list):
         for item in node:
-            found += _ids(item)
+            yield from nodes(item)
     elif isinstance(node, dict):
-        at = ATTR_AT.get(node.get("t", ""))
-        content = node.get("c")
-        if at is not None and isinstance(content, list) and content[at][0]:
-            found.append(content[at][0])
-        found += _ids(content)
-    return found
+        yield node
+        yield from nodes(node.get("c"))
 
 
 def elements(node: Any, kind: str) -> list[Node]:
     """Every element of type `kind` inside `node`."""
-    found: list[Node] = []
-    if isinstance(node, list):
-        for item in node:
-            found += elements(item, kind)
-    elif isinstance(node, dict):
-        if node.get("t") == kind:
-            found.append(node)
-        found += elements(node.get("c"), kind)
-    return found
+    return [element for element in nodes(node) if element.get("t") == kind]
+
+
+def attributed(node: Any) -> list[Node]:
+    """Every element of `node` that carries attributes (id, classes, key-values)."""
+    return [
+        element
+        for element in nodes(node)
+        if element.get("t") in ATTR_AT and isinstance(element.get("c"), list)
+    ]
+
+
+def _ids(node: Any) -> list[str]:
+    """Every id set on an element of `node`, in document order."""
+    found = (element["c"][ATTR_AT[element["t"]]][0] for element in attributed(node))
+    return [id_ for id_ in found if id_]
 
 
 def _relink(blocks: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
