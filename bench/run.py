@@ -5,7 +5,7 @@ Measured side by side in one run, each figure the median of `--runs` runs (defau
   binary) on the same concatenated Markdown, to EPUB and to DOCX, and against calibre's
   `ebook-convert` EPUB -> AZW3 where calibre is installed;
 - the same for a book of about 100,000 words (the first book three times over), a novel's
-  length;
+  length, and `ebook import` of that book's EPUB against pandoc EPUB -> Markdown;
 - a rebuild with nothing changed, and after one chapter changed, as a new command and in
   `ebook watch` (one resident process), where the edit to the last file written is the
   time `ebook preview` needs to show an edit;
@@ -86,13 +86,18 @@ def run(
     )
 
 
-def side_by_side(commands: list[list[str]], cwd: Path, runs: int) -> list[Measure]:
+def side_by_side(
+    commands: list[list[str]], cwd: Path, runs: int, before: Callable[[], None] | None = None
+) -> list[Measure]:
     """Each command once per round, `runs` rounds: a slow spell of a shared machine then
-    slows every contender alike, not only the one that happened to run during it."""
+    slows every contender alike, not only the one that happened to run during it.
+    `before()` (if given) runs untimed at the start of each round."""
     times: list[list[float]] = [[] for _ in commands]
     peaks: list[list[float]] = [[] for _ in commands]
     cpus: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
+        if before is not None:
+            before()
         for command, spent, peak, used in zip(commands, times, peaks, cpus, strict=True):
             seconds, largest, _, cpu = run_once(command, cwd, False)
             spent.append(seconds)
@@ -240,6 +245,41 @@ def watch_rows(
         f"| {latency / cold:.1%} |",
         f"| {name} (the rebuild alone) | {build:.2f} s | cold {cold:.2f} s | {build / cold:.1%} |",
     ]
+
+
+def import_row(epub: Path, words: int, tmp: Path, runs: int) -> str:
+    """`ebook import` of a novel's EPUB into a fresh project, against pandoc alone
+    converting the same EPUB to Markdown with its pictures.
+
+    Ours is all the user waits for: pandoc's reading, the clean-up of its tree, the
+    Markdown, the files written and the `ebook check` that ends every import.
+    """
+    project, media = tmp / "imported", tmp / "media"
+
+    def fresh() -> None:
+        for folder in (project, media):
+            shutil.rmtree(folder, ignore_errors=True)
+        project.mkdir()
+
+    ours, theirs = side_by_side(
+        [
+            ebook("import", str(epub), "--book-id", "novel", "-C", str(project)),
+            [
+                pypandoc.get_pandoc_path(),
+                *("-f", "epub", "-t", "markdown", "-o", str(tmp / "imported.md")),
+                f"--extract-media={media}",
+                str(epub),
+            ],
+        ],
+        tmp,
+        runs,
+        before=fresh,
+    )
+    return (
+        f"| a {words:,}-word EPUB (our build of it): `ebook import` into a new project, "
+        f"check included, vs pandoc EPUB → Markdown | {ours.seconds:.2f} s "
+        f"| {theirs.seconds:.2f} s | {ratio(ours.seconds, theirs.seconds)} |"
+    )
 
 
 def ebook(*args: str) -> list[str]:
@@ -417,6 +457,7 @@ def main() -> None:
             f"| {cold.seconds:.2f} s | {p_epub.seconds:.2f} s "
             f"| {ratio(cold.seconds, p_epub.seconds)} |"
         )
+        rows.append(import_row(out / f"{novel}.epub", words, tmp, runs))
         rows.append("")
         rows.append(
             "| corpus | chapters | ebook-builder EPUB | peak memory (largest process / all "

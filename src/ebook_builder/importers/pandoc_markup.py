@@ -201,13 +201,20 @@ def _file_name(number: int, title: str) -> str:
 
 
 def nodes(node: Any) -> Iterator[Node]:
-    """Every element of pandoc's tree `node`, in document order."""
-    if isinstance(node, list):
-        for item in node:
-            yield from nodes(item)
-    elif isinstance(node, dict):
-        yield node
-        yield from nodes(node.get("c"))
+    """Every element of pandoc's tree `node`, in document order.
+
+    Walked with a stack of its own: a recursive generator passes each element up through
+    every enclosing `yield from`, so a walk cost the elements times their depth (half the
+    time of importing a novel's EPUB, walked a dozen times).
+    """
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(reversed(current))
+        elif isinstance(current, dict):
+            yield current
+            stack.append(current.get("c"))
 
 
 def elements(node: Any, kind: str) -> list[Node]:
