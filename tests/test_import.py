@@ -528,6 +528,7 @@ ENCRYPTION = b"""<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:contai
  xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData>
 <enc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/>
 </enc:EncryptedData></encryption>"""
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # the first bytes of an OLE compound file
 EXTERNAL_PICTURE = (
     b'<Relationship Id="rIdWeb" TargetMode="External" Target="http://example.com/a.png" '
     b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"/>'
@@ -539,6 +540,10 @@ def bad_package(kind: str, packaged: dict[str, Path], out: Path) -> Path:
     epub, docx = (packaged[f"revolutionary-heritage-1917.{s}"] for s in ("epub", "docx"))
     if kind == "text":
         out.write_text("Chapter one.\n", encoding="utf-8")
+    elif kind == "password":  # Office's encrypted package: an OLE file, its zip in a stream
+        out.write_bytes(OLE_MAGIC + bytes(504) + "EncryptedPackage".encode("utf-16-le"))
+    elif kind == "doc":
+        out.write_bytes(OLE_MAGIC + bytes(504) + "WordDocument".encode("utf-16-le"))
     elif kind == "drm":
         rezip(epub, out, {"META-INF/encryption.xml": ENCRYPTION})
     elif kind == "zip slip":
@@ -563,6 +568,8 @@ def bad_package(kind: str, packaged: dict[str, Path], out: Path) -> Path:
     ("kind", "suffix", "message"),
     [
         ("text", ".epub", r"not EPUB: not a zip package"),
+        ("password", ".docx", r"refused: the DOCX is encrypted \(password-protected\)"),
+        ("doc", ".docx", r"not DOCX: a Word 97-2003 document \(\.doc\); save it as \.docx"),
         ("drm", ".epub", r"refused: the EPUB is encrypted \(DRM"),
         ("zip slip", ".epub", r"refused: member '\.\./outside\.xhtml' lies outside the package"),
         ("crowd", ".epub", r"refused: 10,012 members in the package; at most 10,000"),

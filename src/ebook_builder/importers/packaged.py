@@ -28,6 +28,10 @@ PACKAGE_LIMIT = 200 * MB  # the file itself: a long illustrated book is a few te
 UNPACKED_LIMIT = 500 * MB  # every member unpacked, as the central directory declares
 MEMBER_LIMIT = 10_000  # members: a book has a file per chapter and picture
 _NAMES = {"docx": "DOCX", "epub": "EPUB"}
+# An OLE compound file (Word 97-2003's container): Office saves a password-protected
+# package as one, its zip encrypted in a stream named "EncryptedPackage" (MS-OFFCRYPTO).
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 
 
 def open_package(source: Path, kind: str) -> tuple[bytes, zipfile.ZipFile]:
@@ -37,6 +41,8 @@ def open_package(source: Path, kind: str) -> tuple[bytes, zipfile.ZipFile]:
         data = read_source(source, PACKAGE_LIMIT)
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path=source) from None
+    if data.startswith(_OLE_MAGIC):
+        raise InputError(_ole_problem(data, name), path=source)
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -62,6 +68,15 @@ def open_package(source: Path, kind: str) -> tuple[bytes, zipfile.ZipFile]:
             message = f"not {name}: member {member.filename!r} cannot be read ({exc})"
             raise InputError(message, path=source) from None
     return data, package
+
+
+def _ole_problem(data: bytes, name: str) -> str:
+    """Why an OLE compound file is not read: "not a zip package" would send the user
+    looking for a damaged file, when the cure is to save it again without a password (or,
+    for a Word 97-2003 `.doc`, as `.docx`)."""
+    if _ENCRYPTED_STREAM in data:
+        return f"refused: the {name} is encrypted (password-protected); save it without a password"
+    return f"not {name}: a Word 97-2003 document (.doc); save it as .docx"
 
 
 def _escapes(member: str) -> bool:
