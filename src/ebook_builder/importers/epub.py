@@ -226,14 +226,15 @@ def _documents(
             documents[-1][1].append(block)
     chosen: list[tuple[str, list[Node]]] = []
     for name, content in documents:
-        pictures = [image["c"][2][0] for image in elements(content, "Image")]
+        found = elements(content, "Image", "Div")
+        pictures = [node["c"][2][0] for node in found if node["t"] == "Image"]
         is_cover = (
             cover is not None
             and not plain_text(content)
             and pictures
             and all(Path(url).name == posixpath.basename(cover) for url in pictures)
         )
-        kinds = {kind for div in elements(content, "Div") for kind in div["c"][0][1]}
+        kinds = {kind for div in found if div["t"] == "Div" for kind in div["c"][0][1]}
         what = (
             "cover page"
             if is_cover
@@ -254,11 +255,11 @@ def _documents(
             for kind in sorted(k for k in kinds if k in FRONT_MATTER | BACK_MATTER):
                 part = "front" if kind in FRONT_MATTER else "back"
                 report.append(f"kept {name} as a chapter of the {part} matter (`{kind}`)")
-    levels = [next(iter(elements(c, "Header")), {"c": [6]})["c"][0] for _, c in chosen]
-    top = min(levels, default=1)
+    headings = [elements(content, "Header") for _, content in chosen]
+    top = min((found[0]["c"][0] if found else 6 for found in headings), default=1)
     kept: list[Node] = []
-    for name, content in chosen:
-        if not elements(content, "Header") and titles.get(name):
+    for (name, content), found in zip(chosen, headings, strict=True):
+        if not found and titles.get(name):
             title = [{"t": "Str", "c": titles[name]}]
             section = content[0] if content[0]["t"] == "Div" else None
             opening = section["c"][1] if section and "section" in section["c"][0][1] else content
@@ -305,8 +306,8 @@ def _restore_heading_ids(blocks: list[Node], ids: dict[str, str]) -> None:
         marker = _marker(block)
         if marker is not None:
             document = marker
-        elif document in ids and elements(block, "Header"):
-            heading = elements(block, "Header")[0]  # perhaps in its `<section>`'s div
+        elif document in ids and (headings := elements(block, "Header")):
+            heading = headings[0]  # perhaps in its `<section>`'s div
             held = block["t"] == "Div" and block["c"][0][0] == f"{document}_{ids[document]}"
             if not heading["c"][1][0] and not held:  # else `_open_sections` moves it
                 heading["c"][1][0] = f"{document}_{ids[document]}"
@@ -319,10 +320,11 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
     holding that item, in the chapter that cites it, as the build's Markdown has them.
     A notes section whose every item went inline is dropped; one with items left is kept
     (reported), so no text is lost."""
+    found = elements(blocks, "Div", "Para", "Plain")
     sections = [
         div
-        for div in elements(blocks, "Div")
-        if div["c"][0][1] and _NOTE_SECTIONS & set(div["c"][0][1])
+        for div in found
+        if div["t"] == "Div" and div["c"][0][1] and _NOTE_SECTIONS & set(div["c"][0][1])
     ]
     items = {
         div["c"][0][0]: div
@@ -331,7 +333,7 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
         if div["c"][0][0]
     }
     used: set[str] = set()
-    for holder in elements(blocks, "Para") + elements(blocks, "Plain"):
+    for holder in (node for node in found if node["t"] != "Div"):
         for at, node in enumerate(holder["c"]):
             if node["t"] != "Link" or not _is_note_ref(node):
                 continue
@@ -418,7 +420,7 @@ def _drop_back_links(blocks: list[Node]) -> None:
     """A note's link back to its reference (`↩`, `role="doc-backlink"`) is the build's,
     which writes its own."""
     for note in elements(blocks, "Note"):
-        for holder in elements(note["c"], "Para") + elements(note["c"], "Plain"):
+        for holder in elements(note["c"], "Para", "Plain"):
             holder["c"] = [node for node in holder["c"] if not _is_back_link(node)]
 
 
@@ -527,7 +529,7 @@ def _is_page_break(node: Node) -> bool:
 def _build_attributes(blocks: list[Node]) -> None:
     """The build's own additions to a div's or span's attributes taken off again: ARIA
     roles (it derives them from the classes) and a class written twice."""
-    for node in elements(blocks, "Div") + elements(blocks, "Span"):
+    for node in elements(blocks, "Div", "Span"):
         attrs = node["c"][0]
         attrs[1] = list(dict.fromkeys(attrs[1]))
         attrs[2] = [pair for pair in attrs[2] if pair[0] != "role"]

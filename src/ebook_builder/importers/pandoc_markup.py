@@ -214,12 +214,16 @@ def nodes(node: Any) -> Iterator[Node]:
             stack.extend(reversed(current))
         elif isinstance(current, dict):
             yield current
-            stack.append(current.get("c"))
+            content = current.get("c")
+            if isinstance(content, list | dict):  # not a Str's text: no elements in it
+                stack.append(content)
 
 
-def elements(node: Any, kind: str) -> list[Node]:
-    """Every element of type `kind` inside `node`."""
-    return [element for element in nodes(node) if element.get("t") == kind]
+def elements(node: Any, *kinds: str) -> list[Node]:
+    """Every element of one of the types `kinds` inside `node`, in document order: one
+    walk for all the kinds a pass needs (a novel's tree has a million elements)."""
+    wanted = set(kinds)
+    return [element for element in nodes(node) if element.get("t") in wanted]
 
 
 def attributed(node: Any) -> list[Node]:
