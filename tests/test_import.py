@@ -500,6 +500,33 @@ def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flag
     )
 
 
+def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keeps_breaks(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    document = docx.Document()
+    document.core_properties.title = "Typed Plain"
+    document.core_properties.language = "en"
+    for line in ("Chapter 1", "It was night.", "* * *", "Morning came.", "❦", "Noon."):
+        document.add_paragraph(line)
+    document.add_paragraph("CHAPTER 2: The Road")
+    document.add_paragraph("Chapter and verse were quoted.")  # prose, not a title
+    document.save(tmp_path / "plain.docx")
+    project = tmp_path / "project"
+    result = import_book(tmp_path / "plain.docx", "plain", project=project)
+    first, second = texts(result)
+    assert first.startswith("# Chapter 1")
+    assert second.startswith("# CHAPTER 2: The Road") and "Chapter and verse" in second
+    assert "* * *" not in first and "❦" not in first
+    report = (project / "book" / "plain" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "no heading styles: 2 paragraphs that read as chapter titles" in report
+    assert "2 paragraphs of a scene-break mark" in report
+    assert result.problems == []
+    with assert_builds(project, "plain", epubcheck) as epub:
+        [page] = [n for n in epub.namelist() if "chapter-1" in n and n.endswith(".xhtml")]
+        xhtml = epub.read(page).decode()
+    assert xhtml.count("<hr") == 2
+
+
 def rezip(package: Path, out: Path, changes: dict[str, bytes]) -> Path:
     """A copy of `package` with members replaced or added."""
     with zipfile.ZipFile(package) as old, zipfile.ZipFile(out, "w") as new:

@@ -15,6 +15,7 @@ Metadata comes from `docProps/core.xml`.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -36,10 +37,30 @@ _CORE = "docProps/core.xml"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _SIZES = ("width", "height")
+_WORDS = (  # a chapter's number in words: "Chapter Twelve", "Part Twenty-One", "Part First"
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    "fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
+    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth"
+)
+# A roman numeral, upper case and not empty: IV, XII, MCMXIV.
+_ROMAN = "(?-i:(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))"
+# A paragraph that reads as a chapter's title: "Chapter 1", "CHAPTER XII. The Storm",
+# "Part Two: Winter", or a roman numeral alone ("IV", "IV.").
+_TITLE_LINE = re.compile(
+    rf"(?:chapter|part)\s+(?:\d+|{_ROMAN}|(?:{_WORDS})(?:-(?:{_WORDS}))?)\b"
+    rf"[.:]?(?:\s*[\u2013\u2014-]?\s*\S.*)?|{_ROMAN}\.?",
+    re.IGNORECASE,
+)
+_TITLE_LENGTH = 100  # a longer paragraph is prose that happens to open with "Chapter"
+# The marks a scene-break paragraph is made of: * # ~ • · ⁂ ⁕ ❦ ❧ ✻ ✦ ❖
+_MARKS = "[*#~\u2022\u00b7\u2042\u2055\u2766\u2767\u273b\u2726\u2756]"
+_BREAK_LINE = re.compile(rf"{_MARKS}(?:\s*{_MARKS}){{0,5}}")
 
 
 def read_docx(source: Path, kind: str) -> Draft:
-    """The draft of a DOCX: a chapter per Heading 1, Word's title page and TOC dropped."""
+    """The draft of a DOCX: a chapter per Heading 1 (or, in a document without heading
+    styles, per paragraph that reads as a chapter's title), Word's title page and TOC
+    dropped, scene-break paragraphs made breaks."""
     data, package = open_package(source, kind)
     if "word/document.xml" not in package.namelist():
         raise InputError("not DOCX: no word/document.xml in the package", path=source)
@@ -49,6 +70,9 @@ def read_docx(source: Path, kind: str) -> Draft:
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         tree = pandoc_tree(data, kind, Path(media), source)
         _drop_toc(tree, report)
+        _scene_breaks(tree["blocks"], report)
+        if not elements(tree["blocks"], "Header"):
+            _guess_headings(tree["blocks"], report)
         cover = _drop_title_page(tree, metadata["title"], Path(media), report)
         raise_headings(tree["blocks"])
         for image in elements(tree["blocks"], "Image"):  # Word's page size, not the book's
@@ -63,6 +87,39 @@ def read_docx(source: Path, kind: str) -> Draft:
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
     return draft
+
+
+def _guess_headings(blocks: list[Node], report: list[str]) -> None:
+    """A document without heading styles split where a paragraph reads as a chapter's
+    title ("Chapter 1", "PART TWO", "IV"): many manuscripts are typed in Normal style
+    throughout, and without this they would import as one chapter. A guess, so reported
+    with the paragraphs it took."""
+    taken = []
+    for at, block in enumerate(blocks):
+        text = plain_text([block]) if block["t"] in ("Para", "Plain") else ""
+        if text and len(text) <= _TITLE_LENGTH and _TITLE_LINE.fullmatch(text):
+            blocks[at] = {"t": "Header", "c": [1, ["", [], []], block["c"]]}
+            taken.append(text)
+    if taken:
+        shown = ", ".join(f"`{text}`" for text in taken[:5]) + (", …" if len(taken) > 5 else "")
+        report.append(
+            f"no heading styles: {len(taken)} paragraph{'s' * (len(taken) > 1)} that read as "
+            f"chapter titles made level-1 headings ({shown}); check the split"
+        )
+
+
+def _scene_breaks(blocks: list[Node], report: list[str]) -> None:
+    """A paragraph that is only a scene-break mark (`* * *`, `#`, a centred `❦` or `⁂`)
+    becomes a horizontal rule, which the build renders as its scene break (`<hr>`, styled
+    in book.css), rather than as a line of text."""
+    count = 0
+    for at, block in enumerate(blocks):
+        if block["t"] in ("Para", "Plain") and _BREAK_LINE.fullmatch(plain_text([block])):
+            blocks[at] = {"t": "HorizontalRule"}
+            count += 1
+    if count:
+        paragraphs = f"{count} paragraph{'s' * (count > 1)}"
+        report.append(f"{paragraphs} of a scene-break mark (`* * *`, `#`, ❦) made breaks")
 
 
 def _refuse_linked_pictures(package: zipfile.ZipFile, source: Path) -> None:
