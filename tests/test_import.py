@@ -464,6 +464,42 @@ def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     assert_builds(project, "old", epubcheck).close()
 
 
+def test_a_folder_of_html_files_is_one_document_in_name_order(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    folder = tmp_path / "site"
+    (folder / "pictures").mkdir(parents=True)
+    (folder / "pictures" / "red.png").write_bytes(png())
+    (folder / "b-second.xhtml").write_text(
+        '<html><body><h1 id="two">Second</h1><div id="later"><p>Later.</p></div></body></html>',
+        encoding="utf-8",
+    )
+    (folder / "a-first.html").write_text(
+        "<html><head><title>Site Book</title><meta name='author' content='Ann Author'/></head>"
+        "<body><h1>First</h1>"
+        '<p><img src="pictures/red.png" alt="A red square"/> See '
+        '<a href="b-second.xhtml#later">later</a> and <a href="b-second.xhtml">two</a>.</p>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    (folder / "notes.txt").write_text("not a page", encoding="utf-8")
+    project = tmp_path / "project"
+    result = import_book(folder, "site", kind="html", project=project)
+    assert [p.name for p in result.chapters] == ["01-first.md", "02-second.md"]
+    first, second = texts(result)
+    assert "![A red square](images/red.png)" in first
+    assert "[later](02-second.md#later)" in first and "[two](02-second.md#two)" in first
+    assert second.startswith("# Second {#two}")
+    report = (project / "book" / "site" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "read 2 HTML files in name order as one document" in report
+    assert result.problems == []
+    assert_builds(project, "site", epubcheck).close()
+    with pytest.raises(UsageError, match="unknown suffix"):
+        import_book(folder, "other", project=project)
+    with pytest.raises(InputError, match="a folder is imported only as HTML"):
+        import_book(folder, "other", kind="markdown", project=project)
+
+
 def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flagged(
     tmp_path: Path,
 ) -> None:

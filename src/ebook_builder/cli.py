@@ -293,7 +293,7 @@ def _check_stores(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="Manuscript to import.")],
+    file: Annotated[Path, typer.Argument(help="Manuscript to import (or a folder of HTML files).")],
     book_id: Annotated[str, typer.Option("--book-id", help="Id of the new book.")],
     kind: Annotated[
         str | None,
@@ -317,6 +317,7 @@ def import_(
 
     - `ebook import manuscript.md --book-id my-novel` — split at `#` headings
     - `ebook import page.html --book-id my-essay` — split at `<h1>`
+    - `ebook import site/ --book-id my-essay --kind html` — its HTML files in name order
     - `ebook import draft.docx --book-id my-novel` — split at Heading 1
     - `ebook import old.epub --book-id my-reissue` — metadata and cover from the OPF
     - `ebook import pamphlet.txt --book-id my-pamphlet --kind web`

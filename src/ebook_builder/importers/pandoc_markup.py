@@ -35,16 +35,24 @@ ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
 ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
+_PAGES = (".html", ".htm", ".xhtml")  # the files of a folder imported as HTML
 _FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
 
 
 def read_markup(source: Path, kind: str) -> Draft:
-    """The draft of a Markdown or HTML file: a chapter per level-1 heading."""
+    """The draft of a Markdown or HTML file, or a folder of HTML files: a chapter per
+    level-1 heading."""
     report: list[str] = []
-    tree = _parse(source, kind, report)
+    if source.is_dir():
+        if kind != "html":
+            raise InputError("a folder is imported only as HTML: give --kind html", path=source)
+        tree = _parse_folder(source, report)
+    else:
+        tree = _parse(source, kind, report)
     headings = [plain_text(h["c"][2]) for h in elements(tree["blocks"], "Header") if h["c"][0] == 1]
     metadata = _metadata(tree["meta"], next(iter(headings), ""), report)
-    return draft_from_tree(tree, metadata, source, source.parent, report)
+    pictures_in = source if source.is_dir() else source.parent
+    return draft_from_tree(tree, metadata, source, pictures_in, report)
 
 
 def draft_from_tree(
@@ -77,9 +85,53 @@ def draft_from_tree(
 
 
 def _parse(source: Path, kind: str, report: list[str]) -> Node:
-    """Pandoc's tree of the source, and what pandoc could not read in `report`. A file
-    that is not text of its kind is refused in one line, since pandoc would read any
-    bytes as a paragraph of noise."""
+    """Pandoc's tree of the source, and what pandoc could not read in `report`."""
+    name = _NAMES[kind]
+    text = _checked_text(source, kind)
+    try:
+        [document] = convert_documents([text], kind, "json")
+    except Refused as exc:
+        raise InputError(f"not {name}: {exc}", path=source) from None
+    report.extend(f"pandoc: {warning}" for warning in document.warnings)
+    return read_tree(document.output, source)
+
+
+def _parse_folder(folder: Path, report: list[str]) -> Node:
+    """Pandoc's tree of every HTML file in `folder` (not its subfolders), in name order,
+    as one document: a book saved as a page per chapter (a website, an unzipped EPUB).
+
+    The files sit side by side, so a picture's path from any of them is its path from
+    the folder, where `draft_from_tree` looks; a link to another of the files becomes
+    a link to the id it names (or that page's first id), which `_relink` then points at
+    that id's chapter.
+    """
+    files = sorted(
+        path for path in folder.iterdir() if path.suffix.lower() in _PAGES and path.is_file()
+    )
+    if not files:
+        raise InputError("no .html or .xhtml file in the folder", path=folder)
+    texts = [_checked_text(path, "html") for path in files]
+    try:
+        documents = convert_documents(texts, "html", "json")
+    except Refused as exc:
+        raise InputError(f"not HTML: {exc}", path=files[exc.index]) from None
+    trees = [read_tree(d.output, path) for path, d in zip(files, documents, strict=True)]
+    for path, document in zip(files, documents, strict=True):
+        report.extend(f"pandoc: {path.name}: {warning}" for warning in document.warnings)
+    firsts = {path.name: _ids(tree["blocks"])[:1] for path, tree in zip(files, trees, strict=True)}
+    blocks = [block for tree in trees for block in tree["blocks"]]
+    for link in elements(blocks, "Link"):
+        parts = urlsplit(link["c"][2][0])
+        page = unquote(parts.path)
+        if not parts.scheme and not parts.netloc and page in firsts:
+            link["c"][2][0] = f"#{parts.fragment or ''.join(firsts[page])}"
+    report.append(f"read {len(files)} HTML files in name order as one document")
+    return {**trees[0], "blocks": blocks}
+
+
+def _checked_text(source: Path, kind: str) -> str:
+    """The text of a source file, refused in one line when it is not text of its kind,
+    since pandoc would read any bytes as a paragraph of noise."""
     name = _NAMES[kind]
     text = read_manuscript(source, name)
     if (control := NOT_XML.search(text)) is not None:
@@ -91,12 +143,7 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
         problem = pandoc_problem(ChapterSource(source.name, source, source, text))
         if problem is not None:
             raise InputError(problem.message, path=source, line=problem.line)
-    try:
-        [document] = convert_documents([text], kind, "json")
-    except Refused as exc:
-        raise InputError(f"not {name}: {exc}", path=source) from None
-    report.extend(f"pandoc: {warning}" for warning in document.warnings)
-    return read_tree(document.output, source)
+    return text
 
 
 def read_tree(output: str, source: Path) -> Node:
