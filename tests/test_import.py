@@ -92,11 +92,18 @@ def texts(result: ImportResult) -> list[str]:
     return [path.read_text(encoding="utf-8") for path in result.chapters]
 
 
-def assert_builds(project: Path, book_id: str, epubcheck: EpubCheck) -> zipfile.ZipFile:
-    [epub] = api.build(project, [book_id], ["epub"], project / "dist")
+def assert_builds(
+    project: Path, book_id: str, epubcheck: EpubCheck, formats: tuple[str, ...] = ("epub",)
+) -> Path:
+    """The imported book builds in `formats`, the EPUB among them, and its EPUB passes
+    EPUBCheck with 0 errors and 0 warnings. Returns the EPUB."""
+    written = api.build(project, [book_id], list(formats), project / "dist")
+    books = {project / "dist" / f"{book_id}{FORMATS[fmt].suffix}" for fmt in formats}
+    assert books <= set(written)
+    epub = project / "dist" / f"{book_id}.epub"
     report = epubcheck.check(epub)
     assert report.clean, report.messages
-    return zipfile.ZipFile(epub)
+    return epub
 
 
 def test_markdown_splits_at_level_one_headings_keeping_notes(
@@ -124,7 +131,7 @@ def test_markdown_splits_at_level_one_headings_keeping_notes(
     report = (project / "book" / "three" / "IMPORT.md").read_text(encoding="utf-8")
     assert "split into 3 chapters" in report and "`language` set to `en`" in report
     assert result.problems == []
-    with assert_builds(project, "three", epubcheck) as epub:
+    with zipfile.ZipFile(assert_builds(project, "three", epubcheck)) as epub:
         names = epub.namelist()
     assert any(name.endswith("red.png") for name in names)
 
@@ -147,7 +154,7 @@ def test_html_splits_at_h1_even_in_a_section_and_links_to_the_note_list(
     assert result.problems == []
     report = (project / "book" / "web-book" / "IMPORT.md").read_text(encoding="utf-8")
     assert "its classes dropped: part" in report
-    assert_builds(project, "web-book", epubcheck).close()
+    assert_builds(project, "web-book", epubcheck)
 
 
 def test_text_before_the_first_heading_is_a_headed_front_matter_chapter(
@@ -166,7 +173,7 @@ def test_text_before_the_first_heading_is_a_headed_front_matter_chapter(
     metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert metadata["title"] == "Only Chapter"
     assert result.problems == []
-    assert_builds(project, "notes", epubcheck).close()
+    assert_builds(project, "notes", epubcheck)
 
 
 def test_without_headings_the_text_is_one_chapter_under_its_title(tmp_path: Path) -> None:
@@ -328,12 +335,7 @@ def test_a_shipped_book_imported_back_builds_with_its_chapters_words_and_notes(
     project = ProjectMaker(tmp_path / "project").root
     result = import_book(packaged[f"{book_id}{suffix}"], book_id, project=project)
     assert result.problems == []
-    written = api.build(project, [book_id], list(FORMATS), project / "dist")
-    books = {project / "dist" / f"{book_id}{FORMATS[fmt].suffix}" for fmt in FORMATS}
-    assert books <= set(written)
-    epub = project / "dist" / f"{book_id}.epub"
-    report = epubcheck.check(epub)
-    assert report.clean, report.messages
+    epub = assert_builds(project, book_id, epubcheck, tuple(FORMATS))
     assert h1_titles(epub) == h1_titles(packaged[f"{book_id}.epub"])
     original = [path.read_text(encoding="utf-8") for path in chapter_files(book_id)]
     imported = texts(result)
@@ -360,8 +362,7 @@ def test_the_feature_tour_imported_back_keeps_its_notes_and_picture(
     project = tmp_path / "project"
     result = import_book(tour_packaged[suffix], "tour", project=project)
     assert result.problems == []
-    epub = assert_builds(project, "tour", epubcheck)
-    epub.close()
+    assert_builds(project, "tour", epubcheck)
     assert h1_titles(project / "dist" / "tour.epub") == h1_titles(tour_packaged[".epub"])
     folder = REPO / "tests" / "fixtures" / "project" / "book" / TOUR
     original = [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.md"))]
@@ -461,7 +462,7 @@ def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
         assert line in report
     assert "dropped cover.xhtml: the cover page" in report
     assert Image.open(project / "covers" / "old.jpg").size == (60, 90)
-    assert_builds(project, "old", epubcheck).close()
+    assert_builds(project, "old", epubcheck)
 
 
 def test_a_folder_of_html_files_is_one_document_in_name_order(
@@ -493,7 +494,7 @@ def test_a_folder_of_html_files_is_one_document_in_name_order(
     report = (project / "book" / "site" / "IMPORT.md").read_text(encoding="utf-8")
     assert "read 2 HTML files in name order as one document" in report
     assert result.problems == []
-    assert_builds(project, "site", epubcheck).close()
+    assert_builds(project, "site", epubcheck)
     with pytest.raises(UsageError, match="unknown suffix"):
         import_book(folder, "other", project=project)
     with pytest.raises(InputError, match="a folder is imported only as HTML"):
@@ -557,7 +558,7 @@ def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keep
     assert "no heading styles: 2 paragraphs that read as chapter titles" in report
     assert "2 paragraphs of a scene-break mark" in report
     assert result.problems == []
-    with assert_builds(project, "plain", epubcheck) as epub:
+    with zipfile.ZipFile(assert_builds(project, "plain", epubcheck)) as epub:
         [page] = [n for n in epub.namelist() if "chapter-1" in n and n.endswith(".xhtml")]
         xhtml = epub.read(page).decode()
     assert xhtml.count("<hr") == 2

@@ -26,7 +26,7 @@ from tests.helpers import (
     run_ace,
     run_calibre,
 )
-from tests.test_import import h1_titles, notes, texts
+from tests.test_import import assert_builds, h1_titles, notes, texts
 
 EPUBS = REPO / "tests" / "fixtures" / "epubs"
 SE_BOOKS = ("jekyll-and-hyde", "a-day-at-a-time")
@@ -105,12 +105,7 @@ def source_notes(name: str) -> int:
 def assert_clean_everywhere(project: Path, book_id: str, epubcheck: EpubCheck, out: Path) -> Path:
     """The imported book builds in every format; its EPUB passes EPUBCheck (0 errors, 0
     warnings) and DAISY Ace (0 violations). Returns the EPUB."""
-    written = api.build(project, [book_id], list(FORMATS), project / "dist")
-    books = {project / "dist" / f"{book_id}{FORMATS[fmt].suffix}" for fmt in FORMATS}
-    assert books <= set(written)
-    epub = project / "dist" / f"{book_id}.epub"
-    report = epubcheck.check(epub)
-    assert report.clean, report.messages
+    epub = assert_builds(project, book_id, epubcheck, tuple(FORMATS))
     assert ace_violations(run_ace({book_id: epub}, out)[book_id]) == []
     return epub
 
