@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from ebook_builder.errors import BookError, InputError
+from ebook_builder.errors import BookError
 from ebook_builder.model import CoverImage, Metadata
-from ebook_builder.sources import PICTURE_LIMIT, read_source
+from ebook_builder.sources import PICTURE_LIMIT, read_input
 
 COVER_SIZE = (1600, 2560)
 BACKGROUND = (122, 28, 30)
@@ -39,10 +39,8 @@ def load_cover(covers_dir: Path, book_id: str, metadata: Metadata) -> CoverImage
     if path is None:
         return CoverImage(render_cover(metadata), "image/jpeg", generated=True)
     shown = Path(covers_dir.name) / path.name
-    try:  # `inside`: as for chapters and pictures, nothing outside the project ships
-        data = read_source(path, PICTURE_LIMIT, inside=covers_dir.parent)
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=shown) from None
+    # `inside`: as for chapters and pictures, nothing outside the project ships
+    data = read_input(path, PICTURE_LIMIT, shown, inside=covers_dir.parent)
     media_type = COVER_TYPES[path.suffix.lower()]
     problem = image_problem(data, media_type)
     if problem:

@@ -22,7 +22,7 @@ import yaml
 from ebook_builder.cover import load_cover
 from ebook_builder.errors import BookError, Diagnostic, EbookError, InputError, UsageError
 from ebook_builder.model import Book, ChapterSource, Metadata
-from ebook_builder.sources import CHAPTER_LIMIT, METADATA_LIMIT, read_source, resolved
+from ebook_builder.sources import CHAPTER_LIMIT, METADATA_LIMIT, read_input, read_source, resolved
 
 # BCP 47 in its common shape: a 2–3 letter language, then subtags (script, region, variant).
 # Patterns end in \Z, not $: `$` also matches before a final newline, and "en\n" is no tag.
@@ -160,12 +160,11 @@ def read_metadata(
     Raises `InputError` for a file that cannot be read or parsed, `BookError` for one that
     is not a mapping, holds an alias, or a character no book may carry.
     """
+    data = read_input(path, METADATA_LIMIT, shown, inside=project.root)
     try:
-        text = read_source(path, METADATA_LIMIT, inside=project.root).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path=shown) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=shown) from None
     loader = MetadataLoader(text)
     try:
         _refuse_aliases(text, shown)

@@ -15,6 +15,8 @@ import os
 import stat
 from pathlib import Path
 
+from ebook_builder.errors import InputError
+
 MB = 1 << 20
 # A metadata file is a few lines; a megabyte is already thousands of pages of YAML.
 METADATA_LIMIT = 1 * MB
@@ -51,6 +53,15 @@ def read_source(path: Path, limit: int, inside: Path | None = None) -> bytes:
     if len(data) > limit:
         raise RefusedSource(_too_large(limit))
     return data
+
+
+def read_input(path: Path, limit: int, shown: Path, inside: Path | None = None) -> bytes:
+    """`read_source`, with a file that cannot be read (or is refused) the user's to fix:
+    `InputError` "cannot read (why)", naming the file as `shown`."""
+    try:
+        return read_source(path, limit, inside)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", path=shown) from None
 
 
 def resolved(path: Path) -> Path:

@@ -19,7 +19,7 @@ import yaml
 
 from ebook_builder.errors import InputError, OutputError, UsageError
 from ebook_builder.load import book_identifier
-from ebook_builder.sources import CHAPTER_LIMIT, read_source
+from ebook_builder.sources import CHAPTER_LIMIT, read_input
 
 REPORT = "IMPORT.md"
 COVER_SUFFIXES = (".jpg", ".png")
@@ -58,10 +58,7 @@ def read_manuscript(source: Path, name: str) -> str:
     """The source's text, read as a chapter is (a regular file, within the chapter size
     bound); input that cannot be read or is not UTF-8 is the user's to fix, in one line
     naming what the file should have been (`name`)."""
-    try:
-        data = read_source(source, CHAPTER_LIMIT)
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=source) from None
+    data = read_input(source, CHAPTER_LIMIT, source)
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:

@@ -22,7 +22,7 @@ from ebook_builder.errors import BookError, InputError
 from ebook_builder.importers.pandoc_markup import read_tree
 from ebook_builder.markup.xhtml import safe_parser
 from ebook_builder.pandoc import run_pandoc
-from ebook_builder.sources import MB, read_source
+from ebook_builder.sources import MB, read_input
 
 PACKAGE_LIMIT = 200 * MB  # the file itself: a long illustrated book is a few tens of MB
 UNPACKED_LIMIT = 500 * MB  # every member unpacked, as the central directory declares
@@ -37,10 +37,7 @@ _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 def open_package(source: Path, kind: str) -> tuple[bytes, zipfile.ZipFile]:
     """The package's bytes and its zip, every member read once and found as declared."""
     name = _NAMES[kind]
-    try:
-        data = read_source(source, PACKAGE_LIMIT)
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror or exc})", path=source) from None
+    data = read_input(source, PACKAGE_LIMIT, source)
     if data.startswith(_OLE_MAGIC):
         raise InputError(_ole_problem(data, name), path=source)
     try:
