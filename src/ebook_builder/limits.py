@@ -52,28 +52,38 @@ RAW_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*?)?(/?)>")
 OPEN_BRACKET = re.compile(r"(?<!\\)[][]")
 
 # Where pandoc's reader looks ahead for the end of what opens here (an escaped `\<` or
-# `\\` is text): an HTML tag, a comment, a processing instruction, a declaration
-# (`<!DOCTYPE`, `<![CDATA[`), any other `<`; a TeX environment or command with an argument;
+# `\\` is text): an HTML tag or any other `<`, a comment, a processing instruction, a
+# declaration (`<!DOCTYPE`, `<![CDATA[`); a TeX environment or command with an argument;
 # a quotation opened by a straight quote at a word's start (`'tis`).
 OPENING = re.compile(
     r"(?<!\\)(?:<(?:(?P<comment>!--)|(?P<declaration>!)|(?P<instruction>\?)"
-    r"|(?P<name>/?[A-Za-z][A-Za-z0-9-]*)(?P<attributes>\s[^<>]*>)?|(?P<angle>))"
+    r"|(?P<name>(?P<element>/?[A-Za-z][A-Za-z0-9-]*)(?P<attributes>\s[^<>]*>)?|))"
     r"|\\begin\{(?P<environment>[^{}\s]*)\}|(?P<command>\\[A-Za-z]+\{))"
     r"|(?<![^\W_])(?P<quote>')(?=[^\W_])"
 )
 PARAGRAPH_END = re.compile(r"\n[ \t]*(?:\r?\n|\Z)")
 # Pandoc's work, in units of about 0.2 ns (pandoc 3.9, measured on 1 MB chapters).
 # Each kind of opening: what it is called, where pandoc's search for its end stops
-# (None: the paragraph's end), and its work on each character searched: 0.6 µs, or 2.4 µs
-# for a TeX environment, which pandoc also searches again for each one open inside it.
-OPENINGS: dict[str, tuple[str, str | None, int]] = {
-    "comment": ("a comment", "-->", 3000),
-    "instruction": ("a processing instruction", "?>", 3000),
-    "name": ("an HTML tag", ">", 3000),
-    "angle": ("an HTML tag", ">", 3000),
-    "environment": ("a TeX environment", "\\end{", 12000),
-    "command": ("a TeX command's argument", "}", 3000),
-    "quote": ("a quotation", None, 3000),
+# (None: the paragraph's end), its work on each character searched (0.6 µs, or 2.4 µs for
+# a TeX environment, which pandoc also searches again for each one open inside it), and
+# how to write it as text.
+OPENINGS: dict[str, tuple[str, str | None, int, str]] = {
+    "comment": ("a comment", "-->", 3000, "close it with '-->'"),
+    "instruction": ("a processing instruction", "?>", 3000, "write \\< for a '<' that is text"),
+    "name": ("an HTML tag", ">", 3000, "write \\< for a '<' that is text"),
+    "environment": (
+        "a TeX environment",
+        "\\end{",
+        12000,
+        "close it with \\end{…}, or write \\\\begin for the text",
+    ),
+    "command": (
+        "a TeX command's argument",
+        "}",
+        3000,
+        "close its '{', or write \\\\ for a backslash",
+    ),
+    "quote": ("a quotation", None, 3000, "write ’ for an apostrophe"),
 }
 # Besides, pandoc copies the text after every tag it reads: an element with attributes
 # three times as slowly, and a `<span>` or `<div>` with attributes, which pandoc reads as
@@ -86,16 +96,6 @@ NATIVE_ELEMENTS = frozenset({"span", "div"})
 # About 4 s of pandoc: 20,000 `<br/>` spread over 1 MB of verse, or 2,000 `<span lang>`
 # over 550 KB, still build.
 MARKUP_LIMIT = 20_000_000_000
-# How to write each kind of opening as text.
-ESCAPES = {
-    "comment": "close it with '-->'",
-    "instruction": "write \\< for a '<' that is text",
-    "name": "write \\< for a '<' that is text",
-    "angle": "write \\< for a '<' that is text",
-    "environment": "close it with \\end{…}, or write \\\\begin for the text",
-    "command": "close its '{', or write \\\\ for a backslash",
-    "quote": "write ’ for an apostrophe",
-}
 TOO_SLOW_TO_READ = (
     "too much raw HTML for a chapter this long: pandoc's time grows with its tags times "
     "the text after them; split the chapter, or write the markup in Markdown"
@@ -303,7 +303,7 @@ class _MarkupCost:
                     "hold and pandoc reads slowly; write \\<! for the text"
                 )
             kind = next(kind for kind in OPENINGS if opening.group(kind) is not None)
-            what, closing, cost = OPENINGS[kind]
+            what, closing, cost, escape = OPENINGS[kind]
             if closing is None:
                 found = PARAGRAPH_END.search(self.text, where)
                 end = found.start() if found else len(self.text)
@@ -316,9 +316,9 @@ class _MarkupCost:
                 shown = f'"{shown}"' if "'" in shown else f"'{shown}'"
                 return (
                     f"{shown} opens {what} that nothing closes for "
-                    f"{end - where:,} characters, which pandoc reads slowly; {ESCAPES[kind]}"
+                    f"{end - where:,} characters, which pandoc reads slowly; {escape}"
                 )
-            if kind in ("name", "angle"):
+            if kind == "name":
                 self.spent += (len(self.text) - where) * _tag_cost(opening)
                 if self.spent > MARKUP_LIMIT:
                     return TOO_SLOW_TO_READ
@@ -329,4 +329,4 @@ def _tag_cost(tag: re.Match[str]) -> int:
     """Pandoc's work on `tag` for each character after it, in `MARKUP_LIMIT`'s units."""
     if not tag.group("attributes"):
         return TAG_COST
-    return NATIVE_COST if tag.group("name").lower() in NATIVE_ELEMENTS else ATTRIBUTES_COST
+    return NATIVE_COST if tag.group("element").lower() in NATIVE_ELEMENTS else ATTRIBUTES_COST

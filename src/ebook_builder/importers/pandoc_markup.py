@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft, read_manuscript
-from ebook_builder.limits import MAX_DEPTH, pandoc_problem
+from ebook_builder.limits import MAX_DEPTH, TOO_DEEP, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
 from ebook_builder.pandoc import Refused, convert_documents, convert_texts
@@ -155,8 +155,7 @@ def read_tree(output: str, source: Path) -> Node:
     except RecursionError:
         tree = None
     if tree is None or _depth(tree) > TREE_DEPTH:
-        message = f"nested more than {MAX_DEPTH} levels deep (block quotes, lists, divs)"
-        raise InputError(message, path=source)
+        raise InputError(TOO_DEEP, path=source)
     return tree
 
 
