@@ -23,7 +23,13 @@ from typing import Any
 
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft
-from ebook_builder.importers.packaged import cover_suffix, open_package, pandoc_tree, read_xml
+from ebook_builder.importers.packaged import (
+    DC,
+    cover_suffix,
+    open_package,
+    pandoc_tree,
+    read_xml,
+)
 from ebook_builder.importers.pandoc_markup import (
     Node,
     draft_from_tree,
@@ -35,7 +41,6 @@ from ebook_builder.sources import PICTURE_LIMIT, read_source
 
 _CORE = "docProps/core.xml"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_DC = "{http://purl.org/dc/elements/1.1/}"
 _SIZES = ("width", "height")
 _WORDS = (  # a chapter's number in words: "Chapter Twelve", "Part Twenty-One", "Part First"
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
@@ -142,8 +147,8 @@ def _metadata(package: zipfile.ZipFile, source: Path, report: list[str]) -> dict
     if _CORE in package.namelist():
         core = read_xml(package, _CORE, source, "docx")
         for key in ("title", "language", "description"):
-            stated[key] = " ".join(core.findtext(f"{_DC}{key}", "").split())
-        creators = [" ".join((c.text or "").split()) for c in core.iter(f"{_DC}creator")]
+            stated[key] = " ".join(core.findtext(f"{DC}{key}", "").split())
+        creators = [" ".join((c.text or "").split()) for c in core.iter(f"{DC}creator")]
         stated["creators"] = [name for creator in creators for name in creator.split(";") if name]
         stated["creators"] = [name.strip() for name in stated["creators"] if name.strip()]
     if not stated["language"]:

@@ -20,7 +20,13 @@ from urllib.parse import unquote
 
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft
-from ebook_builder.importers.packaged import cover_suffix, open_package, pandoc_tree, read_xml
+from ebook_builder.importers.packaged import (
+    DC,
+    cover_suffix,
+    open_package,
+    pandoc_tree,
+    read_xml,
+)
 from ebook_builder.importers.pandoc_markup import (
     ATTR_AT,
     Node,
@@ -34,7 +40,6 @@ from ebook_builder.load import DATE
 from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER, PARTITIONS
 
 _OPF = "{http://www.idpf.org/2007/opf}"
-_DC = "{http://purl.org/dc/elements/1.1/}"
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 # Encryption that only obfuscates embedded fonts (IDPF, Adobe) locks no text away.
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
@@ -133,21 +138,21 @@ def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
     def text(element: Any) -> str:
         return " ".join((element.text or "").split())
 
-    titles = list(meta.iter(f"{_DC}title"))
+    titles = list(meta.iter(f"{DC}title"))
     kinds = [refines.get(t.get("id", ""), {}).get("title-type", "") for t in titles]
     main = [t for t, k in zip(titles, kinds, strict=True) if k in ("", "main")]
     subtitle = [t for t, k in zip(titles, kinds, strict=True) if k == "subtitle"]
     stated: dict[str, Any] = {
         "title": text(main[0]) if main else "",
         "subtitle": text(subtitle[0]) if subtitle else "",
-        "language": next((text(e) for e in meta.iter(f"{_DC}language")), ""),
+        "language": next((text(e) for e in meta.iter(f"{DC}language")), ""),
         "creators": [],
-        "publisher": next((text(e) for e in meta.iter(f"{_DC}publisher")), ""),
-        "description": next((text(e) for e in meta.iter(f"{_DC}description")), ""),
-        "date": next((text(e) for e in meta.iter(f"{_DC}date")), ""),
-        "subjects": [text(e) for e in meta.iter(f"{_DC}subject") if text(e)],
+        "publisher": next((text(e) for e in meta.iter(f"{DC}publisher")), ""),
+        "description": next((text(e) for e in meta.iter(f"{DC}description")), ""),
+        "date": next((text(e) for e in meta.iter(f"{DC}date")), ""),
+        "subjects": [text(e) for e in meta.iter(f"{DC}subject") if text(e)],
     }
-    for creator in meta.iter(f"{_DC}creator"):
+    for creator in meta.iter(f"{DC}creator"):
         stated_roles = roles.get(creator.get("id", ""), set())
         if creator.get(f"{_OPF}role") is not None:
             stated_roles = {creator.get(f"{_OPF}role")}
@@ -167,7 +172,7 @@ def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
         stated["language"] = "en"
         report.append("metadata: `language` set to `en`: the OPF does not state it")
     for key in _UNCARRIED:
-        for element in meta.iter(f"{_DC}{key}"):
+        for element in meta.iter(f"{DC}{key}"):
             report.append(f"metadata: `{key}` not carried: {text(element)}")
     for item in meta.iter(f"{_OPF}meta"):
         if item.get("property") == "belongs-to-collection" or item.get("name") == "calibre:series":

@@ -28,6 +28,8 @@ PACKAGE_LIMIT = 200 * MB  # the file itself: a long illustrated book is a few te
 UNPACKED_LIMIT = 500 * MB  # every member unpacked, as the central directory declares
 MEMBER_LIMIT = 10_000  # members: a book has a file per chapter and picture
 _NAMES = {"docx": "DOCX", "epub": "EPUB"}
+# Dublin Core, in which a DOCX's core properties and an EPUB's OPF state the metadata.
+DC = "{http://purl.org/dc/elements/1.1/}"
 # An OLE compound file (Word 97-2003's container): Office saves a password-protected
 # package as one, its zip encrypted in a stream named "EncryptedPackage" (MS-OFFCRYPTO).
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
