@@ -403,8 +403,9 @@ def page(body: str) -> str:
     )
 
 
-def epub2(path: Path) -> Path:
-    """An EPUB 2 as Sigil writes one: the OPF in `OEBPS/`, documents in `Text/`."""
+def epub2(path: Path, **chapters: str | bytes) -> Path:
+    """An EPUB 2 as Sigil writes one: the OPF in `OEBPS/`, documents in `Text/`;
+    `chapters` (`ch1`, `ch2`) replace the two chapters' documents."""
     jpeg = io.BytesIO()
     Image.new("RGB", (60, 90), "navy").save(jpeg, "JPEG")
     container = (
@@ -431,10 +432,37 @@ def epub2(path: Path) -> Path:
             '</blockquote><p>Back to <a href="ch1.xhtml">the start</a>.</p>'
         ),
     }
+    members |= {f"OEBPS/Text/{name}.xhtml": text for name, text in chapters.items()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
         for name, data in members.items():
             package.writestr(name, data)
     return path
+
+
+def test_documents_sharing_ids_keep_each_links_target_and_utf16_is_read(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """Each document of an EPUB is written apart, so two may use one id (`n1`); each
+    link must still reach the place it named. EPUB allows UTF-16 documents too."""
+    ch1 = page(
+        '<h1>One</h1><p id="n1">First n1.</p><p><a href="#n1">here</a> and '
+        '<a href="ch2.xhtml#n1">there</a>.</p>'
+    )
+    ch2 = page(
+        '<h1>Two</h1><p id="n1">Second n1.</p><p><a href="#n1">here</a> and '
+        '<a href="ch1.xhtml#n1">back</a>.</p>'
+    )
+    source = epub2(tmp_path / "ids.epub", ch1=ch1, ch2=ch2.encode("utf-16"))
+    project = tmp_path / "project"
+    result = import_book(source, "ids", project=project)
+    one, two = (" ".join(text.split()) for text in texts(result))
+    assert "First n1. {#n1}" not in one and "[here](#n1)" in one
+    assert "[there](02-two.md#ch2-n1)" in one
+    assert "[here](#ch2-n1)" in two and "[back](01-one.md#n1)" in two
+    report = (project / "book" / "ids" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "1 ids used by an earlier page renamed" in report
+    assert result.problems == []
+    assert_builds(project, "ids", epubcheck)
 
 
 def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
@@ -460,7 +488,7 @@ def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     report = (project / "book" / "old" / "IMPORT.md").read_text(encoding="utf-8")
     for line in ("`Ed Editor` (edt)", "isbn:9780000000000", "Public domain", "Old Books"):
         assert line in report
-    assert "dropped cover.xhtml: the cover page" in report
+    assert "dropped OEBPS/Text/cover.xhtml: the cover page" in report
     assert Image.open(project / "covers" / "old.jpg").size == (60, 90)
     assert_builds(project, "old", epubcheck)
 

@@ -1,12 +1,14 @@
 """The EPUB reader of `ebook import`: EPUB 2 and 3 books back to Markdown chapters.
 
-Pandoc's EPUB reader gives the spine's documents as one tree, each opened by an empty
-span whose id is the document's file name, every other id prefixed by it (`ch1.xhtml_x`)
-and links between documents pointed at those ids. Here the tree is cut at those spans,
-the cover page and the navigation document are dropped (the build makes its own), ids
-lose their prefix again, `<section>` wrappers are opened, page-break markers are written
+The package is checked and its OPF read here (metadata, cover, spine); each spine
+document goes to pandoc's HTML reader with the extensions of its EPUB reader, in batches
+on every core as the build converts chapters (pandoc's EPUB reader does the same work in
+one process, most of an import's time). The documents are joined as a website's pages
+are (`pandoc_markup.join_documents`: links between them, ids two of them share, picture
+paths), the cover page, title page and navigation document dropped (the build makes its
+own), notes at the end made notes, `<section>` wrappers opened, page-break markers written
 back as the build's `[]{.pagebreak page="N"}`; then the tree goes the way of Markdown and
-HTML (`pandoc_markup.draft_from_tree`). Metadata and the cover come from the OPF.
+HTML (`pandoc_markup.draft_from_tree`).
 """
 
 from __future__ import annotations
@@ -18,45 +20,55 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from lxml import etree
+
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft
-from ebook_builder.importers.packaged import (
-    DC,
-    cover_suffix,
-    open_package,
-    pandoc_tree,
-    read_xml,
-)
+from ebook_builder.importers.packaged import DC, cover_suffix, open_package, read_xml
 from ebook_builder.importers.pandoc_markup import (
     ATTR_AT,
     Node,
     attributed,
     draft_from_tree,
     elements,
+    join_documents,
     plain_text,
     raise_headings,
+    read_tree,
 )
 from ebook_builder.load import DATE
 from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER, PARTITIONS
+from ebook_builder.markup.xhtml import EPUB_TYPE, VOID_TAGS, XHTML_NS
+from ebook_builder.pandoc import Refused, convert_documents
 
 _OPF = "{http://www.idpf.org/2007/opf}"
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 # Encryption that only obfuscates embedded fonts (IDPF, Adobe) locks no text away.
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
-_XHTML = "{http://www.w3.org/1999/xhtml}"
+_XHTML = f"{{{XHTML_NS}}}"
 _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
 _AUTHOR_ROLES = {"", "aut"}
 # Sections of notes at the end, by epub:type (pandoc's classes for it).
 _NOTE_SECTIONS = {"endnotes", "footnotes", "rearnotes"}
 _TITLE_PAGES = {"titlepage", "halftitlepage"}
 _MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
+# The spine's documents pandoc reads (EPUB 2 allowed DTBook too, which nobody uses).
+_DOCUMENT_TYPES = {"application/xhtml+xml", "text/html"}
+# Pandoc's HTML reader with the extensions of its EPUB reader (`--list-extensions=epub`).
+_HTML_AS_EPUB = "html+epub_html_exts+raw_html-auto_identifiers-line_blocks"
+# The elements whose ids pandoc's HTML reader keeps in its tree and Markdown.
+_IDS_KEPT = {f"h{level}" for level in range(1, 7)}  # and `_HEADINGS`, their names
+_IDS_KEPT |= {"div", "section", "header", "span", "a", "img", "figure", "table", "li", "pre"}
+# The `epub:type`s of a note, which pandoc's EPUB extensions find by id (`_keep_ids`).
+_NOTES = {"footnote", "endnote", "rearnote", "note"}
+_HEADINGS = [f"{_XHTML}h{level}" for level in range(1, 7)]
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
 
 
 def read_epub(source: Path, kind: str) -> Draft:
     """The draft of an EPUB: a chapter per level-1 heading, metadata and cover from the OPF."""
     # Phase 1: the package checked and its OPF read, before pandoc sees anything.
-    data, package = open_package(source, kind)
+    _, package = open_package(source, kind)
     _refuse_drm(package, source)
     opf_path = _opf_path(package, source)
     opf = read_xml(package, opf_path, source, kind)
@@ -69,32 +81,145 @@ def read_epub(source: Path, kind: str) -> Draft:
     cover_href = _cover_href(opf, manifest)
     cover = _cover(package, folder, cover_href, source)
     skipped = {
-        posixpath.basename(unquote(item.get("href")))
+        _member(folder, item.get("href"))
         for item in manifest.values()
         if "nav" in (item.get("properties") or "").split()
     }
-    # Phase 2: pandoc's tree, cut into the spine's documents and given back the build's
-    # Markdown conventions; then the path every pandoc-read source takes.
+    spine = _spine(package, opf, manifest, folder, report)
+    # Phase 2: each spine document read by pandoc, as the build reads chapters (batches
+    # on every core), and given back the build's Markdown conventions; then the path
+    # every pandoc-read source takes.
+    pages = [read_xml(package, member, source, kind) for member in spine]
+    version, documents, titles = _read_documents(spine, pages, source, report)
+    join_documents(documents, report)
+    kept = {id(block) for block in _endnotes([b for _, d in documents for b in d], report)}
+    documents = [(name, _hgroups([b for b in d if id(b) in kept])) for name, d in documents]
+    blocks = _documents(documents, skipped, cover_href, titles, report)
+    _drop_back_links(blocks)
+    blocks = _open_sections(blocks)
+    raise_headings(blocks)
+    _page_breaks(blocks)
+    _build_attributes(blocks)
+    blocks = _line_blocks(blocks)
+    tree = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
-        tree = pandoc_tree(data, kind, Path(media), source)
-        refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
-        hrefs = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
-        spine = [posixpath.basename(href) for href in hrefs]  # pandoc's names for them
-        ids, titles = _document_heads(package, folder, hrefs, source)
-        _restore_heading_ids(tree["blocks"], ids)
-        tree["blocks"] = _endnotes(tree["blocks"], report)
-        tree["blocks"] = _hgroups(tree["blocks"])
-        tree["blocks"] = _documents(tree["blocks"], spine, skipped, cover_href, titles, report)
-        _drop_back_links(tree["blocks"])
-        _clean_ids(tree["blocks"], spine)
-        tree["blocks"] = _open_sections(tree["blocks"])
-        raise_headings(tree["blocks"])
-        _page_breaks(tree["blocks"])
-        _build_attributes(tree["blocks"])
-        tree["blocks"] = _line_blocks(tree["blocks"])
+        _unpack_pictures(package, blocks, Path(media))
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
     return draft
+
+
+def _member(folder: str, href: str) -> str:
+    """The package member an OPF `href` names (relative to the OPF's folder)."""
+    return posixpath.normpath(posixpath.join(folder, unquote(href)))
+
+
+def _spine(
+    package: zipfile.ZipFile, opf: Any, manifest: dict[str, Any], folder: str, report: list[str]
+) -> list[str]:
+    """The members of the spine's XHTML documents, in reading order. An item that is not
+    XHTML (an SVG page, a DTBook) is reported: pandoc reads only HTML."""
+    spine: list[str] = []
+    for ref in opf.iter(f"{_OPF}itemref"):
+        item = manifest.get(ref.get("idref"))
+        if item is None:
+            continue
+        member = _member(folder, item.get("href"))
+        if item.get("media-type") not in _DOCUMENT_TYPES:
+            report.append(f"spine item {member} skipped: {item.get('media-type')} is not XHTML")
+        elif member in package.namelist() and member not in spine:
+            spine.append(member)
+    return spine
+
+
+def _read_documents(
+    spine: list[str], pages: list[Any], source: Path, report: list[str]
+) -> tuple[list[int], list[tuple[str, list[Node]]], dict[str, str]]:
+    """Pandoc's API version, each spine document's blocks and each one's `<title>`, read
+    as pandoc's EPUB reader reads them (its HTML reader with the EPUB extensions) but a
+    process per core rather than one: the EPUB reader is most of an import's time."""
+    texts = []
+    for page in pages:
+        _keep_ids(page)
+        texts.append(etree.tostring(page, encoding="unicode"))
+    try:
+        converted = convert_documents(texts, _HTML_AS_EPUB, "json")
+    except Refused as exc:
+        raise InputError(f"not EPUB: {spine[exc.index]}: {exc}", path=source) from None
+    trees = [read_tree(document.output, source) for document in converted]
+    for tree in trees:
+        _drop_epub_attributes(tree["blocks"])
+    for member, document in zip(spine, converted, strict=True):
+        report.extend(f"pandoc: {member}: {warning}" for warning in document.warnings)
+    if not trees:
+        raise InputError("no text to import: the spine names no XHTML document", path=source)
+    pairs = list(zip(spine, trees, strict=True))
+    titles = {member: plain_text(tree["meta"].get("title")) for member, tree in pairs}
+    return (
+        trees[0]["pandoc-api-version"],
+        [(member, tree["blocks"]) for member, tree in pairs],
+        titles,
+    )
+
+
+def _keep_ids(page: Any) -> None:
+    """Every id pandoc's HTML reader would drop moved where it keeps one, so links to it
+    still land (a note's `<p id>`, a chapter's `<section id>`).
+
+    Pandoc keeps the ids of headings, divs, sections, spans, links, pictures, tables and
+    list items; a paragraph, a block quote, a table cell (its Markdown has no place for
+    one), emphasis and the rest lose theirs, and so does a section of `epub:type`
+    `chapter`, which pandoc unwraps. A note's (`<aside epub:type="footnote">`) stays: by
+    it pandoc finds the note a reference cites. A chapter's id goes onto its heading when that has
+    none; any other onto an empty `<span>` where the element's text starts, or just before
+    a void or foreign element (`<hr>`, `<math>`)."""
+    for element in list(page.iter(f"{_XHTML}*")):
+        id_ = element.get("id")
+        types = set(element.get(EPUB_TYPE, "").split())
+        kept = etree.QName(element).localname in _IDS_KEPT or types & _NOTES
+        if not id_ or (kept and "chapter" not in types):
+            continue
+        del element.attrib["id"]
+        heading = next(element.iter(*_HEADINGS), None) if "chapter" in types else None
+        if heading is not None and not heading.get("id"):
+            heading.set("id", id_)
+            continue
+        anchor = etree.Element(f"{_XHTML}span", id=id_)
+        start = element
+        while not (start.text or "").strip() and len(start) and _holds_text(start[0]):
+            start = start[0]
+        if _holds_text(start):
+            anchor.tail, start.text = start.text, None
+            start.insert(0, anchor)
+        else:
+            start.addprevious(anchor)
+
+
+def _holds_text(element: Any) -> bool:
+    """An element a `<span>` may go inside: XHTML, not void."""
+    name = etree.QName(element)
+    return name.namespace == XHTML_NS and name.localname not in VOID_TAGS
+
+
+def _drop_epub_attributes(blocks: list[Node]) -> None:
+    """Take off the `epub:` attributes (`epub:type`) pandoc's HTML reader keeps, as its
+    EPUB reader does: the build writes `epub:type` from classes, and refuses a chapter
+    that sets it by hand."""
+    for node in attributed(blocks):
+        attrs = node["c"][ATTR_AT[node["t"]]]
+        attrs[2] = [pair for pair in attrs[2] if not pair[0].startswith("epub:")]
+
+
+def _unpack_pictures(package: zipfile.ZipFile, blocks: list[Node], media: Path) -> None:
+    """Write each picture the blocks show that the package holds under `media`, by its
+    member name (which `join_documents` made every picture's path), for `draft_from_tree`
+    to copy as it copies a folder's."""
+    members = set(package.namelist())
+    for image in elements(blocks, "Image"):
+        member = image["c"][2][0]
+        if member in members and not (media / member).exists():
+            (media / member).parent.mkdir(parents=True, exist_ok=True)
+            (media / member).write_bytes(package.read(member))
 
 
 def _refuse_drm(package: zipfile.ZipFile, source: Path) -> None:
@@ -207,8 +332,7 @@ def _cover(
 
 
 def _documents(
-    blocks: list[Node],
-    spine: list[str],
+    documents: list[tuple[str, list[Node]]],
     skipped: set[str],
     cover: str | None,
     titles: dict[str, str],
@@ -222,13 +346,6 @@ def _documents(
     A document without a heading (a dedication, an epigraph) is headed by its `<title>`
     at the level the other documents open with: else it would run on into the chapter
     before it, since chapters are cut at headings."""
-    documents: list[tuple[str, list[Node]]] = [("", [])]
-    for block in blocks:
-        marker = _marker(block)
-        if marker in spine:
-            documents.append((marker, []))
-        else:
-            documents[-1][1].append(block)
     chosen: list[tuple[str, list[Node]]] = []
     for name, content in documents:
         found = elements(content, "Image", "Div")
@@ -272,51 +389,6 @@ def _documents(
             report.append(f"{name} has no heading: headed `{titles[name]}`, its <title>")
         kept += content
     return kept
-
-
-def _document_heads(
-    package: zipfile.ZipFile, folder: str, hrefs: list[str], source: Path
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Each spine document's first heading's id, or that of the `<section>` it opens (the
-    nearest wrapper with an id); and the `<title>` of each document without a heading;
-    both by pandoc's names for the documents.
-
-    Pandoc's reader loses the id of a document's chapter section (`<section id="x"
-    epub:type="chapter">`), yet links from other documents point at it; and it drops the
-    `<head>`, where a headless document (a dedication) names itself."""
-    ids: dict[str, str] = {}
-    titles: dict[str, str] = {}
-    for href in hrefs:
-        member = posixpath.normpath(posixpath.join(folder, href))
-        if member not in package.namelist():
-            continue
-        page = read_xml(package, member, source, "epub")
-        heading = next(page.iter(*(f"{_XHTML}h{level}" for level in range(1, 7))), None)
-        if heading is None:
-            title = page.find(f"{_XHTML}head/{_XHTML}title")
-            if title is not None and " ".join("".join(title.itertext()).split()):
-                titles[posixpath.basename(href)] = " ".join("".join(title.itertext()).split())
-            continue
-        around = (a.get("id") for a in heading.iterancestors() if a.get("id"))
-        id_ = heading.get("id") or next(around, None)  # SE: section > header > hgroup > h2
-        if id_:
-            ids[posixpath.basename(href)] = id_
-    return ids, titles
-
-
-def _restore_heading_ids(blocks: list[Node], ids: dict[str, str]) -> None:
-    """Give each document's first heading the id its XHTML has, as pandoc names ids."""
-    document: str | None = None
-    for block in blocks:
-        marker = _marker(block)
-        if marker is not None:
-            document = marker
-        elif document in ids and (headings := elements(block, "Header")):
-            heading = headings[0]  # perhaps in its `<section>`'s div
-            held = block["t"] == "Div" and block["c"][0][0] == f"{document}_{ids[document]}"
-            if not heading["c"][1][0] and not held:  # else `_open_sections` moves it
-                heading["c"][1][0] = f"{document}_{ids[document]}"
-            document = None
 
 
 def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
@@ -437,44 +509,6 @@ def _is_back_link(node: Node) -> bool:
     return (
         bool({"footnote-back", "backlink"} & set(classes)) or ["role", "doc-backlink"] in attributes
     )
-
-
-def _marker(block: Node) -> str | None:
-    """The document path of the empty span by which pandoc opens a spine document."""
-    if block["t"] != "Para" or len(block["c"]) != 1 or block["c"][0]["t"] != "Span":
-        return None
-    (id_, _, _), inlines = block["c"][0]["c"]
-    return str(id_) if not inlines else None
-
-
-def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
-    """`ch1.xhtml_x` -> `x` on every element and link; a link to a whole document points
-    at that document's first id: its heading's, or its section's (which `_open_sections`
-    moves onto the heading)."""
-    renamed: dict[str, str] = {}
-    taken: set[str] = set()
-    first: dict[str, str] = {}
-    for node in attributed(blocks):
-        attrs = node["c"][ATTR_AT[node["t"]]]
-        old = attrs[0]
-        if not old:
-            continue
-        document = next((d for d in spine if old.startswith(f"{d}_")), None)
-        new = old[len(document) + 1 :] if document else old
-        if new in taken:
-            new = old.replace(".", "-")
-        renamed[old] = new
-        taken.add(new)
-        attrs[0] = new
-        if document and node["t"] in ("Header", "Div"):
-            first.setdefault(document, new)
-    for link in elements(blocks, "Link"):
-        target = link["c"][2]
-        if target[0].startswith("#"):
-            name = target[0][1:]
-            new = renamed.get(name) or first.get(name)
-            if new is not None:
-                target[0] = f"#{new}"
 
 
 def _open_sections(blocks: list[Node]) -> list[Node]:

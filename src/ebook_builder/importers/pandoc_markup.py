@@ -10,6 +10,7 @@ link keeps its target whatever ids the build would derive.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft, read_manuscript
-from ebook_builder.limits import MAX_DEPTH, TOO_DEEP, pandoc_problem
+from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
 from ebook_builder.pandoc import Refused, convert_documents, convert_texts
@@ -28,9 +29,6 @@ from ebook_builder.sources import PICTURE_LIMIT, read_source
 Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
 # Where an element's attributes sit in its content (`Header` has its level first).
-# How deep pandoc's JSON tree of a book may nest: a level of nesting in the book (a div, a
-# quote, a list and its item) is at most six of the tree's, so past `MAX_DEPTH` of them.
-TREE_DEPTH = 6 * MAX_DEPTH
 ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
 ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
@@ -98,13 +96,7 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
 
 def _parse_folder(folder: Path, report: list[str]) -> Node:
     """Pandoc's tree of every HTML file in `folder` (not its subfolders), in name order,
-    as one document: a book saved as a page per chapter (a website, an unzipped EPUB).
-
-    The files sit side by side, so a picture's path from any of them is its path from
-    the folder, where `draft_from_tree` looks; a link to another of the files becomes
-    a link to the id it names (or that page's first id), which `_relink` then points at
-    that id's chapter.
-    """
+    as one document: a book saved as a page per chapter (a website, an unzipped EPUB)."""
     files = sorted(
         path for path in folder.iterdir() if path.suffix.lower() in _PAGES and path.is_file()
     )
@@ -118,15 +110,67 @@ def _parse_folder(folder: Path, report: list[str]) -> Node:
     trees = [read_tree(d.output, path) for path, d in zip(files, documents, strict=True)]
     for path, document in zip(files, documents, strict=True):
         report.extend(f"pandoc: {path.name}: {warning}" for warning in document.warnings)
-    firsts = {path.name: _ids(tree["blocks"])[:1] for path, tree in zip(files, trees, strict=True)}
-    blocks = [block for tree in trees for block in tree["blocks"]]
-    for link in elements(blocks, "Link"):
-        parts = urlsplit(link["c"][2][0])
-        page = unquote(parts.path)
-        if not parts.scheme and not parts.netloc and page in firsts:
-            link["c"][2][0] = f"#{parts.fragment or ''.join(firsts[page])}"
+    pages = [(path.name, tree["blocks"]) for path, tree in zip(files, trees, strict=True)]
+    join_documents(pages, report)
     report.append(f"read {len(files)} HTML files in name order as one document")
-    return {**trees[0], "blocks": blocks}
+    return {**trees[0], "blocks": [block for _, blocks in pages for block in blocks]}
+
+
+def join_documents(documents: list[tuple[str, list[Node]]], report: list[str]) -> None:
+    """Several documents made ready to be read as one, in place.
+
+    `documents` are (path, blocks) with paths relative to one root (`ch2.xhtml`,
+    `text/ch2.xhtml`), and each document's links and pictures relative to its own folder,
+    as in a website or an EPUB. A link to another of the documents becomes a link to the
+    id it names, or to that document's first id when it names none (which `_relink` then
+    points at that id's chapter); a picture's path becomes relative to the root, where
+    `draft_from_tree` looks. An id that an earlier document already has is renamed
+    `name-id`, with the links to it: pages are written apart and reuse ids (`note-1`).
+    """
+    taken: set[str] = set()
+    renamed: dict[tuple[str, str], str] = {}
+    firsts: dict[str, str] = {}
+    clashes = 0
+    paths = {path for path, _ in documents}
+    for path, blocks in documents:
+        stem = slugify(posixpath.splitext(posixpath.basename(path))[0]) or "page"
+        for node in attributed(blocks):
+            attrs = node["c"][ATTR_AT[node["t"]]]
+            old = attrs[0]
+            if not old:
+                continue
+            new = old if old not in taken else _unused(f"{stem}-{old}", taken)
+            clashes += new != old
+            taken.add(new)
+            renamed.setdefault((path, old), new)
+            firsts.setdefault(path, new)
+            attrs[0] = new
+    for path, blocks in documents:
+        folder = posixpath.dirname(path)
+        for node in elements(blocks, "Link", "Image"):
+            target = node["c"][2]
+            parts = urlsplit(target[0])
+            if parts.scheme or parts.netloc or not (parts.path or parts.fragment):
+                continue
+            page = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
+            if node["t"] == "Image" and parts.path:
+                target[0] = page
+            elif node["t"] == "Link" and (not parts.path or page in paths):
+                where = page if parts.path else path
+                fragment = unquote(parts.fragment)
+                found = renamed.get((where, fragment)) if fragment else firsts.get(where)
+                target[0] = f"#{found or fragment}"
+    if clashes:
+        report.append(f"{clashes} ids used by an earlier page renamed `page-id`, with their links")
+
+
+def _unused(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`…: the first not in `taken`."""
+    number, found = 1, name
+    while found in taken:
+        number += 1
+        found = f"{name}-{number}"
+    return found
 
 
 def _checked_text(source: Path, kind: str) -> str:
@@ -147,28 +191,12 @@ def _checked_text(source: Path, kind: str) -> str:
 
 
 def read_tree(output: str, source: Path) -> Node:
-    """Pandoc's JSON tree of `source`, refused when nested deeper than `TREE_DEPTH`: the
-    build refuses such a book anyway (`limits.MAX_DEPTH`), and walking a deeper tree would
-    exhaust Python's recursion (as decoding one 1,000 levels deep does)."""
+    """Pandoc's JSON tree of `source`, refused when too deep for Python to decode (the
+    build refuses a book nested past `limits.MAX_DEPTH` anyway)."""
     try:
-        tree = json.loads(output)
+        return dict(json.loads(output))
     except RecursionError:
-        tree = None
-    if tree is None or _depth(tree) > TREE_DEPTH:
-        raise InputError(TOO_DEEP, path=source)
-    return tree
-
-
-def _depth(tree: Any) -> int:
-    """How deep lists and objects nest in the JSON value `tree` (without recursion)."""
-    deepest = 0
-    stack = [(tree, 1)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+        raise InputError(TOO_DEEP, path=source) from None
 
 
 def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
