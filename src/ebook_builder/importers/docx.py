@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ebook_builder.errors import InputError
+from ebook_builder.formats.docx import VERSE_STYLES
 from ebook_builder.importers.draft import Draft
 from ebook_builder.importers.packaged import (
     DC,
@@ -56,6 +57,13 @@ _TITLE_LINE = re.compile(
     rf"[.:]?(?:\s*[\u2013\u2014-]?\s*\S.*)?|{_ROMAN}\.?",
     re.IGNORECASE,
 )
+# The paragraph styles of the build's DOCX (`formats.docx`): the kind of block each
+# is for, by the style's first word (`Verse Stanza 2` is verse); the style that ends an
+# epigraph (its source); the style of a stanza's first line.
+_STYLED = {"epigraph": "Epigraph", "verse": "Verse", "signature": "Signature"}
+_ENDING = {"Epigraph Source"}
+_STANZA_START = VERSE_STYLES[1]
+_PAGE_BOOKMARK = re.compile(r"page-(\w+)")  # the id the build gives a page marker
 _TITLE_LENGTH = 100  # a longer paragraph is prose that happens to open with "Chapter"
 # The marks a scene-break paragraph is made of: * # ~ • · ⁂ ⁕ ❦ ❧ ✻ ✦ ❖
 _MARKS = "[*#~\u2022\u00b7\u2042\u2055\u2766\u2767\u273b\u2726\u2756]"
@@ -73,7 +81,9 @@ def read_docx(source: Path, kind: str) -> Draft:
     report: list[str] = []
     metadata = _metadata(package, source, report)
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
-        tree = pandoc_tree(data, kind, Path(media), source)
+        tree = pandoc_tree(data, kind, Path(media), source, extensions="+styles")
+        tree["blocks"] = _paragraph_styles(tree["blocks"])
+        _page_bookmarks(tree["blocks"], report)
         _drop_toc(tree, report)
         _scene_breaks(tree["blocks"], report)
         if not elements(tree["blocks"], "Header"):
@@ -92,6 +102,93 @@ def read_docx(source: Path, kind: str) -> Draft:
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
     return draft
+
+
+def _paragraph_styles(blocks: list[Node]) -> list[Node]:
+    """Paragraphs in the styles the build's DOCX gives its epigraphs, verse and signatures
+    (`formats.docx`) made those blocks again; every other style's paragraphs as pandoc
+    reads them without `+styles` (Word's Quote styles are block quotes already).
+
+    Pandoc's reader gives a paragraph's style only with `+styles`, as a div around it
+    (and a span around a run in a character style), so this also takes those off, and
+    joins back the block quotes it then gives a paragraph each."""
+    for span in elements(blocks, "Span"):
+        span["c"][0][2] = [pair for pair in span["c"][0][2] if pair[0] != "custom-style"]
+    kept: list[Node] = []
+    run: list[Node] = []  # consecutive paragraphs of one styled kind, each in its div
+    for block in blocks:
+        if block["t"] == "BlockQuote":
+            block["c"] = _paragraph_styles(block["c"])
+        style = _style(block)
+        kind = _kind(style)
+        if run and (kind != _kind(_style(run[-1])) or _style(run[-1]) in _ENDING):
+            kept.append(_styled_block(run))
+            run = []
+        if kind:
+            run.append(block)
+        elif style:
+            for inner in _paragraph_styles(block["c"][1]):
+                if inner["t"] == "BlockQuote" and kept and kept[-1]["t"] == "BlockQuote":
+                    kept[-1]["c"] += inner["c"]
+                else:
+                    kept.append(inner)
+        else:
+            kept.append(block)
+    if run:
+        kept.append(_styled_block(run))
+    return kept
+
+
+def _page_bookmarks(blocks: list[Node], report: list[str]) -> None:
+    """Bookmarks named `page-N` made the page markers they stand for,
+    `[]{.pagebreak page="N"}`: the build's DOCX keeps each page marker of the book as
+    such a bookmark (its id), and a bookmark is all Word has for a place in the text."""
+    count = 0
+    for span in elements(blocks, "Span"):
+        found = _PAGE_BOOKMARK.fullmatch(span["c"][0][0])
+        if found and not span["c"][1]:
+            span["c"][0] = ["", ["pagebreak"], [["page", found[1]]]]
+            count += 1
+    if count:
+        report.append(f"{count} bookmarks named `page-N` made page markers")
+
+
+def _style(block: Node) -> str:
+    """The paragraph style `+styles` gives a block, or ""."""
+    return str(dict(block["c"][0][2]).get("custom-style", "")) if block["t"] == "Div" else ""
+
+
+def _kind(style: str) -> str:
+    """The kind of block of the build's that a paragraph style is for, or ""."""
+    return next((kind for kind, first in _STYLED.items() if style.split(" ")[0] == first), "")
+
+
+def _styled_block(run: list[Node]) -> Node:
+    """The block the build writes a run of styled paragraphs from: an epigraph a quote in
+    an `epigraph` div; verse a line block, a blank line before each `Verse Stanza`; a
+    signature a line block in a `signature` div."""
+    kind = _kind(_style(run[0]))
+    paragraphs = [
+        (_style(div), block)
+        for div in run
+        for inner in div["c"][1]
+        for block in (inner["c"] if inner["t"] == "BlockQuote" else [inner])
+    ]
+    if kind == "epigraph":
+        quote = {"t": "BlockQuote", "c": [block for _, block in paragraphs]}
+        return {"t": "Div", "c": [["", ["epigraph"], []], [quote]]}
+    lines: list[list[Node]] = []
+    for style, paragraph in paragraphs:
+        if lines and style.startswith(_STANZA_START):
+            lines.append([])
+        lines.append([])
+        for node in paragraph["c"] if paragraph["t"] in ("Para", "Plain") else []:
+            if node["t"] == "LineBreak":
+                lines.append([])
+            else:
+                lines[-1].append(node)
+    verse = {"t": "LineBlock", "c": lines}
+    return verse if kind == "verse" else {"t": "Div", "c": [["", ["signature"], []], [verse]]}
 
 
 def _guess_headings(blocks: list[Node], report: list[str]) -> None:

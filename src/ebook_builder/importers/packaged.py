@@ -102,9 +102,12 @@ def cover_suffix(name: str) -> str | None:
     return {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png"}.get(PurePosixPath(name).suffix.lower())
 
 
-def pandoc_tree(data: bytes, kind: str, media: Path, source: Path) -> dict[str, Any]:
-    """Pandoc's JSON tree of the package (a DOCX), its pictures extracted under `media`."""
-    args = [f"--from={kind}", "--to=json", f"--extract-media={media}"]
+def pandoc_tree(
+    data: bytes, kind: str, media: Path, source: Path, extensions: str = ""
+) -> dict[str, Any]:
+    """Pandoc's JSON tree of the package (a DOCX), its pictures extracted under `media`;
+    `extensions` of pandoc's reader (`+styles`) added."""
+    args = [f"--from={kind}{extensions}", "--to=json", f"--extract-media={media}"]
     try:
         output = run_pandoc(args, data)
     except BookError as exc:
