@@ -11,17 +11,27 @@ before the first chapter heading; its picture becomes the cover) and the table o
 contents (pandoc gives a TOC field's cached result as a `TOC-Heading` heading and
 paragraphs of links to the headings; calibre writes such paragraphs under a heading).
 Metadata comes from `docProps/core.xml`.
+
+Scene breaks are a paragraph of marks (`* * *`, `#`, `❦`, read in pandoc's tree) or a
+run of empty paragraphs, which pandoc's reader drops: those are found in
+`word/document.xml` itself, and the package pandoc reads has each such run replaced by one
+paragraph holding `_RUN_MARK`, which the tree step turns into a break (`_mark_empty_runs`).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from ebook_builder.errors import InputError
+from ebook_builder.formats.docx.ooxml import M_NS, w, xml_bytes
 from ebook_builder.importers.draft import Draft
 from ebook_builder.importers.packaged import (
     DC,
@@ -40,6 +50,7 @@ from ebook_builder.importers.pandoc_markup import (
 from ebook_builder.sources import PICTURE_LIMIT, read_source
 
 _CORE = "docProps/core.xml"
+_DOCUMENT = "word/document.xml"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _SIZES = ("width", "height")
 _WORDS = (  # a chapter's number in words: "Chapter Twelve", "Part Twenty-One", "Part First"
@@ -57,9 +68,30 @@ _TITLE_LINE = re.compile(
     re.IGNORECASE,
 )
 _TITLE_LENGTH = 100  # a longer paragraph is prose that happens to open with "Chapter"
-# The marks a scene-break paragraph is made of: * # ~ • · ⁂ ⁕ ❦ ❧ ✻ ✦ ❖
-_MARKS = "[*#~\u2022\u00b7\u2042\u2055\u2766\u2767\u273b\u2726\u2756]"
+# The marks a scene-break paragraph is made of: * # ~ • · ⁂ ⁕ ❦ ❧ ✻ ✦ ❖, the other
+# asterisks ⁎ ⁑ ∗ ✱ ✳ ❋ ✢ ✣ ✤ ✥, the floral hearts and diamonds ☙ ◆ ◇ ♦, the palm
+# branch ⸙, and § (alone on its line it is a section's ornament; "§ 12" is a heading).
+_MARKS = (
+    "[*#~\u2022\u00b7\u2042\u2055\u2766\u2767\u273b\u2726\u2756"
+    "\u204e\u2051\u2217\u2731\u2733\u274b\u2722-\u2725"
+    "\u2619\u25c6\u25c7\u2666\u2e19\u00a7]"
+)
 _BREAK_LINE = re.compile(rf"{_MARKS}(?:\s*{_MARKS}){{0,5}}")
+# Stands in pandoc's input for a run of empty paragraphs taken as a scene break: a private
+# use character (U+F8FF) around a name, so no manuscript's text is read as one.
+_RUN_MARK = "\uf8ffebook-import:empty-paragraphs\uf8ff"
+# What makes a paragraph without text more than space on the page (a picture, a field, a
+# note's reference, a symbol, an equation) or a tracked change pandoc resolves: such a
+# paragraph is neither empty nor text, so it ends a run and never borders a break.
+_CONTENT = frozenset(
+    [w(name) for name in ("drawing", "pict", "object", "fldSimple", "fldChar", "instrText")]
+    + [w(name) for name in ("footnoteReference", "endnoteReference", "sym")]
+    + [w(name) for name in ("ins", "del", "moveFrom", "moveTo")]
+    + [f"{{{M_NS}}}oMath", f"{{{M_NS}}}oMathPara"]
+)
+_PAGE_BREAKS = ("page", "column")  # `w:br` types that start a new page (or column)
+_FALSE = ("0", "false", "off")  # ST_OnOff's false values
+_GO_BACK = "_GoBack"  # the bookmark Word keeps at the last edit: no link points at it
 
 
 def read_docx(source: Path, kind: str) -> Draft:
@@ -67,13 +99,15 @@ def read_docx(source: Path, kind: str) -> Draft:
     styles, per paragraph that reads as a chapter's title), Word's title page and TOC
     dropped, scene-break paragraphs made breaks."""
     data, package = open_package(source, kind)
-    if "word/document.xml" not in package.namelist():
-        raise InputError("not DOCX: no word/document.xml in the package", path=source)
+    if _DOCUMENT not in package.namelist():
+        raise InputError(f"not DOCX: no {_DOCUMENT} in the package", path=source)
     _refuse_linked_pictures(package, source)
     report: list[str] = []
     metadata = _metadata(package, source, report)
+    marked, spacing = _mark_empty_runs(data, package, source)
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
-        tree = pandoc_tree(data, kind, Path(media), source)
+        tree = pandoc_tree(marked, kind, Path(media), source)
+        tree["blocks"] = _breaks_from_runs(tree["blocks"], spacing, report)
         _drop_toc(tree, report)
         _scene_breaks(tree["blocks"], report)
         if not elements(tree["blocks"], "Header"):
@@ -102,7 +136,7 @@ def _guess_headings(blocks: list[Node], report: list[str]) -> None:
     taken = []
     for at, block in enumerate(blocks):
         text = plain_text([block]) if block["t"] in ("Para", "Plain") else ""
-        if text and len(text) <= _TITLE_LENGTH and _TITLE_LINE.fullmatch(text):
+        if _reads_as_title(text):
             blocks[at] = {"t": "Header", "c": [1, ["", [], []], block["c"]]}
             taken.append(text)
     if taken:
@@ -111,6 +145,11 @@ def _guess_headings(blocks: list[Node], report: list[str]) -> None:
             f"no heading styles: {len(taken)} paragraph{'s' * (len(taken) > 1)} that read as "
             f"chapter titles made level-1 headings ({shown}); check the split"
         )
+
+
+def _reads_as_title(text: str) -> bool:
+    """Whether a paragraph's text reads as a chapter's title ("Chapter 1", "IV")."""
+    return bool(text) and len(text) <= _TITLE_LENGTH and bool(_TITLE_LINE.fullmatch(text))
 
 
 def _scene_breaks(blocks: list[Node], report: list[str]) -> None:
@@ -125,6 +164,144 @@ def _scene_breaks(blocks: list[Node], report: list[str]) -> None:
     if count:
         paragraphs = f"{count} paragraph{'s' * (count > 1)}"
         report.append(f"{paragraphs} of a scene-break mark (`* * *`, `#`, ❦) made breaks")
+
+
+def _mark_empty_runs(data: bytes, package: zipfile.ZipFile, source: Path) -> tuple[bytes, int]:
+    """The package for pandoc, with each run of empty paragraphs that is a scene break
+    replaced by one paragraph of `_RUN_MARK` (pandoc's reader drops empty paragraphs, so
+    its tree cannot show them); and how many empty paragraphs the document usually puts
+    between two paragraphs of text (its spacing).
+
+    A run counts only between two paragraphs of text at the top of the body (not in a
+    table or a content control), with no page turn on either side: the empty paragraphs
+    authors leave after a title, at the end, or before or after a page break (a chapter's
+    usual start) are spacing. A run before a heading is spacing too, which only pandoc
+    knows (heading styles, by name or inheritance), so `_breaks_from_runs` drops those.
+
+    A break is a run of at least two more empty paragraphs than the spacing: Word users
+    who double-space by hand type one empty paragraph after each (spacing 1), and one
+    more than usual is a slip of the Enter key in such a manuscript as in any other
+    (spacing 0, where a lone empty paragraph is no break). The spacing is the commonest
+    gap between two paragraphs of text, so it is the document's own habit, not a guess
+    of ours. The original package, already checked by `open_package`, is what the zip
+    checks read; only this copy of it differs, and only when there is a break to mark.
+    """
+    document = read_xml(package, _DOCUMENT, source, "docx")
+    body = document.find(w("body"))
+    children = list(body) if body is not None else []
+    gaps = _gaps([_paragraph_kind(child) for child in children])
+    if not gaps:
+        return data, 0
+    lengths = Counter(end - start for start, end in gaps)
+    spacing = min(lengths, key=lambda length: (-lengths[length], length))
+    runs = [(start, end) for start, end in gaps if end - start >= spacing + 2]
+    for start, end in runs:
+        body.replace(children[start], _run_mark())
+        for child in children[start + 1 : end]:
+            body.remove(child)
+    return (_with_member(package, _DOCUMENT, xml_bytes(document)) if runs else data), spacing
+
+
+def _paragraph_kind(element: Any) -> str:
+    """`text`, `empty` (no text and nothing else shown: Word's blank line) or `other`
+    (a table, a picture, a field, a page turn, a tracked change, a link's target)."""
+    if element.tag != w("p") or _turns_page(element):
+        return "other"
+    if any((text.text or "").strip() for text in element.iter(w("t"))):
+        return "text"
+    for node in element.iter():
+        if node.tag in _CONTENT:
+            return "other"
+        if node.tag == w("bookmarkStart") and node.get(w("name")) != _GO_BACK:
+            return "other"  # a link may point at it; dropping the paragraph would lose it
+    return "empty"
+
+
+def _turns_page(paragraph: Any) -> bool:
+    """Whether the paragraph starts or ends with a new page: a page (or column) break in
+    it, "page break before" set on it, or a section break (its `w:sectPr`)."""
+    properties = paragraph.find(w("pPr"))
+    if properties is not None:
+        if properties.find(w("sectPr")) is not None:
+            return True
+        before = properties.find(w("pageBreakBefore"))
+        if before is not None and before.get(w("val"), "true") not in _FALSE:
+            return True
+    return any(br.get(w("type")) in _PAGE_BREAKS for br in paragraph.iter(w("br")))
+
+
+def _gaps(kinds: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of the empty paragraphs between each two successive paragraphs of
+    text with nothing else between them (start == end where they touch)."""
+    gaps = []
+    last_text = None
+    for at, kind in enumerate(kinds):
+        if kind == "text":
+            if last_text is not None:
+                gaps.append((last_text + 1, at))
+            last_text = at
+        elif kind == "other":
+            last_text = None
+    return gaps
+
+
+def _run_mark() -> Any:
+    """A paragraph holding `_RUN_MARK` alone, which pandoc reads as a paragraph of one
+    word."""
+    paragraph = etree.Element(w("p"))
+    etree.SubElement(etree.SubElement(paragraph, w("r")), w("t")).text = _RUN_MARK
+    return paragraph
+
+
+def _with_member(package: zipfile.ZipFile, name: str, content: bytes) -> bytes:
+    """The package's bytes with member `name` replaced by `content`, in memory; stored
+    uncompressed, since only pandoc reads it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        for member in package.infolist():
+            data = content if member.filename == name else package.read(member)
+            copy.writestr(zipfile.ZipInfo(member.filename, member.date_time), data)
+    return out.getvalue()
+
+
+def _breaks_from_runs(blocks: list[Node], spacing: int, report: list[str]) -> list[Node]:
+    """`blocks` with each `_RUN_MARK` paragraph a horizontal rule (the build's scene
+    break) where it stands between paragraphs of text; dropped, as spacing, where it
+    stands before or after a heading (by style, or a paragraph that reads as a chapter's
+    title, which `_guess_headings` may make one) or at the start or end of the text
+    (pandoc took a title page's Title and Author paragraphs into the metadata)."""
+    kept: list[Node] = []
+    made: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Para" and block["c"] == [{"t": "Str", "c": _RUN_MARK}]:
+            if kept and _continues_text(kept[-1]):
+                made.append({"t": "HorizontalRule"})
+                kept.append(made[-1])
+            continue
+        if made and kept[-1] is made[-1] and not _continues_text(block):
+            kept.pop()
+            made.pop()
+        kept.append(block)
+    if made and kept[-1] is made[-1]:
+        kept.pop()
+        made.pop()
+    if spacing:
+        report.append(
+            f"typed spacing: most paragraphs are followed by {spacing} empty "
+            f"paragraph{'s' * (spacing > 1)}, taken as spacing, not as scene breaks"
+        )
+    if made:
+        runs = f"{len(made)} run{'s' * (len(made) > 1)} of {spacing + 2} or more empty paragraphs"
+        report.append(f"{runs} between paragraphs of text made scene breaks")
+    return kept
+
+
+def _continues_text(block: Node) -> bool:
+    """Whether a block may border a scene break: not a heading, a break, or a
+    paragraph that reads as a chapter's title."""
+    if block["t"] in ("Header", "HorizontalRule"):
+        return False
+    return block["t"] not in ("Para", "Plain") or not _reads_as_title(plain_text([block]))
 
 
 def _refuse_linked_pictures(package: zipfile.ZipFile, source: Path) -> None:
