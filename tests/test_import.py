@@ -11,6 +11,8 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from lxml import etree
 from PIL import Image
 from typer.testing import CliRunner
@@ -704,15 +706,13 @@ def typed_manuscript(path: Path, spacing: int, scene_break: int) -> Path:
         for number, scene in enumerate(scenes):
             if number:
                 blank(scene_break - spacing)  # the last paragraph brought its spacing
-            for text in scene:
+            for at, text in enumerate(scene):
                 paragraph = document.add_paragraph()
                 for line_number, line in enumerate(text.split("\n")):
                     if line_number:
                         paragraph.runs[-1].add_break()  # Shift+Enter: a soft line break
                     paragraph.add_run(line)
-                blank(spacing)
-            if number == 0:
-                blank(1)  # one Enter too many: spacing, not a break
+                blank(spacing + (number == at == 0))  # one Enter too many: not a break
         blank(3)  # space before the next chapter's heading, or at the end
     document.save(path)
     return path
@@ -757,6 +757,11 @@ def test_runs_of_empty_paragraphs_in_a_word_manuscript_are_scene_breaks(
     assert ("typed spacing: most paragraphs are followed by 1 empty paragraph" in report) == (
         spacing == 1
     )
+    slips = "2 single empty paragraphs" if spacing == 0 else "2 runs of 2 empty paragraphs"
+    assert (
+        f"- {slips} between paragraphs of text taken as spacing, not scene breaks "
+        "(before `The boatmen slept under…`, `The road ran north…`)"
+    ) in report
     assert_scene_breaks(project, "blank", epubcheck)
 
 
@@ -773,3 +778,63 @@ def test_runs_of_empty_paragraphs_libreoffice_wrote_are_scene_breaks(
     report = (project / "book" / "blank" / "IMPORT.md").read_text(encoding="utf-8")
     assert "- 2 runs of 2 or more empty paragraphs between paragraphs of text made" in report
     assert_scene_breaks(project, "blank", epubcheck)
+
+
+def bookmark(paragraph: docx.text.paragraph.Paragraph, name: str, number: int) -> None:
+    """Word's bookmark `name` around nothing at the paragraph's end."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    paragraph._p.append(start)
+    paragraph._p.append(end)
+
+
+def test_empty_paragraphs_by_a_page_turn_a_mark_or_holding_a_link_target_are_no_breaks(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    document = docx.Document()
+    document.core_properties.title = "Edges"
+    document.core_properties.language = "en"
+    document.add_heading("Only", 1)
+    for number in range(8):  # prose, which sets the spacing: none
+        document.add_paragraph(f"Prose paragraph number {number}.")
+    link = document.add_paragraph("See ")._p
+    hyperlink = OxmlElement("w:hyperlink")
+    hyperlink.set(qn("w:anchor"), "there")
+    hyperlink.append(document.add_paragraph("the target").runs[0]._r)
+    document.paragraphs[-1]._p.getparent().remove(document.paragraphs[-1]._p)
+    link.append(hyperlink)
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_page_break()  # an empty paragraph holding a page break
+    document.add_paragraph("After the page break.")
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("On a new page.").paragraph_format.page_break_before = True
+    document.add_paragraph("")
+    bookmark(document.add_paragraph(""), "there", 1)  # a link's target: kept
+    document.add_paragraph("")
+    document.add_paragraph("Before a mark.")
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("* * *")  # one break, not three
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("After the mark.")
+    bookmark(document.add_paragraph(""), "_GoBack", 2)  # Word's last edit: still empty
+    document.add_paragraph("")
+    document.add_paragraph("The end.")
+    document.save(tmp_path / "edges.docx")
+    project = tmp_path / "project"
+    result = import_book(tmp_path / "edges.docx", "edges", project=project)
+    assert result.problems == []
+    report = (project / "book" / "edges" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "- 1 run of 2 or more empty paragraphs between paragraphs of text made" in report
+    assert "kept as its text" not in report
+    with zipfile.ZipFile(assert_builds(project, "edges", epubcheck)) as epub:
+        [page] = [n for n in epub.namelist() if n.endswith("only.xhtml")]
+        xhtml = epub.read(page).decode()
+    assert xhtml.count("<hr") == 2
+    assert re.search(r"After the mark\.</p>\s*<hr", xhtml)

@@ -15,7 +15,8 @@ Metadata comes from `docProps/core.xml`.
 Scene breaks are a paragraph of marks (`* * *`, `#`, `❦`, read in pandoc's tree) or a
 run of empty paragraphs, which pandoc's reader drops: those are found in
 `word/document.xml` itself, and the package pandoc reads has each such run replaced by one
-paragraph holding `_RUN_MARK`, which the tree step turns into a break (`_mark_empty_runs`).
+paragraph holding a mark of ours, which the tree step turns into a break
+(`_mark_empty_runs`, `_breaks_from_runs`).
 """
 
 from __future__ import annotations
@@ -77,9 +78,11 @@ _MARKS = (
     "\u2619\u25c6\u25c7\u2666\u2e19\u00a7]"
 )
 _BREAK_LINE = re.compile(rf"{_MARKS}(?:\s*{_MARKS}){{0,5}}")
-# Stands in pandoc's input for a run of empty paragraphs taken as a scene break: a private
-# use character (U+F8FF) around a name, so no manuscript's text is read as one.
-_RUN_MARK = "\uf8ffebook-import:empty-paragraphs\uf8ff"
+# Stand in pandoc's input for a run of empty paragraphs: one long enough to be a scene
+# break, or one a paragraph longer than the document's spacing (reported, not a break).
+# A private use character (U+F8FF) around a name, so no manuscript's text reads as one.
+_BREAK_RUN = "\uf8ffebook-import:scene-break\uf8ff"
+_SPACING_RUN = "\uf8ffebook-import:spacing\uf8ff"
 # What makes a paragraph without text more than space on the page (a picture, a field, a
 # note's reference, a symbol, an equation) or a tracked change pandoc resolves: such a
 # paragraph is neither empty nor text, so it ends a run and never borders a break.
@@ -97,7 +100,7 @@ _GO_BACK = "_GoBack"  # the bookmark Word keeps at the last edit: no link points
 def read_docx(source: Path, kind: str) -> Draft:
     """The draft of a DOCX: a chapter per Heading 1 (or, in a document without heading
     styles, per paragraph that reads as a chapter's title), Word's title page and TOC
-    dropped, scene-break paragraphs made breaks."""
+    dropped, scene-break paragraphs and runs of empty paragraphs made breaks."""
     data, package = open_package(source, kind)
     if _DOCUMENT not in package.namelist():
         raise InputError(f"not DOCX: no {_DOCUMENT} in the package", path=source)
@@ -167,16 +170,17 @@ def _scene_breaks(blocks: list[Node], report: list[str]) -> None:
 
 
 def _mark_empty_runs(data: bytes, package: zipfile.ZipFile, source: Path) -> tuple[bytes, int]:
-    """The package for pandoc, with each run of empty paragraphs that is a scene break
-    replaced by one paragraph of `_RUN_MARK` (pandoc's reader drops empty paragraphs, so
-    its tree cannot show them); and how many empty paragraphs the document usually puts
-    between two paragraphs of text (its spacing).
+    """The package for pandoc, with each run of empty paragraphs that may be a scene
+    break replaced by one paragraph of `_BREAK_RUN` (or of `_SPACING_RUN`, for a run just
+    one longer than the spacing); and how many empty paragraphs the document usually puts
+    between two paragraphs of text (its spacing). Pandoc's reader drops empty paragraphs,
+    so its tree cannot show them.
 
     A run counts only between two paragraphs of text at the top of the body (not in a
     table or a content control), with no page turn on either side: the empty paragraphs
     authors leave after a title, at the end, or before or after a page break (a chapter's
     usual start) are spacing. A run before a heading is spacing too, which only pandoc
-    knows (heading styles, by name or inheritance), so `_breaks_from_runs` drops those.
+    knows (heading styles, by name or inheritance), so `_breaks_from_runs` decides there.
 
     A break is a run of at least two more empty paragraphs than the spacing: Word users
     who double-space by hand type one empty paragraph after each (spacing 1), and one
@@ -184,7 +188,7 @@ def _mark_empty_runs(data: bytes, package: zipfile.ZipFile, source: Path) -> tup
     (spacing 0, where a lone empty paragraph is no break). The spacing is the commonest
     gap between two paragraphs of text, so it is the document's own habit, not a guess
     of ours. The original package, already checked by `open_package`, is what the zip
-    checks read; only this copy of it differs, and only when there is a break to mark.
+    checks read; only this copy of it differs, and only when there is a run to mark.
     """
     document = read_xml(package, _DOCUMENT, source, "docx")
     body = document.find(w("body"))
@@ -194,9 +198,10 @@ def _mark_empty_runs(data: bytes, package: zipfile.ZipFile, source: Path) -> tup
         return data, 0
     lengths = Counter(end - start for start, end in gaps)
     spacing = min(lengths, key=lambda length: (-lengths[length], length))
-    runs = [(start, end) for start, end in gaps if end - start >= spacing + 2]
+    runs = [(start, end) for start, end in gaps if end - start > spacing]
     for start, end in runs:
-        body.replace(children[start], _run_mark())
+        mark = _BREAK_RUN if end - start >= spacing + 2 else _SPACING_RUN
+        body.replace(children[start], _marked_paragraph(mark))
         for child in children[start + 1 : end]:
             body.remove(child)
     return (_with_member(package, _DOCUMENT, xml_bytes(document)) if runs else data), spacing
@@ -245,11 +250,10 @@ def _gaps(kinds: list[str]) -> list[tuple[int, int]]:
     return gaps
 
 
-def _run_mark() -> Any:
-    """A paragraph holding `_RUN_MARK` alone, which pandoc reads as a paragraph of one
-    word."""
+def _marked_paragraph(mark: str) -> Any:
+    """A paragraph holding `mark` alone, which pandoc reads as a paragraph of one word."""
     paragraph = etree.Element(w("p"))
-    etree.SubElement(etree.SubElement(paragraph, w("r")), w("t")).text = _RUN_MARK
+    etree.SubElement(etree.SubElement(paragraph, w("r")), w("t")).text = mark
     return paragraph
 
 
@@ -265,43 +269,72 @@ def _with_member(package: zipfile.ZipFile, name: str, content: bytes) -> bytes:
 
 
 def _breaks_from_runs(blocks: list[Node], spacing: int, report: list[str]) -> list[Node]:
-    """`blocks` with each `_RUN_MARK` paragraph a horizontal rule (the build's scene
-    break) where it stands between paragraphs of text; dropped, as spacing, where it
-    stands before or after a heading (by style, or a paragraph that reads as a chapter's
-    title, which `_guess_headings` may make one) or at the start or end of the text
-    (pandoc took a title page's Title and Author paragraphs into the metadata)."""
+    """`blocks` with each `_BREAK_RUN` paragraph a horizontal rule (the build's scene
+    break) where it stands between paragraphs of text, and every other mark of ours
+    dropped: a run before or after a heading (by style, or a paragraph that reads as a
+    chapter's title, which `_guess_headings` may make one) or at the start or end of the
+    text (pandoc takes a title page's Title and Author paragraphs into the metadata) is
+    spacing. A `_SPACING_RUN` between paragraphs of text is reported with the words that
+    follow it, since an author may have meant it as a break."""
     kept: list[Node] = []
-    made: list[Node] = []
-    for block in blocks:
-        if block["t"] == "Para" and block["c"] == [{"t": "Str", "c": _RUN_MARK}]:
-            if kept and _continues_text(kept[-1]):
-                made.append({"t": "HorizontalRule"})
-                kept.append(made[-1])
+    breaks = 0
+    slips: list[str] = []
+    for at, block in enumerate(blocks):
+        mark = _run_mark(block)
+        if mark is None:
+            kept.append(block)
             continue
-        if made and kept[-1] is made[-1] and not _continues_text(block):
-            kept.pop()
-            made.pop()
-        kept.append(block)
-    if made and kept[-1] is made[-1]:
-        kept.pop()
-        made.pop()
+        before, after = blocks[at - 1 : at], blocks[at + 1 : at + 2]
+        if not (before and after and _continues_text(before[0]) and _continues_text(after[0])):
+            continue
+        if mark == _BREAK_RUN:
+            kept.append({"t": "HorizontalRule"})
+            breaks += 1
+        else:
+            words = plain_text(after).split()
+            slips.append(" ".join(words[:4]) + ("…" if len(words) > 4 else ""))
+    _report_runs(spacing, breaks, slips, report)
+    return kept
+
+
+def _report_runs(spacing: int, breaks: int, slips: list[str], report: list[str]) -> None:
+    """The report's lines on the document's spacing, the runs made breaks, and the runs
+    one paragraph longer than the spacing that were not (with the words after them)."""
     if spacing:
         report.append(
             f"typed spacing: most paragraphs are followed by {spacing} empty "
             f"paragraph{'s' * (spacing > 1)}, taken as spacing, not as scene breaks"
         )
-    if made:
-        runs = f"{len(made)} run{'s' * (len(made) > 1)} of {spacing + 2} or more empty paragraphs"
+    if breaks:
+        runs = f"{breaks} run{'s' * (breaks > 1)} of {spacing + 2} or more empty paragraphs"
         report.append(f"{runs} between paragraphs of text made scene breaks")
-    return kept
+    if slips:
+        shown = ", ".join(f"`{words}`" for words in slips[:5]) + (", …" if len(slips) > 5 else "")
+        count = f"{len(slips)} run{'s' * (len(slips) > 1)} of {spacing + 1} empty paragraphs"
+        if not spacing:
+            count = f"{len(slips)} single empty paragraph{'s' * (len(slips) > 1)}"
+        report.append(
+            f"{count} between paragraphs of text taken as spacing, not scene breaks "
+            f"(before {shown}): write `* * *` where one is a break"
+        )
+
+
+def _run_mark(block: Node) -> str | None:
+    """`_BREAK_RUN` or `_SPACING_RUN` if the block is the paragraph standing for a run
+    of empty paragraphs, else None (compared whole: no walk of the block)."""
+    if block["t"] != "Para" or len(block["c"]) != 1 or block["c"][0]["t"] != "Str":
+        return None
+    text = block["c"][0]["c"]
+    return text if text in (_BREAK_RUN, _SPACING_RUN) else None
 
 
 def _continues_text(block: Node) -> bool:
-    """Whether a block may border a scene break: not a heading, a break, or a
-    paragraph that reads as a chapter's title."""
-    if block["t"] in ("Header", "HorizontalRule"):
+    """Whether a block may border a scene break: not a heading, a rule, a mark of ours,
+    or a paragraph that reads as a chapter's title or is a scene-break mark itself."""
+    if block["t"] in ("Header", "HorizontalRule") or _run_mark(block) is not None:
         return False
-    return block["t"] not in ("Para", "Plain") or not _reads_as_title(plain_text([block]))
+    text = plain_text([block]) if block["t"] in ("Para", "Plain") else ""
+    return not _reads_as_title(text) and not _BREAK_LINE.fullmatch(text)
 
 
 def _refuse_linked_pictures(package: zipfile.ZipFile, source: Path) -> None:
