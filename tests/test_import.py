@@ -11,6 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from lxml import etree
@@ -548,6 +549,8 @@ def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keep
     document.core_properties.language = "en"
     for line in ("Chapter 1", "It was night.", "* * *", "Morning came.", "❦", "Noon."):
         document.add_paragraph(line)
+    document.add_paragraph("§").alignment = WD_ALIGN_PARAGRAPH.CENTER  # an ornament
+    document.add_paragraph("Dusk.")
     document.add_paragraph("")
     document.add_paragraph("")  # space before a title in Normal style: not a break
     document.add_paragraph("CHAPTER 2: The Road")
@@ -558,15 +561,15 @@ def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keep
     first, second = texts(result)
     assert first.startswith("# Chapter 1")
     assert second.startswith("# CHAPTER 2: The Road") and "Chapter and verse" in second
-    assert "* * *" not in first and "❦" not in first
+    assert "* * *" not in first and "❦" not in first and "§" not in first
     report = (project / "book" / "plain" / "IMPORT.md").read_text(encoding="utf-8")
     assert "no heading styles: 2 paragraphs that read as chapter titles" in report
-    assert "2 paragraphs of a scene-break mark" in report
+    assert "3 paragraphs of a scene-break mark" in report
     assert result.problems == []
     with zipfile.ZipFile(assert_builds(project, "plain", epubcheck)) as epub:
         [page] = [n for n in epub.namelist() if "chapter-1" in n and n.endswith(".xhtml")]
         xhtml = epub.read(page).decode()
-    assert xhtml.count("<hr") == 2
+    assert xhtml.count("<hr") == 3
 
 
 def rezip(package: Path, out: Path, changes: dict[str, bytes]) -> Path:
