@@ -12,6 +12,9 @@ from typing import Any
 import docx
 import pytest
 import yaml
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from lxml import etree
 from PIL import Image
 from typer.testing import CliRunner
@@ -29,6 +32,7 @@ from tests.helpers import (
     EpubCheck,
     ProjectMaker,
     chapter_files,
+    libreoffice_convert,
     markdown_words,
 )
 
@@ -612,6 +616,10 @@ def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keep
     document.core_properties.language = "en"
     for line in ("Chapter 1", "It was night.", "* * *", "Morning came.", "❦", "Noon."):
         document.add_paragraph(line)
+    document.add_paragraph("§").alignment = WD_ALIGN_PARAGRAPH.CENTER  # an ornament
+    document.add_paragraph("Dusk.")
+    document.add_paragraph("")
+    document.add_paragraph("")  # space before a title in Normal style: not a break
     document.add_paragraph("CHAPTER 2: The Road")
     document.add_paragraph("Chapter and verse were quoted.")  # prose, not a title
     document.save(tmp_path / "plain.docx")
@@ -620,15 +628,15 @@ def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keep
     first, second = texts(result)
     assert first.startswith("# Chapter 1")
     assert second.startswith("# CHAPTER 2: The Road") and "Chapter and verse" in second
-    assert "* * *" not in first and "❦" not in first
+    assert "* * *" not in first and "❦" not in first and "§" not in first
     report = (project / "book" / "plain" / "IMPORT.md").read_text(encoding="utf-8")
     assert "no heading styles: 2 paragraphs that read as chapter titles" in report
-    assert "2 paragraphs of a scene-break mark" in report
+    assert "3 paragraphs of a scene-break mark" in report
     assert result.problems == []
     with zipfile.ZipFile(assert_builds(project, "plain", epubcheck)) as epub:
         [page] = [n for n in epub.namelist() if "chapter-1" in n and n.endswith(".xhtml")]
         xhtml = epub.read(page).decode()
-    assert xhtml.count("<hr") == 2
+    assert xhtml.count("<hr") == 3
 
 
 def rezip(package: Path, out: Path, changes: dict[str, bytes]) -> Path:
@@ -727,3 +735,176 @@ def test_a_bad_package_is_refused_in_one_line_before_pandoc_reads_it(
         import_book(file, "bad", project=tmp_path / "project")
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "project").exists()
+
+
+# A manuscript's prose, chapter by chapter: each chapter's paragraphs as scenes, the scenes
+# to be parted by a scene break; a paragraph's lines are parted by soft line breaks (verse).
+SCENES = {
+    "Night Falls": [
+        ["It was night on the river.", "The boatmen slept under their coats."],
+        ["Morning came grey and slow.", "Nobody spoke of the storm.", "Rain again."],
+    ],
+    "The Road North": [
+        ["They left at noon.", "The road ran north through the pines."],
+        ["By evening the hills were blue.", "The driver sang:\nOver the hill\nand far away"],
+    ],
+}
+
+
+def typed_manuscript(path: Path, spacing: int, scene_break: int) -> Path:
+    """A DOCX typed as Word users type one: a title page (Title style, blank lines, the
+    author, a page break), blank lines before each Heading 1 and at the end, `spacing`
+    empty paragraphs after every paragraph (one for those who double-space by hand), a
+    stray extra one in each chapter (not a break), and `scene_break` empty paragraphs
+    between scenes."""
+    document = docx.Document()
+    document.core_properties.title = "Blank Lines"
+    document.core_properties.language = "en"
+
+    def blank(count: int) -> None:
+        for _ in range(count):
+            document.add_paragraph("")
+
+    document.add_paragraph("Blank Lines", style="Title")
+    blank(3)
+    document.add_paragraph("by Ann Author")
+    blank(4)
+    document.add_page_break()
+    for title, scenes in SCENES.items():
+        document.add_heading(title, 1)
+        blank(spacing)
+        for number, scene in enumerate(scenes):
+            if number:
+                blank(scene_break - spacing)  # the last paragraph brought its spacing
+            for at, text in enumerate(scene):
+                paragraph = document.add_paragraph()
+                for line_number, line in enumerate(text.split("\n")):
+                    if line_number:
+                        paragraph.runs[-1].add_break()  # Shift+Enter: a soft line break
+                    paragraph.add_run(line)
+                blank(spacing + (number == at == 0))  # one Enter too many: not a break
+        blank(3)  # space before the next chapter's heading, or at the end
+    document.save(path)
+    return path
+
+
+def assert_scene_breaks(project: Path, book_id: str, epubcheck: EpubCheck) -> None:
+    """The imported manuscript builds in every format, EPUBCheck clean, with one `<hr>`
+    between each chapter's scenes (and none elsewhere), its verse lines parted by `<br>`,
+    and every word of its prose."""
+    epub = assert_builds(project, book_id, epubcheck, tuple(FORMATS))
+    with zipfile.ZipFile(epub) as package:
+        pages = {
+            title: next(
+                package.read(name).decode()
+                for name in package.namelist()
+                if name.endswith(f"{re.sub(r'[^a-z]+', '-', title.lower())}.xhtml")
+            )
+            for title in SCENES
+        }
+    for title, scenes in SCENES.items():
+        page = pages[title]
+        body = page.split("</h1>", 1)[1]
+        assert body.count("<hr") == len(scenes) - 1, title
+        scene_texts = [" ".join(scene) for scene in scenes]
+        assert [part.count("<p") for part in body.split("<hr")] == [len(s) for s in scenes]
+        text = " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<br\s*/>", "\n", body)).split())
+        assert text == " ".join(scene_texts).replace("\n", " ")
+    verse = pages["The Road North"]
+    assert re.search(r"sang:<br/>\s*Over the hill<br/>\s*and far away</p>", verse)
+
+
+@pytest.mark.parametrize(("spacing", "scene_break"), [(0, 2), (1, 3)])
+def test_runs_of_empty_paragraphs_in_a_word_manuscript_are_scene_breaks(
+    tmp_path: Path, epubcheck: EpubCheck, spacing: int, scene_break: int
+) -> None:
+    source = typed_manuscript(tmp_path / "blank.docx", spacing, scene_break)
+    project = tmp_path / "project"
+    result = import_book(source, "blank", project=project)
+    assert result.problems == []
+    report = (project / "book" / "blank" / "IMPORT.md").read_text(encoding="utf-8")
+    assert f"- 2 runs of {scene_break} or more empty paragraphs between paragraphs" in report
+    assert ("typed spacing: most paragraphs are followed by 1 empty paragraph" in report) == (
+        spacing == 1
+    )
+    slips = "2 single empty paragraphs" if spacing == 0 else "2 runs of 2 empty paragraphs"
+    assert (
+        f"- {slips} between paragraphs of text taken as spacing, not scene breaks "
+        "(before `The boatmen slept under…`, `The road ran north…`)"
+    ) in report
+    assert_scene_breaks(project, "blank", epubcheck)
+
+
+def test_runs_of_empty_paragraphs_libreoffice_wrote_are_scene_breaks(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """LibreOffice writes each empty paragraph with its style and an empty run in it, and
+    the page break as a run of an empty paragraph, not as python-docx's bare `<w:p/>`."""
+    source = typed_manuscript(tmp_path / "blank.docx", 0, 2)
+    (saved,) = libreoffice_convert([source], tmp_path / "libreoffice", "docx")
+    project = tmp_path / "project"
+    result = import_book(saved, "blank", project=project)
+    assert result.problems == []
+    report = (project / "book" / "blank" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "- 2 runs of 2 or more empty paragraphs between paragraphs of text made" in report
+    assert_scene_breaks(project, "blank", epubcheck)
+
+
+def bookmark(paragraph: docx.text.paragraph.Paragraph, name: str, number: int) -> None:
+    """Word's bookmark `name` around nothing at the paragraph's end."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    paragraph._p.append(start)
+    paragraph._p.append(end)
+
+
+def test_empty_paragraphs_by_a_page_turn_a_mark_or_holding_a_link_target_are_no_breaks(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    document = docx.Document()
+    document.core_properties.title = "Edges"
+    document.core_properties.language = "en"
+    document.add_heading("Only", 1)
+    for number in range(8):  # prose, which sets the spacing: none
+        document.add_paragraph(f"Prose paragraph number {number}.")
+    link = document.add_paragraph("See ")._p
+    hyperlink = OxmlElement("w:hyperlink")
+    hyperlink.set(qn("w:anchor"), "there")
+    hyperlink.append(document.add_paragraph("the target").runs[0]._r)
+    document.paragraphs[-1]._p.getparent().remove(document.paragraphs[-1]._p)
+    link.append(hyperlink)
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_page_break()  # an empty paragraph holding a page break
+    document.add_paragraph("After the page break.")
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("On a new page.").paragraph_format.page_break_before = True
+    document.add_paragraph("")
+    bookmark(document.add_paragraph(""), "there", 1)  # a link's target: kept
+    document.add_paragraph("")
+    document.add_paragraph("Before a mark.")
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("* * *")  # one break, not three
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("After the mark.")
+    bookmark(document.add_paragraph(""), "_GoBack", 2)  # Word's last edit: still empty
+    document.add_paragraph("")
+    document.add_paragraph("The end.")
+    document.save(tmp_path / "edges.docx")
+    project = tmp_path / "project"
+    result = import_book(tmp_path / "edges.docx", "edges", project=project)
+    assert result.problems == []
+    report = (project / "book" / "edges" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "- 1 run of 2 or more empty paragraphs between paragraphs of text made" in report
+    assert "kept as its text" not in report
+    with zipfile.ZipFile(assert_builds(project, "edges", epubcheck)) as epub:
+        [page] = [n for n in epub.namelist() if n.endswith("only.xhtml")]
+        xhtml = epub.read(page).decode()
+    assert xhtml.count("<hr") == 2
+    assert re.search(r"After the mark\.</p>\s*<hr", xhtml)

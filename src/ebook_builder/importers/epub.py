@@ -77,7 +77,6 @@ def read_epub(source: Path, kind: str) -> Draft:
         item.get("id"): item for item in opf.iter(f"{_OPF}item") if item.get("href") is not None
     }
     report: list[str] = []
-    metadata = _metadata(opf, report)
     cover_href = _cover_href(opf, manifest)
     cover = _cover(package, folder, cover_href, source)
     skipped = {
@@ -101,6 +100,8 @@ def read_epub(source: Path, kind: str) -> Draft:
     _page_breaks(blocks)
     _build_attributes(blocks)
     blocks = _line_blocks(blocks)
+    paginated = any(_is_page_break(span) for span in elements(blocks, "Span"))
+    metadata = _metadata(opf, paginated, report)
     tree = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         _unpack_pictures(package, blocks, Path(media))
@@ -246,8 +247,12 @@ def _opf_path(package: zipfile.ZipFile, source: Path) -> str:
     return str(path)
 
 
-def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
-    """What the OPF states that the metadata file has a key for; the rest reported."""
+def _metadata(opf: Any, paginated: bool, report: list[str]) -> dict[str, Any]:
+    """What the OPF states that the metadata file has a key for; the rest reported.
+
+    A `paginated` book (page-break markers) takes its `dc:source` as `page_source`, the
+    print edition its pages follow, as EPUB Accessibility 1.1 and Ace read `dc:source`
+    in a book with page breaks."""
     meta = opf.find(f"{_OPF}metadata")
     if meta is None:
         meta = opf
@@ -296,8 +301,14 @@ def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
     if not stated["language"]:
         stated["language"] = "en"
         report.append("metadata: `language` set to `en`: the OPF does not state it")
+    sources = [text(e) for e in meta.iter(f"{DC}source") if text(e)]
+    if paginated and sources:
+        stated["page_source"] = sources[0]
+        report.append(f"metadata: `page_source` (the print edition) from dc:source: {sources[0]}")
     for key in _UNCARRIED:
         for element in meta.iter(f"{DC}{key}"):
+            if key == "source" and stated.get("page_source") == text(element):
+                continue
             report.append(f"metadata: `{key}` not carried: {text(element)}")
     for item in meta.iter(f"{_OPF}meta"):
         if item.get("property") == "belongs-to-collection" or item.get("name") == "calibre:series":
