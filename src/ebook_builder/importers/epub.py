@@ -97,11 +97,10 @@ def read_epub(source: Path, kind: str) -> Draft:
     _drop_back_links(blocks)
     blocks = _open_sections(blocks)
     raise_headings(blocks)
-    _page_breaks(blocks)
-    _build_attributes(blocks)
+    pages = _build_attributes(blocks)
+    _marks_out_of_headings(blocks)
     blocks = _line_blocks(blocks)
-    paginated = any(_is_page_break(span) for span in elements(blocks, "Span"))
-    metadata = _metadata(opf, paginated, report)
+    metadata = _metadata(opf, pages > 0, report)
     tree = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         _unpack_pictures(package, blocks, Path(media))
@@ -148,8 +147,6 @@ def _read_documents(
     except Refused as exc:
         raise InputError(f"not EPUB: {spine[exc.index]}: {exc}", path=source) from None
     trees = [read_tree(document.output, source) for document in converted]
-    for tree in trees:
-        _drop_epub_attributes(tree["blocks"])
     for member, document in zip(spine, converted, strict=True):
         report.extend(f"pandoc: {member}: {warning}" for warning in document.warnings)
     if not trees:
@@ -200,15 +197,6 @@ def _holds_text(element: Any) -> bool:
     """An element a `<span>` may go inside: XHTML, not void."""
     name = etree.QName(element)
     return name.namespace == XHTML_NS and name.localname not in VOID_TAGS
-
-
-def _drop_epub_attributes(blocks: list[Node]) -> None:
-    """Take off the `epub:` attributes (`epub:type`) pandoc's HTML reader keeps, as its
-    EPUB reader does: the build writes `epub:type` from classes, and refuses a chapter
-    that sets it by hand."""
-    for node in attributed(blocks):
-        attrs = node["c"][ATTR_AT[node["t"]]]
-        attrs[2] = [pair for pair in attrs[2] if not pair[0].startswith("epub:")]
 
 
 def _unpack_pictures(package: zipfile.ZipFile, blocks: list[Node], media: Path) -> None:
@@ -358,14 +346,15 @@ def _documents(
     at the level the other documents open with: else it would run on into the chapter
     before it, since chapters are cut at headings."""
     chosen: list[tuple[str, list[Node]]] = []
+    headings: list[list[Node]] = []
     for name, content in documents:
-        found = elements(content, "Image", "Div")
+        found = elements(content, "Image", "Div", "Header")
         pictures = [node["c"][2][0] for node in found if node["t"] == "Image"]
         is_cover = (
             cover is not None
-            and not plain_text(content)
             and pictures
             and all(Path(url).name == posixpath.basename(cover) for url in pictures)
+            and not plain_text(content)
         )
         kinds = {kind for div in found if div["t"] == "Div" for kind in div["c"][0][1]}
         what = (
@@ -378,17 +367,16 @@ def _documents(
             else ""
         )
         if what:
-            if name:
-                report.append(f"dropped {name}: the {what}; the build makes its own")
-        elif not content or (not name and not plain_text(content)):
-            if name:
-                report.append(f"dropped {name}: nothing left in it")
+            report.append(f"dropped {name}: the {what}; the build makes its own")
+        elif not content:
+            report.append(f"dropped {name}: nothing left in it")
         else:
             chosen.append((name, content))
-            for kind in sorted(k for k in kinds if k in FRONT_MATTER | BACK_MATTER):
+            headings.append([node for node in found if node["t"] == "Header"])
+            outer = content[0]["c"][0][1] if content[0]["t"] == "Div" else []
+            for kind in sorted(k for k in outer if k in FRONT_MATTER | BACK_MATTER):
                 part = "front" if kind in FRONT_MATTER else "back"
                 report.append(f"kept {name} as a chapter of the {part} matter (`{kind}`)")
-    headings = [elements(content, "Header") for _, content in chosen]
     top = min((found[0]["c"][0] if found else 6 for found in headings), default=1)
     kept: list[Node] = []
     for (name, content), found in zip(chosen, headings, strict=True):
@@ -548,20 +536,35 @@ def _open_sections(blocks: list[Node]) -> list[Node]:
     return opened
 
 
-def _page_breaks(blocks: list[Node]) -> None:
-    """Page-break spans (`role="doc-pagebreak"`, `epub:type="pagebreak"`) as the build
-    writes them in Markdown: `[]{.pagebreak page="N"}`, the page number from their label.
+def _build_attributes(blocks: list[Node]) -> int:
+    """The attributes the build writes itself taken off again, and its page markers
+    written as its Markdown has them; how many page markers.
 
-    One opening a heading moves to the start of the paragraph after it, as the build's
-    Markdown has it: in the heading it would be part of the table of contents' entry.
-    """
-    for span in elements(blocks, "Span"):
-        _, classes, attributes = span["c"][0]
-        pairs = dict(attributes)
-        if "pagebreak" in classes or pairs.get("role") == "doc-pagebreak":
+    `epub:` attributes (`epub:type`, which pandoc's EPUB reader drops: the build writes
+    it from classes, and refuses a chapter that sets it by hand), the ARIA roles of divs
+    and spans (derived from the classes too) and a class written twice go. A page-break span (`role=
+    "doc-pagebreak"`, `epub:type="pagebreak"`) becomes `[]{.pagebreak page="N"}`, the
+    number from its label. One walk for all: a novel's tree has a million elements."""
+    pages = 0
+    for node in attributed(blocks):
+        attrs = node["c"][ATTR_AT[node["t"]]]
+        pairs = dict(attrs[2])
+        marks_page = "pagebreak" in attrs[1] or pairs.get("role") == "doc-pagebreak"
+        if node["t"] == "Span" and marks_page:
             page = pairs.get("aria-label") or pairs.get("title") or ""
-            span["c"][0] = ["", ["pagebreak"], [["page", page]] if page else []]
-            span["c"][1] = []
+            node["c"] = [["", ["pagebreak"], [["page", page]] if page else []], []]
+            pages += 1
+            continue
+        dropped = ("role", "epub:") if node["t"] in ("Div", "Span") else ("epub:",)
+        attrs[1] = list(dict.fromkeys(attrs[1]))
+        attrs[2] = [pair for pair in attrs[2] if not pair[0].startswith(dropped)]
+    return pages
+
+
+def _marks_out_of_headings(blocks: list[Node]) -> None:
+    """A page marker opening a heading moved to the start of the paragraph after it, as
+    the build's Markdown has it: in the heading it would be part of the table of
+    contents' entry."""
     for at, block in enumerate(blocks[:-1]):
         following = blocks[at + 1]
         if block["t"] == "Header" and following["t"] in ("Para", "Plain"):
@@ -572,17 +575,8 @@ def _page_breaks(blocks: list[Node]) -> None:
 
 
 def _is_page_break(node: Node) -> bool:
-    """A page-break marker as `_page_breaks` writes it: an empty span of that class alone."""
+    """A page-break marker as `_build_attributes` writes it: an empty span of that class."""
     return node["t"] == "Span" and node["c"][0][1] == ["pagebreak"] and not node["c"][1]
-
-
-def _build_attributes(blocks: list[Node]) -> None:
-    """The build's own additions to a div's or span's attributes taken off again: ARIA
-    roles (it derives them from the classes) and a class written twice."""
-    for node in elements(blocks, "Div", "Span"):
-        attrs = node["c"][0]
-        attrs[1] = list(dict.fromkeys(attrs[1]))
-        attrs[2] = [pair for pair in attrs[2] if pair[0] != "role"]
 
 
 def _line_blocks(blocks: list[Node]) -> list[Node]:

@@ -63,16 +63,19 @@ def draft_from_tree(
     extracted a package's pictures into), each chapter written back to Markdown in one
     batch. `metadata["title"]` heads a text without level-1 headings.
     """
-    if not plain_text(tree["blocks"]) and not elements(tree["blocks"], "Image"):
+    has_text = any(plain_text([block]) for block in tree["blocks"])  # stops at the first
+    if not has_text and not elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
     blocks = _unwrap(tree["blocks"], report)
     chapters = _split(blocks, metadata["title"], report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
-    owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
+    found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
+    owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in _ids(carriers)}
     pictures: dict[str, bytes] = {}
-    for name, (_, blocks) in zip(names, chapters, strict=True):
-        _relink(blocks, name, owners, report)
-        _take_pictures(blocks, pictures_in, pictures, report)
+    for name, carriers in zip(names, found, strict=True):
+        _relink([node for node in carriers if node["t"] == "Link"], name, owners, report)
+        images = [node for node in carriers if node["t"] == "Image"]
+        _take_pictures(images, pictures_in, pictures, report)
     version = tree["pandoc-api-version"]
     documents = [
         json.dumps({"pandoc-api-version": version, "meta": {}, "blocks": blocks})
@@ -309,18 +312,18 @@ def attributed(node: Any) -> list[Node]:
     ]
 
 
-def _ids(node: Any) -> list[str]:
-    """Every id set on an element of `node`, in document order."""
-    found = (element["c"][ATTR_AT[element["t"]]][0] for element in attributed(node))
+def _ids(nodes: list[Node]) -> list[str]:
+    """Every id set on one of `nodes` (elements that carry attributes), in their order."""
+    found = (node["c"][ATTR_AT[node["t"]]][0] for node in nodes)
     return [id_ for id_ in found if id_]
 
 
-def _relink(blocks: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
+def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files). A link to
     an id the source does not have (a bookmark Word lost) becomes its text, reported:
     the build would refuse it, and only a person knows where it should point."""
-    for link in elements(blocks, "Link"):
+    for link in links:
         target = link["c"][2]
         if not target[0].startswith("#"):
             continue
@@ -333,7 +336,7 @@ def _relink(blocks: list[Node], name: str, owners: dict[str, str], report: list[
 
 
 def _take_pictures(
-    blocks: list[Node], folder: Path, pictures: dict[str, bytes], report: list[str]
+    images: list[Node], folder: Path, pictures: dict[str, bytes], report: list[str]
 ) -> None:
     """Copy each picture found in `folder` into `images/` and point to the copy.
 
@@ -342,7 +345,7 @@ def _take_pictures(
     alt text.
     """
     folder = folder.resolve()
-    for image in elements(blocks, "Image"):
+    for image in images:
         url = image["c"][2][0]
         copy = _picture(url, folder, pictures)
         if copy is not None:
