@@ -13,7 +13,9 @@ HTML (`pandoc_markup.draft_from_tree`).
 
 from __future__ import annotations
 
+import html.entities
 import posixpath
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -38,7 +40,7 @@ from ebook_builder.importers.pandoc_markup import (
 )
 from ebook_builder.load import DATE
 from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER, PARTITIONS
-from ebook_builder.markup.xhtml import EPUB_TYPE, VOID_TAGS, XHTML_NS
+from ebook_builder.markup.xhtml import EPUB_TYPE, VOID_TAGS, XHTML_NS, safe_parser
 from ebook_builder.pandoc import Refused, convert_documents
 
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -62,6 +64,8 @@ _IDS_KEPT |= {"div", "section", "header", "span", "a", "img", "figure", "table",
 # The `epub:type`s of a note, which pandoc's EPUB extensions find by id (`_keep_ids`).
 _NOTES = {"footnote", "endnote", "rearnote", "note"}
 _HEADINGS = [f"{_XHTML}h{level}" for level in range(1, 7)]
+_HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}  # predefined in XML itself
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
 
 
@@ -88,7 +92,7 @@ def read_epub(source: Path, kind: str) -> Draft:
     # Phase 2: each spine document read by pandoc, as the build reads chapters (batches
     # on every core), and given back the build's Markdown conventions; then the path
     # every pandoc-read source takes.
-    pages = [read_xml(package, member, source, kind) for member in spine]
+    pages = [_content_document(package, member, source) for member in spine]
     version, documents, titles = _read_documents(spine, pages, source, report)
     join_documents(documents, report)
     kept = {id(block) for block in _endnotes([b for _, d in documents for b in d], report)}
@@ -197,6 +201,26 @@ def _holds_text(element: Any) -> bool:
     """An element a `<span>` may go inside: XHTML, not void."""
     name = etree.QName(element)
     return name.namespace == XHTML_NS and name.localname not in VOID_TAGS
+
+
+def _content_document(package: zipfile.ZipFile, member: str, source: Path) -> Any:
+    """A spine document parsed, its HTML entities (`&nbsp;`) written as the characters
+    they name: XHTML 1.1's DTD declares them, yet the parser reads no DTD (and an EPUB 3
+    document has none), so `&nbsp;` alone would make a real book "not XML"."""
+    data = _HTML_ENTITY.sub(_character_reference, package.read(member))
+    try:
+        return etree.fromstring(data, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not EPUB: {member} is not XML ({exc.msg})", path=source) from None
+
+
+def _character_reference(found: re.Match[bytes]) -> bytes:
+    """`&nbsp;` as `&#160;`; an XML entity, or a name HTML does not know, as it was."""
+    name = found[1].decode("ascii")
+    text = html.entities.html5.get(f"{name};")
+    if text is None or name in _XML_ENTITIES:
+        return found[0]
+    return "".join(f"&#{ord(character)};" for character in text).encode("ascii")
 
 
 def _unpack_pictures(package: zipfile.ZipFile, blocks: list[Node], media: Path) -> None:
