@@ -510,6 +510,28 @@ def test_documents_sharing_ids_keep_each_links_target_and_utf16_is_read(
     assert_builds(project, "ids", epubcheck)
 
 
+def test_pictures_framed_in_svg_are_pictures_and_such_a_cover_page_is_dropped(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """calibre and many EPUB 2 books set the cover page, and full-page pictures, as an
+    `<svg>` framing one `<image>`; pandoc would keep that as raw HTML."""
+    framed = (
+        '<div><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        ' viewBox="0 0 60 90"><title>{alt}</title><image width="60" height="90"'
+        ' xlink:href="../Images/{name}"/></svg></div>'
+    )
+    cover = page(framed.format(alt="", name="cover.jpg"))
+    ch1 = page("<h1>One</h1><p>Text.</p>" + framed.format(alt="A dot", name="dot.svg"))
+    project = tmp_path / "project"
+    result = import_book(epub2(tmp_path / "svg.epub", cover=cover, ch1=ch1), "svg", project=project)
+    one, _ = texts(result)
+    assert "![A dot](images/dot.svg)" in one and "<svg" not in one
+    report = (project / "book" / "svg" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "dropped OEBPS/Text/cover.xhtml: the cover page" in report
+    assert result.problems == []
+    assert_builds(project, "svg", epubcheck)
+
+
 def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:

@@ -66,6 +66,9 @@ _NOTES = {"footnote", "endnote", "rearnote", "note"}
 _HEADINGS = [f"{_XHTML}h{level}" for level in range(1, 7)]
 _HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}  # predefined in XML itself
+_SVG = "{http://www.w3.org/2000/svg}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_SVG_TEXT = {"title", "desc"}  # what an SVG framing one picture may hold besides it
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
 
 
@@ -131,7 +134,9 @@ def _spine(
         member = _member(folder, item.get("href"))
         if item.get("media-type") not in _DOCUMENT_TYPES:
             report.append(f"spine item {member} skipped: {item.get('media-type')} is not XHTML")
-        elif member in package.namelist() and member not in spine:
+        elif member not in package.namelist():
+            report.append(f"spine item {member} skipped: the package does not hold it")
+        elif member not in spine:
             spine.append(member)
     return spine
 
@@ -145,6 +150,7 @@ def _read_documents(
     texts = []
     for page in pages:
         _keep_ids(page)
+        _svg_pictures(page)
         texts.append(etree.tostring(page, encoding="unicode"))
     try:
         converted = convert_documents(texts, _HTML_AS_EPUB, "json")
@@ -195,6 +201,25 @@ def _keep_ids(page: Any) -> None:
             start.insert(0, anchor)
         else:
             start.addprevious(anchor)
+
+
+def _svg_pictures(page: Any) -> None:
+    """An `<svg>` that only frames one picture (`<image xlink:href>`, as calibre and many
+    EPUB 2 books set their cover and full-page pictures) made an `<img>` of that picture:
+    pandoc keeps inline SVG as raw HTML, where the picture would be neither found nor
+    copied, and a cover page would not be known for one. Its `<title>` is the alt text."""
+    for svg in list(page.iter(f"{_SVG}svg")):
+        parts = [e for e in svg.iterdescendants() if etree.QName(e).localname not in _SVG_TEXT]
+        if len(parts) != 1 or parts[0].tag != f"{_SVG}image":
+            continue
+        href = parts[0].get(_XLINK_HREF) or parts[0].get("href")
+        if not href:
+            continue
+        title = svg.find(f"{_SVG}title")
+        alt = " ".join("".join(title.itertext()).split()) if title is not None else ""
+        picture = etree.Element(f"{_XHTML}img", src=href, alt=alt)
+        picture.tail = svg.tail
+        svg.getparent().replace(svg, picture)
 
 
 def _holds_text(element: Any) -> bool:
