@@ -448,7 +448,8 @@ def page(body: str) -> str:
 
 def epub2(path: Path, **chapters: str | bytes) -> Path:
     """An EPUB 2 as Sigil writes one: the OPF in `OEBPS/`, documents in `Text/`;
-    `chapters` (`ch1`, `ch2`) replace the two chapters' documents."""
+    `chapters` (`ch1`, `ch2`, `cover`) replace those documents, and a name with a `/`
+    the member of that name (`OEBPS/toc.ncx`)."""
     jpeg = io.BytesIO()
     Image.new("RGB", (60, 90), "navy").save(jpeg, "JPEG")
     container = (
@@ -475,7 +476,9 @@ def epub2(path: Path, **chapters: str | bytes) -> Path:
             '</blockquote><p>Back to <a href="ch1.xhtml">the start</a>.</p>'
         ),
     }
-    members |= {f"OEBPS/Text/{name}.xhtml": text for name, text in chapters.items()}
+    members |= {
+        name if "/" in name else f"OEBPS/Text/{name}.xhtml": text for name, text in chapters.items()
+    }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
         for name, data in members.items():
             package.writestr(name, data)
@@ -530,6 +533,33 @@ def test_pictures_framed_in_svg_are_pictures_and_such_a_cover_page_is_dropped(
     assert "dropped OEBPS/Text/cover.xhtml: the cover page" in report
     assert result.problems == []
     assert_builds(project, "svg", epubcheck)
+
+
+def test_documents_without_headings_are_headed_by_their_table_of_contents_entries(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """Chapter titles set as styled paragraphs, and every document's `<title>` the book's
+    (as many converters write): the NCX names each chapter, so each is one."""
+    ncx = (
+        '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"><navMap>'
+        '<navPoint id="a"><navLabel><text>The First</text></navLabel>'
+        '<content src="Text/ch1.xhtml"/></navPoint>'
+        '<navPoint id="b"><navLabel><text>The Second</text></navLabel>'
+        '<content src="Text/ch2.xhtml#start"/></navPoint></navMap></ncx>'
+    )
+    chapters = {
+        name: page(f'<p class="chapter-title">{title}</p><p>Text of {name}.</p>').replace(
+            "<title>x</title>", "<title>An Old Book</title>"
+        )
+        for name, title in (("ch1", "THE FIRST"), ("ch2", "THE SECOND"))
+    }
+    source = epub2(tmp_path / "nav.epub", **chapters, **{"OEBPS/toc.ncx": ncx})
+    project = tmp_path / "project"
+    result = import_book(source, "nav", project=project)
+    assert [path.name for path in result.chapters] == ["01-the-first.md", "02-the-second.md"]
+    assert texts(result)[1].startswith("# The Second\n")
+    assert result.problems == []
+    assert_builds(project, "nav", epubcheck)
 
 
 def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(

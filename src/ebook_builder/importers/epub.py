@@ -67,6 +67,7 @@ _HEADINGS = [f"{_XHTML}h{level}" for level in range(1, 7)]
 _HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}  # predefined in XML itself
 _SVG = "{http://www.w3.org/2000/svg}"
+_NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _SVG_TEXT = {"title", "desc"}  # what an SVG framing one picture may hold besides it
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
@@ -100,7 +101,10 @@ def read_epub(source: Path, kind: str) -> Draft:
     join_documents(documents, report)
     kept = {id(block) for block in _endnotes([b for _, d in documents for b in d], report)}
     documents = [(name, _hgroups([b for b in d if id(b) in kept])) for name, d in documents]
-    blocks = _documents(documents, skipped, cover_href, titles, report)
+    names = {member: title for member, title in titles.items() if title} | _toc_labels(
+        package, opf, manifest, folder, source
+    )
+    blocks = _documents(documents, skipped, cover_href, names, report)
     _drop_back_links(blocks)
     blocks = _open_sections(blocks)
     raise_headings(blocks)
@@ -354,6 +358,46 @@ def _metadata(opf: Any, paginated: bool, report: list[str]) -> dict[str, Any]:
     return stated
 
 
+def _toc_labels(
+    package: zipfile.ZipFile, opf: Any, manifest: dict[str, Any], folder: str, source: Path
+) -> dict[str, str]:
+    """Each spine document's name in the book's table of contents, by member: the label
+    of the first entry that points into it, from the EPUB 3 navigation document or else
+    the EPUB 2 NCX. Empty for a book without either."""
+    navs = [i for i in manifest.values() if "nav" in (i.get("properties") or "").split()]
+    spine = opf.find(f"{_OPF}spine")
+    ncx = manifest.get(spine.get("toc")) if spine is not None else None
+    table = navs[0] if navs else ncx
+    member = _member(folder, table.get("href")) if table is not None else ""
+    if member not in package.namelist():
+        return {}
+    tree = _content_document(package, member, source)
+    entries = _nav_entries(tree) if navs else _ncx_entries(tree)
+    labels: dict[str, str] = {}
+    for href, label in entries:
+        path, text = href.split("#")[0], " ".join(label.split())
+        if path and text:
+            labels.setdefault(_member(posixpath.dirname(member), path), text)
+    return labels
+
+
+def _nav_entries(nav: Any) -> list[tuple[str, str]]:
+    """(href, label) of each entry of an EPUB 3 navigation document's `toc` nav."""
+    tocs = [n for n in nav.iter(f"{_XHTML}nav") if "toc" in n.get(EPUB_TYPE, "").split()]
+    links = (link for toc in tocs[:1] for link in toc.iter(f"{_XHTML}a"))
+    return [(link.get("href", ""), "".join(link.itertext())) for link in links]
+
+
+def _ncx_entries(ncx: Any) -> list[tuple[str, str]]:
+    """(href, label) of each navigation point of an EPUB 2 NCX."""
+    entries = []
+    for point in ncx.iter(f"{_NCX}navPoint"):
+        content = point.find(f"{_NCX}content")
+        label = point.findtext(f"{_NCX}navLabel/{_NCX}text") or ""
+        entries.append((content.get("src", "") if content is not None else "", label))
+    return entries
+
+
 def _cover_href(opf: Any, manifest: dict[str, Any]) -> str | None:
     """The cover picture's path relative to the OPF: EPUB 3's `cover-image` item, else
     EPUB 2's `<meta name="cover">`."""
@@ -383,7 +427,7 @@ def _documents(
     documents: list[tuple[str, list[Node]]],
     skipped: set[str],
     cover: str | None,
-    titles: dict[str, str],
+    names: dict[str, str],
     report: list[str],
 ) -> list[Node]:
     """The blocks of the spine's documents, less the navigation document, the cover
@@ -391,9 +435,10 @@ def _documents(
     section of epub:type `titlepage` or `halftitlepage`: the build writes the title page
     from the metadata) and documents left empty (an endnotes page whose notes went inline).
 
-    A document without a heading (a dedication, an epigraph) is headed by its `<title>`
-    at the level the other documents open with: else it would run on into the chapter
-    before it, since chapters are cut at headings."""
+    A document without a heading (a dedication, an epigraph, a chapter whose title is a
+    styled paragraph) is headed by its name in the book (`names`: its entry in the table
+    of contents, else its `<title>`) at the level the other documents open with: else it
+    would run on into the chapter before it, since chapters are cut at headings."""
     chosen: list[tuple[str, list[Node]]] = []
     headings: list[list[Node]] = []
     for name, content in documents:
@@ -429,12 +474,12 @@ def _documents(
     top = min((found[0]["c"][0] if found else 6 for found in headings), default=1)
     kept: list[Node] = []
     for (name, content), found in zip(chosen, headings, strict=True):
-        if not found and titles.get(name):
-            title = [{"t": "Str", "c": titles[name]}]
+        if not found and names.get(name):
+            title = [{"t": "Str", "c": names[name]}]
             section = content[0] if content[0]["t"] == "Div" else None
             opening = section["c"][1] if section and "section" in section["c"][0][1] else content
             opening.insert(0, {"t": "Header", "c": [top, ["", [], []], title]})
-            report.append(f"{name} has no heading: headed `{titles[name]}`, its <title>")
+            report.append(f"{name} has no heading: headed `{names[name]}`, its name in the book")
         kept += content
     return kept
 
