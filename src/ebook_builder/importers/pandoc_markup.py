@@ -296,6 +296,19 @@ def nodes(node: Any) -> Iterator[Node]:
                 stack.append(content)
 
 
+def lists(node: Any) -> Iterator[list[Any]]:
+    """Every list in pandoc's tree `node`, outermost first; each is yielded before the
+    walk goes into it, so a caller may change it in place first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            yield current
+            stack.extend(item for item in reversed(current) if isinstance(item, list | dict))
+        elif isinstance(current.get("c"), list):
+            stack.append(current["c"])
+
+
 def elements(node: Any, *kinds: str) -> list[Node]:
     """Every element of one of the types `kinds` inside `node`, in document order: one
     walk for all the kinds a pass needs (a novel's tree has a million elements)."""
