@@ -577,6 +577,7 @@ def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert metadata["title"] == "An Old Book"
     assert metadata["creators"] == ["Ann Author"]
+    assert metadata["identifier"] == "isbn:9780000000000"  # the stores know the book by it
     assert (metadata["language"], metadata["date"], metadata["subjects"]) == (
         "fr",
         "2001-05-06",

@@ -152,12 +152,13 @@ def _paginated(draft: Draft) -> bool:
 
 def _metadata(draft: Draft, book_id: str, source: Path) -> str:
     """The metadata file to finish by hand: only what the source states, plus the fixed
-    identifier every new book gets; a creator left empty says so in a comment, since
-    inventing one would pass `ebook check` with a wrong book."""
+    identifier every new book gets when the source states none; a creator left empty
+    says so in a comment, since inventing one would pass `ebook check` with a wrong
+    book."""
     chapters = [name for name, _ in draft.chapters]
     known = {key: value for key, value in draft.metadata.items() if value}
     known.setdefault("title", book_id)
-    known["identifier"] = book_identifier(book_id)
+    known.setdefault("identifier", book_identifier(book_id))
     creators = known.pop("creators", [])
     data = yaml.safe_dump(known, allow_unicode=True, sort_keys=False, width=100)
     if creators:

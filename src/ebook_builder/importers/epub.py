@@ -293,7 +293,8 @@ def _metadata(opf: Any, paginated: bool, report: list[str]) -> dict[str, Any]:
 
     A `paginated` book (page-break markers) takes its `dc:source` as `page_source`, the
     print edition its pages follow, as EPUB Accessibility 1.1 and Ace read `dc:source`
-    in a book with page breaks."""
+    in a book with page breaks. The package's unique identifier is kept: a publisher
+    moving a book to this tool must not make it a new book in the stores."""
     meta = opf.find(f"{_OPF}metadata")
     if meta is None:
         meta = opf
@@ -346,11 +347,19 @@ def _metadata(opf: Any, paginated: bool, report: list[str]) -> dict[str, Any]:
     if paginated and sources:
         stated["page_source"] = sources[0]
         report.append(f"metadata: `page_source` (the print edition) from dc:source: {sources[0]}")
+    unique = opf.get("unique-identifier")
+    for element in meta.iter(f"{DC}identifier"):
+        if element.get("id") == unique and text(element):
+            stated["identifier"] = text(element)
+            report.append(
+                f"metadata: `identifier` kept from the OPF, since stores and reading apps "
+                f"know the book by it: {text(element)}"
+            )
+    carried = {stated.get("page_source"), stated.get("identifier")}
     for key in _UNCARRIED:
         for element in meta.iter(f"{DC}{key}"):
-            if key == "source" and stated.get("page_source") == text(element):
-                continue
-            report.append(f"metadata: `{key}` not carried: {text(element)}")
+            if text(element) not in carried:
+                report.append(f"metadata: `{key}` not carried: {text(element)}")
     for item in meta.iter(f"{_OPF}meta"):
         if item.get("property") == "belongs-to-collection" or item.get("name") == "calibre:series":
             value = text(item) or item.get("content", "")
