@@ -632,8 +632,10 @@ def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flag
 ) -> None:
     document = docx.Document()
     document.core_properties.title = "A Word Book"
-    document.core_properties.author = "Wanda Writer"
+    document.core_properties.author = "Writer, Wanda; Ed Other"
     document.core_properties.language = "en-GB"
+    document.core_properties.keywords = "Sea stories; Whaling, Maine"
+    document.core_properties.subject = "A tale"
     document.add_heading("First", 1)
     styled = document.add_paragraph()
     styled.add_run("bold").bold = True
@@ -658,9 +660,12 @@ def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flag
     metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert (metadata["title"], metadata["creators"], metadata["language"]) == (
         "A Word Book",
-        ["Wanda Writer"],
+        ["Writer, Wanda", "Ed Other"],  # Word's Author field: names apart by `;`
         "en-GB",
     )
+    assert metadata["subjects"] == ["Sea stories", "Whaling", "Maine"]
+    report = (tmp_path / "project" / "book" / "word" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "Word's Subject not carried (a subtitle? a topic?): A tale" in report
 
 
 def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keeps_breaks(

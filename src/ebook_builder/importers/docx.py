@@ -57,6 +57,7 @@ from ebook_builder.importers.word_xml import (
 from ebook_builder.sources import PICTURE_LIMIT, read_source
 
 _CORE = "docProps/core.xml"
+_CORE_NS = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _SIZES = ("width", "height")
 _WORDS = (  # a chapter's number in words: "Chapter Twelve", "Part Twenty-One", "Part First"
@@ -320,19 +321,30 @@ def _refuse_linked_pictures(package: zipfile.ZipFile, source: Path) -> None:
 
 
 def _metadata(package: zipfile.ZipFile, source: Path, report: list[str]) -> dict[str, Any]:
-    """Title, creators, language and description as the core properties state them."""
+    """Title, creators, language, description and subjects (the keywords) as the core
+    properties state them; Word's Subject field is reported, since it may be a subtitle
+    or a topic."""
     stated: dict[str, Any] = {"title": "", "language": "", "creators": [], "description": ""}
     if _CORE in package.namelist():
         core = read_xml(package, _CORE, source, "docx")
         for key in ("title", "language", "description"):
             stated[key] = " ".join(core.findtext(f"{DC}{key}", "").split())
         creators = [" ".join((c.text or "").split()) for c in core.iter(f"{DC}creator")]
-        stated["creators"] = [name for creator in creators for name in creator.split(";") if name]
-        stated["creators"] = [name.strip() for name in stated["creators"] if name.strip()]
+        stated["creators"] = _listed(";".join(creators), ";")  # "Doe, Jane" is one name
+        stated["subjects"] = _listed(core.findtext(f"{_CORE_NS}keywords", ""), ";,")
+        subject = " ".join(core.findtext(f"{DC}subject", "").split())
+        if subject:
+            report.append(f"metadata: Word's Subject not carried (a subtitle? a topic?): {subject}")
     if not stated["language"]:
         stated["language"] = "en"
         report.append("metadata: `language` set to `en`: the document does not state it")
     return stated
+
+
+def _listed(text: str, separators: str) -> list[str]:
+    """The names or keywords in a core property, cut at any of `separators`."""
+    parts = (" ".join(part.split()) for part in re.split(f"[{separators}]", text))
+    return [part for part in parts if part]
 
 
 def _drop_title_page(
