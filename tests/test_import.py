@@ -562,6 +562,25 @@ def test_documents_without_headings_are_headed_by_their_table_of_contents_entrie
     assert_builds(project, "nav", epubcheck)
 
 
+def test_empty_headings_and_unknown_entities_do_not_stop_an_import(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """Converters leave empty `<h1>`s, and sloppy books entities nobody declares: the
+    first become paragraphs (an id kept for the links to it), the second its text."""
+    ch1 = page(
+        '<h1>One</h1><p>See <a href="#gone">there</a> &unknown; &eacute;.</p>'
+        '<h1 id="gone"> </h1><p>After.</p>'
+    )
+    project = tmp_path / "project"
+    result = import_book(epub2(tmp_path / "odd.epub", ch1=ch1), "odd", project=project)
+    one = texts(result)[0]
+    assert "&unknown; é." in one.replace("\\", "") and "[there](#gone)" in one
+    report = (project / "book" / "odd" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "1 headings without text made paragraphs" in report
+    assert result.problems == []
+    assert_builds(project, "odd", epubcheck)
+
+
 def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:

@@ -244,11 +244,14 @@ def _content_document(package: zipfile.ZipFile, member: str, source: Path) -> An
 
 
 def _character_reference(found: re.Match[bytes]) -> bytes:
-    """`&nbsp;` as `&#160;`; an XML entity, or a name HTML does not know, as it was."""
+    """`&nbsp;` as `&#160;`; an XML entity as it was; a name nobody declares as its text
+    (`&amp;foo;`), as a browser shows it, rather than the whole book refused."""
     name = found[1].decode("ascii")
     text = html.entities.html5.get(f"{name};")
-    if text is None or name in _XML_ENTITIES:
+    if name in _XML_ENTITIES:
         return found[0]
+    if text is None:
+        return b"&amp;" + found[0][1:]
     return "".join(f"&#{ord(character)};" for character in text).encode("ascii")
 
 

@@ -242,6 +242,7 @@ def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str,
     """
     chapters: list[tuple[str, list[Node]]] = []
     front: list[Node] = []
+    blocks = _without_empty_headings(blocks, report)
     for block in blocks:
         if block["t"] == "Header" and block["c"][0] == 1:
             chapters.append((plain_text(block["c"][2]), [block]))
@@ -260,6 +261,26 @@ def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str,
         report.append("dropped what came before the first level-1 heading: it holds no text")
     report.append(f"split into {len(chapters)} chapters at level-1 headings")
     return chapters
+
+
+def _without_empty_headings(blocks: list[Node], report: list[str]) -> list[Node]:
+    """Headings without text (a converter's empty `<h1>`, Word's blank heading line)
+    made paragraphs of what they hold, or dropped when they hold nothing: the build
+    refuses a heading the contents list cannot name."""
+    kept: list[Node] = []
+    emptied = 0
+    for block in blocks:
+        if block["t"] == "Header" and not plain_text(block["c"][2]):
+            emptied += 1
+            if block["c"][1][0]:  # a link may point at it
+                kept.append({"t": "Div", "c": [[block["c"][1][0], [], []], []]})
+            if block["c"][2]:
+                kept.append({"t": "Para", "c": block["c"][2]})
+        else:
+            kept.append(block)
+    if emptied:
+        report.append(f"{emptied} headings without text made paragraphs (or dropped if empty)")
+    return kept
 
 
 def _heading(text: str, classes: list[str]) -> Node:
