@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
@@ -208,6 +209,22 @@ def test_picture_outside_the_source_folder_becomes_its_alt_text(tmp_path: Path) 
     assert not (tmp_path / "project" / "book" / "one" / "images").exists()
     report = (tmp_path / "project" / "book" / "one" / "IMPORT.md").read_text(encoding="utf-8")
     assert "`../secret.png` not taken" in report
+
+
+def test_a_picture_held_in_its_data_address_is_written_out(tmp_path: Path) -> None:
+    """HTML saved as one file holds its pictures in `data:` addresses."""
+    encoded = base64.b64encode(png()).decode("ascii")
+    file = tmp_path / "page.html"
+    file.write_text(
+        f'<h1>One</h1><p><img src="data:image/png;base64,{encoded}" alt="A square"/>'
+        '<img src="data:text/html,<b>x</b>" alt="Not a picture"/></p>',
+        encoding="utf-8",
+    )
+    result = import_book(file, "data", project=tmp_path / "project")
+    [text] = texts(result)
+    assert "![A square](images/picture.png)" in text and "Not a picture" in text
+    [picture] = [path for path in result.others if path.parent.name == "images"]
+    assert picture.read_bytes() == png()
 
 
 def test_an_existing_book_is_never_overwritten(tmp_path: Path) -> None:

@@ -9,13 +9,16 @@ link keeps its target whatever ids the build would derive.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import mimetypes
 import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
@@ -25,6 +28,7 @@ from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
 from ebook_builder.pandoc import Refused, convert_documents, convert_texts
 from ebook_builder.sources import PICTURE_LIMIT, read_source
+from ebook_builder.validate import IMAGE_TYPES
 
 Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
@@ -392,6 +396,8 @@ def _take_pictures(
 def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
     """The `images/…` path of the copy of the picture at `url`, or None if not taken."""
     parts = urlsplit(url)
+    if parts.scheme == "data":
+        return _data_picture(url, pictures)
     if parts.scheme or parts.netloc or not parts.path:
         return None
     path = folder / unquote(parts.path)
@@ -399,7 +405,32 @@ def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
         data = read_source(path, PICTURE_LIMIT, inside=folder)
     except OSError:
         return None
-    stem, suffix = slugify(path.stem), path.suffix.lower()
+    return _stored(slugify(path.stem), path.suffix.lower(), data, pictures)
+
+
+def _data_picture(url: str, pictures: dict[str, bytes]) -> str | None:
+    """A picture held in its `data:` address (HTML saved as one file, some web editors'
+    exports) written out as a file, as a picture of a type a book may carry, within the
+    size the build reads."""
+    head, _, payload = url.partition(",")
+    media_type, *parameters = head.removeprefix("data:").lower().split(";")
+    if media_type not in IMAGE_TYPES or len(payload) > 2 * PICTURE_LIMIT:
+        return None
+    if "base64" in parameters:
+        try:
+            data = base64.b64decode("".join(payload.split()), validate=True)
+        except binascii.Error:
+            return None
+    else:
+        data = unquote_to_bytes(payload)
+    if not data or len(data) > PICTURE_LIMIT:
+        return None
+    return _stored("picture", mimetypes.guess_extension(media_type) or "", data, pictures)
+
+
+def _stored(stem: str, suffix: str, data: bytes, pictures: dict[str, bytes]) -> str:
+    """Where `data` goes under `images/`: `stem` + `suffix`, numbered when another
+    picture took that name."""
     name, number = f"images/{stem}{suffix}", 1
     while name in pictures and pictures[name] != data:
         number += 1
