@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,17 +19,14 @@ from urllib.parse import unquote, urlsplit
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, ids, plain_text
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
 from ebook_builder.pandoc import Refused, convert_documents, convert_texts
 from ebook_builder.sources import PICTURE_LIMIT, read_source
 
-Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
-# Where an element's attributes sit in its content (`Header` has its level first).
-ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
-ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
 _PAGES = (".html", ".htm", ".xhtml")  # the files of a folder imported as HTML
@@ -70,7 +66,7 @@ def draft_from_tree(
     chapters = _split(blocks, metadata["title"], report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
-    owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in _ids(carriers)}
+    owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in ids(carriers)}
     pictures: dict[str, bytes] = {}
     for name, carriers in zip(names, found, strict=True):
         _relink([node for node in carriers if node["t"] == "Link"], name, owners, report)
@@ -277,60 +273,6 @@ def _file_name(number: int, title: str) -> str:
     return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
 
 
-def nodes(node: Any) -> Iterator[Node]:
-    """Every element of pandoc's tree `node`, in document order.
-
-    Walked with a stack of its own: a recursive generator passes each element up through
-    every enclosing `yield from`, so a walk cost the elements times their depth (half the
-    time of importing a novel's EPUB, walked a dozen times).
-    """
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, list):
-            stack.extend(reversed(current))
-        elif isinstance(current, dict):
-            yield current
-            content = current.get("c")
-            if isinstance(content, list | dict):  # not a Str's text: no elements in it
-                stack.append(content)
-
-
-def lists(node: Any) -> Iterator[list[Any]]:
-    """Every list in pandoc's tree `node`, outermost first; each is yielded before the
-    walk goes into it, so a caller may change it in place first."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, list):
-            yield current
-            stack.extend(item for item in reversed(current) if isinstance(item, list | dict))
-        elif isinstance(current.get("c"), list):
-            stack.append(current["c"])
-
-
-def elements(node: Any, *kinds: str) -> list[Node]:
-    """Every element of one of the types `kinds` inside `node`, in document order: one
-    walk for all the kinds a pass needs (a novel's tree has a million elements)."""
-    wanted = set(kinds)
-    return [element for element in nodes(node) if element.get("t") in wanted]
-
-
-def attributed(node: Any) -> list[Node]:
-    """Every element of `node` that carries attributes (id, classes, key-values)."""
-    return [
-        element
-        for element in nodes(node)
-        if element.get("t") in ATTR_AT and isinstance(element.get("c"), list)
-    ]
-
-
-def _ids(nodes: list[Node]) -> list[str]:
-    """Every id set on one of `nodes` (elements that carry attributes), in their order."""
-    found = (node["c"][ATTR_AT[node["t"]]][0] for node in nodes)
-    return [id_ for id_ in found if id_]
-
-
 def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files). A link to
@@ -422,25 +364,3 @@ def raise_headings(blocks: list[Node]) -> None:
     shift = min((heading["c"][0] for heading in headings), default=1) - 1
     for heading in headings:
         heading["c"][0] -= shift
-
-
-def plain_text(node: Any) -> str:
-    """The plain text of a tree node (inlines, blocks or a metadata value): what a reader
-    reads on the page, so not a picture's alt text, a note, code or raw markup."""
-    parts: list[str] = []
-
-    def walk(item: Any) -> None:
-        if isinstance(item, list):
-            for child in item:
-                walk(child)
-        elif isinstance(item, dict):
-            kind = item.get("t")
-            if kind in ("Str", "MetaString"):
-                parts.append(item["c"])
-            elif kind in ("Space", "SoftBreak", "LineBreak"):
-                parts.append(" ")
-            elif kind not in ("Note", "Code", "RawInline", "RawBlock", "Image"):
-                walk(item.get("c"))
-
-    walk(node)
-    return " ".join("".join(parts).split())
