@@ -18,7 +18,9 @@ from urllib.parse import unquote, urlsplit
 
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
+from ebook_builder.importers import gutenberg
 from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.importers.linked_notes import inline_linked_notes
 from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, ids, plain_text
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
@@ -62,7 +64,10 @@ def draft_from_tree(
     has_text = any(plain_text([block]) for block in tree["blocks"])  # stops at the first
     if not has_text and not elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
-    blocks = _unwrap(tree["blocks"], report)
+    blocks = gutenberg.read_conventions(tree["blocks"], metadata, report)
+    blocks = inline_linked_notes(blocks, report)
+    blocks = _title_page_headings(blocks, report)
+    blocks = _unwrap(blocks, report)
     chapters = _split(blocks, metadata["title"], report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
@@ -223,6 +228,34 @@ def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
     return opened
 
 
+def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
+    """A title page set in headings made paragraphs: two or more headings with no text
+    between them at the start of the book, before the heading that opens its text (PG's
+    `<h1>CONTRIBUTION</h1><h2>TO</h2><h1>PASSAMAQUODDY FOLK-LORE</h1><h2>By …</h2>`).
+    As headings they would each open an empty chapter or section; their text stays, in
+    the front matter. If that took the book's level-1 headings, its chapters are the
+    next level down, raised (as `raise_headings` does for a production's title page)."""
+    run: list[int] = []
+    for at, block in enumerate(blocks):
+        if block["t"] == "Header":
+            run.append(at)
+        elif plain_text(block):
+            break
+    display = run[:-1]
+    if len(display) < 2:
+        return blocks
+    linked = {link["c"][2][0][1:] for link in elements(blocks, "Link")}
+    for at in display:
+        (id_, _, _), inlines = blocks[at]["c"][1:]
+        kept = [{"t": "Span", "c": [[id_, [], []], inlines]}] if id_ in linked else inlines
+        blocks[at] = {"t": "Para", "c": kept}
+    shown = "; ".join(plain_text(blocks[at]) for at in display)
+    report.append(f"the headings over no text at the start (a title page) made paragraphs: {shown}")
+    if not any(header["c"][0] == 1 for header in elements(blocks, "Header")):
+        raise_headings(blocks)
+    return blocks
+
+
 def _heading_inside(blocks: list[Node]) -> bool:
     """Whether a level-1 heading is among `blocks` or inside them."""
     return any(header["c"][0] == 1 for header in elements(blocks, "Header"))
@@ -277,9 +310,16 @@ def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[s
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files). A link to
     an id the source does not have (a bookmark Word lost) becomes its text, reported:
-    the build would refuse it, and only a person knows where it should point."""
+    the build would refuse it, and only a person knows where it should point. So does a
+    link to a file beside the source (PG's `music/song.midi`): the book carries only its
+    chapters and pictures, and EPUBCheck refuses a link to a file the package lacks."""
     for link in links:
         target = link["c"][2]
+        parts = urlsplit(target[0])
+        if not parts.scheme and not parts.netloc and parts.path:
+            report.append(f"link to `{target[0]}` kept as its text: the book holds no such file")
+            link["t"], link["c"] = "Span", [["", [], []], link["c"][1]]
+            continue
         if not target[0].startswith("#"):
             continue
         owner = owners.get(target[0][1:])
