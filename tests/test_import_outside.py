@@ -32,6 +32,7 @@ from tests.test_import import assert_builds, h1_titles, marked, notes, texts
 
 EPUBS = REPO / "tests" / "fixtures" / "epubs"
 GUTENBERG = REPO / "tests" / "fixtures" / "gutenberg" / "passamaquoddy" / "17997-h.htm"
+PG_EPUB = REPO / "tests" / "fixtures" / "gutenberg" / "pg11-alice.epub"
 SE_BOOKS = ("jekyll-and-hyde", "a-day-at-a-time")
 XHTML = "{http://www.w3.org/1999/xhtml}"
 OPS = "{http://www.idpf.org/2007/ops}"
@@ -271,3 +272,29 @@ def test_a_project_gutenberg_book_imports_with_its_chapters_words_notes_and_page
     assert "Project Gutenberg header" in report and "licence" in report
     for text in imported:  # neither PG's header nor its licence is a page of the book
         assert not re.search(r"START\s+OF|END\s+OF|Release\s+Date|License", text)
+
+
+def test_project_gutenbergs_own_epub_imports_with_its_chapters_and_words(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """PG's EPUB 2 (its ebookmaker's) of *Alice*: the header and licence, the title page
+    set in headings and the contents table go; the chapters are the NCX's."""
+    project = tmp_path / "project"
+    result = import_clean(PG_EPUB, "alice", project)
+    epub = assert_clean_everywhere(project, "alice", epubcheck, tmp_path / "ace")
+    with zipfile.ZipFile(PG_EPUB) as package:
+        ncx = etree.fromstring(package.read("OEBPS/toc.ncx"))
+        opf = etree.fromstring(package.read("OEBPS/content.opf"))
+        hrefs = {item.get("id"): item.get("href") for item in opf.iter("{*}item")}
+        spine = [hrefs[ref.get("idref")] for ref in opf.iter("{*}itemref")]
+        pages = [lxml.html.fromstring(package.read(f"OEBPS/{href}")) for href in spine]
+    entries = [" ".join("".join(t.itertext()).split()) for t in ncx.iter("{*}text")]
+    assert chapter_titles(epub) == ["Front matter"] + [e for e in entries if e.startswith("CHAP")]
+    text = " ".join(" ".join(page.body.text_content().split()) for page in pages)
+    book = text.split("***", 2)[2].split("*** END OF")[0]  # between START and END
+    title_page, contents_on = book.split("Contents", 1)
+    chapters = contents_on.split("Alice’s Evidence", 1)[1]  # less the contents' entries
+    words = len(WORD.findall(title_page)) + len(WORD.findall(chapters))
+    imported = sum(map(markdown_words, texts(result)))
+    assert abs(imported - words) <= words / 100
+    assert "Lewis Carroll" in (project / "metadata" / "alice.yaml").read_text(encoding="utf-8")

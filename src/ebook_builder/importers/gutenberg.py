@@ -10,6 +10,9 @@ reads (its HTML, or an EPUB made of it): passes over pandoc's tree before it is 
 - Page numbers: PG and Distributed Proofreaders mark the printed pages as
   `<span class="pagenum"><a id="Page_12">[Pg 12]</a></span>`; calibre keeps the text but
   renames the class. Both become the build's `[]{.pagebreak page="12"}`.
+- Verse: a stanza is `<div class="stanza">` of lines, each a `<span class="i2">` (its
+  indent in the class) ended by `<br>`, or a `<div class="verse indent2">`; it becomes a
+  line block (`| line`), as the build writes verse, its indent kept as leading spaces.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ _LANGUAGES = {
 }
 # A page number as PG writes it: `[Pg 12]`, `[Pg xii]`, `[12]`, `{12}`, `Page 12`.
 _PAGE = re.compile(r"^[\[{(]?\s*(?:Pg\.?|Page|p\.)?\s*([0-9]+|[ivxlcdm]+)\s*[\]})]?$", re.I)
+# A verse line's indent, as PG's classes give it (`i2`, `indent2`).
+_INDENT = re.compile(r"^(?:i|indent)(\d+)$")
 # The metadata values that state nothing better than the header: PG's own `<title>`, and
 # the author calibre writes when the source names none.
 _NO_BETTER = re.compile(r"Project Gutenberg|^Unknown$", re.I)
@@ -67,6 +72,7 @@ def read_conventions(blocks: list[Node], metadata: dict[str, Any], report: list[
     _fill_metadata(fields, metadata, report)
     if _page_numbers(blocks, report) and not metadata.get("page_source"):
         _name_page_source(fields, metadata, report)
+    _stanzas(blocks, report)
     return blocks
 
 
@@ -210,3 +216,55 @@ def _name_page_source(
         f"metadata: `page_source` set to `{metadata['page_source']}`, the print edition the "
         "page numbers follow: name it exactly if you know it"
     )
+
+
+def _stanzas(blocks: list[Node], report: list[str]) -> None:
+    """Each PG stanza (a div of class `stanza`) made a line block in place."""
+    count = 0
+    for div in elements(blocks, "Div"):
+        if "stanza" not in div["c"][0][1]:
+            continue
+        lines = [line for block in div["c"][1] for line in _verse_lines(block)]
+        if lines:
+            div["c"][1] = [{"t": "LineBlock", "c": lines}]
+            count += 1
+    if count:
+        report.append(f"{count} stanzas (`div.stanza`) made line blocks")
+
+
+def _verse_lines(block: Node) -> list[list[Node]]:
+    """The lines of a block of a stanza: a line per `<br>`, per span of an indent class,
+    or per div; each line's indent as that many no-break spaces."""
+    if block["t"] == "Div":
+        return [_indented(line, block["c"][0][1]) for line in _verse_lines_in(block["c"][1])]
+    if block["t"] not in ("Para", "Plain"):
+        return []
+    lines: list[list[Node]] = [[]]
+    for node in block["c"]:
+        if node["t"] == "LineBreak":
+            lines.append([])
+        elif node["t"] == "Span" and any(_INDENT.match(name) for name in node["c"][0][1]):
+            lines += [_indented(_trimmed(node["c"][1]), node["c"][0][1]), []]
+        elif node["t"] != "SoftBreak" or lines[-1]:
+            lines[-1].append({"t": "Space"} if node["t"] == "SoftBreak" else node)
+    return [_trimmed(line) for line in lines if plain_text(line)]
+
+
+def _verse_lines_in(blocks: list[Node]) -> list[list[Node]]:
+    return [line for block in blocks for line in _verse_lines(block)]
+
+
+def _trimmed(line: list[Node]) -> list[Node]:
+    """A line without the breaks and spaces around it."""
+    kept = [node for node in line if node["t"] != "LineBreak"]
+    while kept and kept[0]["t"] in ("Space", "SoftBreak"):
+        kept.pop(0)
+    while kept and kept[-1]["t"] in ("Space", "SoftBreak"):
+        kept.pop()
+    return kept
+
+
+def _indented(line: list[Node], classes: list[str]) -> list[Node]:
+    """`line` after as many no-break spaces as its indent class says."""
+    found = next((int(m[1]) for name in classes if (m := _INDENT.match(name))), 0)
+    return ([{"t": "Str", "c": "\u00a0" * found}] if found else []) + line

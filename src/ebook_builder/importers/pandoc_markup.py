@@ -68,7 +68,11 @@ def draft_from_tree(
     blocks = inline_linked_notes(blocks, report)
     blocks = _title_page_headings(blocks, report)
     blocks = _unwrap(blocks, report)
+    blocks = _drop_contents(blocks, report)
     chapters = _split(blocks, metadata["title"], report)
+    skipped = sum(_step_headings(blocks) for _, blocks in chapters)
+    if skipped:
+        report.append(f"{skipped} headings that skipped a level raised to the next one down")
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
     owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in ids(carriers)}
@@ -254,6 +258,74 @@ def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
     if not any(header["c"][0] == 1 for header in elements(blocks, "Header")):
         raise_headings(blocks)
     return blocks
+
+
+def _drop_contents(blocks: list[Node], report: list[str]) -> list[Node]:
+    """The source's own table of contents dropped, since the build makes one from the
+    chapters: a heading over nothing but entries (paragraphs, list items, table rows),
+    two or more, each linking to a heading of its own (PG's `<h2>Contents</h2>` over a
+    table of `CHAPTER I.` links and titles)."""
+    headings = [at for at, block in enumerate(blocks) if block["t"] == "Header"]
+    places = _heading_places(blocks)
+    for at, end in zip(headings, [*headings[1:], len(blocks)][: len(headings)], strict=True):
+        section = blocks[at + 1 : end]
+        entries = [entry for block in section for entry in _entries(block)]
+        targets = [_heading_target(entry, places) for entry in entries]
+        if len(entries) >= 2 and all(targets) and len(set(targets)) == len(targets):
+            heading = plain_text(blocks[at]["c"][2])
+            report.append(
+                f"dropped `{heading}`, the source's table of contents: the build makes one"
+            )
+            return blocks[:at] + blocks[end:]
+    return blocks
+
+
+def _entries(block: Node) -> list[Any]:
+    """A block's entries as a table of contents has them: a list's items, a table's rows,
+    or the block itself."""
+    if block["t"] in ("BulletList", "OrderedList"):
+        return list(block["c"] if block["t"] == "BulletList" else block["c"][1])
+    if block["t"] == "Table":
+        _, _, _, head, bodies, foot = block["c"]
+        rows = [*head[1], *foot[1], *(row for body in bodies for row in body[2] + body[3])]
+        return [row for row in rows if plain_text(row)]
+    return [block]
+
+
+def _heading_places(blocks: list[Node]) -> set[str]:
+    """The ids that name a heading: its own, those inside it (PG's `<h2><a id="CHAP_I">`),
+    and that of a div it opens (a chapter's `<div class="chapter" id="chap01">`)."""
+    places: set[str] = set()
+    for node in elements(blocks, "Header", "Div"):
+        if node["t"] == "Header":
+            places.update(ids(node))
+        elif node["c"][1] and node["c"][1][0]["t"] == "Header" and node["c"][0][0]:
+            places.add(node["c"][0][0])
+    return places
+
+
+def _heading_target(entry: Any, places: set[str]) -> str:
+    """The heading an entry links to, or "" if it links to none (or holds no text)."""
+    targets = (link["c"][2][0][1:] for link in elements(entry, "Link"))
+    return next((t for t in targets if t in places), "") if plain_text(entry) else ""
+
+
+def _step_headings(blocks: list[Node]) -> int:
+    """A chapter's headings with no level skipped (the build refuses `#` then `####`, as
+    a contents list cannot nest them): each goes one below the nearest heading above it
+    of a higher source level, so siblings stay siblings. Returns how many moved."""
+    above: list[tuple[int, int]] = []  # (source level, level now) of the open headings
+    moved = 0
+    for heading in elements(blocks, "Header"):
+        level = heading["c"][0]
+        while above and above[-1][0] >= level:
+            above.pop()
+        now = above[-1][1] + 1 if above else level
+        if now != level:
+            heading["c"][0] = now
+            moved += 1
+        above.append((level, now))
+    return moved
 
 
 def _heading_inside(blocks: list[Node]) -> bool:
