@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ebook_builder.importers.tree import Node, elements, ids, plain_text
+from ebook_builder.importers.tree import Node, attributed, blocks_in, elements, ids, plain_text
 
 _START = re.compile(r"\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK", re.I)
 _END = re.compile(r"\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK", re.I)
@@ -114,8 +114,10 @@ def _cut_before(blocks: list[Node], header: list[Node]) -> list[Node]:
 
 def _cut_after(blocks: list[Node], footer: list[Node]) -> list[Node]:
     """The blocks before the END line, the rest put in `footer`; a div that holds text
-    before the line is cut inside."""
-    for at, block in enumerate(blocks):
+    before the line is cut inside. Looked for from the end, where the line is, so the
+    book's text is not read for it."""
+    for at in range(len(blocks) - 1, -1, -1):
+        block = blocks[at]
         found = _END.search(text := _text(block))
         if found is None:
             continue
@@ -189,7 +191,7 @@ def _page_numbers(blocks: list[Node], report: list[str]) -> int:
         if found is None or not marked or id(span) in inside:
             continue
         inside.update(id(node) for node in elements(inlines, "Span"))
-        anchor = id_ or next(iter(ids(inlines)), "")
+        anchor = id_ or next(iter(ids(attributed(inlines))), "")
         span["c"] = [[anchor, ["pagebreak"], [["page", found.group(1)]]], []]
         count += 1
     if count:
@@ -221,8 +223,8 @@ def _name_page_source(
 def _stanzas(blocks: list[Node], report: list[str]) -> None:
     """Each PG stanza (a div of class `stanza`) made a line block in place."""
     count = 0
-    for div in elements(blocks, "Div"):
-        if "stanza" not in div["c"][0][1]:
+    for div in blocks_in(blocks):
+        if div["t"] != "Div" or "stanza" not in div["c"][0][1]:
             continue
         lines = [line for block in div["c"][1] for line in _verse_lines(block)]
         if lines:

@@ -21,7 +21,15 @@ from ebook_builder.errors import InputError
 from ebook_builder.importers import gutenberg
 from ebook_builder.importers.draft import Draft, read_manuscript
 from ebook_builder.importers.linked_notes import inline_linked_notes
-from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, ids, plain_text
+from ebook_builder.importers.tree import (
+    ATTR_AT,
+    Node,
+    attributed,
+    blocks_in,
+    elements,
+    ids,
+    plain_text,
+)
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
@@ -33,6 +41,8 @@ _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
 _PAGES = (".html", ".htm", ".xhtml")  # the files of a folder imported as HTML
 _FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
+# The blocks a table of contents is made of: paragraphs, lists or a table of entries.
+_CONTENTS_BLOCKS = {"Para", "Plain", "BulletList", "OrderedList", "Table"}
 
 
 def read_markup(source: Path, kind: str) -> Draft:
@@ -266,12 +276,17 @@ def _drop_contents(blocks: list[Node], report: list[str]) -> list[Node]:
     two or more, each linking to a heading of its own (PG's `<h2>Contents</h2>` over a
     table of `CHAPTER I.` links and titles)."""
     headings = [at for at, block in enumerate(blocks) if block["t"] == "Header"]
-    places = _heading_places(blocks)
+    places: set[str] | None = None  # found once a section looks like contents
     for at, end in zip(headings, [*headings[1:], len(blocks)][: len(headings)], strict=True):
         section = blocks[at + 1 : end]
+        if not section or not all(block["t"] in _CONTENTS_BLOCKS for block in section):
+            continue
         entries = [entry for block in section for entry in _entries(block)]
+        if len(entries) < 2 or not all(map(_links_inside, entries)):
+            continue
+        places = _heading_places(blocks) if places is None else places
         targets = [_heading_target(entry, places) for entry in entries]
-        if len(entries) >= 2 and all(targets) and len(set(targets)) == len(targets):
+        if all(targets) and len(set(targets)) == len(targets):
             heading = plain_text(blocks[at]["c"][2])
             report.append(
                 f"dropped `{heading}`, the source's table of contents: the build makes one"
@@ -292,15 +307,20 @@ def _entries(block: Node) -> list[Any]:
     return [block]
 
 
+def _links_inside(entry: Any) -> bool:
+    """Whether an entry links to a place in the document."""
+    return any(link["c"][2][0].startswith("#") for link in elements(entry, "Link"))
+
+
 def _heading_places(blocks: list[Node]) -> set[str]:
     """The ids that name a heading: its own, those inside it (PG's `<h2><a id="CHAP_I">`),
     and that of a div it opens (a chapter's `<div class="chapter" id="chap01">`)."""
     places: set[str] = set()
-    for node in elements(blocks, "Header", "Div"):
+    for node in blocks_in(blocks):
         if node["t"] == "Header":
-            places.update(ids(node))
-        elif node["c"][1] and node["c"][1][0]["t"] == "Header" and node["c"][0][0]:
-            places.add(node["c"][0][0])
+            places.update(ids(attributed(node)))
+        elif node["t"] == "Div" and node["c"][1] and node["c"][1][0]["t"] == "Header":
+            places.update([node["c"][0][0]] if node["c"][0][0] else [])
     return places
 
 
@@ -316,7 +336,7 @@ def _step_headings(blocks: list[Node]) -> int:
     of a higher source level, so siblings stay siblings. Returns how many moved."""
     above: list[tuple[int, int]] = []  # (source level, level now) of the open headings
     moved = 0
-    for heading in elements(blocks, "Header"):
+    for heading in (block for block in blocks_in(blocks) if block["t"] == "Header"):
         level = heading["c"][0]
         while above and above[-1][0] >= level:
             above.pop()

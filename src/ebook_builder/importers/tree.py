@@ -48,6 +48,30 @@ def lists(node: Any) -> Iterator[list[Any]]:
             stack.append(current["c"])
 
 
+def blocks_in(blocks: list[Node]) -> Iterator[Node]:
+    """Every block of `blocks` and of the blocks inside them (divs, quotes, lists,
+    figures), in document order, without walking the inlines of a paragraph: a pass that
+    looks only at blocks (headings, divs) costs the blocks, not the book's every word."""
+    stack: list[Node] = list(reversed(blocks))
+    while stack:
+        block = stack.pop()
+        yield block
+        kind, content = block["t"], block.get("c")
+        if kind == "Div" or kind == "Figure":
+            inner = content[-1]
+        elif kind == "BlockQuote":
+            inner = content
+        elif kind == "BulletList":
+            inner = [child for item in content for child in item]
+        elif kind == "OrderedList":
+            inner = [child for item in content[1] for child in item]
+        elif kind == "DefinitionList":
+            inner = [child for _, meanings in content for meaning in meanings for child in meaning]
+        else:
+            continue
+        stack.extend(reversed(inner))
+
+
 def elements(node: Any, *kinds: str) -> list[Node]:
     """Every element of one of the types `kinds` inside `node`, in document order: one
     walk for all the kinds a pass needs (a novel's tree has a million elements)."""
