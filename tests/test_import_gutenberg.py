@@ -150,6 +150,26 @@ def test_a_title_page_set_in_headings_is_front_matter_and_the_chapters_rise(
     assert "(a title page) made paragraphs: A TALE; BY; ANN AUTHOR" in report
 
 
+def test_a_title_page_in_divs_after_a_notice_and_pgs_page_titles_go_too(
+    tmp_path: Path,
+) -> None:
+    body = (
+        f"{HEADER}<h3>There are several editions of this ebook.</h3><p>See them.</p>"
+        '<div class="chapter"><h1>A TALE</h1><div class="title"><h2>IN PROSE</h2>'
+        "<h3>BY</h3></div><p><br/></p><h2>ANN AUTHOR</h2><h2>STAVE ONE.</h2><p>Text.</p>"
+        "<h2>The Project Gutenberg eBook of A Tale, by Ann Author</h2><p><br/></p>"
+        f"<h2>STAVE TWO.</h2><p>End.</p></div>{FOOTER}"
+    )
+    chapters, report, _ = imported(tmp_path, body)
+    assert [text.splitlines()[0] for text in chapters] == [
+        "# Front matter {.frontmatter}",
+        "# STAVE ONE. {#stave-one.}",
+        "# STAVE TWO. {#stave-two.}",
+    ]
+    assert "made paragraphs: A TALE; IN PROSE; BY; ANN AUTHOR" in report
+    assert "dropped the heading `The Project Gutenberg eBook of A Tale" in report
+
+
 @pytest.mark.parametrize(
     "contents",
     [
@@ -157,6 +177,8 @@ def test_a_title_page_set_in_headings_is_front_matter_and_the_chapters_rise(
         '<tr><td><a href="#c2">II.</a></td><td>End</td></tr></table>',
         '<ul><li><a href="#c1">Start</a></li><li><a href="#c2">End</a></li></ul>',
         '<p><a href="#c1">Start</a></p><p><a href="#c2">End</a>, page 9</p>',
+        '<p>&#160;</p><div class="contents">I<br/><a href="#c1">Start</a><br/><br/>II<br/>'
+        '<a href="#c2">End</a></div><hr/>',  # PG's lines of links in a div
     ],
 )
 def test_the_sources_own_contents_go_as_the_build_makes_them(tmp_path: Path, contents: str) -> None:

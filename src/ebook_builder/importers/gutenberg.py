@@ -57,6 +57,8 @@ _LANGUAGES = {
 }
 # A page number as PG writes it: `[Pg 12]`, `[Pg xii]`, `[12]`, `{12}`, `Page 12`.
 _PAGE = re.compile(r"^[\[{(]?\s*(?:Pg\.?|Page|p\.)?\s*([0-9]+|[ivxlcdm]+)\s*[\]})]?$", re.I)
+# The title PG gives every page of a book, never the book's own heading.
+_PG_TITLE = re.compile(r"The Project Gutenberg e-?Book,? of ", re.I)
 # A verse line's indent, as PG's classes give it (`i2`, `indent2`).
 _INDENT = re.compile(r"^(?:i|indent)(\d+)$")
 # The metadata values that state nothing better than the header: PG's own `<title>`, and
@@ -69,6 +71,8 @@ def read_conventions(blocks: list[Node], metadata: dict[str, Any], report: list[
     metadata completed from the header, and `page_source` named when pages were marked."""
     fields: dict[str, list[str]] = {}
     blocks = _drop_frame(blocks, fields, report)
+    if fields:
+        blocks = _without_pg_titles(blocks, report)
     _fill_metadata(fields, metadata, report)
     if _page_numbers(blocks, report) and not metadata.get("page_source"):
         _name_page_source(fields, metadata, report)
@@ -92,6 +96,21 @@ def _drop_frame(blocks: list[Node], fields: dict[str, list[str]], report: list[s
         "Gutenberg name must keep PG's licence with it (www.gutenberg.org/license)"
     )
     fields.update(_fields(header))
+    return kept
+
+
+def _without_pg_titles(blocks: list[Node], report: list[str]) -> list[Node]:
+    """`blocks` less the headings that are PG's title for every page, `The Project
+    Gutenberg eBook of …`: PG's EPUB gives it as the `<title>` of each document, and a
+    document without a heading (a picture's page) gets headed by its title on import."""
+    kept: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Header" and _PG_TITLE.match(plain_text(block["c"][2])):
+            report.append(f"dropped the heading `{plain_text(block['c'][2])}`: PG's page title")
+            continue
+        if block["t"] == "Div":
+            block["c"][1] = _without_pg_titles(block["c"][1], report)
+        kept.append(block)
     return kept
 
 
@@ -126,7 +145,10 @@ def _cut_after(blocks: list[Node], footer: list[Node]) -> list[Node]:
             block["c"][1] = _cut_after(block["c"][1], footer)
             return [*blocks[:at], block]
         footer.append(block)
-        return blocks[:at]
+        kept = blocks[:at]
+        while kept and (kept[-1]["t"] == "Header" or not _text(kept[-1]).strip()):
+            footer.insert(0, kept.pop())  # a heading of the licence's page (its <title>)
+        return kept
     return blocks
 
 

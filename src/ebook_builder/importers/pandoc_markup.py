@@ -244,44 +244,60 @@ def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
 
 def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
     """A title page set in headings made paragraphs: two or more headings with no text
-    between them at the start of the book, before the heading that opens its text (PG's
-    `<h1>CONTRIBUTION</h1><h2>TO</h2><h1>PASSAMAQUODDY FOLK-LORE</h1><h2>By …</h2>`).
-    As headings they would each open an empty chapter or section; their text stays, in
-    the front matter. If that took the book's level-1 headings, its chapters are the
-    next level down, raised (as `raise_headings` does for a production's title page)."""
-    run: list[int] = []
-    for at, block in enumerate(blocks):
-        if block["t"] == "Header":
-            run.append(at)
-        elif plain_text(block):
-            break
+    between them from the book's first heading on, before the heading that opens its
+    text (PG's `<h1>CONTRIBUTION</h1><h2>TO</h2><h1>PASSAMAQUODDY FOLK-LORE</h1>`, or
+    `<h1>Title</h1><h2>by Author</h2><h2>Contents</h2>`). As headings they would each
+    open an empty chapter or section; their text stays, in the front matter. If that
+    took the book's level-1 headings, its chapters are the next level down, raised (as
+    `raise_headings` does for a production's title page)."""
+    run: list[tuple[list[Node], int]] = []  # the headings, by their list and place in it
+    _opening_headings(blocks, run)
     display = run[:-1]
     if len(display) < 2:
         return blocks
     linked = {link["c"][2][0][1:] for link in elements(blocks, "Link")}
-    for at in display:
-        (id_, _, _), inlines = blocks[at]["c"][1:]
+    for where, n in display:
+        (id_, _, _), inlines = where[n]["c"][1:]
         kept = [{"t": "Span", "c": [[id_, [], []], inlines]}] if id_ in linked else inlines
-        blocks[at] = {"t": "Para", "c": kept}
-    shown = "; ".join(plain_text(blocks[at]) for at in display)
+        where[n] = {"t": "Para", "c": kept}
+    shown = "; ".join(plain_text(where[n]) for where, n in display)
     report.append(f"the headings over no text at the start (a title page) made paragraphs: {shown}")
     if not any(header["c"][0] == 1 for header in elements(blocks, "Header")):
         raise_headings(blocks)
     return blocks
 
 
+def _opening_headings(blocks: list[Node], run: list[tuple[list[Node], int]]) -> bool:
+    """Collect in `run` the headings from the first on with no text between them, looking
+    into divs (PG wraps a book's start in `div.chapter`, its title lines in `div.title`);
+    says whether text after them ended the run. A lone heading other than level 1 over
+    text (PG's notice of other editions) is no title page: the run starts again."""
+    for at, block in enumerate(blocks):
+        if block["t"] == "Header":
+            run.append((blocks, at))
+        elif block["t"] == "Div":
+            if _opening_headings(block["c"][1], run):
+                return True
+        elif run and plain_text(block):
+            if len(run) > 1 or run[0][0][run[0][1]]["c"][0] == 1:
+                return True
+            run.clear()
+    return False
+
+
 def _drop_contents(blocks: list[Node], report: list[str]) -> list[Node]:
     """The source's own table of contents dropped, since the build makes one from the
     chapters: a heading over nothing but entries (paragraphs, list items, table rows),
     two or more, each linking to a heading of its own (PG's `<h2>Contents</h2>` over a
-    table of `CHAPTER I.` links and titles)."""
+    table of `CHAPTER I.` links and titles, or a div of lines `STAVE I<br/><a>MARLEY'S
+    GHOST</a>`); blank lines, rules and the divs around them do not count."""
     headings = [at for at, block in enumerate(blocks) if block["t"] == "Header"]
     places: set[str] | None = None  # found once a section looks like contents
     for at, end in zip(headings, [*headings[1:], len(blocks)][: len(headings)], strict=True):
-        section = blocks[at + 1 : end]
-        if not section or not all(block["t"] in _CONTENTS_BLOCKS for block in section):
+        parts = _contents_parts(blocks[at + 1 : end])
+        if parts is None:
             continue
-        entries = [entry for block in section for entry in _entries(block)]
+        entries = [entry for block in parts for entry in _entries(block)]
         if len(entries) < 2 or not all(map(_links_inside, entries)):
             continue
         places = _heading_places(blocks) if places is None else places
@@ -289,15 +305,39 @@ def _drop_contents(blocks: list[Node], report: list[str]) -> list[Node]:
         if all(targets) and len(set(targets)) == len(targets):
             heading = plain_text(blocks[at]["c"][2])
             report.append(
-                f"dropped `{heading}`, the source's table of contents: the build makes one"
+                f"dropped `{heading}`, the source's table of contents: the build makes its own"
             )
             return blocks[:at] + blocks[end:]
     return blocks
 
 
+def _contents_parts(blocks: list[Node]) -> list[Node] | None:
+    """The blocks of a section that may hold contents entries, divs opened and blank
+    lines and rules left out; None if it holds any other kind of block."""
+    parts: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Div":
+            inner = _contents_parts(block["c"][1])
+            if inner is None:
+                return None
+            parts += inner
+        elif block["t"] in _CONTENTS_BLOCKS:
+            if block["t"] not in ("Para", "Plain") or plain_text(block):
+                parts.append(block)
+        elif block["t"] != "HorizontalRule":
+            return None
+    return parts
+
+
 def _entries(block: Node) -> list[Any]:
     """A block's entries as a table of contents has them: a list's items, a table's rows,
-    or the block itself."""
+    a paragraph's links if it is mostly links (lines of them), or the block itself."""
+    if block["t"] in ("Para", "Plain"):
+        links = [node for node in block["c"] if node["t"] == "Link"]
+        rest = [node for node in block["c"] if node["t"] != "Link"]
+        if len(links) > 1 and len(plain_text(rest)) <= len(plain_text(links)):
+            return links
+        return [block]
     if block["t"] in ("BulletList", "OrderedList"):
         return list(block["c"] if block["t"] == "BulletList" else block["c"][1])
     if block["t"] == "Table":
