@@ -7,6 +7,8 @@ reads (its HTML, or an EPUB made of it): passes over pandoc's tree before it is 
   `Title:`, `Author:` and `Language:` fill the metadata the source states no better.
   The licence binds only who distributes the book under PG's name (its trademark); the
   text itself is in the US public domain, so the report says so.
+- PG's page title, `The Project Gutenberg eBook of …`, is the `<title>` of every page of
+  PG's EPUB; a page without a heading gets headed by it on import, so it goes.
 - Page numbers: PG and Distributed Proofreaders mark the printed pages as
   `<span class="pagenum"><a id="Page_12">[Pg 12]</a></span>`; calibre keeps the text but
   renames the class. Both become the build's `[]{.pagebreak page="12"}`.
@@ -67,17 +69,19 @@ _NO_BETTER = re.compile(r"Project Gutenberg|^Unknown$", re.I)
 
 
 def read_conventions(blocks: list[Node], metadata: dict[str, Any], report: list[str]) -> list[Node]:
-    """`blocks` without PG's frame and with its page numbers as page-break markers; the
-    metadata completed from the header, and `page_source` named when pages were marked."""
+    """`blocks` without PG's frame (and, in a PG book, without PG's page titles as
+    headings), with its page numbers as page-break markers and its stanzas as line
+    blocks; the metadata completed from the header, and `page_source` named when pages
+    were marked."""
     fields: dict[str, list[str]] = {}
-    blocks = _drop_frame(blocks, fields, report)
-    if fields:
-        blocks = _without_pg_titles(blocks, report)
+    kept = _drop_frame(blocks, fields, report)
+    if kept is not blocks:
+        kept = _without_pg_titles(kept, report)
     _fill_metadata(fields, metadata, report)
-    if _page_numbers(blocks, report) and not metadata.get("page_source"):
+    if _page_numbers(kept, report) and not metadata.get("page_source"):
         _name_page_source(fields, metadata, report)
-    _stanzas(blocks, report)
-    return blocks
+    _stanzas(kept, report)
+    return kept
 
 
 def _drop_frame(blocks: list[Node], fields: dict[str, list[str]], report: list[str]) -> list[Node]:
@@ -275,6 +279,7 @@ def _verse_lines(block: Node) -> list[list[Node]]:
 
 
 def _verse_lines_in(blocks: list[Node]) -> list[list[Node]]:
+    """The lines of a stanza's blocks, in order."""
     return [line for block in blocks for line in _verse_lines(block)]
 
 
