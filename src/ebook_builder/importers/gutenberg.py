@@ -231,15 +231,15 @@ def _name_page_source(
     """`page_source` for the page numbers: EPUB Accessibility (and DAISY Ace) require the
     print edition that page-break markers follow to be named. PG's newer headers name it
     (`Original publication:`); otherwise it is the edition PG's eBook was made from,
-    named by the eBook's number, which only a person can name better."""
+    named by the eBook's number, which only a person can name better. Without either,
+    the draft's metadata asks for it, as for any paginated import."""
     number = re.search(r"E-?Book #(\d+)", " ".join(fields.get("Release date", [])), re.I)
     if fields.get("Original publication"):
         metadata["page_source"] = fields["Original publication"][0]
     elif number:
         metadata["page_source"] = f"the printed book of Project Gutenberg eBook #{number[1]}"
     else:
-        report.append("metadata: `page_source` is needed: name the print edition of the pages")
-        return
+        return  # the draft asks for it (draft.py), as for any paginated import
     report.append(
         f"metadata: `page_source` set to `{metadata['page_source']}`, the print edition the "
         "page numbers follow: name it exactly if you know it"
