@@ -22,7 +22,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ebook_builder.importers.tree import Node, attributed, blocks_in, elements, ids, plain_text
+from ebook_builder.importers.tree import (
+    Node,
+    attributed,
+    blocks_in,
+    elements,
+    ids,
+    nodes,
+    plain_text,
+)
 
 _START = re.compile(r"\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK", re.I)
 _END = re.compile(r"\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK", re.I)
@@ -74,7 +82,7 @@ def read_conventions(blocks: list[Node], metadata: dict[str, Any], report: list[
     blocks; the metadata completed from the header, and `page_source` named when pages
     were marked."""
     fields: dict[str, list[str]] = {}
-    kept = _drop_frame(blocks, fields, report)
+    kept = _drop_frame(blocks, fields, report) if _names_gutenberg(blocks) else blocks
     if kept is not blocks:
         kept = _without_pg_titles(kept, report)
     _fill_metadata(fields, metadata, report)
@@ -82,6 +90,18 @@ def read_conventions(blocks: list[Node], metadata: dict[str, Any], report: list[
         _name_page_source(fields, metadata, report)
     _stanzas(kept, report)
     return kept
+
+
+def _names_gutenberg(blocks: list[Node]) -> bool:
+    """Whether the text says "Gutenberg" anywhere (in a header's `<pre>` too): one walk
+    that stops at the first, which spares a book that is not PG's the search, block by
+    block, for a START line."""
+    for node in nodes(blocks):
+        kind = node.get("t")
+        text = node["c"] if kind == "Str" else node["c"][1] if kind == "CodeBlock" else ""
+        if "gutenberg" in text.lower():
+            return True
+    return False
 
 
 def _drop_frame(blocks: list[Node], fields: dict[str, list[str]], report: list[str]) -> list[Node]:
@@ -212,9 +232,10 @@ def _page_numbers(blocks: list[Node], report: list[str]) -> int:
     inside: set[int] = set()  # the spans of a number made a marker (its anchor)
     for span in elements(blocks, "Span"):
         (id_, classes, _), inlines = span["c"]
+        if "pagenum" not in classes and not plain_text(inlines[:1]).startswith("[Pg"):
+            continue  # the text of every span of a book is read only when it may be one
         found = _PAGE.match(plain_text(inlines))
-        marked = "pagenum" in classes or (inlines and plain_text(inlines).startswith("[Pg"))
-        if found is None or not marked or id(span) in inside:
+        if found is None or id(span) in inside:
             continue
         inside.update(id(node) for node in elements(inlines, "Span"))
         anchor = id_ or next(iter(ids(attributed(inlines))), "")
