@@ -11,6 +11,7 @@ HTML (`pandoc_markup.draft_from_tree`). Metadata and the cover come from the OPF
 
 from __future__ import annotations
 
+import io
 import posixpath
 import tempfile
 import zipfile
@@ -18,8 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from lxml import etree
+
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft
+from ebook_builder.importers.epub_types import as_epub_types, carry_semantics
 from ebook_builder.importers.packaged import (
     DC,
     cover_suffix,
@@ -73,14 +77,20 @@ def read_epub(source: Path, kind: str) -> Draft:
         for item in manifest.values()
         if "nav" in (item.get("properties") or "").split()
     }
-    # Phase 2: pandoc's tree, cut into the spine's documents and given back the build's
+    # Phase 2: the spine's documents read, and the semantics pandoc would lose from them
+    # carried in markup it keeps (or reported).
+    refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
+    hrefs = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
+    spine = [posixpath.basename(href) for href in hrefs]  # pandoc's names for them
+    pages = _spine_pages(package, folder, hrefs, source)
+    ids, titles = _document_heads(pages)
+    carried = carry_semantics({name: root for name, (_, root) in pages.items()}, report)
+    if carried:
+        data = _repackaged(package, {pages[name][0]: pages[name][1] for name in carried})
+    # Phase 3: pandoc's tree, cut into the spine's documents and given back the build's
     # Markdown conventions; then the path every pandoc-read source takes.
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         tree = pandoc_tree(data, kind, Path(media), source)
-        refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
-        hrefs = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
-        spine = [posixpath.basename(href) for href in hrefs]  # pandoc's names for them
-        ids, titles = _document_heads(package, folder, hrefs, source)
         _restore_heading_ids(tree["blocks"], ids)
         tree["blocks"] = _endnotes(tree["blocks"], report)
         tree["blocks"] = _hgroups(tree["blocks"])
@@ -91,6 +101,7 @@ def read_epub(source: Path, kind: str) -> Draft:
         raise_headings(tree["blocks"])
         _page_breaks(tree["blocks"])
         _build_attributes(tree["blocks"])
+        as_epub_types(tree["blocks"])
         tree["blocks"] = _line_blocks(tree["blocks"])
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
@@ -257,9 +268,7 @@ def _documents(
                 report.append(f"dropped {name}: nothing left in it")
         else:
             chosen.append((name, content))
-            for kind in sorted(k for k in kinds if k in FRONT_MATTER | BACK_MATTER):
-                part = "front" if kind in FRONT_MATTER else "back"
-                report.append(f"kept {name} as a chapter of the {part} matter (`{kind}`)")
+            report += _matter(name, found)
     headings = [elements(content, "Header") for _, content in chosen]
     top = min((found[0]["c"][0] if found else 6 for found in headings), default=1)
     kept: list[Node] = []
@@ -274,9 +283,55 @@ def _documents(
     return kept
 
 
-def _document_heads(
+def _spine_pages(
     package: zipfile.ZipFile, folder: str, hrefs: list[str], source: Path
-) -> tuple[dict[str, str], dict[str, str]]:
+) -> dict[str, tuple[str, Any]]:
+    """Each spine document's member and parsed root, by pandoc's name for it: read once,
+    for every pass that needs what pandoc's tree lacks."""
+    pages: dict[str, tuple[str, Any]] = {}
+    for href in hrefs:
+        member = posixpath.normpath(posixpath.join(folder, href))
+        if member in package.namelist():
+            pages[posixpath.basename(href)] = (member, read_xml(package, member, source, "epub"))
+    return pages
+
+
+def _repackaged(package: zipfile.ZipFile, changed: dict[str, Any]) -> bytes:
+    """The package with the `changed` members (parsed roots by member) written anew.
+
+    Stored, not compressed: pandoc reads it once, in memory, and the members were
+    already checked against the limits (`open_package`)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as repacked:
+        for member in package.infolist():
+            root = changed.get(member.filename)
+            if root is None:
+                repacked.writestr(member.filename, package.read(member))
+            else:
+                repacked.writestr(member.filename, etree.tostring(root, encoding="utf-8"))
+    return out.getvalue()
+
+
+def _matter(name: str, found: list[Node]) -> list[str]:
+    """The report's line on a document kept as front or back matter: by its sections'
+    types (not a div's within: a chapter's epigraph leaves it body matter), a partition
+    said outright first, as `semantics.chapter_matter` reads them."""
+    kinds = [
+        k
+        for div in found
+        if div["t"] == "Div" and "section" in div["c"][0][1]
+        for k in div["c"][0][1]
+    ]
+    partition = next((k for k in kinds if k in ("frontmatter", "backmatter")), None)
+    typed = [k for k in kinds if k in FRONT_MATTER | BACK_MATTER]
+    if partition is None and not typed:
+        return []
+    part = partition or ("frontmatter" if typed[0] in FRONT_MATTER else "backmatter")
+    said = ", ".join(f"`{k}`" for k in dict.fromkeys([*filter(None, [partition]), *typed]))
+    return [f"kept {name} as a chapter of the {part.removesuffix('matter')} matter ({said})"]
+
+
+def _document_heads(pages: dict[str, tuple[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
     """Each spine document's first heading's id, or that of the `<section>` it opens (the
     nearest wrapper with an id); and the `<title>` of each document without a heading;
     both by pandoc's names for the documents.
@@ -286,21 +341,17 @@ def _document_heads(
     `<head>`, where a headless document (a dedication) names itself."""
     ids: dict[str, str] = {}
     titles: dict[str, str] = {}
-    for href in hrefs:
-        member = posixpath.normpath(posixpath.join(folder, href))
-        if member not in package.namelist():
-            continue
-        page = read_xml(package, member, source, "epub")
+    for name, (_, page) in pages.items():
         heading = next(page.iter(*(f"{_XHTML}h{level}" for level in range(1, 7))), None)
         if heading is None:
             title = page.find(f"{_XHTML}head/{_XHTML}title")
             if title is not None and " ".join("".join(title.itertext()).split()):
-                titles[posixpath.basename(href)] = " ".join("".join(title.itertext()).split())
+                titles[name] = " ".join("".join(title.itertext()).split())
             continue
         around = (a.get("id") for a in heading.iterancestors() if a.get("id"))
         id_ = heading.get("id") or next(around, None)  # SE: section > header > hgroup > h2
         if id_:
-            ids[posixpath.basename(href)] = id_
+            ids[name] = id_
     return ids, titles
 
 

@@ -1,0 +1,336 @@
+"""An EPUB's `epub:type` semantics, carried through pandoc into the build's conventions.
+
+Pandoc's EPUB reader keeps `epub:type` only on the elements it gives attributes to (a
+`<div>` or `<span>` as classes), and drops it without a word from the rest: a
+`<blockquote epub:type="epigraph">`, a `<p epub:type="z3998:signature">`, an `<i
+epub:type="se:name.publication.book">`, a heading's `bridgehead`, a `<body>`'s
+`backmatter`. So before pandoc reads the spine's documents, each such value is either
+carried or reported (`carry_semantics`):
+
+- on a block pandoc loses it from, by a `<div>` around the block; on a phrase, by a
+  `<span>` around it; on a `<div>` or `<span>`, in place; on a heading, on the heading;
+  on a `<section>`, on the heading it opens (where the build puts a chapter's or a
+  section's type, `# Title {epub:type="z3998:poem"}`, moving it onto the section).
+  The carried values ride in an attribute of their own (`_CARRIER`), which pandoc keeps
+  as a key-value; `as_epub_types` makes it the `epub:type` of the Markdown.
+- where the build has markup of its own for a value, that markup: an epigraph is
+  `::: epigraph` (the build writes its `epub:type` and role), a signature `::: signature`.
+- a `<body>`'s partition (`frontmatter`, `backmatter`) becomes a type of the section the
+  chapter opens with, where it disagrees with what the section's own types imply (SE's
+  uncopyright: back matter, though a `copyright-page` alone is front matter), so the
+  build files the chapter where the source did.
+- every other value is dropped, one report line per value with a count: those `ebook
+  check` would refuse or warn of (`semantics.epub_type_problem`, `epub_type_note`), a
+  heading's `title` (a heading is its title), and those on an element with no place for
+  them (a list item, a `<header>` holding the chapter's heading).
+
+Values other passes read from pandoc's classes (note references and sections, page
+breaks, title pages, `<hgroup>` titles, links, pictures) are left as they are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from lxml import etree
+
+from ebook_builder.importers.pandoc_markup import Node, elements
+from ebook_builder.markup.semantics import (
+    BACK_MATTER,
+    FRONT_MATTER,
+    PARTITIONS,
+    chapter_matter,
+    epub_type_note,
+    epub_type_problem,
+)
+from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS
+
+# The attribute that carries the values through pandoc: its reader keeps a `data-`
+# attribute as a key-value without the prefix, and makes an `epub:type` a class.
+_CARRIER = "data-imported-epub-type"
+_CARRIED_KEY = _CARRIER.removeprefix("data-")
+# Blocks pandoc gives no attributes: carried by a `<div>` around them.
+_BLOCKS = frozenset(
+    [
+        "address",
+        "article",
+        "blockquote",
+        "details",
+        "dl",
+        "footer",
+        "header",
+        "hr",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "ul",
+    ]
+)
+# Phrases pandoc gives no attributes (an `<i>` is an `Emph`): carried by a `<span>`.
+_PHRASES = frozenset(
+    [
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "code",
+        "data",
+        "del",
+        "dfn",
+        "em",
+        "i",
+        "ins",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+    ]
+)
+# Elements pandoc keeps as a div or span, whose types can stay on them.
+_IN_PLACE = frozenset(["div", "span", "abbr"])
+# Elements whose types other passes read from pandoc's classes or raw HTML (`<a>`'s
+# `noteref`, `<aside>`'s notes, `<hgroup>`'s titles), or that pandoc keeps (`<img>`,
+# `<figure>`, `<table>`).
+_LEFT = frozenset(["a", "aside", "figure", "hgroup", "img", "nav", "table"])
+# Values other passes act on, wherever they are.
+_ACTED_ON = frozenset(
+    [
+        "backlink",
+        "endnote",
+        "endnotes",
+        "footnote",
+        "footnotes",
+        "fulltitle",
+        "halftitlepage",
+        "landmarks",
+        "noteref",
+        "page-list",
+        "pagebreak",
+        "rearnote",
+        "rearnotes",
+        "subtitle",
+        "titlepage",
+        "toc",
+    ]
+)
+# Where the build has markup of its own for a value: the classes it styles, and whether
+# the `epub:type` is written too (not for an epigraph: the build writes it from the class).
+_CONVENTIONS = {"epigraph": (["epigraph"], False), "z3998:signature": (["signature"], True)}
+_MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
+
+
+def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
+    """Carry or report every `epub:type` value of the spine's documents (`pages`, parsed
+    roots by name), changing the roots; the names of those changed."""
+    changed: set[str] = set()
+    dropped: Counter[tuple[str, str]] = Counter()
+    wrapped: Counter[tuple[str, str]] = Counter()
+    for name, root in pages.items():
+        body = root.find(f"{{{XHTML_NS}}}body")
+        if body is None:
+            continue
+        if _carry_partition(body, name, report):
+            changed.add(name)
+        for element in list(body.iter()):
+            if element.get(EPUB_TYPE) is not None and _carry(element, dropped, wrapped):
+                changed.add(name)
+    for (value, where), count in sorted(wrapped.items()):
+        report.append(
+            f"epub:type `{value}` carried ({_places(count)}) by a {where}, which pandoc keeps"
+        )
+    for (value, why), count in sorted(dropped.items()):
+        report.append(f"epub:type `{value}` dropped ({_places(count)}): {why}")
+    return changed
+
+
+def as_epub_types(blocks: list[Node]) -> None:
+    """The carried values (`_CARRIER`, a key-value in pandoc's tree) made the `epub:type`
+    of their div, span or heading, as the build's Markdown writes it."""
+    for node in elements(blocks, "Div", "Span", "Header"):
+        attributes = node["c"][1 if node["t"] == "Header" else 0][2]
+        for pair in attributes:
+            if pair[0] == _CARRIED_KEY:
+                pair[0] = "epub:type"
+
+
+def _places(count: int) -> str:
+    return "1 place" if count == 1 else f"{count} places"
+
+
+def _carry(
+    element: Any, dropped: Counter[tuple[str, str]], wrapped: Counter[tuple[str, str]]
+) -> bool:
+    """Carry or count as dropped the types of one element; whether the page changed."""
+    if not isinstance(element.tag, str):
+        return False
+    name = etree.QName(element).localname
+    values = element.get(EPUB_TYPE, "").split()
+    if name in _LEFT or _ACTED_ON.intersection(values) or _in_hgroup(element):
+        return False
+    if name == "section":
+        return _carry_section(element, values, dropped)
+    if name == "body":
+        values = [value for value in values if value not in PARTITIONS]
+    kept: list[str] = []
+    for value in values:
+        why = _refusal(value) or (
+            "a heading is its title" if element.tag in HEADING_TAGS and value == "title" else None
+        )
+        if why is None and not _placeable(element, name):
+            why = _no_place(element, name)
+        if why is None:
+            kept.append(value)
+        else:
+            dropped[(value, why)] += 1
+    if name == "body":  # its partition is `_carry_partition`'s
+        return False
+    _set_carried(element, kept, name, wrapped)
+    return True
+
+
+def _carry_section(element: Any, values: list[str], dropped: Counter[tuple[str, str]]) -> bool:
+    """A section's types, less the matter types `epub._open_sections` moves onto its
+    heading as classes, onto that heading as `epub:type` (the build moves a heading's
+    attributes onto the section it opens); a `chapter` alone the build writes itself."""
+    kept = []
+    for value in values:
+        why = _refusal(value)
+        if why is not None:
+            dropped[(value, why)] += 1
+        elif value.removeprefix("z3998:") not in _MATTER:
+            kept.append(value)
+    if not set(kept) - {"chapter"}:
+        return False
+    heading = _opening_heading(element)
+    if heading is None:
+        for value in kept:
+            dropped[(value, "on a `<section>` that opens with no heading to carry it")] += 1
+        return False
+    heading.set(_CARRIER, " ".join([*heading.get(_CARRIER, "").split(), *kept]))
+    return True
+
+
+def _set_carried(
+    element: Any, kept: list[str], name: str, wrapped: Counter[tuple[str, str]]
+) -> None:
+    """`kept` as the build's markup on `element`, or on a div or span around it."""
+    classes: list[str] = []
+    types: list[str] = []
+    for value in kept:
+        convention, typed = _CONVENTIONS.get(value, ([], True))
+        classes += convention
+        types += [value] if typed else []
+    del element.attrib[EPUB_TYPE]
+    if name in _IN_PLACE or element.tag in HEADING_TAGS:
+        holder = element
+    elif not kept:
+        return
+    else:
+        holder = _wrap(element, "div" if name in _BLOCKS else "span")
+        for value in kept:
+            wrapped[(value, f"{holder.tag.rpartition('}')[2]} around its <{name}>")] += 1
+    if classes:
+        present = holder.get("class", "").split()
+        holder.set("class", " ".join(dict.fromkeys([*present, *classes])))
+    if types:
+        holder.set(_CARRIER, " ".join(types))
+
+
+def _wrap(element: Any, name: str) -> Any:
+    """A new `<name>` in `element`'s place, holding it."""
+    holder = etree.Element(f"{{{XHTML_NS}}}{name}")
+    holder.tail, element.tail = element.tail, None
+    element.addprevious(holder)
+    holder.append(element)
+    return holder
+
+
+def _refusal(value: str) -> str | None:
+    """Why `ebook check` would refuse or warn of `value`, shortened for the report."""
+    if epub_type_problem(value) is not None:
+        return "`ebook check` refuses its prefix"
+    if epub_type_note(value) is not None:
+        return "not in the EPUB Structural Semantics Vocabulary, so reading systems ignore it"
+    return None
+
+
+def _placeable(element: Any, name: str) -> bool:
+    """Whether the element's types have a place to go: a block or phrase to wrap (not
+    one holding a heading, which the chapter split opens), a div, span or heading."""
+    if element.tag in HEADING_TAGS or name in _PHRASES:
+        return True
+    return (name in _IN_PLACE or name in _BLOCKS) and not _holds_heading(element)
+
+
+def _no_place(element: Any, name: str) -> str:
+    if name == "body":
+        return "the build types each chapter's `<body>` by its partition alone"
+    if name in _BLOCKS or name in _IN_PLACE:
+        return f"on a `<{name}>` holding a heading, which the chapter split opens"
+    return f"pandoc keeps nothing of a `<{name}>`'s attributes"
+
+
+def _holds_heading(element: Any) -> bool:
+    return next(element.iter(*HEADING_TAGS), None) is not None
+
+
+def _in_hgroup(element: Any) -> bool:
+    """Within an `<hgroup>`, whose title and subtitle `epub._hgroups` makes one heading."""
+    return any(etree.QName(a).localname == "hgroup" for a in element.iterancestors())
+
+
+def _opening_heading(section: Any) -> Any:
+    """The heading a section opens with (perhaps in a `<header>` or `<hgroup>`), or None."""
+    heading = next(section.iter(*HEADING_TAGS), None)
+    if heading is None:
+        return None
+    around = {section, *heading.iterancestors()}
+    first = next(e for e in section.iter() if isinstance(e.tag, str) and e not in around)
+    return heading if first is heading else None
+
+
+def _carry_partition(body: Any, name: str, report: list[str]) -> bool:
+    """A `<body>`'s partition, where its sections do not imply the same, as a type of the
+    section the chapter opens with (`epub._open_sections` moves it onto the heading as a
+    class), or of a section put around the body's content when it opens with none."""
+    stated = [v for v in body.get(EPUB_TYPE, "").split() if v in PARTITIONS]
+    implied = _implied_partition(body)
+    if not stated or stated[0] == implied:
+        return False
+    partition = stated[0]
+    first = next((e for e in body if isinstance(e.tag, str)), None)
+    if first is None or etree.QName(first).localname != "section":
+        first = etree.Element(f"{{{XHTML_NS}}}section")
+        first.text, body.text = body.text, None
+        first.extend(list(body))
+        body.append(first)
+    first.set(EPUB_TYPE, " ".join([*first.get(EPUB_TYPE, "").split(), partition]))
+    report.append(
+        f"{name} is {partition.removesuffix('matter')} matter, as its <body> says"
+        f" (its sections alone would make it {implied.removesuffix('matter')} matter)"
+    )
+    return True
+
+
+def _implied_partition(body: Any) -> str:
+    """The partition the build will give the chapter from its sections' types alone. A
+    page without a heading gets one at the start of the section it opens with, from its
+    `<title>` (`epub._documents`), so the types around that place count."""
+    first = next((e for e in body if isinstance(e.tag, str)), None)
+    if _holds_heading(body) or first is None or etree.QName(first).localname != "section":
+        return chapter_matter(body)
+    probe = etree.Element(f"{{{XHTML_NS}}}h1")
+    first.insert(0, probe)
+    implied = chapter_matter(body)
+    first.remove(probe)
+    return implied
