@@ -8,9 +8,11 @@ epub:type="se:name.publication.book">`, a heading's `bridgehead`, a `<body>`'s
 carried or reported (`carry_semantics`):
 
 - on a block pandoc loses it from, by a `<div>` around the block; on a phrase, by a
-  `<span>` around it; on a `<div>` or `<span>`, in place; on a heading, on the heading;
-  on a `<section>`, on the heading it opens (where the build puts a chapter's or a
-  section's type, `# Title {epub:type="z3998:poem"}`, moving it onto the section).
+  `<span>` around it; on a `<div>` or `<span>`, in place; on a heading, by a `<span>`
+  around its text (`# [I]{epub:type="z3998:roman"}: Title`);
+  on a `<section>` or `<article>` that opens a chapter, on its heading (where the build
+  puts a chapter's type, `# Title {epub:type="z3998:poem"}`, moving it onto the
+  section); on one within a chapter, by a `<div>` in its place.
   The carried values ride in an attribute of their own (`_CARRIER`), which pandoc keeps
   as a key-value; `as_epub_types` makes it the `epub:type` of the Markdown.
 - where the build has markup of its own for a value, that markup: an epigraph is
@@ -25,12 +27,14 @@ carried or reported (`carry_semantics`):
   them (a list item, a `<header>` holding the chapter's heading).
 
 Values other passes read from pandoc's classes (note references and sections, page
-breaks, title pages, `<hgroup>` titles, links, pictures) are left as they are.
+breaks, title pages, the title and subtitle in an `<hgroup>`, links, pictures) are left
+as they are.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -54,7 +58,7 @@ _CARRIED_KEY = _CARRIER.removeprefix("data-")
 _BLOCKS = frozenset(
     [
         "address",
-        "article",
+        "aside",
         "blockquote",
         "details",
         "dl",
@@ -99,9 +103,10 @@ _PHRASES = frozenset(
 # Elements pandoc keeps as a div or span, whose types can stay on them.
 _IN_PLACE = frozenset(["div", "span", "abbr"])
 # Elements whose types other passes read from pandoc's classes or raw HTML (`<a>`'s
-# `noteref`, `<aside>`'s notes, `<hgroup>`'s titles), or that pandoc keeps (`<img>`,
-# `<figure>`, `<table>`).
-_LEFT = frozenset(["a", "aside", "figure", "hgroup", "img", "nav", "table"])
+# `noteref`, `<hgroup>`'s titles), or that pandoc keeps (`<img>`, `<figure>`, `<table>`).
+_LEFT = frozenset(["a", "figure", "hgroup", "img", "nav", "table"])
+# Sectioning elements, whose types belong to the heading they open with.
+_SECTIONS = frozenset(["article", "section"])
 # Values other passes act on, wherever they are.
 _ACTED_ON = frozenset(
     [
@@ -129,26 +134,34 @@ _CONVENTIONS = {"epigraph": (["epigraph"], False), "z3998:signature": (["signatu
 _MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
 
 
+@dataclass
+class _Tally:
+    """What became of the values, counted for the report's one line per value: carried
+    by a new element (by value and how), or dropped (by value and why)."""
+
+    wrapped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
 def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
     """Carry or report every `epub:type` value of the spine's documents (`pages`, parsed
     roots by name), changing the roots; the names of those changed."""
     changed: set[str] = set()
-    dropped: Counter[tuple[str, str]] = Counter()
-    wrapped: Counter[tuple[str, str]] = Counter()
+    tally = _Tally()
     for name, root in pages.items():
         body = root.find(f"{{{XHTML_NS}}}body")
         if body is None:
             continue
         if _carry_partition(body, name, report):
             changed.add(name)
+        first = next(body.iter(*HEADING_TAGS), None)
+        chapter_level = HEADING_TAGS[first.tag] if first is not None else None
         for element in list(body.iter()):
-            if element.get(EPUB_TYPE) is not None and _carry(element, dropped, wrapped):
+            if element.get(EPUB_TYPE) is not None and _carry(element, chapter_level, tally):
                 changed.add(name)
-    for (value, where), count in sorted(wrapped.items()):
-        report.append(
-            f"epub:type `{value}` carried ({_places(count)}) by a {where}, which pandoc keeps"
-        )
-    for (value, why), count in sorted(dropped.items()):
+    for (value, how), count in sorted(tally.wrapped.items()):
+        report.append(f"epub:type `{value}` carried ({_places(count)}) by a {how}")
+    for (value, why), count in sorted(tally.dropped.items()):
         report.append(f"epub:type `{value}` dropped ({_places(count)}): {why}")
     return changed
 
@@ -167,18 +180,20 @@ def _places(count: int) -> str:
     return "1 place" if count == 1 else f"{count} places"
 
 
-def _carry(
-    element: Any, dropped: Counter[tuple[str, str]], wrapped: Counter[tuple[str, str]]
-) -> bool:
-    """Carry or count as dropped the types of one element; whether the page changed."""
+def _carry(element: Any, chapter_level: int | None, tally: _Tally) -> bool:
+    """Carry or count as dropped the types of one element; whether the page changed.
+    `chapter_level` is that of the page's first heading (a heading as high opens a
+    chapter), None on a page without one."""
     if not isinstance(element.tag, str):
         return False
     name = etree.QName(element).localname
     values = element.get(EPUB_TYPE, "").split()
-    if name in _LEFT or _ACTED_ON.intersection(values) or _in_hgroup(element):
+    if name in _LEFT or _ACTED_ON.intersection(values):
         return False
-    if name == "section":
-        return _carry_section(element, values, dropped)
+    if _in_hgroup(element) and element.tag not in HEADING_TAGS:
+        return False
+    if name in _SECTIONS:
+        return _carry_section(element, name, chapter_level, tally)
     if name == "body":
         values = [value for value in values if value not in PARTITIONS]
     kept: list[str] = []
@@ -187,42 +202,72 @@ def _carry(
             "a heading is its title" if element.tag in HEADING_TAGS and value == "title" else None
         )
         if why is None and not _placeable(element, name):
-            why = _no_place(element, name)
+            why = _no_place(name)
         if why is None:
             kept.append(value)
         else:
-            dropped[(value, why)] += 1
+            tally.dropped[(value, why)] += 1
     if name == "body":  # its partition is `_carry_partition`'s
         return False
-    _set_carried(element, kept, name, wrapped)
+    _set_carried(element, kept, name, tally)
     return True
 
 
-def _carry_section(element: Any, values: list[str], dropped: Counter[tuple[str, str]]) -> bool:
-    """A section's types, less the matter types `epub._open_sections` moves onto its
-    heading as classes, onto that heading as `epub:type` (the build moves a heading's
-    attributes onto the section it opens); a `chapter` alone the build writes itself."""
+def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _Tally) -> bool:
+    """A section's (or an article's) types, by where its heading puts it.
+
+    One that opens a chapter: onto its heading as `epub:type`, since the build moves a
+    heading's attributes onto the section it opens. A page's section without a heading
+    (a dedication), which `epub._documents` heads with the page's `<title>`: on a div
+    around its content. Either way less a `<section>`'s matter types, which
+    `epub._open_sections` moves onto the heading as classes; a `chapter` alone the build
+    writes itself. A section within a chapter: a div in its place, which pandoc keeps (a
+    `<section>` is opened into plain headings, which would leave its type to the heading
+    and all that follows it)."""
     kept = []
-    for value in values:
+    for value in element.get(EPUB_TYPE, "").split():
         why = _refusal(value)
-        if why is not None:
-            dropped[(value, why)] += 1
-        elif value.removeprefix("z3998:") not in _MATTER:
+        if why is None:
             kept.append(value)
-    if not set(kept) - {"chapter"}:
-        return False
+        else:
+            tally.dropped[(value, why)] += 1
     heading = _opening_heading(element)
-    if heading is None:
+    opens_chapter = heading is not None and HEADING_TAGS[heading.tag] <= (chapter_level or 0)
+    opens_page = (
+        chapter_level is None
+        and element.getparent() is not None
+        and (etree.QName(element.getparent()).localname == "body")
+    )
+    if opens_chapter or opens_page:
+        if name == "section":
+            kept = [value for value in kept if value.removeprefix("z3998:") not in _MATTER]
+        if not set(kept) - {"chapter"}:
+            return False
+        if heading is not None:
+            heading.set(_CARRIER, " ".join([*heading.get(_CARRIER, "").split(), *kept]))
+        else:
+            inner = etree.SubElement(element, f"{{{XHTML_NS}}}div")
+            inner.text, element.text = element.text, None
+            inner.extend([child for child in element if child is not inner])
+            inner.set(_CARRIER, " ".join(kept))
+        return True
+    if chapter_level is not None and any(
+        HEADING_TAGS[h.tag] <= chapter_level for h in element.iter(*HEADING_TAGS)
+    ):
         for value in kept:
-            dropped[(value, "on a `<section>` that opens with no heading to carry it")] += 1
+            tally.dropped[(value, f"a `<{name}>` whose chapter heading is not its first")] += 1
         return False
-    heading.set(_CARRIER, " ".join([*heading.get(_CARRIER, "").split(), *kept]))
+    if not kept:
+        return False
+    element.tag = f"{{{XHTML_NS}}}div"
+    del element.attrib[EPUB_TYPE]
+    element.set(_CARRIER, " ".join(kept))
+    for value in kept:
+        tally.wrapped[(value, f"div in place of its <{name}>, which pandoc keeps")] += 1
     return True
 
 
-def _set_carried(
-    element: Any, kept: list[str], name: str, wrapped: Counter[tuple[str, str]]
-) -> None:
+def _set_carried(element: Any, kept: list[str], name: str, tally: _Tally) -> None:
     """`kept` as the build's markup on `element`, or on a div or span around it."""
     classes: list[str] = []
     types: list[str] = []
@@ -231,14 +276,19 @@ def _set_carried(
         classes += convention
         types += [value] if typed else []
     del element.attrib[EPUB_TYPE]
-    if name in _IN_PLACE or element.tag in HEADING_TAGS:
+    if name in _IN_PLACE:
         holder = element
     elif not kept:
         return
+    elif element.tag in HEADING_TAGS:  # not on the heading: the build moves a heading's
+        holder = _wrap_content(element)  # attributes onto its section, retyping that
+        for value in kept:
+            tally.wrapped[(value, f"span within its <{name}>, as the heading's text")] += 1
     else:
         holder = _wrap(element, "div" if name in _BLOCKS else "span")
         for value in kept:
-            wrapped[(value, f"{holder.tag.rpartition('}')[2]} around its <{name}>")] += 1
+            how = f"{holder.tag.rpartition('}')[2]} around its <{name}>, which pandoc keeps"
+            tally.wrapped[(value, how)] += 1
     if classes:
         present = holder.get("class", "").split()
         holder.set("class", " ".join(dict.fromkeys([*present, *classes])))
@@ -252,6 +302,15 @@ def _wrap(element: Any, name: str) -> Any:
     holder.tail, element.tail = element.tail, None
     element.addprevious(holder)
     holder.append(element)
+    return holder
+
+
+def _wrap_content(element: Any) -> Any:
+    """A new `<span>` holding all `element` holds."""
+    holder = etree.Element(f"{{{XHTML_NS}}}span")
+    holder.text, element.text = element.text, None
+    holder.extend(list(element))
+    element.append(holder)
     return holder
 
 
@@ -272,7 +331,7 @@ def _placeable(element: Any, name: str) -> bool:
     return (name in _IN_PLACE or name in _BLOCKS) and not _holds_heading(element)
 
 
-def _no_place(element: Any, name: str) -> str:
+def _no_place(name: str) -> str:
     if name == "body":
         return "the build types each chapter's `<body>` by its partition alone"
     if name in _BLOCKS or name in _IN_PLACE:
