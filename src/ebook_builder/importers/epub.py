@@ -23,7 +23,12 @@ from lxml import etree
 
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft
-from ebook_builder.importers.epub_types import as_epub_types, carry_semantics
+from ebook_builder.importers.epub_types import (
+    MATTER,
+    TITLE_PAGES,
+    as_epub_types,
+    carry_semantics,
+)
 from ebook_builder.importers.packaged import (
     DC,
     cover_suffix,
@@ -41,7 +46,7 @@ from ebook_builder.importers.pandoc_markup import (
     raise_headings,
 )
 from ebook_builder.load import DATE
-from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER, PARTITIONS
+from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER
 
 _OPF = "{http://www.idpf.org/2007/opf}"
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
@@ -52,8 +57,6 @@ _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
 _AUTHOR_ROLES = {"", "aut"}
 # Sections of notes at the end, by epub:type (pandoc's classes for it).
 _NOTE_SECTIONS = {"endnotes", "footnotes", "rearnotes"}
-_TITLE_PAGES = {"titlepage", "halftitlepage"}
-_MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
 
 
@@ -84,7 +87,8 @@ def read_epub(source: Path, kind: str) -> Draft:
     spine = [posixpath.basename(href) for href in hrefs]  # pandoc's names for them
     pages = _spine_pages(package, folder, hrefs, source)
     ids, titles = _document_heads(pages)
-    carried = carry_semantics({name: root for name, (_, root) in pages.items()}, report)
+    read = {name: root for name, (_, root) in pages.items() if name not in skipped}
+    carried = carry_semantics(read, report)
     if carried:
         data = _repackaged(package, {pages[name][0]: pages[name][1] for name in carried})
     # Phase 3: pandoc's tree, cut into the spine's documents and given back the build's
@@ -257,7 +261,7 @@ def _documents(
             else "table of contents"
             if name in skipped
             else "title page"
-            if kinds & _TITLE_PAGES
+            if kinds & TITLE_PAGES
             else ""
         )
         if what:
@@ -302,13 +306,11 @@ def _repackaged(package: zipfile.ZipFile, changed: dict[str, Any]) -> bytes:
     Stored, not compressed: pandoc reads it once, in memory, and the members were
     already checked against the limits (`open_package`)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as repacked:
+    with zipfile.ZipFile(out, "w") as repacked:
         for member in package.infolist():
             root = changed.get(member.filename)
-            if root is None:
-                repacked.writestr(member.filename, package.read(member))
-            else:
-                repacked.writestr(member.filename, etree.tostring(root, encoding="utf-8"))
+            data = package.read(member) if root is None else etree.tostring(root, encoding="utf-8")
+            repacked.writestr(member, data, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
 
 
@@ -543,7 +545,7 @@ def _open_sections(blocks: list[Node]) -> list[Node]:
             opened.append(block)
             continue
         (id_, classes, _), inner = block["c"][0], block["c"][1]
-        matter = [c for c in classes if c.removeprefix("z3998:") in _MATTER]
+        matter = [c for c in classes if c.removeprefix("z3998:") in MATTER]
         if inner and inner[0]["t"] == "Header":
             inner[0]["c"][1][1] += [c for c in matter if c not in inner[0]["c"][1][1]]
         if inner and inner[0]["t"] == "Header" and not inner[0]["c"][1][0]:

@@ -107,8 +107,12 @@ _IN_PLACE = frozenset(["div", "span", "abbr"])
 _LEFT = frozenset(["a", "figure", "hgroup", "img", "nav", "table"])
 # Sectioning elements, whose types belong to the heading they open with.
 _SECTIONS = frozenset(["article", "section"])
+# The title pages, which the import drops (the build writes its own from the metadata),
+# and with the cover page, the pages whose semantics need no word.
+TITLE_PAGES = frozenset(["halftitlepage", "titlepage"])
+_DROPPED_PAGES = TITLE_PAGES | {"cover"}
 # Values other passes act on, wherever they are.
-_ACTED_ON = frozenset(
+_ACTED_ON = _DROPPED_PAGES | frozenset(
     [
         "backlink",
         "endnote",
@@ -116,7 +120,6 @@ _ACTED_ON = frozenset(
         "footnote",
         "footnotes",
         "fulltitle",
-        "halftitlepage",
         "landmarks",
         "noteref",
         "page-list",
@@ -124,14 +127,14 @@ _ACTED_ON = frozenset(
         "rearnote",
         "rearnotes",
         "subtitle",
-        "titlepage",
         "toc",
     ]
 )
 # Where the build has markup of its own for a value: the classes it styles, and whether
 # the `epub:type` is written too (not for an epigraph: the build writes it from the class).
 _CONVENTIONS = {"epigraph": (["epigraph"], False), "z3998:signature": (["signature"], True)}
-_MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
+# The types that place a chapter in the front or back matter (`semantics.chapter_matter`).
+MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
 
 
 @dataclass
@@ -145,12 +148,13 @@ class _Tally:
 
 def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
     """Carry or report every `epub:type` value of the spine's documents (`pages`, parsed
-    roots by name), changing the roots; the names of those changed."""
+    roots by name, less the navigation document), changing the roots; the names of
+    those changed."""
     changed: set[str] = set()
     tally = _Tally()
     for name, root in pages.items():
         body = root.find(f"{{{XHTML_NS}}}body")
-        if body is None:
+        if body is None or _dropped_page(body):
             continue
         if _carry_partition(body, name, report):
             changed.add(name)
@@ -164,6 +168,13 @@ def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
     for (value, why), count in sorted(tally.dropped.items()):
         report.append(f"epub:type `{value}` dropped ({_places(count)}): {why}")
     return changed
+
+
+def _dropped_page(body: Any) -> bool:
+    """A cover or title page, which `epub._documents` drops: the build writes its own."""
+    return any(
+        _DROPPED_PAGES.intersection(element.get(EPUB_TYPE, "").split()) for element in body.iter()
+    )
 
 
 def as_epub_types(blocks: list[Node]) -> None:
@@ -240,7 +251,7 @@ def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _T
     )
     if opens_chapter or opens_page:
         if name == "section":
-            kept = [value for value in kept if value.removeprefix("z3998:") not in _MATTER]
+            kept = [value for value in kept if value.removeprefix("z3998:") not in MATTER]
         if not set(kept) - {"chapter"}:
             return False
         if heading is not None:
