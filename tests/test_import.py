@@ -493,7 +493,8 @@ SEMANTIC_PAGES = {
     '<section epub:type="z3998:song"><h3>A Song</h3><p><span>La la,</span><br/><span>la.</span>'
     '</p></section><p>After the song.</p><p epub:type="pullquote">Words fly.</p>'
     '<h3 epub:type="bridgehead">Later</h3><p epub:type="acme:mood">Quiet.</p>'
-    '<p epub:type="madeup">Calm.</p><ul><li epub:type="z3998:example">An item.</li></ul>'
+    '<p epub:type="madeup z3998:a&quot;b">Calm.</p>'
+    '<ul><li epub:type="z3998:example">An item.</li></ul>'
     "</section></body>",
     "appendix": '<body epub:type="backmatter"><section id="appendix" epub:type="appendix">'
     '<h2 epub:type="title">Appendix</h2><p>Tables.</p></section></body>',
@@ -620,6 +621,7 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         "epub:type `acme:mood` dropped (1 place): `ebook check` refuses its prefix",
         "epub:type `madeup` dropped (1 place): not in the EPUB Structural Semantics Vocabulary",
         "epub:type `z3998:example` dropped (1 place): pandoc keeps nothing of a `<li>`'s",
+        'epub:type `z3998:a"b` dropped (1 place): not a property name',
         "epub:type `title` dropped (5 places): a heading is its title",
         "epub:type `z3998:fiction` dropped (1 place): the build types each chapter's `<body>`",
         "epub:type `z3998:letter` carried (1 place) by a div around its <blockquote>",

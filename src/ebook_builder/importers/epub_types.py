@@ -33,6 +33,7 @@ as they are.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,8 @@ from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS
 # attribute as a key-value without the prefix, and makes an `epub:type` a class.
 _CARRIER = "data-imported-epub-type"
 _CARRIED_KEY = _CARRIER.removeprefix("data-")
+# A property as EPUB 3 writes one (`z3998:poem`, `se:name.vessel.boat`, `epigraph`).
+_PROPERTY = re.compile(r"([A-Za-z_][\w.-]*:)?[\w./-]+")
 # Blocks pandoc gives no attributes: carried by a `<div>` around them.
 _BLOCKS = frozenset(
     [
@@ -266,13 +269,14 @@ def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _T
         HEADING_TAGS[h.tag] <= chapter_level for h in element.iter(*HEADING_TAGS)
     ):
         for value in kept:
-            tally.dropped[(value, f"a `<{name}>` whose chapter heading is not its first")] += 1
+            why = f"on a `<{name}>` holding a chapter's heading after other content"
+            tally.dropped[(value, why)] += 1
         return False
     if not kept:
         return False
     element.tag = f"{{{XHTML_NS}}}div"
     del element.attrib[EPUB_TYPE]
-    element.set(_CARRIER, " ".join(kept))
+    _mark(element, kept)
     for value in kept:
         tally.wrapped[(value, f"div in place of its <{name}>, which pandoc keeps")] += 1
     return True
@@ -280,12 +284,6 @@ def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _T
 
 def _set_carried(element: Any, kept: list[str], name: str, tally: _Tally) -> None:
     """`kept` as the build's markup on `element`, or on a div or span around it."""
-    classes: list[str] = []
-    types: list[str] = []
-    for value in kept:
-        convention, typed = _CONVENTIONS.get(value, ([], True))
-        classes += convention
-        types += [value] if typed else []
     del element.attrib[EPUB_TYPE]
     if name in _IN_PLACE:
         holder = element
@@ -300,6 +298,18 @@ def _set_carried(element: Any, kept: list[str], name: str, tally: _Tally) -> Non
         for value in kept:
             how = f"{holder.tag.rpartition('}')[2]} around its <{name}>, which pandoc keeps"
             tally.wrapped[(value, how)] += 1
+    _mark(holder, kept)
+
+
+def _mark(holder: Any, kept: list[str]) -> None:
+    """`kept` on `holder` as the build writes them: the classes of its own markup
+    (`_CONVENTIONS`), the other values carried as its `epub:type`."""
+    classes: list[str] = []
+    types: list[str] = []
+    for value in kept:
+        convention, typed = _CONVENTIONS.get(value, ([], True))
+        classes += convention
+        types += [value] if typed else []
     if classes:
         present = holder.get("class", "").split()
         holder.set("class", " ".join(dict.fromkeys([*present, *classes])))
@@ -326,7 +336,11 @@ def _wrap_content(element: Any) -> Any:
 
 
 def _refusal(value: str) -> str | None:
-    """Why `ebook check` would refuse or warn of `value`, shortened for the report."""
+    """Why `ebook check` would refuse or warn of `value`, shortened for the report; or
+    why it is no property name at all (one that Markdown's attribute syntax could not
+    hold as written)."""
+    if not _PROPERTY.fullmatch(value):
+        return "not a property name (prefix:name)"
     if epub_type_problem(value) is not None:
         return "`ebook check` refuses its prefix"
     if epub_type_note(value) is not None:
