@@ -496,6 +496,8 @@ SEMANTIC_PAGES = {
     '<p epub:type="madeup z3998:a&quot;b">Calm.</p>'
     '<ul><li epub:type="z3998:example">An item.</li></ul>'
     "</section></body>",
+    "last": '<body epub:type="backmatter"><section id="last" epub:type="chapter">'
+    "<h2>Last Words</h2><p>Farewell.</p></section></body>",
     "appendix": '<body epub:type="backmatter"><section id="appendix" epub:type="appendix">'
     '<h2 epub:type="title">Appendix</h2><p>Tables.</p></section></body>',
     "notes": '<body epub:type="backmatter"><section id="notes" epub:type="endnotes">'
@@ -585,6 +587,7 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         "Preface": "frontmatter",
         "A Note on the Text": "frontmatter",  # its <body> alone says so
         "The Letter": "bodymatter",
+        "Last Words": "backmatter",  # its <body> says so: a `chapter` is body matter
         "Appendix": "backmatter",
         "Notes": "backmatter",  # the note never cited keeps the page
         "Colophon": "backmatter",

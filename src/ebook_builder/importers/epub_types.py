@@ -17,8 +17,8 @@ carried or reported (`carry_semantics`):
   as a key-value; `as_epub_types` makes it the `epub:type` of the Markdown.
 - where the build has markup of its own for a value, that markup: an epigraph is
   `::: epigraph` (the build writes its `epub:type` and role), a signature `::: signature`.
-- a `<body>`'s partition (`frontmatter`, `backmatter`) becomes a type of the section the
-  chapter opens with, where it disagrees with what the section's own types imply (SE's
+- a `<body>`'s partition (`frontmatter`, `backmatter`) becomes a type of the chapter's
+  heading, where it disagrees with what the sections' own types imply (SE's
   uncopyright: back matter, though a `copyright-page` alone is front matter), so the
   build files the chapter where the source did.
 - every other value is dropped, one report line per value with a count: those `ebook
@@ -385,20 +385,25 @@ def _opening_heading(section: Any) -> Any:
 
 def _carry_partition(body: Any, name: str, report: list[str]) -> bool:
     """A `<body>`'s partition, where its sections do not imply the same, as a type of the
-    section the chapter opens with (`epub._open_sections` moves it onto the heading as a
-    class), or of a section put around the body's content when it opens with none."""
+    chapter's heading (the build moves it onto the section, where `chapter_matter` reads
+    it); on a page without a heading, as a type of a section put around its content,
+    which `epub._documents` heads and `epub._open_sections` opens, moving the type onto
+    the heading as a class. Not on the page's own section: pandoc drops a section typed
+    `chapter`, with its types."""
     stated = [v for v in body.get(EPUB_TYPE, "").split() if v in PARTITIONS]
     implied = _implied_partition(body)
     if not stated or stated[0] == implied:
         return False
     partition = stated[0]
-    first = next((e for e in body if isinstance(e.tag, str)), None)
-    if first is None or etree.QName(first).localname != "section":
-        first = etree.Element(f"{{{XHTML_NS}}}section")
-        first.text, body.text = body.text, None
-        first.extend(list(body))
-        body.append(first)
-    first.set(EPUB_TYPE, " ".join([*first.get(EPUB_TYPE, "").split(), partition]))
+    heading = next(body.iter(*HEADING_TAGS), None)
+    if heading is not None:
+        heading.set(_CARRIER, " ".join([partition, *heading.get(_CARRIER, "").split()]))
+    else:
+        section = etree.Element(f"{{{XHTML_NS}}}section")
+        section.text, body.text = body.text, None
+        section.extend(list(body))
+        body.append(section)
+        section.set(EPUB_TYPE, partition)
     report.append(
         f"{name} is {partition.removesuffix('matter')} matter, as its <body> says"
         f" (its sections alone would make it {implied.removesuffix('matter')} matter)"
