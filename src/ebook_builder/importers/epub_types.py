@@ -17,7 +17,7 @@ carried or reported (`carry_semantics`):
   as a key-value; `as_epub_types` makes it the `epub:type` of the Markdown.
 - where the build has markup of its own for a value, that markup: an epigraph is
   `::: epigraph` (the build writes its `epub:type` and role), a signature `::: signature`.
-- a `<body>`'s partition (`frontmatter`, `backmatter`) becomes a type of the chapter's
+- a `<body>`'s partition (`frontmatter`, `backmatter`) becomes a class of the chapter's
   heading, where it disagrees with what the sections' own types imply (SE's
   uncopyright: back matter, though a `copyright-page` alone is front matter), so the
   build files the chapter where the source did.
@@ -384,9 +384,9 @@ def _opening_heading(section: Any) -> Any:
 
 
 def _carry_partition(body: Any, name: str, report: list[str]) -> bool:
-    """A `<body>`'s partition, where its sections do not imply the same, as a type of the
-    chapter's heading (the build moves it onto the section, where `chapter_matter` reads
-    it); on a page without a heading, as a type of a section put around its content,
+    """A `<body>`'s partition, where its sections do not imply the same, as a class of the
+    chapter's heading, as the build's Markdown marks one (`# Contact {.backmatter}`); on
+    a page without a heading, as a type of a section put around its content,
     which `epub._documents` heads and `epub._open_sections` opens, moving the type onto
     the heading as a class. Not on the page's own section: pandoc drops a section typed
     `chapter`, with its types."""
@@ -397,7 +397,7 @@ def _carry_partition(body: Any, name: str, report: list[str]) -> bool:
     partition = stated[0]
     heading = next(body.iter(*HEADING_TAGS), None)
     if heading is not None:
-        heading.set(_CARRIER, " ".join([partition, *heading.get(_CARRIER, "").split()]))
+        heading.set("class", " ".join([*heading.get("class", "").split(), partition]))
     else:
         section = etree.Element(f"{{{XHTML_NS}}}section")
         section.text, body.text = body.text, None
