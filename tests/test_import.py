@@ -480,7 +480,8 @@ SEMANTIC_PAGES = {
     '<h2 epub:type="title">Preface</h2><p>Why this book.</p></section></body>',
     "note": '<body epub:type="frontmatter"><h2>A Note on the Text</h2><p>Spelling kept.</p></body>',
     "chapter": '<body epub:type="bodymatter z3998:fiction"><section id="one" epub:type="chapter">'
-    '<header><h2 epub:type="title">The Letter</h2><blockquote epub:type="epigraph">'
+    '<header><hgroup><h2 epub:type="title">The Letter</h2><p epub:type="subtitle">Or, '
+    '<i epub:type="se:name.vessel.ship">Hope</i></p></hgroup><blockquote epub:type="epigraph">'
     "<p>Words fly.</p><cite>A Proverb</cite></blockquote></header>"
     '<p>She read <i epub:type="se:name.publication.book">The Times</i> first'
     '<a href="notes.xhtml#note-1" id="noteref-1" epub:type="noteref">1</a>.</p>'
@@ -493,7 +494,8 @@ SEMANTIC_PAGES = {
     '<section epub:type="z3998:song"><h3>A Song</h3><p><span>La la,</span><br/><span>la.</span>'
     '</p></section><p>After the song.</p><p epub:type="pullquote">Words fly.</p>'
     '<h3 epub:type="bridgehead">Later</h3><p epub:type="acme:mood">Quiet.</p>'
-    '<p epub:type="madeup z3998:a&quot;b">Calm.</p>'
+    '<p epub:type="madeup z3998:a&quot;b">Calm <span epub:type="appendix">still</span>.</p>'
+    '<p epub:type="subtitle">Not a heading\'s.</p>'
     '<ul><li epub:type="z3998:example">An item.</li></ul>'
     "</section></body>",
     "last": '<body epub:type="backmatter"><section id="last" epub:type="chapter">'
@@ -586,7 +588,7 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         "Epigraph": "frontmatter",
         "Preface": "frontmatter",
         "A Note on the Text": "frontmatter",  # its <body> alone says so
-        "The Letter": "bodymatter",
+        "The Letter: Or, Hope": "bodymatter",
         "Last Words": "backmatter",  # its <body> says so: a `chapter` is body matter
         "Appendix": "backmatter",
         "Notes": "backmatter",  # the note never cited keeps the page
@@ -596,8 +598,8 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         nav = etree.fromstring(package.read("EPUB/nav.xhtml"))
         [start] = typed(nav, "a", "bodymatter")
         started = etree.fromstring(package.read(f"EPUB/{start.get('href')}"))
-    assert h1_text(next(started.iter(f"{XHTML}h1"))) == "The Letter"
-    chapter = pages["The Letter"]
+    assert h1_text(next(started.iter(f"{XHTML}h1"))) == "The Letter: Or, Hope"
+    chapter = pages["The Letter: Or, Hope"]
     [epigraph] = typed(chapter, "div", "epigraph")
     assert (
         epigraph.get("role") == "doc-epigraph" and epigraph.find(f"{XHTML}blockquote") is not None
@@ -611,6 +613,8 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
     [poem] = typed(chapter, "div", "z3998:poem")
     assert "verse" in poem.get("class").split()  # the build sets it as verse
     assert [s.text for s in poem.iter(f"{XHTML}span")] == ["Roses are red,", "violets are blue."]
+    [ship] = typed(next(chapter.iter(f"{XHTML}h1")), "span", "se:name.vessel.ship")
+    assert "".join(ship.itertext()) == "Hope"  # the subtitle's phrase, in the heading
     [book] = typed(chapter, "span", "se:name.publication.book")
     assert "".join(book.itertext()) == "The Times"
     [song] = typed(chapter, "section", "z3998:song")  # its own, the text after it not
@@ -625,6 +629,9 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         "epub:type `madeup` dropped (1 place): not in the EPUB Structural Semantics Vocabulary",
         "epub:type `z3998:example` dropped (1 place): pandoc keeps nothing of a `<li>`'s",
         'epub:type `z3998:a"b` dropped (1 place): not a property name',
+        "epub:type `appendix` dropped (1 place): a division's semantic on a `<span>`",
+        "epub:type `subtitle` dropped (1 place): its role, `doc-subtitle`, is a heading's",
+        "epub:type `se:name.vessel.ship` carried (1 place) by a span around its <i>",
         "epub:type `title` dropped (5 places): a heading is its title",
         "epub:type `z3998:fiction` dropped (1 place): the build types each chapter's `<body>`",
         "epub:type `z3998:letter` carried (1 place) by a div around its <blockquote>",
@@ -632,7 +639,7 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         "kept the notes section",
     ):
         assert line in report
-    assert "Quiet." in texts(result)[4] and "Calm." in texts(result)[4]  # the text stays
+    assert "Quiet." in texts(result)[4] and "Calm still." in texts(result)[4]  # text stays
 
 
 def test_a_folder_of_html_files_is_one_document_in_name_order(

@@ -40,6 +40,7 @@ from typing import Any
 
 from lxml import etree
 
+from ebook_builder.convert import EPUB_TYPE_ROLES
 from ebook_builder.importers.pandoc_markup import Node, elements
 from ebook_builder.markup.semantics import (
     BACK_MATTER,
@@ -129,7 +130,6 @@ _ACTED_ON = _DROPPED_PAGES | frozenset(
         "pagebreak",
         "rearnote",
         "rearnotes",
-        "subtitle",
         "toc",
     ]
 )
@@ -204,7 +204,7 @@ def _carry(element: Any, chapter_level: int | None, tally: _Tally) -> bool:
     values = element.get(EPUB_TYPE, "").split()
     if name in _LEFT or _ACTED_ON.intersection(values):
         return False
-    if _in_hgroup(element) and element.tag not in HEADING_TAGS:
+    if _hgroup_line(element):
         return False
     if name in _SECTIONS:
         return _carry_section(element, name, chapter_level, tally)
@@ -212,9 +212,7 @@ def _carry(element: Any, chapter_level: int | None, tally: _Tally) -> bool:
         values = [value for value in values if value not in PARTITIONS]
     kept: list[str] = []
     for value in values:
-        why = _refusal(value) or (
-            "a heading is its title" if element.tag in HEADING_TAGS and value == "title" else None
-        )
+        why = _refusal(value) or _misplaced(value, element, name)
         if why is None and not _placeable(element, name):
             why = _no_place(name)
         if why is None:
@@ -368,9 +366,30 @@ def _holds_heading(element: Any) -> bool:
     return next(element.iter(*HEADING_TAGS), None) is not None
 
 
-def _in_hgroup(element: Any) -> bool:
-    """Within an `<hgroup>`, whose title and subtitle `epub._hgroups` makes one heading."""
-    return any(etree.QName(a).localname == "hgroup" for a in element.iterancestors())
+def _hgroup_line(element: Any) -> bool:
+    """A line of an `<hgroup>` that is no heading (its title, its subtitle), which
+    `epub._hgroups` makes part of the heading's text."""
+    parent = element.getparent()
+    return (
+        element.tag not in HEADING_TAGS
+        and parent is not None
+        and etree.QName(parent).localname == "hgroup"
+    )
+
+
+def _misplaced(value: str, element: Any, name: str) -> str | None:
+    """Why `value` has no place where it would be carried, or None: a heading's `title`
+    says nothing, a `subtitle`'s role (`doc-subtitle`) only a heading takes, and a
+    division's type on a phrase (or a heading, whose types a span carries) would lack
+    the role Ace asks for: the build gives one to a division only."""
+    if element.tag in HEADING_TAGS and value == "title":
+        return "a heading is its title"
+    if value == "subtitle":
+        return "its role, `doc-subtitle`, is a heading's: it belongs in the heading's text"
+    phrase = name in _PHRASES or name in ("span", "abbr") or element.tag in HEADING_TAGS
+    if value in EPUB_TYPE_ROLES and phrase:  # a heading's are carried by a span
+        return f"a division's semantic on a `<{name}>`, where the build gives it no role"
+    return None
 
 
 def _opening_heading(section: Any) -> Any:
