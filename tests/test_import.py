@@ -496,7 +496,9 @@ SEMANTIC_PAGES = {
     '<h3 epub:type="bridgehead">Later</h3><p epub:type="acme:mood">Quiet.</p>'
     '<p epub:type="madeup z3998:a&quot;b">Calm <span epub:type="appendix">still</span>.</p>'
     '<p epub:type="subtitle">Not a heading\'s.</p>'
-    '<ul><li epub:type="z3998:example">An item.</li></ul>'
+    '<ul><li epub:type="z3998:example">An item.</li></ul><aside><h3>Boxed</h3><p>Boxed in.</p>'
+    '</aside><article epub:type="acme:art"><p>Raw.</p></article>'
+    '<table epub:type="acme:grid"><tr><td>1</td></tr></table>'
     "</section></body>",
     "last": '<body epub:type="backmatter"><section id="last" epub:type="chapter">'
     "<h2>Last Words</h2><p>Farewell.</p></section></body>",
@@ -630,6 +632,9 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         "epub:type `z3998:example` dropped (1 place): pandoc keeps nothing of a `<li>`'s",
         'epub:type `z3998:a"b` dropped (1 place): not a property name',
         "epub:type `appendix` dropped (1 place): a division's semantic on a `<span>`",
+        "epub:type `acme:art` dropped (1 place): `ebook check` refuses its prefix",
+        "epub:type `acme:grid` dropped (1 place): `ebook check` refuses its prefix",
+        "a `<aside>` holding a heading made a div (1 place)",
         "epub:type `subtitle` dropped (1 place): its role, `doc-subtitle`, is a heading's",
         "epub:type `se:name.vessel.ship` carried (1 place) by a span around its <i>",
         "epub:type `title` dropped (5 places): a heading is its title",

@@ -41,7 +41,7 @@ from typing import Any
 from lxml import etree
 
 from ebook_builder.convert import EPUB_TYPE_ROLES
-from ebook_builder.importers.pandoc_markup import Node, elements
+from ebook_builder.importers.pandoc_markup import ATTR_AT, Node, attributed
 from ebook_builder.markup.semantics import (
     BACK_MATTER,
     FRONT_MATTER,
@@ -104,11 +104,14 @@ _PHRASES = frozenset(
         "var",
     ]
 )
-# Elements pandoc keeps as a div or span, whose types can stay on them.
-_IN_PLACE = frozenset(["div", "span", "abbr"])
+# Elements pandoc keeps (as a div, span, figure, picture or table), whose types stay on
+# them.
+_IN_PLACE = frozenset(["abbr", "div", "figure", "img", "span", "table"])
 # Elements whose types other passes read from pandoc's classes or raw HTML (`<a>`'s
-# `noteref`, `<hgroup>`'s titles), or that pandoc keeps (`<img>`, `<figure>`, `<table>`).
-_LEFT = frozenset(["a", "figure", "hgroup", "img", "nav", "table"])
+# `noteref`, `<hgroup>`'s titles, the navigation document's `<nav>`).
+_LEFT = frozenset(["a", "hgroup", "nav"])
+# Containers pandoc's EPUB reader keeps as raw HTML tags around their content.
+_RAW = ("address", "article", "aside", "details", "footer")
 # Sectioning elements, whose types belong to the heading they open with.
 _SECTIONS = frozenset(["article", "section"])
 # The title pages, which the import drops (the build writes its own from the metadata),
@@ -147,6 +150,7 @@ class _Tally:
 
     wrapped: Counter[tuple[str, str]] = field(default_factory=Counter)
     dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    opened: Counter[str] = field(default_factory=Counter)  # raw containers, by tag
 
 
 def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
@@ -166,11 +170,35 @@ def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
         for element in list(body.iter()):
             if element.get(EPUB_TYPE) is not None and _carry(element, chapter_level, tally):
                 changed.add(name)
+        if _open_raw_containers(body, tally):
+            changed.add(name)
     for (value, how), count in sorted(tally.wrapped.items()):
         report.append(f"epub:type `{value}` carried ({_places(count)}) by a {how}")
     for (value, why), count in sorted(tally.dropped.items()):
         report.append(f"epub:type `{value}` dropped ({_places(count)}): {why}")
+    for tag, count in sorted(tally.opened.items()):
+        report.append(
+            f"a `<{tag}>` holding a heading made a div ({_places(count)}): as pandoc keeps"
+            " it, raw HTML, the build's sections would cut across it"
+        )
     return changed
+
+
+def _open_raw_containers(body: Any, tally: _Tally) -> bool:
+    """The containers pandoc keeps as raw HTML tags around their content (`_RAW`) made
+    divs where they hold a heading, whose types have been carried or reported: the
+    build's sections, opened at each heading, would cut across the raw tags, so the
+    chapter's XHTML would not be well-formed. Whether any was."""
+    opened = False
+    for element in list(body.iter(*(f"{{{XHTML_NS}}}{tag}" for tag in _RAW))):
+        if _ACTED_ON.intersection(element.get(EPUB_TYPE, "").split()):
+            continue
+        if _holds_heading(element):
+            tally.opened[etree.QName(element).localname] += 1
+            element.tag = f"{{{XHTML_NS}}}div"
+            element.attrib.pop(EPUB_TYPE, None)
+            opened = True
+    return opened
 
 
 def _dropped_page(body: Any) -> bool:
@@ -182,10 +210,9 @@ def _dropped_page(body: Any) -> bool:
 
 def as_epub_types(blocks: list[Node]) -> None:
     """The carried values (`_CARRIER`, a key-value in pandoc's tree) made the `epub:type`
-    of their div, span or heading, as the build's Markdown writes it."""
-    for node in elements(blocks, "Div", "Span", "Header"):
-        attributes = node["c"][1 if node["t"] == "Header" else 0][2]
-        for pair in attributes:
+    of their element, as the build's Markdown writes it."""
+    for node in attributed(blocks):
+        for pair in node["c"][ATTR_AT[node["t"]]][2]:
             if pair[0] == _CARRIED_KEY:
                 pair[0] = "epub:type"
 
@@ -237,7 +264,10 @@ def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _T
     `<section>` is opened into plain headings, which would leave its type to the heading
     and all that follows it)."""
     kept = []
-    for value in element.get(EPUB_TYPE, "").split():
+    # Pandoc keeps an `<article>` as raw HTML, attributes and all: its types go, carried
+    # or reported, whatever becomes of them.
+    values = element.attrib.pop(EPUB_TYPE) if name == "article" else element.get(EPUB_TYPE)
+    for value in values.split():
         why = _refusal(value)
         if why is None:
             kept.append(value)
@@ -273,7 +303,7 @@ def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _T
     if not kept:
         return False
     element.tag = f"{{{XHTML_NS}}}div"
-    del element.attrib[EPUB_TYPE]
+    element.attrib.pop(EPUB_TYPE, None)
     _mark(element, kept)
     for value in kept:
         tally.wrapped[(value, f"div in place of its <{name}>, which pandoc keeps")] += 1
@@ -380,14 +410,14 @@ def _hgroup_line(element: Any) -> bool:
 def _misplaced(value: str, element: Any, name: str) -> str | None:
     """Why `value` has no place where it would be carried, or None: a heading's `title`
     says nothing, a `subtitle`'s role (`doc-subtitle`) only a heading takes, and a
-    division's type on a phrase (or a heading, whose types a span carries) would lack
-    the role Ace asks for: the build gives one to a division only."""
+    division's type on anything but a div (a phrase, a picture; a heading, whose types a
+    span carries) would lack the role Ace asks for: the build gives one to a div only."""
     if element.tag in HEADING_TAGS and value == "title":
         return "a heading is its title"
     if value == "subtitle":
         return "its role, `doc-subtitle`, is a heading's: it belongs in the heading's text"
-    phrase = name in _PHRASES or name in ("span", "abbr") or element.tag in HEADING_TAGS
-    if value in EPUB_TYPE_ROLES and phrase:  # a heading's are carried by a span
+    division = name == "div" or (name in _BLOCKS and element.tag not in HEADING_TAGS)
+    if value in EPUB_TYPE_ROLES and not division:  # a block's are carried by a div
         return f"a division's semantic on a `<{name}>`, where the build gives it no role"
     return None
 
