@@ -480,8 +480,9 @@ SEMANTIC_PAGES = {
     '<h2 epub:type="title">Preface</h2><p>Why this book.</p></section></body>',
     "note": '<body epub:type="frontmatter"><h2>A Note on the Text</h2><p>Spelling kept.</p></body>',
     "chapter": '<body epub:type="bodymatter z3998:fiction"><section id="one" epub:type="chapter">'
-    '<header><hgroup><h2 epub:type="title">The Letter</h2><p epub:type="subtitle">Or, '
-    '<i epub:type="se:name.vessel.ship">Hope</i></p></hgroup><blockquote epub:type="epigraph">'
+    '<header><hgroup epub:type="acme:hg"><h2 epub:type="title">The Letter</h2>'
+    '<p epub:type="subtitle">Or, <i epub:type="se:name.vessel.ship">Hope</i></p></hgroup>'
+    '<blockquote epub:type="epigraph">'
     "<p>Words fly.</p><cite>A Proverb</cite></blockquote></header>"
     '<p>She read <i epub:type="se:name.publication.book">The Times</i> first'
     '<a href="notes.xhtml#note-1" id="noteref-1" epub:type="noteref">1</a>.</p>'
@@ -498,6 +499,7 @@ SEMANTIC_PAGES = {
     '<p epub:type="subtitle">Not a heading\'s.</p>'
     '<ul><li epub:type="z3998:example">An item.</li></ul><aside><h3>Boxed</h3><p>Boxed in.</p>'
     '</aside><article epub:type="acme:art"><p>Raw.</p></article>'
+    '<nav epub:type="acme:nav"><p>Nav.</p></nav>'
     '<table epub:type="acme:grid"><tr><td>1</td></tr></table>'
     "</section></body>",
     "last": '<body epub:type="backmatter"><section id="last" epub:type="chapter">'
@@ -634,6 +636,8 @@ def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_plac
         "epub:type `appendix` dropped (1 place): a division's semantic on a `<span>`",
         "epub:type `acme:art` dropped (1 place): `ebook check` refuses its prefix",
         "epub:type `acme:grid` dropped (1 place): `ebook check` refuses its prefix",
+        "epub:type `acme:hg` dropped (1 place): `ebook check` refuses its prefix",
+        "epub:type `acme:nav` dropped (1 place): `ebook check` refuses its prefix",
         "a `<aside>` holding a heading made a div (1 place)",
         "epub:type `subtitle` dropped (1 place): its role, `doc-subtitle`, is a heading's",
         "epub:type `se:name.vessel.ship` carried (1 place) by a span around its <i>",

@@ -4,17 +4,17 @@ Pandoc's EPUB reader keeps `epub:type` only on the elements it gives attributes 
 `<div>` or `<span>` as classes), and drops it without a word from the rest: a
 `<blockquote epub:type="epigraph">`, a `<p epub:type="z3998:signature">`, an `<i
 epub:type="se:name.publication.book">`, a heading's `bridgehead`, a `<body>`'s
-`backmatter`. So before pandoc reads the spine's documents, each such value is either
-carried or reported (`carry_semantics`):
+`backmatter`. So before pandoc reads the spine's documents, each value is carried or
+reported (`carry_semantics`):
 
 - on a block pandoc loses it from, by a `<div>` around the block; on a phrase, by a
-  `<span>` around it; on a `<div>` or `<span>`, in place; on a heading, by a `<span>`
-  around its text (`# [I]{epub:type="z3998:roman"}: Title`);
-  on a `<section>` or `<article>` that opens a chapter, on its heading (where the build
-  puts a chapter's type, `# Title {epub:type="z3998:poem"}`, moving it onto the
-  section); on one within a chapter, by a `<div>` in its place.
-  The carried values ride in an attribute of their own (`_CARRIER`), which pandoc keeps
-  as a key-value; `as_epub_types` makes it the `epub:type` of the Markdown.
+  `<span>` around it; on a div, span, picture, figure or table, in place; on a heading,
+  by a `<span>` around its text (`# [I]{epub:type="z3998:roman"}: Title`: the build
+  moves a heading's own attributes onto its section); on a `<section>` or `<article>`
+  that opens a chapter, on its heading, where the build reads a chapter's type; on one
+  within a chapter, by a `<div>` in its place. The values ride in an attribute of
+  their own (`_CARRIER`), which pandoc keeps as a key-value; `as_epub_types` makes it
+  the `epub:type` of the Markdown.
 - where the build has markup of its own for a value, that markup: an epigraph is
   `::: epigraph` (the build writes its `epub:type` and role), a signature `::: signature`.
 - a `<body>`'s partition (`frontmatter`, `backmatter`) becomes a class of the chapter's
@@ -23,12 +23,15 @@ carried or reported (`carry_semantics`):
   build files the chapter where the source did.
 - every other value is dropped, one report line per value with a count: those `ebook
   check` would refuse or warn of (`semantics.epub_type_problem`, `epub_type_note`), a
-  heading's `title` (a heading is its title), and those on an element with no place for
-  them (a list item, a `<header>` holding the chapter's heading).
+  heading's `title` (a heading is its title), a division's type where the build would
+  give it no ARIA role (Ace asks for one), and those on an element with no place for
+  them (a list item, a `<footer>` holding a heading).
 
-Values other passes read from pandoc's classes (note references and sections, page
-breaks, title pages, the title and subtitle in an `<hgroup>`, links, pictures) are left
-as they are.
+Containers pandoc keeps as raw HTML tags (`<aside>`, `<footer>`, `<article>`…) become
+divs where they hold a heading (reported): the build's sections would cut across the
+raw tags. Values other passes act on (note references and sections, page breaks, the
+title and subtitle in an `<hgroup>`, links) are left as they are, and pages the import
+drops (cover, title pages) are not read.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ _BLOCKS = frozenset(
         "header",
         "hr",
         "main",
+        "nav",
         "ol",
         "p",
         "pre",
@@ -107,11 +111,10 @@ _PHRASES = frozenset(
 # Elements pandoc keeps (as a div, span, figure, picture or table), whose types stay on
 # them.
 _IN_PLACE = frozenset(["abbr", "div", "figure", "img", "span", "table"])
-# Elements whose types other passes read from pandoc's classes or raw HTML (`<a>`'s
-# `noteref`, `<hgroup>`'s titles, the navigation document's `<nav>`).
-_LEFT = frozenset(["a", "hgroup", "nav"])
+# Elements whose types other passes read from pandoc's classes (`<a>`'s `noteref`).
+_LEFT = frozenset(["a"])
 # Containers pandoc's EPUB reader keeps as raw HTML tags around their content.
-_RAW = ("address", "article", "aside", "details", "footer")
+_RAW = ("address", "article", "aside", "details", "footer", "nav")
 # Sectioning elements, whose types belong to the heading they open with.
 _SECTIONS = frozenset(["article", "section"])
 # The title pages, which the import drops (the build writes its own from the metadata),
@@ -385,6 +388,8 @@ def _placeable(element: Any, name: str) -> bool:
 
 
 def _no_place(name: str) -> str:
+    if name == "hgroup":
+        return "an `<hgroup>` becomes one heading (`epub._hgroups`)"
     if name == "body":
         return "the build types each chapter's `<body>` by its partition alone"
     if name in _BLOCKS or name in _IN_PLACE:
