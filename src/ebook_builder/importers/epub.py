@@ -105,7 +105,8 @@ def read_epub(source: Path, kind: str) -> Draft:
         raise_headings(tree["blocks"])
         _page_breaks(tree["blocks"])
         _build_attributes(tree["blocks"])
-        as_epub_types(tree["blocks"])
+        if carried:  # else no carried value is in the tree: a walk spared
+            as_epub_types(tree["blocks"])
         tree["blocks"] = _line_blocks(tree["blocks"])
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
