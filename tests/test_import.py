@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
 import yaml
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from lxml import etree
 from PIL import Image
 from typer.testing import CliRunner
@@ -29,6 +34,7 @@ from tests.helpers import (
     ProjectMaker,
     ace_violations,
     chapter_files,
+    libreoffice_convert,
     markdown_words,
     run_ace,
 )
@@ -207,6 +213,22 @@ def test_picture_outside_the_source_folder_becomes_its_alt_text(tmp_path: Path) 
     assert "`../secret.png` not taken" in report
 
 
+def test_a_picture_held_in_its_data_address_is_written_out(tmp_path: Path) -> None:
+    """HTML saved as one file holds its pictures in `data:` addresses."""
+    encoded = base64.b64encode(png()).decode("ascii")
+    file = tmp_path / "page.html"
+    file.write_text(
+        f'<h1>One</h1><p><img src="data:image/png;base64,{encoded}" alt="A square"/>'
+        '<img src="data:text/html,<b>x</b>" alt="Not a picture"/></p>',
+        encoding="utf-8",
+    )
+    result = import_book(file, "data", project=tmp_path / "project")
+    [text] = texts(result)
+    assert "![A square](images/picture.png)" in text and "Not a picture" in text
+    [picture] = [path for path in result.others if path.parent.name == "images"]
+    assert picture.read_bytes() == png()
+
+
 def test_an_existing_book_is_never_overwritten(tmp_path: Path) -> None:
     file = source(tmp_path, "book.md", MARKDOWN, "pictures/red.png")
     project = tmp_path / "project"
@@ -316,14 +338,47 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {path.name: path for path in api.build(REPO, list(SHIPPED_BOOKS), ["epub", "docx"], out)}
 
 
-def h1_titles(epub: Path) -> list[str]:
-    """The level-1 headings a reader sees, chapter by chapter (the chapter files are
-    numbered in reading order; the cover page and the table of contents hold none)."""
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def epub_pages(epub: Path) -> list[Any]:
+    """The EPUB's XHTML documents, parsed, in name order (the chapter files are numbered
+    in reading order)."""
     with zipfile.ZipFile(epub) as package:
         names = sorted(n for n in package.namelist() if n.endswith(".xhtml"))
-        pages = [etree.fromstring(package.read(name)) for name in names]
-    heads = [h for page in pages for h in page.iter("{http://www.w3.org/1999/xhtml}h1")]
+        return [etree.fromstring(package.read(name)) for name in names]
+
+
+def h1_titles(epub: Path) -> list[str]:
+    """The level-1 headings a reader sees, chapter by chapter (the cover page and the
+    table of contents hold none)."""
+    heads = [h for page in epub_pages(epub) for h in page.iter(f"{XHTML}h1")]
     return [" ".join("".join(h.itertext()).split()) for h in heads]
+
+
+def marked(epub: Path) -> dict[str, list[str]]:
+    """What a reader finds in the EPUB besides its running text, in order: each note's
+    text, each page marker's number, each block quote's text and each quoted paragraph's
+    (a paragraph in a block quote, not in a list there)."""
+    pages = epub_pages(epub)
+    quotes = [e for page in pages for e in page.iter(f"{XHTML}blockquote")]
+
+    def texts(elements: Any) -> list[str]:
+        return [" ".join("".join(e.itertext()).split()) for e in elements]
+
+    return {
+        "notes": texts(e for page in pages for e in page.iter(f"{XHTML}aside")),
+        "pages": [
+            e.get("aria-label", "")
+            for page in pages
+            for e in page.iter()
+            if e.get(EPUB_TYPE) == "pagebreak"
+        ],
+        "quotes": texts(quotes),
+        "quoted paragraphs": texts(
+            p for quote in quotes for p in quote.iter(f"{XHTML}p") if p.getparent() is quote
+        ),
+    }
 
 
 def notes(texts: list[str]) -> int:
@@ -332,7 +387,7 @@ def notes(texts: list[str]) -> int:
 
 @pytest.mark.parametrize("suffix", [".epub", ".docx"])
 @pytest.mark.parametrize("book_id", SHIPPED_BOOKS)
-def test_a_shipped_book_imported_back_builds_with_its_chapters_words_and_notes(
+def test_a_shipped_book_imported_back_keeps_its_chapters_words_notes_pages_and_quotes(
     tmp_path: Path, packaged: dict[str, Path], epubcheck: EpubCheck, book_id: str, suffix: str
 ) -> None:
     project = ProjectMaker(tmp_path / "project").root
@@ -340,6 +395,10 @@ def test_a_shipped_book_imported_back_builds_with_its_chapters_words_and_notes(
     assert result.problems == []
     epub = assert_builds(project, book_id, epubcheck, tuple(FORMATS))
     assert h1_titles(epub) == h1_titles(packaged[f"{book_id}.epub"])
+    expected, found = marked(packaged[f"{book_id}.epub"]), marked(epub)
+    if suffix == ".docx":  # pandoc's DOCX writer sets a list in a quote as a list outside
+        del expected["quotes"], found["quotes"]  # it, cutting the quote in two around it
+    assert found == expected
     original = [path.read_text(encoding="utf-8") for path in chapter_files(book_id)]
     imported = texts(result)
     words, words_back = sum(map(markdown_words, original)), sum(map(markdown_words, imported))
@@ -396,7 +455,6 @@ EPUB2_OPF = """<?xml version="1.0" encoding="UTF-8"?>
 </manifest>
 <spine toc="ncx"><itemref idref="cover"/><itemref idref="c1"/><itemref idref="c2"/></spine>
 </package>"""
-XHTML = "{http://www.w3.org/1999/xhtml}"
 DOT = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><circle r="8"/></svg>'
 
 
@@ -407,8 +465,10 @@ def page(body: str) -> str:
     )
 
 
-def epub2(path: Path) -> Path:
-    """An EPUB 2 as Sigil writes one: the OPF in `OEBPS/`, documents in `Text/`."""
+def epub2(path: Path, **chapters: str | bytes) -> Path:
+    """An EPUB 2 as Sigil writes one: the OPF in `OEBPS/`, documents in `Text/`;
+    `chapters` (`ch1`, `ch2`, `cover`) replace those documents, and a name with a `/`
+    the member of that name (`OEBPS/toc.ncx`)."""
     jpeg = io.BytesIO()
     Image.new("RGB", (60, 90), "navy").save(jpeg, "JPEG")
     container = (
@@ -435,10 +495,109 @@ def epub2(path: Path) -> Path:
             '</blockquote><p>Back to <a href="ch1.xhtml">the start</a>.</p>'
         ),
     }
+    members |= {
+        name if "/" in name else f"OEBPS/Text/{name}.xhtml": text for name, text in chapters.items()
+    }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
         for name, data in members.items():
             package.writestr(name, data)
     return path
+
+
+def test_documents_sharing_ids_keep_each_links_target_and_utf16_is_read(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """Each document of an EPUB is written apart, so two may use one id (`n1`); each
+    link must still reach the place it named. EPUB allows UTF-16 documents too, and many
+    use HTML's entities without the DTD that declares them."""
+    ch1 = page(
+        '<h1>One</h1><p id="n1">First&nbsp;n1.</p><p><a href="#n1">here</a> and '
+        '<a href="ch2.xhtml#n1">there</a>.</p>'
+    )
+    ch2 = page(
+        '<h1>Two</h1><p id="n1">Second n1.</p><p><a href="#n1">here</a> and '
+        '<a href="ch1.xhtml#n1">back</a>.</p>'
+    )
+    source = epub2(tmp_path / "ids.epub", ch1=ch1, ch2=ch2.encode("utf-16"))
+    project = tmp_path / "project"
+    result = import_book(source, "ids", project=project)
+    one, two = (text.replace("\n", " ") for text in texts(result))
+    assert "[]{#n1}First\u00a0n1." in one and "[here](#n1)" in one
+    assert "[there](02-two.md#ch2-n1)" in one
+    assert "[]{#ch2-n1}Second n1." in two
+    assert "[here](#ch2-n1)" in two and "[back](01-one.md#n1)" in two
+    report = (project / "book" / "ids" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "1 ids used by an earlier page renamed" in report
+    assert result.problems == []
+    assert_builds(project, "ids", epubcheck)
+
+
+def test_pictures_framed_in_svg_are_pictures_and_such_a_cover_page_is_dropped(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """calibre and many EPUB 2 books set the cover page, and full-page pictures, as an
+    `<svg>` framing one `<image>`; pandoc would keep that as raw HTML."""
+    framed = (
+        '<div><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        ' viewBox="0 0 60 90"><title>{alt}</title><image width="60" height="90"'
+        ' xlink:href="../Images/{name}"/></svg></div>'
+    )
+    cover = page(framed.format(alt="", name="cover.jpg"))
+    ch1 = page("<h1>One</h1><p>Text.</p>" + framed.format(alt="A dot", name="dot.svg"))
+    project = tmp_path / "project"
+    result = import_book(epub2(tmp_path / "svg.epub", cover=cover, ch1=ch1), "svg", project=project)
+    one, _ = texts(result)
+    assert "![A dot](images/dot.svg)" in one and "<svg" not in one
+    report = (project / "book" / "svg" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "dropped OEBPS/Text/cover.xhtml: the cover page" in report
+    assert result.problems == []
+    assert_builds(project, "svg", epubcheck)
+
+
+def test_documents_without_headings_are_headed_by_their_table_of_contents_entries(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """Chapter titles set as styled paragraphs, and every document's `<title>` the book's
+    (as many converters write): the NCX names each chapter, so each is one."""
+    ncx = (
+        '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"><navMap>'
+        '<navPoint id="a"><navLabel><text>The First</text></navLabel>'
+        '<content src="Text/ch1.xhtml"/></navPoint>'
+        '<navPoint id="b"><navLabel><text>The Second</text></navLabel>'
+        '<content src="Text/ch2.xhtml#start"/></navPoint></navMap></ncx>'
+    )
+    chapters = {
+        name: page(f'<p class="chapter-title">{title}</p><p>Text of {name}.</p>').replace(
+            "<title>x</title>", "<title>An Old Book</title>"
+        )
+        for name, title in (("ch1", "THE FIRST"), ("ch2", "THE SECOND"))
+    }
+    source = epub2(tmp_path / "nav.epub", **chapters, **{"OEBPS/toc.ncx": ncx})
+    project = tmp_path / "project"
+    result = import_book(source, "nav", project=project)
+    assert [path.name for path in result.chapters] == ["01-the-first.md", "02-the-second.md"]
+    assert texts(result)[1].startswith("# The Second\n")
+    assert result.problems == []
+    assert_builds(project, "nav", epubcheck)
+
+
+def test_empty_headings_and_unknown_entities_do_not_stop_an_import(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """Converters leave empty `<h1>`s, and sloppy books entities nobody declares: the
+    first become paragraphs (an id kept for the links to it), the second its text."""
+    ch1 = page(
+        '<h1>One</h1><p>See <a href="#gone">there</a> &unknown; &eacute;.</p>'
+        '<h1 id="gone"> </h1><p>After.</p>'
+    )
+    project = tmp_path / "project"
+    result = import_book(epub2(tmp_path / "odd.epub", ch1=ch1), "odd", project=project)
+    one = texts(result)[0]
+    assert "&unknown; é." in one.replace("\\", "") and "[there](#gone)" in one
+    report = (project / "book" / "odd" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "1 headings without text made paragraphs" in report
+    assert result.problems == []
+    assert_builds(project, "odd", epubcheck)
 
 
 def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
@@ -456,6 +615,7 @@ def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert metadata["title"] == "An Old Book"
     assert metadata["creators"] == ["Ann Author"]
+    assert metadata["identifier"] == "isbn:9780000000000"  # the stores know the book by it
     assert (metadata["language"], metadata["date"], metadata["subjects"]) == (
         "fr",
         "2001-05-06",
@@ -464,7 +624,7 @@ def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     report = (project / "book" / "old" / "IMPORT.md").read_text(encoding="utf-8")
     for line in ("`Ed Editor` (edt)", "isbn:9780000000000", "Public domain", "Old Books"):
         assert line in report
-    assert "dropped cover.xhtml: the cover page" in report
+    assert "dropped OEBPS/Text/cover.xhtml: the cover page" in report
     assert Image.open(project / "covers" / "old.jpg").size == (60, 90)
     assert_builds(project, "old", epubcheck)
 
@@ -692,8 +852,10 @@ def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flag
 ) -> None:
     document = docx.Document()
     document.core_properties.title = "A Word Book"
-    document.core_properties.author = "Wanda Writer"
+    document.core_properties.author = "Writer, Wanda; Ed Other"
     document.core_properties.language = "en-GB"
+    document.core_properties.keywords = "Sea stories; Whaling, Maine"
+    document.core_properties.subject = "A tale"
     document.add_heading("First", 1)
     styled = document.add_paragraph()
     styled.add_run("bold").bold = True
@@ -718,9 +880,12 @@ def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flag
     metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
     assert (metadata["title"], metadata["creators"], metadata["language"]) == (
         "A Word Book",
-        ["Wanda Writer"],
+        ["Writer, Wanda", "Ed Other"],  # Word's Author field: names apart by `;`
         "en-GB",
     )
+    assert metadata["subjects"] == ["Sea stories", "Whaling", "Maine"]
+    report = (tmp_path / "project" / "book" / "word" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "Word's Subject not carried (a subtitle? a topic?): A tale" in report
 
 
 def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keeps_breaks(
@@ -731,6 +896,10 @@ def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keep
     document.core_properties.language = "en"
     for line in ("Chapter 1", "It was night.", "* * *", "Morning came.", "❦", "Noon."):
         document.add_paragraph(line)
+    document.add_paragraph("§").alignment = WD_ALIGN_PARAGRAPH.CENTER  # an ornament
+    document.add_paragraph("Dusk.")
+    document.add_paragraph("")
+    document.add_paragraph("")  # space before a title in Normal style: not a break
     document.add_paragraph("CHAPTER 2: The Road")
     document.add_paragraph("Chapter and verse were quoted.")  # prose, not a title
     document.save(tmp_path / "plain.docx")
@@ -739,15 +908,15 @@ def test_a_word_document_without_heading_styles_splits_at_chapter_lines_and_keep
     first, second = texts(result)
     assert first.startswith("# Chapter 1")
     assert second.startswith("# CHAPTER 2: The Road") and "Chapter and verse" in second
-    assert "* * *" not in first and "❦" not in first
+    assert "* * *" not in first and "❦" not in first and "§" not in first
     report = (project / "book" / "plain" / "IMPORT.md").read_text(encoding="utf-8")
     assert "no heading styles: 2 paragraphs that read as chapter titles" in report
-    assert "2 paragraphs of a scene-break mark" in report
+    assert "3 paragraphs of a scene-break mark" in report
     assert result.problems == []
     with zipfile.ZipFile(assert_builds(project, "plain", epubcheck)) as epub:
         [page] = [n for n in epub.namelist() if "chapter-1" in n and n.endswith(".xhtml")]
         xhtml = epub.read(page).decode()
-    assert xhtml.count("<hr") == 2
+    assert xhtml.count("<hr") == 3
 
 
 def rezip(package: Path, out: Path, changes: dict[str, bytes]) -> Path:
@@ -846,3 +1015,176 @@ def test_a_bad_package_is_refused_in_one_line_before_pandoc_reads_it(
         import_book(file, "bad", project=tmp_path / "project")
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "project").exists()
+
+
+# A manuscript's prose, chapter by chapter: each chapter's paragraphs as scenes, the scenes
+# to be parted by a scene break; a paragraph's lines are parted by soft line breaks (verse).
+SCENES = {
+    "Night Falls": [
+        ["It was night on the river.", "The boatmen slept under their coats."],
+        ["Morning came grey and slow.", "Nobody spoke of the storm.", "Rain again."],
+    ],
+    "The Road North": [
+        ["They left at noon.", "The road ran north through the pines."],
+        ["By evening the hills were blue.", "The driver sang:\nOver the hill\nand far away"],
+    ],
+}
+
+
+def typed_manuscript(path: Path, spacing: int, scene_break: int) -> Path:
+    """A DOCX typed as Word users type one: a title page (Title style, blank lines, the
+    author, a page break), blank lines before each Heading 1 and at the end, `spacing`
+    empty paragraphs after every paragraph (one for those who double-space by hand), a
+    stray extra one in each chapter (not a break), and `scene_break` empty paragraphs
+    between scenes."""
+    document = docx.Document()
+    document.core_properties.title = "Blank Lines"
+    document.core_properties.language = "en"
+
+    def blank(count: int) -> None:
+        for _ in range(count):
+            document.add_paragraph("")
+
+    document.add_paragraph("Blank Lines", style="Title")
+    blank(3)
+    document.add_paragraph("by Ann Author")
+    blank(4)
+    document.add_page_break()
+    for title, scenes in SCENES.items():
+        document.add_heading(title, 1)
+        blank(spacing)
+        for number, scene in enumerate(scenes):
+            if number:
+                blank(scene_break - spacing)  # the last paragraph brought its spacing
+            for at, text in enumerate(scene):
+                paragraph = document.add_paragraph()
+                for line_number, line in enumerate(text.split("\n")):
+                    if line_number:
+                        paragraph.runs[-1].add_break()  # Shift+Enter: a soft line break
+                    paragraph.add_run(line)
+                blank(spacing + (number == at == 0))  # one Enter too many: not a break
+        blank(3)  # space before the next chapter's heading, or at the end
+    document.save(path)
+    return path
+
+
+def assert_scene_breaks(project: Path, book_id: str, epubcheck: EpubCheck) -> None:
+    """The imported manuscript builds in every format, EPUBCheck clean, with one `<hr>`
+    between each chapter's scenes (and none elsewhere), its verse lines parted by `<br>`,
+    and every word of its prose."""
+    epub = assert_builds(project, book_id, epubcheck, tuple(FORMATS))
+    with zipfile.ZipFile(epub) as package:
+        pages = {
+            title: next(
+                package.read(name).decode()
+                for name in package.namelist()
+                if name.endswith(f"{re.sub(r'[^a-z]+', '-', title.lower())}.xhtml")
+            )
+            for title in SCENES
+        }
+    for title, scenes in SCENES.items():
+        page = pages[title]
+        body = page.split("</h1>", 1)[1]
+        assert body.count("<hr") == len(scenes) - 1, title
+        scene_texts = [" ".join(scene) for scene in scenes]
+        assert [part.count("<p") for part in body.split("<hr")] == [len(s) for s in scenes]
+        text = " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<br\s*/>", "\n", body)).split())
+        assert text == " ".join(scene_texts).replace("\n", " ")
+    verse = pages["The Road North"]
+    assert re.search(r"sang:<br/>\s*Over the hill<br/>\s*and far away</p>", verse)
+
+
+@pytest.mark.parametrize(("spacing", "scene_break"), [(0, 2), (1, 3)])
+def test_runs_of_empty_paragraphs_in_a_word_manuscript_are_scene_breaks(
+    tmp_path: Path, epubcheck: EpubCheck, spacing: int, scene_break: int
+) -> None:
+    source = typed_manuscript(tmp_path / "blank.docx", spacing, scene_break)
+    project = tmp_path / "project"
+    result = import_book(source, "blank", project=project)
+    assert result.problems == []
+    report = (project / "book" / "blank" / "IMPORT.md").read_text(encoding="utf-8")
+    assert f"- 2 runs of {scene_break} or more empty paragraphs between paragraphs" in report
+    assert ("typed spacing: most paragraphs are followed by 1 empty paragraph" in report) == (
+        spacing == 1
+    )
+    slips = "2 single empty paragraphs" if spacing == 0 else "2 runs of 2 empty paragraphs"
+    assert (
+        f"- {slips} between paragraphs of text taken as spacing, not scene breaks "
+        "(before `The boatmen slept under…`, `The road ran north…`)"
+    ) in report
+    assert_scene_breaks(project, "blank", epubcheck)
+
+
+def test_runs_of_empty_paragraphs_libreoffice_wrote_are_scene_breaks(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """LibreOffice writes each empty paragraph with its style and an empty run in it, and
+    the page break as a run of an empty paragraph, not as python-docx's bare `<w:p/>`."""
+    source = typed_manuscript(tmp_path / "blank.docx", 0, 2)
+    (saved,) = libreoffice_convert([source], tmp_path / "libreoffice", "docx")
+    project = tmp_path / "project"
+    result = import_book(saved, "blank", project=project)
+    assert result.problems == []
+    report = (project / "book" / "blank" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "- 2 runs of 2 or more empty paragraphs between paragraphs of text made" in report
+    assert_scene_breaks(project, "blank", epubcheck)
+
+
+def bookmark(paragraph: docx.text.paragraph.Paragraph, name: str, number: int) -> None:
+    """Word's bookmark `name` around nothing at the paragraph's end."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(number))
+    paragraph._p.append(start)
+    paragraph._p.append(end)
+
+
+def test_empty_paragraphs_by_a_page_turn_a_mark_or_holding_a_link_target_are_no_breaks(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    document = docx.Document()
+    document.core_properties.title = "Edges"
+    document.core_properties.language = "en"
+    document.add_heading("Only", 1)
+    for number in range(8):  # prose, which sets the spacing: none
+        document.add_paragraph(f"Prose paragraph number {number}.")
+    link = document.add_paragraph("See ")._p
+    hyperlink = OxmlElement("w:hyperlink")
+    hyperlink.set(qn("w:anchor"), "there")
+    hyperlink.append(document.add_paragraph("the target").runs[0]._r)
+    document.paragraphs[-1]._p.getparent().remove(document.paragraphs[-1]._p)
+    link.append(hyperlink)
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_page_break()  # an empty paragraph holding a page break
+    document.add_paragraph("After the page break.")
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("On a new page.").paragraph_format.page_break_before = True
+    document.add_paragraph("")
+    bookmark(document.add_paragraph(""), "there", 1)  # a link's target: kept
+    document.add_paragraph("")
+    document.add_paragraph("Before a mark.")
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("* * *")  # one break, not three
+    document.add_paragraph("")
+    document.add_paragraph("")
+    document.add_paragraph("After the mark.")
+    bookmark(document.add_paragraph(""), "_GoBack", 2)  # Word's last edit: still empty
+    document.add_paragraph("")
+    document.add_paragraph("The end.")
+    document.save(tmp_path / "edges.docx")
+    project = tmp_path / "project"
+    result = import_book(tmp_path / "edges.docx", "edges", project=project)
+    assert result.problems == []
+    report = (project / "book" / "edges" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "- 1 run of 2 or more empty paragraphs between paragraphs of text made" in report
+    assert "kept as its text" not in report
+    with zipfile.ZipFile(assert_builds(project, "edges", epubcheck)) as epub:
+        [page] = [n for n in epub.namelist() if n.endswith("only.xhtml")]
+        xhtml = epub.read(page).decode()
+    assert xhtml.count("<hr") == 2
+    assert re.search(r"After the mark\.</p>\s*<hr", xhtml)

@@ -26,7 +26,7 @@ from tests.helpers import (
     run_ace,
     run_calibre,
 )
-from tests.test_import import assert_builds, h1_titles, notes, partitions, texts
+from tests.test_import import assert_builds, h1_titles, marked, notes, partitions, texts
 
 EPUBS = REPO / "tests" / "fixtures" / "epubs"
 SE_BOOKS = ("jekyll-and-hyde", "a-day-at-a-time")
@@ -158,8 +158,14 @@ def test_libreoffices_docx_of_one_of_our_books_imports_clean(
     (theirs,) = libreoffice_convert([docx], tmp_path / "libreoffice", "docx")
     project = tmp_path / "project"
     result = import_clean(theirs, "tour", project)
+    report = (project / "book" / "tour" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "3 bookmarks named `page-N` made page markers" in report
+    assert "`page_source` is needed" in report  # a DOCX cannot say which print edition
+    with result.metadata.open("a", encoding="utf-8") as metadata:  # the field it lacks
+        metadata.write("page_source: A Tour of Features, print edition\n")
     built = assert_clean_everywhere(project, "tour", epubcheck, tmp_path / "ace")
     assert h1_titles(built) == h1_titles(epub)
+    assert marked(built)["pages"] == marked(epub)["pages"] == ["1", "2", "3"]
     folder = REPO / "tests" / "fixtures" / "project" / "book" / TOUR
     original = [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.md"))]
     words = sum(map(markdown_words, original))

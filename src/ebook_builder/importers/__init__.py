@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ebook_builder.errors import EbookError, UsageError
+from ebook_builder.errors import EbookError, InputError, UsageError
 from ebook_builder.importers import docx, epub, pandoc_markup, text
 from ebook_builder.importers.draft import Draft, ImportResult, refuse_existing, write_draft
+from ebook_builder.limits import TOO_DEEP
 from ebook_builder.load import BOOK_ID
 
 # Each kind's reader: (source, kind) -> Draft.
@@ -59,7 +60,10 @@ def import_book(
         choices = ", ".join(READERS)
         raise UsageError(f"{what}: give --kind {choices}", path=file)
     refuse_existing(project, book_id)
-    draft = READERS[chosen](file, chosen)
+    try:
+        draft = READERS[chosen](file, chosen)
+    except RecursionError:  # a tree too deep to walk: the build refuses such a book anyway
+        raise InputError(TOO_DEEP, path=file) from None
     result = write_draft(draft, book_id, project, file)
     return replace(result, problems=_check(project, book_id))
 

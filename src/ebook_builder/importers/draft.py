@@ -23,6 +23,12 @@ from ebook_builder.sources import CHAPTER_LIMIT, read_input
 
 REPORT = "IMPORT.md"
 COVER_SUFFIXES = (".jpg", ".png")
+_PAGE_MARKER = "{.pagebreak"  # how pandoc's Markdown writes the build's page marker
+# Why a paginated book needs `page_source` (Ace's `epub-pagesource`, EPUB Accessibility).
+_PAGE_SOURCE_NEEDED = (
+    "the chapters mark print pages; name the print edition they follow, "
+    "as EPUB readers and accessibility checkers require"
+)
 
 
 @dataclass
@@ -93,7 +99,7 @@ def write_draft(draft: Draft, book_id: str, root: Path, source: Path) -> ImportR
     files: dict[Path, bytes] = {Path(name): text.encode() for name, text in draft.chapters}
     files.update({Path(name): data for name, data in draft.pictures.items()})
     files[Path(REPORT)] = _report(draft, source).encode()
-    metadata = _metadata(draft.metadata, book_id, source, names).encode()
+    metadata = _metadata(draft, book_id, source).encode()
     cover_path = None
     if draft.cover is not None:
         cover_path = root / "covers" / f"{book_id}{draft.cover[0]}"
@@ -139,13 +145,20 @@ def _remove(paths: list[Path]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _metadata(stated: dict[str, Any], book_id: str, source: Path, chapters: list[str]) -> str:
+def _paginated(draft: Draft) -> bool:
+    """Whether the chapters mark print pages (`[]{.pagebreak page="N"}`)."""
+    return any(_PAGE_MARKER in text for _, text in draft.chapters)
+
+
+def _metadata(draft: Draft, book_id: str, source: Path) -> str:
     """The metadata file to finish by hand: only what the source states, plus the fixed
-    identifier every new book gets; a creator left empty says so in a comment, since
-    inventing one would pass `ebook check` with a wrong book."""
-    known = {key: value for key, value in stated.items() if value}
+    identifier every new book gets when the source states none; a creator left empty
+    says so in a comment, since inventing one would pass `ebook check` with a wrong
+    book."""
+    chapters = [name for name, _ in draft.chapters]
+    known = {key: value for key, value in draft.metadata.items() if value}
     known.setdefault("title", book_id)
-    known["identifier"] = book_identifier(book_id)
+    known.setdefault("identifier", book_identifier(book_id))
     creators = known.pop("creators", [])
     data = yaml.safe_dump(known, allow_unicode=True, sort_keys=False, width=100)
     if creators:
@@ -153,6 +166,8 @@ def _metadata(stated: dict[str, Any], book_id: str, source: Path, chapters: list
     else:
         data += "# TODO: the author(s) as the text names them, e.g. creators: [Jane Doe]\n"
         data += "creators: []\n"
+    if _paginated(draft) and not known.get("page_source"):
+        data += f"# TODO: page_source: {_PAGE_SOURCE_NEEDED}\n"
     listing = "".join(f"  - {name}\n" for name in chapters)
     return (
         f"# Draft made by `ebook import` from {source.name}: check every field "
@@ -169,6 +184,8 @@ def _report(draft: Draft, source: Path) -> str:
         lines.append("metadata: `title` set to the book id: the source states none")
     if not draft.metadata.get("creators"):
         lines.append("metadata: `creators` is needed: the source does not name its author")
+    if _paginated(draft) and not draft.metadata.get("page_source"):
+        lines.append(f"metadata: `page_source` is needed: {_PAGE_SOURCE_NEEDED}")
     body = "".join(f"- {line}\n" for line in lines) or "- nothing to review\n"
     return (
         f"# Import report: {source.name}\n\n"

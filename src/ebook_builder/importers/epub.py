@@ -1,18 +1,21 @@
 """The EPUB reader of `ebook import`: EPUB 2 and 3 books back to Markdown chapters.
 
-Pandoc's EPUB reader gives the spine's documents as one tree, each opened by an empty
-span whose id is the document's file name, every other id prefixed by it (`ch1.xhtml_x`)
-and links between documents pointed at those ids. Here the tree is cut at those spans,
-the cover page and the navigation document are dropped (the build makes its own), ids
-lose their prefix again, `<section>` wrappers are opened, page-break markers are written
+The package is checked and its OPF read here (metadata, cover, spine); each spine
+document goes to pandoc's HTML reader with the extensions of its EPUB reader, in batches
+on every core as the build converts chapters (pandoc's EPUB reader does the same work in
+one process, most of an import's time). The documents are joined as a website's pages
+are (`pandoc_markup.join_documents`: links between them, ids two of them share, picture
+paths), the cover page, title page and navigation document dropped (the build makes its
+own), notes at the end made notes, `<section>` wrappers opened, page-break markers written
 back as the build's `[]{.pagebreak page="N"}`; then the tree goes the way of Markdown and
-HTML (`pandoc_markup.draft_from_tree`). Metadata and the cover come from the OPF.
+HTML (`pandoc_markup.draft_from_tree`).
 """
 
 from __future__ import annotations
 
-import io
+import html.entities
 import posixpath
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,41 +32,55 @@ from ebook_builder.importers.epub_types import (
     as_epub_types,
     carry_semantics,
 )
-from ebook_builder.importers.packaged import (
-    DC,
-    cover_suffix,
-    open_package,
-    pandoc_tree,
-    read_xml,
-)
+from ebook_builder.importers.packaged import DC, cover_suffix, open_package, read_xml
 from ebook_builder.importers.pandoc_markup import (
     ATTR_AT,
     Node,
     attributed,
     draft_from_tree,
     elements,
+    join_documents,
     plain_text,
     raise_headings,
+    read_tree,
 )
 from ebook_builder.load import DATE
 from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER
+from ebook_builder.markup.xhtml import EPUB_TYPE, VOID_TAGS, XHTML_NS, safe_parser
+from ebook_builder.pandoc import Refused, convert_documents
 
 _OPF = "{http://www.idpf.org/2007/opf}"
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 # Encryption that only obfuscates embedded fonts (IDPF, Adobe) locks no text away.
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
-_XHTML = "{http://www.w3.org/1999/xhtml}"
+_XHTML = f"{{{XHTML_NS}}}"
 _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
 _AUTHOR_ROLES = {"", "aut"}
 # Sections of notes at the end, by epub:type (pandoc's classes for it).
 _NOTE_SECTIONS = {"endnotes", "footnotes", "rearnotes"}
+# The spine's documents pandoc reads (EPUB 2 allowed DTBook too, which nobody uses).
+_DOCUMENT_TYPES = {"application/xhtml+xml", "text/html"}
+# Pandoc's HTML reader with the extensions of its EPUB reader (`--list-extensions=epub`).
+_HTML_AS_EPUB = "html+epub_html_exts+raw_html-auto_identifiers-line_blocks"
+# The elements whose ids pandoc's HTML reader keeps in its tree and Markdown.
+_IDS_KEPT = {f"h{level}" for level in range(1, 7)}  # and `_HEADINGS`, their names
+_IDS_KEPT |= {"div", "section", "header", "span", "a", "img", "figure", "table", "li", "pre"}
+# The `epub:type`s of a note, which pandoc's EPUB extensions find by id (`_keep_ids`).
+_NOTES = {"footnote", "endnote", "rearnote", "note"}
+_HEADINGS = [f"{_XHTML}h{level}" for level in range(1, 7)]
+_HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}  # predefined in XML itself
+_SVG = "{http://www.w3.org/2000/svg}"
+_NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_SVG_TEXT = {"title", "desc"}  # what an SVG framing one picture may hold besides it
 _UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
 
 
 def read_epub(source: Path, kind: str) -> Draft:
     """The draft of an EPUB: a chapter per level-1 heading, metadata and cover from the OPF."""
     # Phase 1: the package checked and its OPF read, before pandoc sees anything.
-    data, package = open_package(source, kind)
+    _, package = open_package(source, kind)
     _refuse_drm(package, source)
     opf_path = _opf_path(package, source)
     opf = read_xml(package, opf_path, source, kind)
@@ -72,45 +89,192 @@ def read_epub(source: Path, kind: str) -> Draft:
         item.get("id"): item for item in opf.iter(f"{_OPF}item") if item.get("href") is not None
     }
     report: list[str] = []
-    metadata = _metadata(opf, report)
     cover_href = _cover_href(opf, manifest)
     cover = _cover(package, folder, cover_href, source)
     skipped = {
-        posixpath.basename(unquote(item.get("href")))
+        _member(folder, item.get("href"))
         for item in manifest.values()
         if "nav" in (item.get("properties") or "").split()
     }
-    # Phase 2: the spine's documents read, and the semantics pandoc would lose from them
-    # carried in markup it keeps (or reported).
-    refs = [ref.get("idref") for ref in opf.iter(f"{_OPF}itemref")]
-    hrefs = [unquote(manifest[ref].get("href")) for ref in refs if ref in manifest]
-    spine = [posixpath.basename(href) for href in hrefs]  # pandoc's names for them
-    pages = _spine_pages(package, folder, hrefs, source)
-    ids, titles = _document_heads(pages)
-    read = {name: root for name, (_, root) in pages.items() if name not in skipped}
-    carried = carry_semantics(read, report)
-    if carried:
-        data = _repackaged(package, {pages[name][0]: pages[name][1] for name in carried})
-    # Phase 3: pandoc's tree, cut into the spine's documents and given back the build's
-    # Markdown conventions; then the path every pandoc-read source takes.
+    spine = _spine(package, opf, manifest, folder, report)
+    # Phase 2: each spine document read by pandoc, as the build reads chapters (batches
+    # on every core), and given back the build's Markdown conventions; then the path
+    # every pandoc-read source takes.
+    pages = [_content_document(package, member, source) for member in spine]
+    read = {
+        member: page for member, page in zip(spine, pages, strict=True) if member not in skipped
+    }
+    carried = carry_semantics(read, report)  # what pandoc would drop, in markup it keeps
+    version, documents, titles = _read_documents(spine, pages, source, report)
+    join_documents(documents, report)
+    kept = {id(block) for block in _endnotes([b for _, d in documents for b in d], report)}
+    documents = [(name, _hgroups([b for b in d if id(b) in kept])) for name, d in documents]
+    names = {member: title for member, title in titles.items() if title} | _toc_labels(
+        package, opf, manifest, folder, source
+    )
+    blocks = _documents(documents, skipped, cover_href, names, report)
+    _drop_back_links(blocks)
+    blocks = _open_sections(blocks)
+    raise_headings(blocks)
+    pages = _build_attributes(blocks)
+    if carried:  # else no carried value is in the tree: a walk spared
+        as_epub_types(blocks)
+    _marks_out_of_headings(blocks)
+    blocks = _line_blocks(blocks)
+    metadata = _metadata(opf, pages > 0, report)
+    tree = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
-        tree = pandoc_tree(data, kind, Path(media), source)
-        _restore_heading_ids(tree["blocks"], ids)
-        tree["blocks"] = _endnotes(tree["blocks"], report)
-        tree["blocks"] = _hgroups(tree["blocks"])
-        tree["blocks"] = _documents(tree["blocks"], spine, skipped, cover_href, titles, report)
-        _drop_back_links(tree["blocks"])
-        _clean_ids(tree["blocks"], spine)
-        tree["blocks"] = _open_sections(tree["blocks"])
-        raise_headings(tree["blocks"])
-        _page_breaks(tree["blocks"])
-        _build_attributes(tree["blocks"])
-        if carried:  # else no carried value is in the tree: a walk spared
-            as_epub_types(tree["blocks"])
-        tree["blocks"] = _line_blocks(tree["blocks"])
+        _unpack_pictures(package, blocks, Path(media))
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
     return draft
+
+
+def _member(folder: str, href: str) -> str:
+    """The package member an OPF `href` names (relative to the OPF's folder)."""
+    return posixpath.normpath(posixpath.join(folder, unquote(href)))
+
+
+def _spine(
+    package: zipfile.ZipFile, opf: Any, manifest: dict[str, Any], folder: str, report: list[str]
+) -> list[str]:
+    """The members of the spine's XHTML documents, in reading order. An item that is not
+    XHTML (an SVG page, a DTBook) is reported: pandoc reads only HTML."""
+    spine: list[str] = []
+    for ref in opf.iter(f"{_OPF}itemref"):
+        item = manifest.get(ref.get("idref"))
+        if item is None:
+            continue
+        member = _member(folder, item.get("href"))
+        if item.get("media-type") not in _DOCUMENT_TYPES:
+            report.append(f"spine item {member} skipped: {item.get('media-type')} is not XHTML")
+        elif member not in package.namelist():
+            report.append(f"spine item {member} skipped: the package does not hold it")
+        elif member not in spine:
+            spine.append(member)
+    return spine
+
+
+def _read_documents(
+    spine: list[str], pages: list[Any], source: Path, report: list[str]
+) -> tuple[list[int], list[tuple[str, list[Node]]], dict[str, str]]:
+    """Pandoc's API version, each spine document's blocks and each one's `<title>`, read
+    as pandoc's EPUB reader reads them (its HTML reader with the EPUB extensions) but a
+    process per core rather than one: the EPUB reader is most of an import's time."""
+    texts = []
+    for page in pages:
+        _keep_ids(page)
+        _svg_pictures(page)
+        texts.append(etree.tostring(page, encoding="unicode"))
+    try:
+        converted = convert_documents(texts, _HTML_AS_EPUB, "json")
+    except Refused as exc:
+        raise InputError(f"not EPUB: {spine[exc.index]}: {exc}", path=source) from None
+    trees = [read_tree(document.output, source) for document in converted]
+    for member, document in zip(spine, converted, strict=True):
+        report.extend(f"pandoc: {member}: {warning}" for warning in document.warnings)
+    if not trees:
+        raise InputError("no text to import: the spine names no XHTML document", path=source)
+    pairs = list(zip(spine, trees, strict=True))
+    titles = {member: plain_text(tree["meta"].get("title")) for member, tree in pairs}
+    return (
+        trees[0]["pandoc-api-version"],
+        [(member, tree["blocks"]) for member, tree in pairs],
+        titles,
+    )
+
+
+def _keep_ids(page: Any) -> None:
+    """Every id pandoc's HTML reader would drop moved where it keeps one, so links to it
+    still land (a note's `<p id>`, a chapter's `<section id>`).
+
+    Pandoc keeps the ids of headings, divs, sections, spans, links, pictures, tables and
+    list items; a paragraph, a block quote, a table cell (its Markdown has no place for
+    one), emphasis and the rest lose theirs, and so does a section of `epub:type`
+    `chapter`, which pandoc unwraps. A note's (`<aside epub:type="footnote">`) stays: by
+    it pandoc finds the note a reference cites. A chapter's id goes onto its heading when that has
+    none; any other onto an empty `<span>` where the element's text starts, or just before
+    a void or foreign element (`<hr>`, `<math>`)."""
+    for element in list(page.iter(f"{_XHTML}*")):
+        id_ = element.get("id")
+        types = set(element.get(EPUB_TYPE, "").split())
+        kept = etree.QName(element).localname in _IDS_KEPT or types & _NOTES
+        if not id_ or (kept and "chapter" not in types):
+            continue
+        del element.attrib["id"]
+        heading = next(element.iter(*_HEADINGS), None) if "chapter" in types else None
+        if heading is not None and not heading.get("id"):
+            heading.set("id", id_)
+            continue
+        anchor = etree.Element(f"{_XHTML}span", id=id_)
+        start = element
+        while not (start.text or "").strip() and len(start) and _holds_text(start[0]):
+            start = start[0]
+        if _holds_text(start):
+            anchor.tail, start.text = start.text, None
+            start.insert(0, anchor)
+        else:
+            start.addprevious(anchor)
+
+
+def _svg_pictures(page: Any) -> None:
+    """An `<svg>` that only frames one picture (`<image xlink:href>`, as calibre and many
+    EPUB 2 books set their cover and full-page pictures) made an `<img>` of that picture:
+    pandoc keeps inline SVG as raw HTML, where the picture would be neither found nor
+    copied, and a cover page would not be known for one. Its `<title>` is the alt text."""
+    for svg in list(page.iter(f"{_SVG}svg")):
+        parts = [e for e in svg.iterdescendants() if etree.QName(e).localname not in _SVG_TEXT]
+        if len(parts) != 1 or parts[0].tag != f"{_SVG}image":
+            continue
+        href = parts[0].get(_XLINK_HREF) or parts[0].get("href")
+        if not href:
+            continue
+        title = svg.find(f"{_SVG}title")
+        alt = " ".join("".join(title.itertext()).split()) if title is not None else ""
+        picture = etree.Element(f"{_XHTML}img", src=href, alt=alt)
+        picture.tail = svg.tail
+        svg.getparent().replace(svg, picture)
+
+
+def _holds_text(element: Any) -> bool:
+    """An element a `<span>` may go inside: XHTML, not void."""
+    name = etree.QName(element)
+    return name.namespace == XHTML_NS and name.localname not in VOID_TAGS
+
+
+def _content_document(package: zipfile.ZipFile, member: str, source: Path) -> Any:
+    """A spine document parsed, its HTML entities (`&nbsp;`) written as the characters
+    they name: XHTML 1.1's DTD declares them, yet the parser reads no DTD (and an EPUB 3
+    document has none), so `&nbsp;` alone would make a real book "not XML"."""
+    data = _HTML_ENTITY.sub(_character_reference, package.read(member))
+    try:
+        return etree.fromstring(data, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not EPUB: {member} is not XML ({exc.msg})", path=source) from None
+
+
+def _character_reference(found: re.Match[bytes]) -> bytes:
+    """`&nbsp;` as `&#160;`; an XML entity as it was; a name nobody declares as its text
+    (`&amp;foo;`), as a browser shows it, rather than the whole book refused."""
+    name = found[1].decode("ascii")
+    text = html.entities.html5.get(f"{name};")
+    if name in _XML_ENTITIES:
+        return found[0]
+    if text is None:
+        return b"&amp;" + found[0][1:]
+    return "".join(f"&#{ord(character)};" for character in text).encode("ascii")
+
+
+def _unpack_pictures(package: zipfile.ZipFile, blocks: list[Node], media: Path) -> None:
+    """Write each picture the blocks show that the package holds under `media`, by its
+    member name (which `join_documents` made every picture's path), for `draft_from_tree`
+    to copy as it copies a folder's."""
+    members = set(package.namelist())
+    for image in elements(blocks, "Image"):
+        member = image["c"][2][0]
+        if member in members and not (media / member).exists():
+            (media / member).parent.mkdir(parents=True, exist_ok=True)
+            (media / member).write_bytes(package.read(member))
 
 
 def _refuse_drm(package: zipfile.ZipFile, source: Path) -> None:
@@ -137,8 +301,13 @@ def _opf_path(package: zipfile.ZipFile, source: Path) -> str:
     return str(path)
 
 
-def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
-    """What the OPF states that the metadata file has a key for; the rest reported."""
+def _metadata(opf: Any, paginated: bool, report: list[str]) -> dict[str, Any]:
+    """What the OPF states that the metadata file has a key for; the rest reported.
+
+    A `paginated` book (page-break markers) takes its `dc:source` as `page_source`, the
+    print edition its pages follow, as EPUB Accessibility 1.1 and Ace read `dc:source`
+    in a book with page breaks. The package's unique identifier is kept: a publisher
+    moving a book to this tool must not make it a new book in the stores."""
     meta = opf.find(f"{_OPF}metadata")
     if meta is None:
         meta = opf
@@ -187,14 +356,68 @@ def _metadata(opf: Any, report: list[str]) -> dict[str, Any]:
     if not stated["language"]:
         stated["language"] = "en"
         report.append("metadata: `language` set to `en`: the OPF does not state it")
+    sources = [text(e) for e in meta.iter(f"{DC}source") if text(e)]
+    if paginated and sources:
+        stated["page_source"] = sources[0]
+        report.append(f"metadata: `page_source` (the print edition) from dc:source: {sources[0]}")
+    unique = opf.get("unique-identifier")
+    for element in meta.iter(f"{DC}identifier"):
+        if element.get("id") == unique and text(element):
+            stated["identifier"] = text(element)
+            report.append(
+                f"metadata: `identifier` kept from the OPF, since stores and reading apps "
+                f"know the book by it: {text(element)}"
+            )
+    carried = {stated.get("page_source"), stated.get("identifier")}
     for key in _UNCARRIED:
         for element in meta.iter(f"{DC}{key}"):
-            report.append(f"metadata: `{key}` not carried: {text(element)}")
+            if text(element) not in carried:
+                report.append(f"metadata: `{key}` not carried: {text(element)}")
     for item in meta.iter(f"{_OPF}meta"):
         if item.get("property") == "belongs-to-collection" or item.get("name") == "calibre:series":
             value = text(item) or item.get("content", "")
             report.append(f"metadata: series not carried (the metadata file has no key): {value}")
     return stated
+
+
+def _toc_labels(
+    package: zipfile.ZipFile, opf: Any, manifest: dict[str, Any], folder: str, source: Path
+) -> dict[str, str]:
+    """Each spine document's name in the book's table of contents, by member: the label
+    of the first entry that points into it, from the EPUB 3 navigation document or else
+    the EPUB 2 NCX. Empty for a book without either."""
+    navs = [i for i in manifest.values() if "nav" in (i.get("properties") or "").split()]
+    spine = opf.find(f"{_OPF}spine")
+    ncx = manifest.get(spine.get("toc")) if spine is not None else None
+    table = navs[0] if navs else ncx
+    member = _member(folder, table.get("href")) if table is not None else ""
+    if member not in package.namelist():
+        return {}
+    tree = _content_document(package, member, source)
+    entries = _nav_entries(tree) if navs else _ncx_entries(tree)
+    labels: dict[str, str] = {}
+    for href, label in entries:
+        path, text = href.split("#")[0], " ".join(label.split())
+        if path and text:
+            labels.setdefault(_member(posixpath.dirname(member), path), text)
+    return labels
+
+
+def _nav_entries(nav: Any) -> list[tuple[str, str]]:
+    """(href, label) of each entry of an EPUB 3 navigation document's `toc` nav."""
+    tocs = [n for n in nav.iter(f"{_XHTML}nav") if "toc" in n.get(EPUB_TYPE, "").split()]
+    links = (link for toc in tocs[:1] for link in toc.iter(f"{_XHTML}a"))
+    return [(link.get("href", ""), "".join(link.itertext())) for link in links]
+
+
+def _ncx_entries(ncx: Any) -> list[tuple[str, str]]:
+    """(href, label) of each navigation point of an EPUB 2 NCX."""
+    entries = []
+    for point in ncx.iter(f"{_NCX}navPoint"):
+        content = point.find(f"{_NCX}content")
+        label = point.findtext(f"{_NCX}navLabel/{_NCX}text") or ""
+        entries.append((content.get("src", "") if content is not None else "", label))
+    return entries
 
 
 def _cover_href(opf: Any, manifest: dict[str, Any]) -> str | None:
@@ -223,11 +446,10 @@ def _cover(
 
 
 def _documents(
-    blocks: list[Node],
-    spine: list[str],
+    documents: list[tuple[str, list[Node]]],
     skipped: set[str],
     cover: str | None,
-    titles: dict[str, str],
+    names: dict[str, str],
     report: list[str],
 ) -> list[Node]:
     """The blocks of the spine's documents, less the navigation document, the cover
@@ -235,25 +457,20 @@ def _documents(
     section of epub:type `titlepage` or `halftitlepage`: the build writes the title page
     from the metadata) and documents left empty (an endnotes page whose notes went inline).
 
-    A document without a heading (a dedication, an epigraph) is headed by its `<title>`
-    at the level the other documents open with: else it would run on into the chapter
-    before it, since chapters are cut at headings."""
-    documents: list[tuple[str, list[Node]]] = [("", [])]
-    for block in blocks:
-        marker = _marker(block)
-        if marker in spine:
-            documents.append((marker, []))
-        else:
-            documents[-1][1].append(block)
+    A document without a heading (a dedication, an epigraph, a chapter whose title is a
+    styled paragraph) is headed by its name in the book (`names`: its entry in the table
+    of contents, else its `<title>`) at the level the other documents open with: else it
+    would run on into the chapter before it, since chapters are cut at headings."""
     chosen: list[tuple[str, list[Node]]] = []
+    headings: list[list[Node]] = []
     for name, content in documents:
-        found = elements(content, "Image", "Div")
+        found = elements(content, "Image", "Div", "Header")
         pictures = [node["c"][2][0] for node in found if node["t"] == "Image"]
         is_cover = (
             cover is not None
-            and not plain_text(content)
             and pictures
             and all(Path(url).name == posixpath.basename(cover) for url in pictures)
+            and not plain_text(content)
         )
         kinds = {kind for div in found if div["t"] == "Div" for kind in div["c"][0][1]}
         what = (
@@ -266,111 +483,29 @@ def _documents(
             else ""
         )
         if what:
-            if name:
-                report.append(f"dropped {name}: the {what}; the build makes its own")
-        elif not content or (not name and not plain_text(content)):
-            if name:
-                report.append(f"dropped {name}: nothing left in it")
+            report.append(f"dropped {name}: the {what}; the build makes its own")
+        elif not content:
+            report.append(f"dropped {name}: nothing left in it")
         else:
             chosen.append((name, content))
-            report += _matter(name, found)
-    headings = [elements(content, "Header") for _, content in chosen]
+            headings.append([node for node in found if node["t"] == "Header"])
+            outer = content[0]["c"][0][1] if content[0]["t"] == "Div" else []
+            if headings[-1] and set(headings[-1][0]["c"][1][1]) & {"frontmatter", "backmatter"}:
+                outer = []  # its <body>'s partition, reported by `carry_semantics`
+            for kind in sorted(k for k in outer if k in FRONT_MATTER | BACK_MATTER):
+                part = "front" if kind in FRONT_MATTER else "back"
+                report.append(f"kept {name} as a chapter of the {part} matter (`{kind}`)")
     top = min((found[0]["c"][0] if found else 6 for found in headings), default=1)
     kept: list[Node] = []
     for (name, content), found in zip(chosen, headings, strict=True):
-        if not found and titles.get(name):
-            title = [{"t": "Str", "c": titles[name]}]
+        if not found and names.get(name):
+            title = [{"t": "Str", "c": names[name]}]
             section = content[0] if content[0]["t"] == "Div" else None
             opening = section["c"][1] if section and "section" in section["c"][0][1] else content
             opening.insert(0, {"t": "Header", "c": [top, ["", [], []], title]})
-            report.append(f"{name} has no heading: headed `{titles[name]}`, its <title>")
+            report.append(f"{name} has no heading: headed `{names[name]}`, its name in the book")
         kept += content
     return kept
-
-
-def _spine_pages(
-    package: zipfile.ZipFile, folder: str, hrefs: list[str], source: Path
-) -> dict[str, tuple[str, Any]]:
-    """Each spine document's member and parsed root, by pandoc's name for it: read once,
-    for every pass that needs what pandoc's tree lacks."""
-    pages: dict[str, tuple[str, Any]] = {}
-    for href in hrefs:
-        member = posixpath.normpath(posixpath.join(folder, href))
-        if member in package.namelist():
-            pages[posixpath.basename(href)] = (member, read_xml(package, member, source, "epub"))
-    return pages
-
-
-def _repackaged(package: zipfile.ZipFile, changed: dict[str, Any]) -> bytes:
-    """The package with the `changed` members (parsed roots by member) written anew.
-
-    Stored, not compressed: pandoc reads it once, in memory, and the members were
-    already checked against the limits (`open_package`)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as repacked:
-        for member in package.infolist():
-            root = changed.get(member.filename)
-            data = package.read(member) if root is None else etree.tostring(root, encoding="utf-8")
-            repacked.writestr(member, data, compress_type=zipfile.ZIP_STORED)
-    return out.getvalue()
-
-
-def _matter(name: str, found: list[Node]) -> list[str]:
-    """The report's line on a document kept as front or back matter: by its sections'
-    types (not a div's within: a chapter's epigraph leaves it body matter), a partition
-    said outright first, as `semantics.chapter_matter` reads them."""
-    kinds = [
-        k
-        for div in found
-        if div["t"] == "Div" and "section" in div["c"][0][1]
-        for k in div["c"][0][1]
-    ]
-    partition = next((k for k in kinds if k in ("frontmatter", "backmatter")), None)
-    typed = [k for k in kinds if k in FRONT_MATTER | BACK_MATTER]
-    if partition is None and not typed:
-        return []
-    part = partition or ("frontmatter" if typed[0] in FRONT_MATTER else "backmatter")
-    said = ", ".join(f"`{k}`" for k in dict.fromkeys([*filter(None, [partition]), *typed]))
-    return [f"kept {name} as a chapter of the {part.removesuffix('matter')} matter ({said})"]
-
-
-def _document_heads(pages: dict[str, tuple[str, Any]]) -> tuple[dict[str, str], dict[str, str]]:
-    """Each spine document's first heading's id, or that of the `<section>` it opens (the
-    nearest wrapper with an id); and the `<title>` of each document without a heading;
-    both by pandoc's names for the documents.
-
-    Pandoc's reader loses the id of a document's chapter section (`<section id="x"
-    epub:type="chapter">`), yet links from other documents point at it; and it drops the
-    `<head>`, where a headless document (a dedication) names itself."""
-    ids: dict[str, str] = {}
-    titles: dict[str, str] = {}
-    for name, (_, page) in pages.items():
-        heading = next(page.iter(*(f"{_XHTML}h{level}" for level in range(1, 7))), None)
-        if heading is None:
-            title = page.find(f"{_XHTML}head/{_XHTML}title")
-            if title is not None and " ".join("".join(title.itertext()).split()):
-                titles[name] = " ".join("".join(title.itertext()).split())
-            continue
-        around = (a.get("id") for a in heading.iterancestors() if a.get("id"))
-        id_ = heading.get("id") or next(around, None)  # SE: section > header > hgroup > h2
-        if id_:
-            ids[name] = id_
-    return ids, titles
-
-
-def _restore_heading_ids(blocks: list[Node], ids: dict[str, str]) -> None:
-    """Give each document's first heading the id its XHTML has, as pandoc names ids."""
-    document: str | None = None
-    for block in blocks:
-        marker = _marker(block)
-        if marker is not None:
-            document = marker
-        elif document in ids and (headings := elements(block, "Header")):
-            heading = headings[0]  # perhaps in its `<section>`'s div
-            held = block["t"] == "Div" and block["c"][0][0] == f"{document}_{ids[document]}"
-            if not heading["c"][1][0] and not held:  # else `_open_sections` moves it
-                heading["c"][1][0] = f"{document}_{ids[document]}"
-            document = None
 
 
 def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
@@ -493,44 +628,6 @@ def _is_back_link(node: Node) -> bool:
     )
 
 
-def _marker(block: Node) -> str | None:
-    """The document path of the empty span by which pandoc opens a spine document."""
-    if block["t"] != "Para" or len(block["c"]) != 1 or block["c"][0]["t"] != "Span":
-        return None
-    (id_, _, _), inlines = block["c"][0]["c"]
-    return str(id_) if not inlines else None
-
-
-def _clean_ids(blocks: list[Node], spine: list[str]) -> None:
-    """`ch1.xhtml_x` -> `x` on every element and link; a link to a whole document points
-    at that document's first id: its heading's, or its section's (which `_open_sections`
-    moves onto the heading)."""
-    renamed: dict[str, str] = {}
-    taken: set[str] = set()
-    first: dict[str, str] = {}
-    for node in attributed(blocks):
-        attrs = node["c"][ATTR_AT[node["t"]]]
-        old = attrs[0]
-        if not old:
-            continue
-        document = next((d for d in spine if old.startswith(f"{d}_")), None)
-        new = old[len(document) + 1 :] if document else old
-        if new in taken:
-            new = old.replace(".", "-")
-        renamed[old] = new
-        taken.add(new)
-        attrs[0] = new
-        if document and node["t"] in ("Header", "Div"):
-            first.setdefault(document, new)
-    for link in elements(blocks, "Link"):
-        target = link["c"][2]
-        if target[0].startswith("#"):
-            name = target[0][1:]
-            new = renamed.get(name) or first.get(name)
-            if new is not None:
-                target[0] = f"#{new}"
-
-
 def _open_sections(blocks: list[Node]) -> list[Node]:
     """`<section>` wrappers (divs of class `section`) and wrappers that carry nothing (a
     `<header>` around a heading) opened, so the Markdown has plain headings as the build's
@@ -557,20 +654,36 @@ def _open_sections(blocks: list[Node]) -> list[Node]:
     return opened
 
 
-def _page_breaks(blocks: list[Node]) -> None:
-    """Page-break spans (`role="doc-pagebreak"`, `epub:type="pagebreak"`) as the build
-    writes them in Markdown: `[]{.pagebreak page="N"}`, the page number from their label.
+def _build_attributes(blocks: list[Node]) -> int:
+    """The attributes the build writes itself taken off again, and its page markers
+    written as its Markdown has them; how many page markers.
 
-    One opening a heading moves to the start of the paragraph after it, as the build's
-    Markdown has it: in the heading it would be part of the table of contents' entry.
-    """
-    for span in elements(blocks, "Span"):
-        _, classes, attributes = span["c"][0]
-        pairs = dict(attributes)
-        if "pagebreak" in classes or pairs.get("role") == "doc-pagebreak":
+    `epub:` attributes pandoc copies from the source (`epub:type`: the values the build
+    can take are carried by `epub_types.carry_semantics`, which `as_epub_types` writes
+    back afterwards), the ARIA roles of divs and spans (the build derives them from the
+    classes) and a class written twice go. A page-break span (`role=
+    "doc-pagebreak"`, `epub:type="pagebreak"`) becomes `[]{.pagebreak page="N"}`, the
+    number from its label. One walk for all: a novel's tree has a million elements."""
+    pages = 0
+    for node in attributed(blocks):
+        attrs = node["c"][ATTR_AT[node["t"]]]
+        pairs = dict(attrs[2])
+        marks_page = "pagebreak" in attrs[1] or pairs.get("role") == "doc-pagebreak"
+        if node["t"] == "Span" and marks_page:
             page = pairs.get("aria-label") or pairs.get("title") or ""
-            span["c"][0] = ["", ["pagebreak"], [["page", page]] if page else []]
-            span["c"][1] = []
+            node["c"] = [["", ["pagebreak"], [["page", page]] if page else []], []]
+            pages += 1
+            continue
+        dropped = ("role", "epub:") if node["t"] in ("Div", "Span") else ("epub:",)
+        attrs[1] = list(dict.fromkeys(attrs[1]))
+        attrs[2] = [pair for pair in attrs[2] if not pair[0].startswith(dropped)]
+    return pages
+
+
+def _marks_out_of_headings(blocks: list[Node]) -> None:
+    """A page marker opening a heading moved to the start of the paragraph after it, as
+    the build's Markdown has it: in the heading it would be part of the table of
+    contents' entry."""
     for at, block in enumerate(blocks[:-1]):
         following = blocks[at + 1]
         if block["t"] == "Header" and following["t"] in ("Para", "Plain"):
@@ -581,17 +694,8 @@ def _page_breaks(blocks: list[Node]) -> None:
 
 
 def _is_page_break(node: Node) -> bool:
-    """A page-break marker as `_page_breaks` writes it: an empty span of that class alone."""
+    """A page-break marker as `_build_attributes` writes it: an empty span of that class."""
     return node["t"] == "Span" and node["c"][0][1] == ["pagebreak"] and not node["c"][1]
-
-
-def _build_attributes(blocks: list[Node]) -> None:
-    """The build's own additions to a div's or span's attributes taken off again: ARIA
-    roles (it derives them from the classes) and a class written twice."""
-    for node in elements(blocks, "Div", "Span"):
-        attrs = node["c"][0]
-        attrs[1] = list(dict.fromkeys(attrs[1]))
-        attrs[2] = [pair for pair in attrs[2] if pair[0] != "role"]
 
 
 def _line_blocks(blocks: list[Node]) -> list[Node]:

@@ -4,8 +4,9 @@ Both are zip files, and pandoc would unpack whatever it is given. So the package
 opened here first, with `zipfile`, and refused in one line before pandoc sees it when it
 is not a zip, declares more members or more bytes than any book needs (a zip bomb), names
 a member outside the package (`../`, an absolute path: zip slip), or does not unpack to
-the sizes it declares. Only then does pandoc read it, extracting its pictures into a
-temporary folder that `pandoc_markup.draft_from_tree` copies them from.
+the sizes it declares. Only then does pandoc read it: a DOCX whole (`pandoc_tree`),
+its pictures extracted into a temporary folder that `pandoc_markup.draft_from_tree`
+copies them from; an EPUB a content document at a time (`epub.read_epub`).
 """
 
 from __future__ import annotations
@@ -101,9 +102,12 @@ def cover_suffix(name: str) -> str | None:
     return {".jpg": ".jpg", ".jpeg": ".jpg", ".png": ".png"}.get(PurePosixPath(name).suffix.lower())
 
 
-def pandoc_tree(data: bytes, kind: str, media: Path, source: Path) -> dict[str, Any]:
-    """Pandoc's JSON tree of the package, its pictures extracted under `media`."""
-    args = [f"--from={kind}", "--to=json", f"--extract-media={media}"]
+def pandoc_tree(
+    data: bytes, kind: str, media: Path, source: Path, extensions: str = ""
+) -> dict[str, Any]:
+    """Pandoc's JSON tree of the package (a DOCX), its pictures extracted under `media`;
+    `extensions` of pandoc's reader (`+styles`) added."""
+    args = [f"--from={kind}{extensions}", "--to=json", f"--extract-media={media}"]
     try:
         output = run_pandoc(args, data)
     except BookError as exc:

@@ -9,28 +9,30 @@ link keeps its target whatever ids the build would derive.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import mimetypes
+import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft, read_manuscript
-from ebook_builder.limits import MAX_DEPTH, TOO_DEEP, pandoc_problem
+from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
 from ebook_builder.pandoc import Refused, convert_documents, convert_texts
 from ebook_builder.sources import PICTURE_LIMIT, read_source
+from ebook_builder.validate import IMAGE_TYPES
 
 Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
 # Where an element's attributes sit in its content (`Header` has its level first).
-# How deep pandoc's JSON tree of a book may nest: a level of nesting in the book (a div, a
-# quote, a list and its item) is at most six of the tree's, so past `MAX_DEPTH` of them.
-TREE_DEPTH = 6 * MAX_DEPTH
 ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
 ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
@@ -65,16 +67,19 @@ def draft_from_tree(
     extracted a package's pictures into), each chapter written back to Markdown in one
     batch. `metadata["title"]` heads a text without level-1 headings.
     """
-    if not plain_text(tree["blocks"]) and not elements(tree["blocks"], "Image"):
+    has_text = any(plain_text([block]) for block in tree["blocks"])  # stops at the first
+    if not has_text and not elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
     blocks = _unwrap(tree["blocks"], report)
     chapters = _split(blocks, metadata["title"], report)
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
-    owners = {id_: names[n] for n, (_, blocks) in enumerate(chapters) for id_ in _ids(blocks)}
+    found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
+    owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in _ids(carriers)}
     pictures: dict[str, bytes] = {}
-    for name, (_, blocks) in zip(names, chapters, strict=True):
-        _relink(blocks, name, owners, report)
-        _take_pictures(blocks, pictures_in, pictures, report)
+    for name, carriers in zip(names, found, strict=True):
+        _relink([node for node in carriers if node["t"] == "Link"], name, owners, report)
+        images = [node for node in carriers if node["t"] == "Image"]
+        _take_pictures(images, pictures_in, pictures, report)
     version = tree["pandoc-api-version"]
     documents = [
         json.dumps({"pandoc-api-version": version, "meta": {}, "blocks": blocks})
@@ -98,13 +103,7 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
 
 def _parse_folder(folder: Path, report: list[str]) -> Node:
     """Pandoc's tree of every HTML file in `folder` (not its subfolders), in name order,
-    as one document: a book saved as a page per chapter (a website, an unzipped EPUB).
-
-    The files sit side by side, so a picture's path from any of them is its path from
-    the folder, where `draft_from_tree` looks; a link to another of the files becomes
-    a link to the id it names (or that page's first id), which `_relink` then points at
-    that id's chapter.
-    """
+    as one document: a book saved as a page per chapter (a website, an unzipped EPUB)."""
     files = sorted(
         path for path in folder.iterdir() if path.suffix.lower() in _PAGES and path.is_file()
     )
@@ -118,15 +117,67 @@ def _parse_folder(folder: Path, report: list[str]) -> Node:
     trees = [read_tree(d.output, path) for path, d in zip(files, documents, strict=True)]
     for path, document in zip(files, documents, strict=True):
         report.extend(f"pandoc: {path.name}: {warning}" for warning in document.warnings)
-    firsts = {path.name: _ids(tree["blocks"])[:1] for path, tree in zip(files, trees, strict=True)}
-    blocks = [block for tree in trees for block in tree["blocks"]]
-    for link in elements(blocks, "Link"):
-        parts = urlsplit(link["c"][2][0])
-        page = unquote(parts.path)
-        if not parts.scheme and not parts.netloc and page in firsts:
-            link["c"][2][0] = f"#{parts.fragment or ''.join(firsts[page])}"
+    pages = [(path.name, tree["blocks"]) for path, tree in zip(files, trees, strict=True)]
+    join_documents(pages, report)
     report.append(f"read {len(files)} HTML files in name order as one document")
-    return {**trees[0], "blocks": blocks}
+    return {**trees[0], "blocks": [block for _, blocks in pages for block in blocks]}
+
+
+def join_documents(documents: list[tuple[str, list[Node]]], report: list[str]) -> None:
+    """Several documents made ready to be read as one, in place.
+
+    `documents` are (path, blocks) with paths relative to one root (`ch2.xhtml`,
+    `text/ch2.xhtml`), and each document's links and pictures relative to its own folder,
+    as in a website or an EPUB. A link to another of the documents becomes a link to the
+    id it names, or to that document's first id when it names none (which `_relink` then
+    points at that id's chapter); a picture's path becomes relative to the root, where
+    `draft_from_tree` looks. An id that an earlier document already has is renamed
+    `name-id`, with the links to it: pages are written apart and reuse ids (`note-1`).
+    """
+    taken: set[str] = set()
+    renamed: dict[tuple[str, str], str] = {}
+    firsts: dict[str, str] = {}
+    clashes = 0
+    paths = {path for path, _ in documents}
+    for path, blocks in documents:
+        stem = slugify(posixpath.splitext(posixpath.basename(path))[0]) or "page"
+        for node in attributed(blocks):
+            attrs = node["c"][ATTR_AT[node["t"]]]
+            old = attrs[0]
+            if not old:
+                continue
+            new = old if old not in taken else _unused(f"{stem}-{old}", taken)
+            clashes += new != old
+            taken.add(new)
+            renamed.setdefault((path, old), new)
+            firsts.setdefault(path, new)
+            attrs[0] = new
+    for path, blocks in documents:
+        folder = posixpath.dirname(path)
+        for node in elements(blocks, "Link", "Image"):
+            target = node["c"][2]
+            parts = urlsplit(target[0])
+            if parts.scheme or parts.netloc or not (parts.path or parts.fragment):
+                continue
+            page = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
+            if node["t"] == "Image" and parts.path:
+                target[0] = page
+            elif node["t"] == "Link" and (not parts.path or page in paths):
+                where = page if parts.path else path
+                fragment = unquote(parts.fragment)
+                found = renamed.get((where, fragment)) if fragment else firsts.get(where)
+                target[0] = f"#{found or fragment}"
+    if clashes:
+        report.append(f"{clashes} ids used by an earlier page renamed `page-id`, with their links")
+
+
+def _unused(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`…: the first not in `taken`."""
+    number, found = 1, name
+    while found in taken:
+        number += 1
+        found = f"{name}-{number}"
+    return found
 
 
 def _checked_text(source: Path, kind: str) -> str:
@@ -147,28 +198,12 @@ def _checked_text(source: Path, kind: str) -> str:
 
 
 def read_tree(output: str, source: Path) -> Node:
-    """Pandoc's JSON tree of `source`, refused when nested deeper than `TREE_DEPTH`: the
-    build refuses such a book anyway (`limits.MAX_DEPTH`), and walking a deeper tree would
-    exhaust Python's recursion (as decoding one 1,000 levels deep does)."""
+    """Pandoc's JSON tree of `source`, refused when too deep for Python to decode (the
+    build refuses a book nested past `limits.MAX_DEPTH` anyway)."""
     try:
-        tree = json.loads(output)
+        return dict(json.loads(output))
     except RecursionError:
-        tree = None
-    if tree is None or _depth(tree) > TREE_DEPTH:
-        raise InputError(TOO_DEEP, path=source)
-    return tree
-
-
-def _depth(tree: Any) -> int:
-    """How deep lists and objects nest in the JSON value `tree` (without recursion)."""
-    deepest = 0
-    stack = [(tree, 1)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+        raise InputError(TOO_DEEP, path=source) from None
 
 
 def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
@@ -211,6 +246,7 @@ def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str,
     """
     chapters: list[tuple[str, list[Node]]] = []
     front: list[Node] = []
+    blocks = _without_empty_headings(blocks, report)
     for block in blocks:
         if block["t"] == "Header" and block["c"][0] == 1:
             chapters.append((plain_text(block["c"][2]), [block]))
@@ -229,6 +265,26 @@ def _split(blocks: list[Node], title: str, report: list[str]) -> list[tuple[str,
         report.append("dropped what came before the first level-1 heading: it holds no text")
     report.append(f"split into {len(chapters)} chapters at level-1 headings")
     return chapters
+
+
+def _without_empty_headings(blocks: list[Node], report: list[str]) -> list[Node]:
+    """Headings without text (a converter's empty `<h1>`, Word's blank heading line)
+    made paragraphs of what they hold, or dropped when they hold nothing: the build
+    refuses a heading the contents list cannot name."""
+    kept: list[Node] = []
+    emptied = 0
+    for block in blocks:
+        if block["t"] == "Header" and not plain_text(block["c"][2]):
+            emptied += 1
+            if block["c"][1][0]:  # a link may point at it
+                kept.append({"t": "Div", "c": [[block["c"][1][0], [], []], []]})
+            if block["c"][2]:
+                kept.append({"t": "Para", "c": block["c"][2]})
+        else:
+            kept.append(block)
+    if emptied:
+        report.append(f"{emptied} headings without text made paragraphs (or dropped if empty)")
+    return kept
 
 
 def _heading(text: str, classes: list[str]) -> Node:
@@ -265,6 +321,19 @@ def nodes(node: Any) -> Iterator[Node]:
                 stack.append(content)
 
 
+def lists(node: Any) -> Iterator[list[Any]]:
+    """Every list in pandoc's tree `node`, outermost first; each is yielded before the
+    walk goes into it, so a caller may change it in place first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            yield current
+            stack.extend(item for item in reversed(current) if isinstance(item, list | dict))
+        elif isinstance(current.get("c"), list):
+            stack.append(current["c"])
+
+
 def elements(node: Any, *kinds: str) -> list[Node]:
     """Every element of one of the types `kinds` inside `node`, in document order: one
     walk for all the kinds a pass needs (a novel's tree has a million elements)."""
@@ -281,18 +350,18 @@ def attributed(node: Any) -> list[Node]:
     ]
 
 
-def _ids(node: Any) -> list[str]:
-    """Every id set on an element of `node`, in document order."""
-    found = (element["c"][ATTR_AT[element["t"]]][0] for element in attributed(node))
+def _ids(nodes: list[Node]) -> list[str]:
+    """Every id set on one of `nodes` (elements that carry attributes), in their order."""
+    found = (node["c"][ATTR_AT[node["t"]]][0] for node in nodes)
     return [id_ for id_ in found if id_]
 
 
-def _relink(blocks: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
+def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files). A link to
     an id the source does not have (a bookmark Word lost) becomes its text, reported:
     the build would refuse it, and only a person knows where it should point."""
-    for link in elements(blocks, "Link"):
+    for link in links:
         target = link["c"][2]
         if not target[0].startswith("#"):
             continue
@@ -305,7 +374,7 @@ def _relink(blocks: list[Node], name: str, owners: dict[str, str], report: list[
 
 
 def _take_pictures(
-    blocks: list[Node], folder: Path, pictures: dict[str, bytes], report: list[str]
+    images: list[Node], folder: Path, pictures: dict[str, bytes], report: list[str]
 ) -> None:
     """Copy each picture found in `folder` into `images/` and point to the copy.
 
@@ -314,7 +383,7 @@ def _take_pictures(
     alt text.
     """
     folder = folder.resolve()
-    for image in elements(blocks, "Image"):
+    for image in images:
         url = image["c"][2][0]
         copy = _picture(url, folder, pictures)
         if copy is not None:
@@ -327,6 +396,8 @@ def _take_pictures(
 def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
     """The `images/…` path of the copy of the picture at `url`, or None if not taken."""
     parts = urlsplit(url)
+    if parts.scheme == "data":
+        return _data_picture(url, pictures)
     if parts.scheme or parts.netloc or not parts.path:
         return None
     path = folder / unquote(parts.path)
@@ -334,7 +405,32 @@ def _picture(url: str, folder: Path, pictures: dict[str, bytes]) -> str | None:
         data = read_source(path, PICTURE_LIMIT, inside=folder)
     except OSError:
         return None
-    stem, suffix = slugify(path.stem), path.suffix.lower()
+    return _stored(slugify(path.stem), path.suffix.lower(), data, pictures)
+
+
+def _data_picture(url: str, pictures: dict[str, bytes]) -> str | None:
+    """A picture held in its `data:` address (HTML saved as one file, some web editors'
+    exports) written out as a file, as a picture of a type a book may carry, within the
+    size the build reads."""
+    head, _, payload = url.partition(",")
+    media_type, *parameters = head.removeprefix("data:").lower().split(";")
+    if media_type not in IMAGE_TYPES or len(payload) > 2 * PICTURE_LIMIT:
+        return None
+    if "base64" in parameters:
+        try:
+            data = base64.b64decode("".join(payload.split()), validate=True)
+        except binascii.Error:
+            return None
+    else:
+        data = unquote_to_bytes(payload)
+    if not data or len(data) > PICTURE_LIMIT:
+        return None
+    return _stored("picture", mimetypes.guess_extension(media_type) or "", data, pictures)
+
+
+def _stored(stem: str, suffix: str, data: bytes, pictures: dict[str, bytes]) -> str:
+    """Where `data` goes under `images/`: `stem` + `suffix`, numbered when another
+    picture took that name."""
     name, number = f"images/{stem}{suffix}", 1
     while name in pictures and pictures[name] != data:
         number += 1
