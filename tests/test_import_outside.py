@@ -1,5 +1,6 @@
 """`ebook import` of manuscripts other programs made: two Standard Ebooks productions
-(tests/fixtures/epubs/SOURCES.md), LibreOffice's DOCX of one of our books and calibre's
+(tests/fixtures/epubs/SOURCES.md), a Project Gutenberg HTML book and calibre's EPUB of it
+(tests/fixtures/gutenberg/SOURCES.md), LibreOffice's DOCX of one of our books and calibre's
 DOCX of an SE book. Each must build in every format, EPUBCheck and Ace clean, with the
 source's chapters, words and notes; only the real tools judge."""
 
@@ -9,6 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import lxml.html
 import pytest
 from lxml import etree
 
@@ -29,6 +31,8 @@ from tests.helpers import (
 from tests.test_import import assert_builds, h1_titles, marked, notes, partitions, texts
 
 EPUBS = REPO / "tests" / "fixtures" / "epubs"
+GUTENBERG = REPO / "tests" / "fixtures" / "gutenberg" / "passamaquoddy" / "17997-h.htm"
+PG_EPUB = REPO / "tests" / "fixtures" / "gutenberg" / "pg11-alice.epub"
 SE_BOOKS = ("jekyll-and-hyde", "a-day-at-a-time")
 XHTML = "{http://www.w3.org/1999/xhtml}"
 OPS = "{http://www.idpf.org/2007/ops}"
@@ -186,3 +190,122 @@ def test_calibres_docx_of_a_standard_ebooks_production_imports_clean(
     assert chapter_titles(built) == chapters
     words = sum(map(markdown_words, texts(result)))
     assert abs(words - source_words(name)) <= source_words(name) / 100
+
+
+def gutenberg_book() -> list[lxml.html.HtmlElement]:
+    """The PG book's elements between its `*** START` and `*** END` lines: the book itself,
+    without PG's header and licence."""
+    body = lxml.html.parse(str(GUTENBERG)).getroot().body
+    lines = [" ".join(element.text_content().split()) for element in body]
+    start = next(at for at, line in enumerate(lines) if "START OF THE PROJECT GUTENBERG" in line)
+    end = next(at for at, line in enumerate(lines) if "END OF THE PROJECT GUTENBERG" in line)
+    return list(body)[start + 1 : end]
+
+
+def gutenberg_words() -> int:
+    """The words a reader reads in the PG book, less its page numbers (`[Pg 12]`) and its
+    notes' labels (`[1]`), which the build numbers itself."""
+    book = gutenberg_book()
+    for element in book:
+        for label in [*of_class(element, "span", "pagenum"), *of_class(element, "a", "fnanchor")]:
+            label.drop_tree()
+        for label in of_class(element, "span", "label"):
+            label.drop_tree()
+    return sum(len(WORD.findall(element.text_content())) for element in book)
+
+
+def of_class(element: lxml.html.HtmlElement, tag: str, name: str) -> list[lxml.html.HtmlElement]:
+    """`element` and its descendants that are `<tag class="… name …">`."""
+    test = f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+    return element.xpath(f"descendant-or-self::{tag}[{test}]")
+
+
+def gutenberg_count(tag: str, name: str) -> int:
+    return sum(len(of_class(element, tag, name)) for element in gutenberg_book())
+
+
+def headings(epub: Path, level: int) -> list[str]:
+    """The headings of `level` in a built book's chapters, in reading order."""
+    with zipfile.ZipFile(epub) as package:
+        names = sorted(n for n in package.namelist() if re.search(r"(?<!nav)\.xhtml$", n))
+        pages = [etree.fromstring(package.read(name)) for name in names]
+    found = [h for page in pages for h in page.iter(f"{XHTML}h{level}")]
+    return [" ".join("".join(h.itertext()).split()) for h in found]
+
+
+def page_breaks(epub: Path) -> int:
+    """The page-break markers of a built book (its page list's targets)."""
+    with zipfile.ZipFile(epub) as package:
+        pages = [
+            etree.fromstring(package.read(name))
+            for name in package.namelist()
+            if name.endswith(".xhtml") and not name.endswith("nav.xhtml")
+        ]
+    return sum(
+        1
+        for page in pages
+        for element in page.iter()
+        if "pagebreak" in (element.get(f"{OPS}type") or "").split()
+    )
+
+
+@pytest.mark.parametrize("producer", ["gutenberg-html", "calibre-epub"])
+def test_a_project_gutenberg_book_imports_with_its_chapters_words_notes_and_pages(
+    tmp_path: Path, epubcheck: EpubCheck, producer: str
+) -> None:
+    source = GUTENBERG
+    if producer == "calibre-epub":
+        source = tmp_path / "pg.epub"
+        run_calibre({producer: ["ebook-convert", str(GUTENBERG), str(source)]}, tmp_path)
+    project = tmp_path / "project"
+    result = import_clean(source, "pg", project)
+    epub = assert_clean_everywhere(project, "pg", epubcheck, tmp_path / "ace")
+    # The title page set in headings is front matter; the article is the one chapter,
+    # its stories its sections; the emptied FOOTNOTES heading is gone.
+    book = gutenberg_book()
+    [opening] = [h for e in book for h in e.iter("h2") if h.text_content().startswith("A CON")]
+    sections = [" ".join(h.text_content().split()) for h in opening.itersiblings("h3")]
+    assert chapter_titles(epub) == ["Front matter", opening.text_content()]
+    assert headings(epub, 2) == sections
+    imported = texts(result)
+    words = sum(map(markdown_words, imported))
+    assert abs(words - gutenberg_words()) <= gutenberg_words() / 100
+    assert notes(imported) == gutenberg_count("a", "fnanchor") == 33
+    for text in imported:  # each note in the chapter that cites it
+        assert set(re.findall(r"\[\^([^\]]+)\](?!:)", text)) == set(
+            re.findall(r"^\[\^([^\]]+)\]:", text, re.M)
+        )
+    assert page_breaks(epub) == gutenberg_count("span", "pagenum") == 24
+    metadata = (project / "metadata" / "pg.yaml").read_text(encoding="utf-8")
+    assert "title: Contribution to Passamaquoddy Folk-Lore" in metadata
+    assert "- J. Walter Fewkes" in metadata
+    report = (project / "book" / "pg" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "Project Gutenberg header" in report and "licence" in report
+    for text in imported:  # neither PG's header nor its licence is a page of the book
+        assert not re.search(r"START\s+OF|END\s+OF|Release\s+Date|License", text)
+
+
+def test_project_gutenbergs_own_epub_imports_with_its_chapters_and_words(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """PG's EPUB 2 (its ebookmaker's) of *Alice*: the header and licence, the title page
+    set in headings and the contents table go; the chapters are the NCX's."""
+    project = tmp_path / "project"
+    result = import_clean(PG_EPUB, "alice", project)
+    epub = assert_clean_everywhere(project, "alice", epubcheck, tmp_path / "ace")
+    with zipfile.ZipFile(PG_EPUB) as package:
+        ncx = etree.fromstring(package.read("OEBPS/toc.ncx"))
+        opf = etree.fromstring(package.read("OEBPS/content.opf"))
+        hrefs = {item.get("id"): item.get("href") for item in opf.iter("{*}item")}
+        spine = [hrefs[ref.get("idref")] for ref in opf.iter("{*}itemref")]
+        pages = [lxml.html.fromstring(package.read(f"OEBPS/{href}")) for href in spine]
+    entries = [" ".join("".join(t.itertext()).split()) for t in ncx.iter("{*}text")]
+    assert chapter_titles(epub) == ["Front matter"] + [e for e in entries if e.startswith("CHAP")]
+    text = " ".join(" ".join(page.body.text_content().split()) for page in pages)
+    book = text.split("***", 2)[2].split("*** END OF")[0]  # between START and END
+    title_page, contents_on = book.split("Contents", 1)
+    chapters = contents_on.split("Alice’s Evidence", 1)[1]  # less the contents' entries
+    words = len(WORD.findall(title_page)) + len(WORD.findall(chapters))
+    imported = sum(map(markdown_words, texts(result)))
+    assert abs(imported - words) <= words / 100
+    assert "Lewis Carroll" in (project / "metadata" / "alice.yaml").read_text(encoding="utf-8")

@@ -37,16 +37,8 @@ from ebook_builder.importers.packaged import (
     pandoc_tree,
     read_xml,
 )
-from ebook_builder.importers.pandoc_markup import (
-    ATTR_AT,
-    Node,
-    attributed,
-    draft_from_tree,
-    elements,
-    lists,
-    plain_text,
-    raise_headings,
-)
+from ebook_builder.importers.pandoc_markup import draft_from_tree, raise_headings
+from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, lists, plain_text
 from ebook_builder.importers.word_xml import (
     BREAK_RUN,
     DOCUMENT,

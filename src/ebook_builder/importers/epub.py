@@ -34,16 +34,12 @@ from ebook_builder.importers.epub_types import (
 )
 from ebook_builder.importers.packaged import DC, cover_suffix, open_package, read_xml
 from ebook_builder.importers.pandoc_markup import (
-    ATTR_AT,
-    Node,
-    attributed,
     draft_from_tree,
-    elements,
     join_documents,
-    plain_text,
     raise_headings,
     read_tree,
 )
+from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, plain_text
 from ebook_builder.load import DATE
 from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER
 from ebook_builder.markup.xhtml import EPUB_TYPE, VOID_TAGS, XHTML_NS, safe_parser

@@ -44,7 +44,7 @@ from typing import Any
 from lxml import etree
 
 from ebook_builder.convert import EPUB_TYPE_ROLES
-from ebook_builder.importers.pandoc_markup import ATTR_AT, Node, attributed
+from ebook_builder.importers.tree import ATTR_AT, Node, attributed
 from ebook_builder.markup.semantics import (
     BACK_MATTER,
     FRONT_MATTER,

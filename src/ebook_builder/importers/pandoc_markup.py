@@ -15,14 +15,24 @@ import json
 import mimetypes
 import posixpath
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from ebook_builder.convert import slugify
 from ebook_builder.errors import InputError
+from ebook_builder.importers import gutenberg
 from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.importers.linked_notes import inline_linked_notes
+from ebook_builder.importers.tree import (
+    ATTR_AT,
+    Node,
+    attributed,
+    blocks_in,
+    elements,
+    ids,
+    plain_text,
+)
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.load import DATE, NOT_XML
 from ebook_builder.model import ChapterSource
@@ -30,15 +40,13 @@ from ebook_builder.pandoc import Refused, convert_documents, convert_texts
 from ebook_builder.sources import PICTURE_LIMIT, read_source
 from ebook_builder.validate import IMAGE_TYPES
 
-Node = dict[str, Any]
 _NAMES = {"html": "HTML", "markdown": "Markdown"}
-# Where an element's attributes sit in its content (`Header` has its level first).
-ATTR_AT = {"Header": 1, "Div": 0, "Span": 0, "Link": 0, "Image": 0, "Code": 0}
-ATTR_AT |= {"CodeBlock": 0, "Table": 0, "Figure": 0}
 _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
 _PAGES = (".html", ".htm", ".xhtml")  # the files of a folder imported as HTML
 _FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
+# The blocks a table of contents is made of: paragraphs, lists or a table of entries.
+_CONTENTS_BLOCKS = {"Para", "Plain", "BulletList", "OrderedList", "Table"}
 
 
 def read_markup(source: Path, kind: str) -> Draft:
@@ -70,11 +78,18 @@ def draft_from_tree(
     has_text = any(plain_text([block]) for block in tree["blocks"])  # stops at the first
     if not has_text and not elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
-    blocks = _unwrap(tree["blocks"], report)
+    blocks = gutenberg.read_conventions(tree["blocks"], metadata, report)
+    blocks = inline_linked_notes(blocks, report)
+    blocks = _title_page_headings(blocks, report)
+    blocks = _unwrap(blocks, report)
+    blocks = _drop_contents(blocks, report)
     chapters = _split(blocks, metadata["title"], report)
+    skipped = sum(_step_headings(blocks) for _, blocks in chapters)
+    if skipped:
+        report.append(f"{skipped} headings that skipped a level raised to the next one down")
     names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
     found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
-    owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in _ids(carriers)}
+    owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in ids(carriers)}
     pictures: dict[str, bytes] = {}
     for name, carriers in zip(names, found, strict=True):
         _relink([node for node in carriers if node["t"] == "Link"], name, owners, report)
@@ -231,6 +246,152 @@ def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
     return opened
 
 
+def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
+    """A title page set in headings made paragraphs: two or more headings with no text
+    between them from the book's first heading on, before the heading that opens its
+    text (PG's `<h1>CONTRIBUTION</h1><h2>TO</h2><h1>PASSAMAQUODDY FOLK-LORE</h1>`, or
+    `<h1>Title</h1><h2>by Author</h2><h2>Contents</h2>`). As headings they would each
+    open an empty chapter or section; their text stays, in the front matter. If that
+    took the book's level-1 headings, its chapters are the next level down, raised (as
+    `raise_headings` does for a production's title page)."""
+    run: list[tuple[list[Node], int]] = []  # the headings, by their list and place in it
+    _opening_headings(blocks, run)
+    display = run[:-1]
+    if len(display) < 2:
+        return blocks
+    linked = {link["c"][2][0][1:] for link in elements(blocks, "Link")}
+    for where, n in display:
+        (id_, _, _), inlines = where[n]["c"][1:]
+        kept = [{"t": "Span", "c": [[id_, [], []], inlines]}] if id_ in linked else inlines
+        where[n] = {"t": "Para", "c": kept}
+    shown = "; ".join(plain_text(where[n]) for where, n in display)
+    report.append(f"the headings over no text at the start (a title page) made paragraphs: {shown}")
+    if not any(header["c"][0] == 1 for header in elements(blocks, "Header")):
+        raise_headings(blocks)
+    return blocks
+
+
+def _opening_headings(blocks: list[Node], run: list[tuple[list[Node], int]]) -> bool:
+    """Collect in `run` the headings from the first on with no text between them, looking
+    into divs (PG wraps a book's start in `div.chapter`, its title lines in `div.title`);
+    says whether text after them ended the run. A lone heading other than level 1 over
+    text (PG's notice of other editions) is no title page: the run starts again."""
+    for at, block in enumerate(blocks):
+        if block["t"] == "Header":
+            run.append((blocks, at))
+        elif block["t"] == "Div":
+            if _opening_headings(block["c"][1], run):
+                return True
+        elif run and plain_text(block):
+            if len(run) > 1 or run[0][0][run[0][1]]["c"][0] == 1:
+                return True
+            run.clear()
+    return False
+
+
+def _drop_contents(blocks: list[Node], report: list[str]) -> list[Node]:
+    """The source's own table of contents dropped, since the build makes one from the
+    chapters: a heading over nothing but entries (paragraphs, list items, table rows),
+    two or more, each linking to a heading of its own (PG's `<h2>Contents</h2>` over a
+    table of `CHAPTER I.` links and titles, or a div of lines `STAVE I<br/><a>MARLEY'S
+    GHOST</a>`); blank lines, rules and the divs around them do not count."""
+    headings = [at for at, block in enumerate(blocks) if block["t"] == "Header"]
+    places: set[str] | None = None  # found once a section looks like contents
+    for at, end in zip(headings, [*headings[1:], len(blocks)][: len(headings)], strict=True):
+        parts = _contents_parts(blocks[at + 1 : end])
+        if parts is None:
+            continue
+        entries = [entry for block in parts for entry in _entries(block)]
+        if len(entries) < 2 or not all(map(_links_inside, entries)):
+            continue
+        places = _heading_places(blocks) if places is None else places
+        targets = [_heading_target(entry, places) for entry in entries]
+        if all(targets) and len(set(targets)) == len(targets):
+            heading = plain_text(blocks[at]["c"][2])
+            report.append(
+                f"dropped `{heading}`, the source's table of contents: the build makes its own"
+            )
+            return blocks[:at] + blocks[end:]
+    return blocks
+
+
+def _contents_parts(blocks: list[Node]) -> list[Node] | None:
+    """The blocks of a section that may hold contents entries, divs opened and blank
+    lines and rules left out; None if it holds any other kind of block."""
+    parts: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Div":
+            inner = _contents_parts(block["c"][1])
+            if inner is None:
+                return None
+            parts += inner
+        elif block["t"] in _CONTENTS_BLOCKS:
+            if block["t"] not in ("Para", "Plain") or plain_text(block):
+                parts.append(block)
+        elif block["t"] != "HorizontalRule":
+            return None
+    return parts
+
+
+def _entries(block: Node) -> list[Any]:
+    """A block's entries as a table of contents has them: a list's items, a table's rows,
+    a paragraph's links if it is mostly links (lines of them), or the block itself."""
+    if block["t"] in ("Para", "Plain"):
+        links = [node for node in block["c"] if node["t"] == "Link"]
+        rest = [node for node in block["c"] if node["t"] != "Link"]
+        if len(links) > 1 and len(plain_text(rest)) <= len(plain_text(links)):
+            return links
+        return [block]
+    if block["t"] in ("BulletList", "OrderedList"):
+        return list(block["c"] if block["t"] == "BulletList" else block["c"][1])
+    if block["t"] == "Table":
+        _, _, _, head, bodies, foot = block["c"]
+        rows = [*head[1], *foot[1], *(row for body in bodies for row in body[2] + body[3])]
+        return [row for row in rows if plain_text(row)]
+    return [block]
+
+
+def _links_inside(entry: Any) -> bool:
+    """Whether an entry links to a place in the document."""
+    return any(link["c"][2][0].startswith("#") for link in elements(entry, "Link"))
+
+
+def _heading_places(blocks: list[Node]) -> set[str]:
+    """The ids that name a heading: its own, those inside it (PG's `<h2><a id="CHAP_I">`),
+    and that of a div it opens (a chapter's `<div class="chapter" id="chap01">`)."""
+    places: set[str] = set()
+    for node in blocks_in(blocks):
+        if node["t"] == "Header":
+            places.update(ids(attributed(node)))
+        elif node["t"] == "Div" and node["c"][1] and node["c"][1][0]["t"] == "Header":
+            places.update([node["c"][0][0]] if node["c"][0][0] else [])
+    return places
+
+
+def _heading_target(entry: Any, places: set[str]) -> str:
+    """The heading an entry links to, or "" if it links to none (or holds no text)."""
+    targets = (link["c"][2][0][1:] for link in elements(entry, "Link"))
+    return next((t for t in targets if t in places), "") if plain_text(entry) else ""
+
+
+def _step_headings(blocks: list[Node]) -> int:
+    """A chapter's headings with no level skipped (the build refuses `#` then `####`, as
+    a contents list cannot nest them): each goes one below the nearest heading above it
+    of a higher source level, so siblings stay siblings. Returns how many moved."""
+    above: list[tuple[int, int]] = []  # (source level, level now) of the open headings
+    moved = 0
+    for heading in (block for block in blocks_in(blocks) if block["t"] == "Header"):
+        level = heading["c"][0]
+        while above and above[-1][0] >= level:
+            above.pop()
+        now = above[-1][1] + 1 if above else level
+        if now != level:
+            heading["c"][0] = now
+            moved += 1
+        above.append((level, now))
+    return moved
+
+
 def _heading_inside(blocks: list[Node]) -> bool:
     """Whether a level-1 heading is among `blocks` or inside them."""
     return any(header["c"][0] == 1 for header in elements(blocks, "Header"))
@@ -302,67 +463,20 @@ def _file_name(number: int, title: str) -> str:
     return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
 
 
-def nodes(node: Any) -> Iterator[Node]:
-    """Every element of pandoc's tree `node`, in document order.
-
-    Walked with a stack of its own: a recursive generator passes each element up through
-    every enclosing `yield from`, so a walk cost the elements times their depth (half the
-    time of importing a novel's EPUB, walked a dozen times).
-    """
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, list):
-            stack.extend(reversed(current))
-        elif isinstance(current, dict):
-            yield current
-            content = current.get("c")
-            if isinstance(content, list | dict):  # not a Str's text: no elements in it
-                stack.append(content)
-
-
-def lists(node: Any) -> Iterator[list[Any]]:
-    """Every list in pandoc's tree `node`, outermost first; each is yielded before the
-    walk goes into it, so a caller may change it in place first."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, list):
-            yield current
-            stack.extend(item for item in reversed(current) if isinstance(item, list | dict))
-        elif isinstance(current.get("c"), list):
-            stack.append(current["c"])
-
-
-def elements(node: Any, *kinds: str) -> list[Node]:
-    """Every element of one of the types `kinds` inside `node`, in document order: one
-    walk for all the kinds a pass needs (a novel's tree has a million elements)."""
-    wanted = set(kinds)
-    return [element for element in nodes(node) if element.get("t") in wanted]
-
-
-def attributed(node: Any) -> list[Node]:
-    """Every element of `node` that carries attributes (id, classes, key-values)."""
-    return [
-        element
-        for element in nodes(node)
-        if element.get("t") in ATTR_AT and isinstance(element.get("c"), list)
-    ]
-
-
-def _ids(nodes: list[Node]) -> list[str]:
-    """Every id set on one of `nodes` (elements that carry attributes), in their order."""
-    found = (node["c"][ATTR_AT[node["t"]]][0] for node in nodes)
-    return [id_ for id_ in found if id_]
-
-
 def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files). A link to
     an id the source does not have (a bookmark Word lost) becomes its text, reported:
-    the build would refuse it, and only a person knows where it should point."""
+    the build would refuse it, and only a person knows where it should point. So does a
+    link to a file beside the source (PG's `music/song.midi`): the book carries only its
+    chapters and pictures, and EPUBCheck refuses a link to a file the package lacks."""
     for link in links:
         target = link["c"][2]
+        parts = urlsplit(target[0])
+        if not parts.scheme and not parts.netloc and parts.path:
+            report.append(f"link to `{target[0]}` kept as its text: the book holds no such file")
+            link["t"], link["c"] = "Span", [["", [], []], link["c"][1]]
+            continue
         if not target[0].startswith("#"):
             continue
         owner = owners.get(target[0][1:])
@@ -474,25 +588,3 @@ def raise_headings(blocks: list[Node]) -> None:
     shift = min((heading["c"][0] for heading in headings), default=1) - 1
     for heading in headings:
         heading["c"][0] -= shift
-
-
-def plain_text(node: Any) -> str:
-    """The plain text of a tree node (inlines, blocks or a metadata value): what a reader
-    reads on the page, so not a picture's alt text, a note, code or raw markup."""
-    parts: list[str] = []
-
-    def walk(item: Any) -> None:
-        if isinstance(item, list):
-            for child in item:
-                walk(child)
-        elif isinstance(item, dict):
-            kind = item.get("t")
-            if kind in ("Str", "MetaString"):
-                parts.append(item["c"])
-            elif kind in ("Space", "SoftBreak", "LineBreak"):
-                parts.append(" ")
-            elif kind not in ("Note", "Code", "RawInline", "RawBlock", "Image"):
-                walk(item.get("c"))
-
-    walk(node)
-    return " ".join("".join(parts).split())

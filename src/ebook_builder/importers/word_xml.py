@@ -24,7 +24,7 @@ from lxml import etree
 
 from ebook_builder.formats.docx.ooxml import M_NS, w, xml_bytes
 from ebook_builder.importers.packaged import read_xml
-from ebook_builder.importers.pandoc_markup import Node, lists
+from ebook_builder.importers.tree import Node, lists
 
 DOCUMENT = "word/document.xml"
 _PAGE_BOOKMARK = re.compile(r"page-(\w+)")  # the id the build gives a page marker
