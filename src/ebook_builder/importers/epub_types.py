@@ -156,25 +156,24 @@ class _Tally:
     opened: Counter[str] = field(default_factory=Counter)  # raw containers, by tag
 
 
-def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
+def carry_semantics(pages: dict[str, Any], report: list[str]) -> bool:
     """Carry or report every `epub:type` value of the spine's documents (`pages`, parsed
-    roots by name, less the navigation document), changing the roots; the names of
-    those changed."""
-    changed: set[str] = set()
+    roots by name, less the navigation document), changing the roots; whether any value
+    rides in the carrier, for `as_epub_types` to write back."""
     tally = _Tally()
+    carried = False
     for name, root in pages.items():
         body = root.find(f"{{{XHTML_NS}}}body")
         if body is None or _dropped_page(body):
             continue
-        if _carry_partition(body, name, report):
-            changed.add(name)
+        _carry_partition(body, name, report)
         first = next(body.iter(*HEADING_TAGS), None)
         chapter_level = HEADING_TAGS[first.tag] if first is not None else None
         for element in list(body.iter()):
-            if element.get(EPUB_TYPE) is not None and _carry(element, chapter_level, tally):
-                changed.add(name)
-        if _open_raw_containers(body, tally):
-            changed.add(name)
+            if element.get(EPUB_TYPE) is not None:
+                _carry(element, chapter_level, tally)
+        _open_raw_containers(body, tally)
+        carried = carried or body.find(f".//*[@{_CARRIER}]") is not None
     for (value, how), count in sorted(tally.wrapped.items()):
         report.append(f"epub:type `{value}` carried ({_places(count)}) by a {how}")
     for (value, why), count in sorted(tally.dropped.items()):
@@ -184,15 +183,14 @@ def carry_semantics(pages: dict[str, Any], report: list[str]) -> set[str]:
             f"a `<{tag}>` holding a heading made a div ({_places(count)}): as pandoc keeps"
             " it, raw HTML, the build's sections would cut across it"
         )
-    return changed
+    return carried
 
 
-def _open_raw_containers(body: Any, tally: _Tally) -> bool:
+def _open_raw_containers(body: Any, tally: _Tally) -> None:
     """The containers pandoc keeps as raw HTML tags around their content (`_RAW`) made
     divs where they hold a heading, whose types have been carried or reported: the
     build's sections, opened at each heading, would cut across the raw tags, so the
-    chapter's XHTML would not be well-formed. Whether any was."""
-    opened = False
+    chapter's XHTML would not be well-formed."""
     for element in list(body.iter(*(f"{{{XHTML_NS}}}{tag}" for tag in _RAW))):
         if _ACTED_ON.intersection(element.get(EPUB_TYPE, "").split()):
             continue
@@ -200,8 +198,6 @@ def _open_raw_containers(body: Any, tally: _Tally) -> bool:
             tally.opened[etree.QName(element).localname] += 1
             element.tag = f"{{{XHTML_NS}}}div"
             element.attrib.pop(EPUB_TYPE, None)
-            opened = True
-    return opened
 
 
 def _dropped_page(body: Any) -> bool:
@@ -224,20 +220,21 @@ def _places(count: int) -> str:
     return "1 place" if count == 1 else f"{count} places"
 
 
-def _carry(element: Any, chapter_level: int | None, tally: _Tally) -> bool:
-    """Carry or count as dropped the types of one element; whether the page changed.
+def _carry(element: Any, chapter_level: int | None, tally: _Tally) -> None:
+    """Carry or count as dropped the types of one element.
     `chapter_level` is that of the page's first heading (a heading as high opens a
     chapter), None on a page without one."""
     if not isinstance(element.tag, str):
-        return False
+        return
     name = etree.QName(element).localname
     values = element.get(EPUB_TYPE, "").split()
     if name in _LEFT or _ACTED_ON.intersection(values):
-        return False
+        return
     if _hgroup_line(element):
-        return False
+        return
     if name in _SECTIONS:
-        return _carry_section(element, name, chapter_level, tally)
+        _carry_section(element, name, chapter_level, tally)
+        return
     if name == "body":
         values = [value for value in values if value not in PARTITIONS]
     kept: list[str] = []
@@ -250,12 +247,11 @@ def _carry(element: Any, chapter_level: int | None, tally: _Tally) -> bool:
         else:
             tally.dropped[(value, why)] += 1
     if name == "body":  # its partition is `_carry_partition`'s
-        return False
+        return
     _set_carried(element, kept, name, tally)
-    return True
 
 
-def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _Tally) -> bool:
+def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _Tally) -> None:
     """A section's (or an article's) types, by where its heading puts it.
 
     One that opens a chapter: onto its heading as `epub:type`, since the build moves a
@@ -287,7 +283,7 @@ def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _T
         if name == "section":
             kept = [value for value in kept if value.removeprefix("z3998:") not in MATTER]
         if not set(kept) - {"chapter"}:
-            return False
+            return
         if heading is not None:
             heading.set(_CARRIER, " ".join([*heading.get(_CARRIER, "").split(), *kept]))
         else:
@@ -295,22 +291,21 @@ def _carry_section(element: Any, name: str, chapter_level: int | None, tally: _T
             inner.text, element.text = element.text, None
             inner.extend([child for child in element if child is not inner])
             inner.set(_CARRIER, " ".join(kept))
-        return True
+        return
     if chapter_level is not None and any(
         HEADING_TAGS[h.tag] <= chapter_level for h in element.iter(*HEADING_TAGS)
     ):
         for value in kept:
             why = f"on a `<{name}>` holding a chapter's heading after other content"
             tally.dropped[(value, why)] += 1
-        return False
+        return
     if not kept:
-        return False
+        return
     element.tag = f"{{{XHTML_NS}}}div"
     element.attrib.pop(EPUB_TYPE, None)
     _mark(element, kept)
     for value in kept:
         tally.wrapped[(value, f"div in place of its <{name}>, which pandoc keeps")] += 1
-    return True
 
 
 def _set_carried(element: Any, kept: list[str], name: str, tally: _Tally) -> None:
@@ -437,7 +432,7 @@ def _opening_heading(section: Any) -> Any:
     return heading if first is heading else None
 
 
-def _carry_partition(body: Any, name: str, report: list[str]) -> bool:
+def _carry_partition(body: Any, name: str, report: list[str]) -> None:
     """A `<body>`'s partition, where its sections do not imply the same, as a class of the
     chapter's heading, as the build's Markdown marks one (`# Contact {.backmatter}`); on
     a page without a heading, as a type of a section put around its content,
@@ -447,7 +442,7 @@ def _carry_partition(body: Any, name: str, report: list[str]) -> bool:
     stated = [v for v in body.get(EPUB_TYPE, "").split() if v in PARTITIONS]
     implied = _implied_partition(body)
     if not stated or stated[0] == implied:
-        return False
+        return
     partition = stated[0]
     heading = next(body.iter(*HEADING_TAGS), None)
     if heading is not None:
@@ -462,7 +457,6 @@ def _carry_partition(body: Any, name: str, report: list[str]) -> bool:
         f"{name} is {partition.removesuffix('matter')} matter, as its <body> says"
         f" (its sections alone would make it {implied.removesuffix('matter')} matter)"
     )
-    return True
 
 
 def _implied_partition(body: Any) -> str:
