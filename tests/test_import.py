@@ -25,16 +25,18 @@ from ebook_builder.cli import app
 from ebook_builder.errors import ExitCode, InputError, OutputError, UsageError
 from ebook_builder.formats import FORMATS
 from ebook_builder.importers import ImportResult, import_book
-from ebook_builder.markup.xhtml import EPUB_TYPE
+from ebook_builder.markup.xhtml import EPUB_TYPE, TYPE_PREFIXES
 from tests.helpers import (
     REPO,
     SHIPPED_BOOKS,
     TOUR,
     EpubCheck,
     ProjectMaker,
+    ace_violations,
     chapter_files,
     libreoffice_convert,
     markdown_words,
+    run_ace,
 )
 
 MARKDOWN = """\
@@ -625,6 +627,188 @@ def test_an_epub2_brings_its_opf_metadata_cover_svg_and_links(
     assert "dropped OEBPS/Text/cover.xhtml: the cover page" in report
     assert Image.open(project / "covers" / "old.jpg").size == (60, 90)
     assert_builds(project, "old", epubcheck)
+
+
+# A hand-made EPUB 3 with the semantics other productions write: each spine document's
+# <body> by its name, in reading order.
+SEMANTIC_PAGES = {
+    "dedication": '<body epub:type="frontmatter"><section id="dedication" epub:type="dedication">'
+    "<p>To my mother.</p></section></body>",
+    "epigraph": '<body epub:type="frontmatter"><section id="epigraph" epub:type="epigraph">'
+    "<blockquote><p>All things pass.</p><cite>An Old Saying</cite></blockquote></section></body>",
+    "preface": '<body epub:type="frontmatter"><section id="preface" epub:type="preface">'
+    '<h2 epub:type="title">Preface</h2><p>Why this book.</p></section></body>',
+    "note": '<body epub:type="frontmatter"><h2>A Note on the Text</h2><p>Spelling kept.</p></body>',
+    "chapter": '<body epub:type="bodymatter z3998:fiction"><section id="one" epub:type="chapter">'
+    '<header><hgroup epub:type="acme:hg"><h2 epub:type="title">The Letter</h2>'
+    '<p epub:type="subtitle">Or, <i epub:type="se:name.vessel.ship">Hope</i></p></hgroup>'
+    '<blockquote epub:type="epigraph">'
+    "<p>Words fly.</p><cite>A Proverb</cite></blockquote></header>"
+    '<p>She read <i epub:type="se:name.publication.book">The Times</i> first'
+    '<a href="notes.xhtml#note-1" id="noteref-1" epub:type="noteref">1</a>.</p>'
+    '<blockquote epub:type="z3998:letter"><p epub:type="z3998:dateline">Monday.</p>'
+    '<p><span epub:type="z3998:salutation">Dear Ann</span>, come home.</p><footer>'
+    '<p epub:type="z3998:valediction">Yours,</p><p epub:type="z3998:signature">Ben</p>'
+    "</footer></blockquote>"
+    '<blockquote epub:type="z3998:poem"><p><span>Roses are red,</span><br/>'
+    "<span>violets are blue.</span></p></blockquote>"
+    '<section epub:type="z3998:song"><h3>A Song</h3><p><span>La la,</span><br/><span>la.</span>'
+    '</p></section><p>After the song.</p><p epub:type="pullquote">Words fly.</p>'
+    '<h3 epub:type="bridgehead">Later</h3><p epub:type="acme:mood">Quiet.</p>'
+    '<p epub:type="madeup z3998:a&quot;b">Calm <span epub:type="appendix">still</span>.</p>'
+    '<p epub:type="subtitle">Not a heading\'s.</p>'
+    '<ul><li epub:type="z3998:example">An item.</li></ul><aside><h3>Boxed</h3><p>Boxed in.</p>'
+    '</aside><article epub:type="acme:art"><p>Raw.</p></article>'
+    '<nav epub:type="acme:nav"><p>Nav.</p></nav>'
+    '<table epub:type="acme:grid"><tr><td>1</td></tr></table>'
+    "</section></body>",
+    "last": '<body epub:type="backmatter"><section id="last" epub:type="chapter">'
+    "<h2>Last Words</h2><p>Farewell.</p></section></body>",
+    "appendix": '<body epub:type="backmatter"><section id="appendix" epub:type="appendix">'
+    '<h2 epub:type="title">Appendix</h2><p>Tables.</p></section></body>',
+    "notes": '<body epub:type="backmatter"><section id="notes" epub:type="endnotes">'
+    '<h2 epub:type="title">Notes</h2><ol><li id="note-1" epub:type="endnote"><p>Cited.</p></li>'
+    '<li id="note-2" epub:type="endnote"><p>Never cited.</p></li></ol></section></body>',
+    "colophon": '<body epub:type="backmatter"><section id="colophon" epub:type="colophon">'
+    '<h2 epub:type="title">Colophon</h2><p>Set in type.</p></section></body>',
+}
+EPUB3_OPF = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Semantics</dc:title>
+<dc:creator>Ann Author</dc:creator>
+<dc:identifier id="uid">urn:uuid:0b5bd9ad-4f6b-4bb6-9f0d-1a8c1d0c6a2e</dc:identifier>
+<dc:language>en</dc:language></metadata>
+<manifest>{items}</manifest><spine>{refs}</spine></package>"""
+
+
+def epub3(path: Path, pages: dict[str, str]) -> Path:
+    """An EPUB 3 of `pages` (each document's `<body>` by name), in that order."""
+    container = (
+        '<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+        '<rootfiles><rootfile full-path="EPUB/content.opf"'
+        ' media-type="application/oebps-package+xml"/></rootfiles></container>'
+    )
+    items = "".join(
+        f'<item id="{name}" href="{name}.xhtml" media-type="application/xhtml+xml"/>'
+        for name in pages
+    )
+    refs = "".join(f'<itemref idref="{name}"/>' for name in pages)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("mimetype", "application/epub+zip")
+        package.writestr("META-INF/container.xml", container)
+        package.writestr("EPUB/content.opf", EPUB3_OPF.format(items=items, refs=refs))
+        for name, body in pages.items():
+            package.writestr(
+                f"EPUB/{name}.xhtml",
+                '<?xml version="1.0" encoding="UTF-8"?><html xmlns="http://www.w3.org/1999/xhtml"'
+                ' xmlns:epub="http://www.idpf.org/2007/ops"'
+                f' epub:prefix="z3998: {TYPE_PREFIXES["z3998"]} se: {TYPE_PREFIXES["se"]}">'
+                f"<head><title>{name.title()}</title></head>{body}</html>",
+            )
+    return path
+
+
+def h1_text(heading: etree._Element) -> str:
+    return " ".join("".join(heading.itertext()).split())
+
+
+def built_pages(epub: Path) -> dict[str, etree._Element]:
+    """Each chapter of a built EPUB (and its table of contents), parsed, by its first
+    level-1 heading."""
+    found = {}
+    with zipfile.ZipFile(epub) as package:
+        for name in package.namelist():
+            if name.endswith(".xhtml"):
+                page = etree.fromstring(package.read(name))
+                heading = next(page.iter(f"{XHTML}h1"), None)
+                if heading is not None:
+                    found[h1_text(heading)] = page
+    return found
+
+
+def partitions(epub: Path) -> dict[str, str]:
+    """Each chapter's partition (its `<body>`'s epub:type) in a built book, by heading."""
+    return {
+        title: page.find(f"{XHTML}body").get(EPUB_TYPE) for title, page in built_pages(epub).items()
+    }
+
+
+def typed(page: etree._Element, tag: str, epub_type: str) -> list[etree._Element]:
+    """The `tag` elements of `page` whose `epub:type` includes `epub_type`."""
+    return [e for e in page.iter(f"{XHTML}{tag}") if epub_type in e.get(EPUB_TYPE, "").split()]
+
+
+def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_place(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    project = tmp_path / "project"
+    result = import_book(epub3(tmp_path / "s.epub", SEMANTIC_PAGES), "s", project=project)
+    assert result.problems == []
+    epub = assert_builds(project, "s", epubcheck, tuple(FORMATS))
+    pages = built_pages(epub)
+    assert partitions(epub) == {
+        "Contents": "frontmatter",
+        "Dedication": "frontmatter",
+        "Epigraph": "frontmatter",
+        "Preface": "frontmatter",
+        "A Note on the Text": "frontmatter",  # its <body> alone says so
+        "The Letter: Or, Hope": "bodymatter",
+        "Last Words": "backmatter",  # its <body> says so: a `chapter` is body matter
+        "Appendix": "backmatter",
+        "Notes": "backmatter",  # the note never cited keeps the page
+        "Colophon": "backmatter",
+    }
+    with zipfile.ZipFile(epub) as package:  # readers open the book at the first chapter
+        nav = etree.fromstring(package.read("EPUB/nav.xhtml"))
+        [start] = typed(nav, "a", "bodymatter")
+        started = etree.fromstring(package.read(f"EPUB/{start.get('href')}"))
+    assert h1_text(next(started.iter(f"{XHTML}h1"))) == "The Letter: Or, Hope"
+    chapter = pages["The Letter: Or, Hope"]
+    [epigraph] = typed(chapter, "div", "epigraph")
+    assert (
+        epigraph.get("role") == "doc-epigraph" and epigraph.find(f"{XHTML}blockquote") is not None
+    )
+    [letter] = typed(chapter, "div", "z3998:letter")
+    for semantic in ("z3998:dateline", "z3998:valediction"):
+        assert len(typed(letter, "div", semantic)) == 1
+    [signature] = typed(letter, "div", "z3998:signature")
+    assert signature.get("class") == "signature"
+    assert [s.text for s in typed(letter, "span", "z3998:salutation")] == ["Dear Ann"]
+    [poem] = typed(chapter, "div", "z3998:poem")
+    assert "verse" in poem.get("class").split()  # the build sets it as verse
+    assert [s.text for s in poem.iter(f"{XHTML}span")] == ["Roses are red,", "violets are blue."]
+    [ship] = typed(next(chapter.iter(f"{XHTML}h1")), "span", "se:name.vessel.ship")
+    assert "".join(ship.itertext()) == "Hope"  # the subtitle's phrase, in the heading
+    [book] = typed(chapter, "span", "se:name.publication.book")
+    assert "".join(book.itertext()) == "The Times"
+    [song] = typed(chapter, "section", "z3998:song")  # its own, the text after it not
+    assert "verse" in song.get("class").split() and "After" not in "".join(song.itertext())
+    [pulled] = typed(chapter, "div", "pullquote")
+    assert pulled.get("role") == "doc-pullquote"  # Ace asks for the role of the type
+    assert [s.text for s in typed(chapter, "span", "bridgehead")] == ["Later"]
+    assert ace_violations(run_ace({"s": epub}, tmp_path / "ace")["s"]) == []
+    report = (project / "book" / "s" / "IMPORT.md").read_text(encoding="utf-8")
+    for line in (
+        "epub:type `acme:mood` dropped (1 place): `ebook check` refuses its prefix",
+        "epub:type `madeup` dropped (1 place): not in the EPUB Structural Semantics Vocabulary",
+        "epub:type `z3998:example` dropped (1 place): pandoc keeps nothing of a `<li>`'s",
+        'epub:type `z3998:a"b` dropped (1 place): not a property name',
+        "epub:type `appendix` dropped (1 place): a division's semantic on a `<span>`",
+        "epub:type `acme:art` dropped (1 place): `ebook check` refuses its prefix",
+        "epub:type `acme:grid` dropped (1 place): `ebook check` refuses its prefix",
+        "epub:type `acme:hg` dropped (1 place): `ebook check` refuses its prefix",
+        "epub:type `acme:nav` dropped (1 place): `ebook check` refuses its prefix",
+        "a `<aside>` holding a heading made a div (1 place)",
+        "epub:type `subtitle` dropped (1 place): its role, `doc-subtitle`, is a heading's",
+        "epub:type `se:name.vessel.ship` carried (1 place) by a span around its <i>",
+        "epub:type `title` dropped (5 places): a heading is its title",
+        "epub:type `z3998:fiction` dropped (1 place): the build types each chapter's `<body>`",
+        "epub:type `z3998:letter` carried (1 place) by a div around its <blockquote>",
+        "note.xhtml is front matter, as its <body> says",
+        "kept the notes section",
+    ):
+        assert line in report
+    assert "Quiet." in texts(result)[4] and "Calm still." in texts(result)[4]  # text stays
 
 
 def test_a_folder_of_html_files_is_one_document_in_name_order(

@@ -28,7 +28,7 @@ from tests.helpers import (
     run_ace,
     run_calibre,
 )
-from tests.test_import import assert_builds, h1_titles, marked, notes, texts
+from tests.test_import import assert_builds, h1_titles, marked, notes, partitions, texts
 
 EPUBS = REPO / "tests" / "fixtures" / "epubs"
 GUTENBERG = REPO / "tests" / "fixtures" / "gutenberg" / "passamaquoddy" / "17997-h.htm"
@@ -39,6 +39,10 @@ OPS = "{http://www.idpf.org/2007/ops}"
 # The spine documents the import leaves out: the build writes its own title page, and
 # the notes of the endnotes page go into the chapters that cite them.
 LEFT_OUT = {"titlepage", "halftitlepage", "endnotes"}
+# The `epub:type` values the import carries in neither the Markdown's attributes nor its
+# report: the partitions (the built chapters' bodies say them), note references
+# (Markdown notes) and `chapter` (the build writes it).
+CARRIED_ELSEWHERE = {"bodymatter", "frontmatter", "backmatter", "noteref", "chapter"}
 
 
 def se_epub(name: str, out: Path) -> Path:
@@ -76,20 +80,6 @@ def chapter_titles(epub: Path) -> list[str]:
     return [heading for heading in h1_titles(epub) if heading != "Contents"]
 
 
-def partitions(epub: Path) -> dict[str, str]:
-    """Each chapter's partition (its `<body>`'s epub:type) in a built book, by heading."""
-    found = {}
-    with zipfile.ZipFile(epub) as package:
-        for name in package.namelist():
-            if name.endswith(".xhtml"):
-                page = etree.fromstring(package.read(name))
-                heading = next(page.iter(f"{XHTML}h1"), None)
-                if heading is not None:
-                    body = page.find(f"{XHTML}body")
-                    found[" ".join("".join(heading.itertext()).split())] = body.get(f"{OPS}type")
-    return found
-
-
 def source_words(name: str) -> int:
     """The words of the pages the import keeps, as a reader sees them (less `↩`)."""
     pages = [page for page in spine_pages(name) if kept(page)]
@@ -104,6 +94,24 @@ def source_notes(name: str) -> int:
         for link in page.iter(f"{XHTML}a")
         if "noteref" in (link.get(f"{OPS}type") or "").split()
     )
+
+
+def source_types(name: str) -> set[str]:
+    """The `epub:type` values of the pages the import keeps."""
+    return {
+        value
+        for page in spine_pages(name)
+        if kept(page)
+        for element in page.iter()
+        for value in (element.get(f"{OPS}type") or "").split()
+    }
+
+
+def markdown_types(texts: list[str]) -> set[str]:
+    """The `epub:type` values and classes that imported Markdown gives its elements."""
+    typed = (value for text in texts for value in re.findall(r'epub:type="([^"]*)"', text))
+    classes = (name for text in texts for name in re.findall(r"[{\s]\.([\w:.-]+)", text))
+    return {value for values in typed for value in values.split()} | set(classes)
 
 
 def assert_clean_everywhere(project: Path, book_id: str, epubcheck: EpubCheck, out: Path) -> Path:
@@ -133,6 +141,9 @@ def test_a_standard_ebooks_production_imports_with_its_chapters_words_and_notes(
     assert "kept as its text" not in report  # every link between pages found its target
     parts = partitions(epub)  # SE's matter pages stay the matter they were
     assert parts["Imprint"] == "frontmatter" and parts["Colophon"] == "backmatter"
+    assert parts["Uncopyright"] == "backmatter"  # as its <body> says, over `copyright-page`
+    named = set(re.findall(r"`([^`\s]+)`", report))  # nothing lost without a word
+    assert source_types(name) - CARRIED_ELSEWHERE <= named | markdown_types(texts(result))
     imported = texts(result)
     words = sum(map(markdown_words, imported))
     assert abs(words - source_words(name)) <= source_words(name) / 100

@@ -23,7 +23,7 @@ from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.lines import locate, locate_any
 from ebook_builder.losses import conversion_warnings, pandoc_refusal
 from ebook_builder.markup.mathml import add_alttext, formulas, tex_source
-from ebook_builder.markup.semantics import chapter_matter, epub_type_note
+from ebook_builder.markup.semantics import chapter_matter, epub_type_note, role_problem
 from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     HEADING_TAGS,
@@ -59,8 +59,9 @@ RAW_FORMATS = {"tex": "TeX", "latex": "LaTeX", "openxml": "OpenXML"}
 EMPTIED = ("li", "p")
 # The ARIA role of each EPUB structural semantic that has one (DPUB-ARIA 1.1, "Mapping
 # from EPUB structural semantics"): DAISY Ace's `epub-type-has-matching-role` rule asks an
-# element that carries one of these `epub:type`s to carry its role too. Sectioning
-# semantics only: those an author writes on a fenced div (`{epub:type=part}`).
+# element that carries one of these `epub:type`s to carry its role too. The semantics an
+# author writes on a fenced div (`{epub:type=part}`), or an import carries on one (a
+# `<blockquote epub:type="pullquote">`): sectioning ones, and the blocks of DPUB-ARIA.
 EPUB_TYPE_ROLES = {
     name: f"doc-{name}"
     for name in [
@@ -72,6 +73,7 @@ EPUB_TYPE_ROLES = {
         "chapter",
         "colophon",
         "conclusion",
+        "credit",
         "credits",
         "dedication",
         "endnotes",
@@ -82,10 +84,13 @@ EPUB_TYPE_ROLES = {
         "glossary",
         "index",
         "introduction",
+        "notice",
         "part",
         "preface",
         "prologue",
+        "pullquote",
         "qna",
+        "tip",
     ]
 }
 
@@ -717,5 +722,7 @@ def _mark_semantics(body: etree._Element) -> None:
         # Axe takes the first semantic of the list that has a role.
         types = element.get(EPUB_TYPE, "").split()
         role = next((EPUB_TYPE_ROLES[t] for t in types if t in EPUB_TYPE_ROLES), None)
-        if role and not element.get("role"):
+        # Not one HTML forbids on the element (`doc-tip` on a `<section>`): EPUBCheck
+        # would fail the book, where Ace only notes the missing role.
+        if role and not element.get("role") and role_problem(element, role) is None:
             element.set("role", role)

@@ -26,6 +26,12 @@ from lxml import etree
 
 from ebook_builder.errors import InputError
 from ebook_builder.importers.draft import Draft
+from ebook_builder.importers.epub_types import (
+    MATTER,
+    TITLE_PAGES,
+    as_epub_types,
+    carry_semantics,
+)
 from ebook_builder.importers.packaged import DC, cover_suffix, open_package, read_xml
 from ebook_builder.importers.pandoc_markup import (
     draft_from_tree,
@@ -35,7 +41,7 @@ from ebook_builder.importers.pandoc_markup import (
 )
 from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, plain_text
 from ebook_builder.load import DATE
-from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER, PARTITIONS
+from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER
 from ebook_builder.markup.xhtml import EPUB_TYPE, VOID_TAGS, XHTML_NS, safe_parser
 from ebook_builder.pandoc import Refused, convert_documents
 
@@ -48,8 +54,6 @@ _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
 _AUTHOR_ROLES = {"", "aut"}
 # Sections of notes at the end, by epub:type (pandoc's classes for it).
 _NOTE_SECTIONS = {"endnotes", "footnotes", "rearnotes"}
-_TITLE_PAGES = {"titlepage", "halftitlepage"}
-_MATTER = FRONT_MATTER | BACK_MATTER | set(PARTITIONS)
 # The spine's documents pandoc reads (EPUB 2 allowed DTBook too, which nobody uses).
 _DOCUMENT_TYPES = {"application/xhtml+xml", "text/html"}
 # Pandoc's HTML reader with the extensions of its EPUB reader (`--list-extensions=epub`).
@@ -93,6 +97,10 @@ def read_epub(source: Path, kind: str) -> Draft:
     # on every core), and given back the build's Markdown conventions; then the path
     # every pandoc-read source takes.
     pages = [_content_document(package, member, source) for member in spine]
+    read = {
+        member: page for member, page in zip(spine, pages, strict=True) if member not in skipped
+    }
+    carried = carry_semantics(read, report)  # what pandoc would drop, in markup it keeps
     version, documents, titles = _read_documents(spine, pages, source, report)
     join_documents(documents, report)
     kept = {id(block) for block in _endnotes([b for _, d in documents for b in d], report)}
@@ -105,6 +113,8 @@ def read_epub(source: Path, kind: str) -> Draft:
     blocks = _open_sections(blocks)
     raise_headings(blocks)
     pages = _build_attributes(blocks)
+    if carried:  # else no carried value is in the tree: a walk spared
+        as_epub_types(blocks)
     _marks_out_of_headings(blocks)
     blocks = _line_blocks(blocks)
     metadata = _metadata(opf, pages > 0, report)
@@ -465,7 +475,7 @@ def _documents(
             else "table of contents"
             if name in skipped
             else "title page"
-            if kinds & _TITLE_PAGES
+            if kinds & TITLE_PAGES
             else ""
         )
         if what:
@@ -476,6 +486,8 @@ def _documents(
             chosen.append((name, content))
             headings.append([node for node in found if node["t"] == "Header"])
             outer = content[0]["c"][0][1] if content[0]["t"] == "Div" else []
+            if headings[-1] and set(headings[-1][0]["c"][1][1]) & {"frontmatter", "backmatter"}:
+                outer = []  # its <body>'s partition, reported by `carry_semantics`
             for kind in sorted(k for k in outer if k in FRONT_MATTER | BACK_MATTER):
                 part = "front" if kind in FRONT_MATTER else "back"
                 report.append(f"kept {name} as a chapter of the {part} matter (`{kind}`)")
@@ -627,7 +639,7 @@ def _open_sections(blocks: list[Node]) -> list[Node]:
             opened.append(block)
             continue
         (id_, classes, _), inner = block["c"][0], block["c"][1]
-        matter = [c for c in classes if c.removeprefix("z3998:") in _MATTER]
+        matter = [c for c in classes if c.removeprefix("z3998:") in MATTER]
         if inner and inner[0]["t"] == "Header":
             inner[0]["c"][1][1] += [c for c in matter if c not in inner[0]["c"][1][1]]
         if inner and inner[0]["t"] == "Header" and not inner[0]["c"][1][0]:
@@ -642,9 +654,10 @@ def _build_attributes(blocks: list[Node]) -> int:
     """The attributes the build writes itself taken off again, and its page markers
     written as its Markdown has them; how many page markers.
 
-    `epub:` attributes (`epub:type`, which pandoc's EPUB reader drops: the build writes
-    it from classes, and refuses a chapter that sets it by hand), the ARIA roles of divs
-    and spans (derived from the classes too) and a class written twice go. A page-break span (`role=
+    `epub:` attributes pandoc copies from the source (`epub:type`: the values the build
+    can take are carried by `epub_types.carry_semantics`, which `as_epub_types` writes
+    back afterwards), the ARIA roles of divs and spans (the build derives them from the
+    classes) and a class written twice go. A page-break span (`role=
     "doc-pagebreak"`, `epub:type="pagebreak"`) becomes `[]{.pagebreak page="N"}`, the
     number from its label. One walk for all: a novel's tree has a million elements."""
     pages = 0
