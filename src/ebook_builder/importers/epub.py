@@ -112,12 +112,12 @@ def read_epub(source: Path, kind: str) -> Draft:
     _drop_back_links(blocks)
     blocks = _open_sections(blocks)
     raise_headings(blocks)
-    pages = _build_attributes(blocks)
+    page_markers = _build_attributes(blocks)
     if carried:  # else no carried value is in the tree: a walk spared
         as_epub_types(blocks)
     _marks_out_of_headings(blocks)
     blocks = _line_blocks(blocks)
-    metadata = _metadata(opf, pages > 0, report)
+    metadata = _metadata(opf, page_markers > 0, report)
     tree = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         _unpack_pictures(package, blocks, Path(media))
