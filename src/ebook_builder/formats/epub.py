@@ -226,8 +226,9 @@ def _add_edition_identifiers(package: epub.EpubBook, meta: Metadata) -> None:
 def _add_series(package: epub.EpubBook, series: Series) -> None:
     """The series, as EPUB 3 states it and as calibre's EPUB 2 metadata does.
 
-    EPUB 3 readers (Apple Books, Thorium) read `belongs-to-collection` with its
-    `collection-type` and `group-position`; calibre, Kobo and KOReader read the
+    EPUB 3 (§ "belongs-to-collection") states it as a collection of type `series` with
+    the book's `group-position`, which calibre's EPUB 3 reader reads (tested); readers
+    that came before it (Kobo's firmware for sideloaded books, KOReader) read the
     `calibre:series` and `calibre:series_index` metas that calibre writes.
     """
     package.add_metadata(
