@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from docx import Document
 from lxml import etree
 
 from ebook_builder import api
 from ebook_builder.errors import BookError
 from ebook_builder.formats import FORMATS
+from ebook_builder.importers import import_book, package_credits
 from ebook_builder.load import Project, load_book
 from ebook_builder.metadata_fields import check_digit
 from ebook_builder.model import Contributor, Isbns, Person, Series
@@ -295,3 +297,78 @@ def test_python_docx_and_libreoffice_read_the_docx_properties(every_field, tmp_p
     }
     assert expected.items() <= ours.items()
     assert expected.items() <= theirs.items()
+
+
+# --- Carried by `ebook import` --------------------------------------------------------------
+
+
+def test_an_imported_epub_keeps_the_people_series_and_rights(every_field, tmp_path, epubcheck):
+    project = tmp_path / "project"
+    result = import_book(every_field["epub"], "again", project=project)
+    assert result.problems == []
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    assert metadata["creators"] == [
+        {"name": "Ursula Writer", "file_as": "Writer, Ursula"},
+        "B. Second",
+    ]
+    assert metadata["contributors"] == [
+        {"name": "Tom Translator", "role": "translator", "file_as": "Translator, Tom"},
+        {"name": "Ian Intro", "role": "introduction"},
+        {"name": "Cora Cover", "role": "cover designer"},
+    ]
+    assert metadata["series"] == {"name": "The Cycle", "position": "2"}
+    assert metadata["rights"] == EVERY_FIELD["rights"]
+    report = (project / "book" / "again" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "not carried: no roles" not in report and "The Cycle" not in report
+    api.build(project, ["again"], ["epub"], project / "dist")
+    assert epubcheck.check(project / "dist" / "again.epub").clean
+
+
+OTHER_OPF = """<package xmlns="http://www.idpf.org/2007/opf" version="3.0">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:opf="http://www.idpf.org/2007/opf">
+<dc:creator id="a">Ann Author</dc:creator><meta refines="#a" property="role">aut</meta>
+<dc:creator id="t">Tess Both</dc:creator><meta refines="#t" property="role">trl</meta>
+<meta refines="#t" property="role">ill</meta>
+<dc:contributor opf:role="bkp">calibre (7.0)</dc:contributor>
+<dc:contributor>No Role</dc:contributor>
+<dc:contributor opf:role="aui" opf:file-as="Old, Intro">Intro Old</dc:contributor>
+<meta property="belongs-to-collection" id="set">Boxed Set</meta>
+<meta refines="#set" property="collection-type">set</meta>
+<meta property="belongs-to-collection" id="s1">First Series</meta>
+<meta refines="#s1" property="group-position">three</meta>
+<meta property="belongs-to-collection" id="s2">Second Series</meta>
+<meta name="calibre:series" content="First Series"/>
+<meta name="calibre:series_index" content="3.0"/>
+<dc:rights>One</dc:rights><dc:rights>Two</dc:rights>
+</metadata></package>"""
+
+
+def test_what_fits_no_key_is_reported():
+    meta = etree.fromstring(OTHER_OPF.encode()).find(f"{OPF}metadata")
+    refines: dict[str, dict[str, str]] = {}
+    roles: dict[str, set[str]] = {}
+    for item in meta.iter(f"{OPF}meta"):
+        if target := item.get("refines", "").lstrip("#"):
+            refines.setdefault(target, {})[item.get("property")] = item.text
+            if item.get("property") == "role":
+                roles.setdefault(target, set()).add(item.text)
+    report: list[str] = []
+    creators, contributors = package_credits.people(meta, refines, roles, report)
+    assert creators == ["Ann Author"]
+    assert contributors == [
+        {"name": "Tess Both", "role": "illustrator"},
+        {"name": "Tess Both", "role": "translator"},
+        {"name": "No Role", "role": "contributor"},
+        {"name": "Intro Old", "role": "introduction", "file_as": "Old, Intro"},
+    ]
+    assert package_credits.series(meta, refines, report) == {"name": "First Series"}
+    assert package_credits.rights(meta, report) == "One"
+    assert report == [
+        "metadata: `calibre (7.0)` (bkp) not carried: no role for `bkp`",
+        "metadata: contributor `No Role` has the role `contributor`: none stated",
+        "metadata: `Intro Old` (aui) is an introduction's author: or a preface's?",
+        "metadata: collection `Boxed Set` (set) not carried: not a series",
+        "metadata: series `Second Series` not carried: a book has one series, `First Series`",
+        "metadata: series position `three` not carried: not a number",
+        "metadata: `rights` not carried: Two",
+    ]
