@@ -372,3 +372,27 @@ def test_what_fits_no_key_is_reported():
         "metadata: series position `three` not carried: not a number",
         "metadata: `rights` not carried: Two",
     ]
+
+
+def test_an_imported_docx_keeps_what_its_custom_properties_state(every_field, tmp_path):
+    project = tmp_path / "project"
+    result = import_book(every_field["docx"], "again", project=project)
+    assert result.problems == []
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    assert metadata["creators"] == [
+        {"name": "Ursula Writer", "file_as": "Writer, Ursula"},
+        "B. Second",
+    ]
+    assert metadata["contributors"] == [
+        {"name": "Tom Translator", "role": "translator"},
+        {"name": "Ian Intro", "role": "introduction"},
+        {"name": "Cora Cover", "role": "cover designer"},
+    ]
+    assert metadata["series"] == {"name": "The Cycle", "position": "2"}
+    assert (metadata["rights"], metadata["edition"], metadata["date"]) == (
+        EVERY_FIELD["rights"],
+        "Second edition",
+        "2020",
+    )
+    report = (project / "book" / "again" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "custom property `isbn print` not carried: 9781861972712" in report
