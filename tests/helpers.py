@@ -349,7 +349,7 @@ def libreoffice_pdfs(documents: list[Path], out: Path) -> list[Path]:
 
 
 def libreoffice_convert(documents: list[Path], out: Path, target: str) -> list[Path]:
-    """Each document written by LibreOffice in `out` as `target` (`pdf`, `docx`: its own
+    """Each document written by LibreOffice in `out` as `target` (`pdf`, `odt`, `docx`: its own
     writer, a file another program made), in one run with a fresh profile (a shared one
     locks). Skips without LibreOffice, except in CI, which must run it."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
@@ -357,7 +357,7 @@ def libreoffice_convert(documents: list[Path], out: Path, target: str) -> list[P
         if os.environ.get("CI"):
             pytest.fail("LibreOffice is required in CI: apt-get install libreoffice-writer-nogui")
         pytest.skip("LibreOffice is not installed (apt-get install libreoffice-writer-nogui)")
-    filters = {"pdf": "pdf", "docx": "docx:MS Word 2007 XML"}
+    filters = {"pdf": "pdf", "docx": "docx:MS Word 2007 XML", "odt": "odt"}
     subprocess.run(
         [
             soffice,

@@ -845,7 +845,8 @@ CASES: dict[str, Case] = {
     "creator of 100,000 characters": Case(
         edit_metadata("- A. Writer", "- " + "W" * 100_000),
         1,
-        "metadata/demo.yaml:2: a name under 'creators' is longer than 5,000 characters",
+        "metadata/demo.yaml:3: 'name' of 'creators entry 1' is 100,000 characters long; "
+        "at most 5,000",
     ),
     "unknown key of 500,000 characters": Case(
         edit_metadata("date: '2020'", "? " + "k" * 500_000 + "\n: 1"),

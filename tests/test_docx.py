@@ -124,7 +124,7 @@ def test_python_docx_reads_the_metadata(built, fixture_project, book_id):
     meta = convert(root, book_id).book.metadata
     properties = docx.Document(str(built[book_id])).core_properties
     assert properties.title == meta.title
-    assert properties.author == "; ".join(meta.creators)
+    assert properties.author == "; ".join(meta.creator_names)
     assert properties.language == meta.language
     assert properties.subject == "; ".join(meta.subjects)
     assert properties.comments == meta.description
@@ -182,8 +182,8 @@ def test_title_page_then_contents(built, fixture_project):
     assert title_page == [
         ("Title", meta.title),
         ("Subtitle", meta.subtitle),
-        ("Author", meta.creators[0]),
-        ("Author", meta.creators[1]),
+        ("Author", meta.creator_names[0]),
+        ("Author", meta.creator_names[1]),
         ("Publisher", meta.publisher),
     ]
     assert (style_of(found[6]), text_of(found[6])) == ("TOCHeading", "Contents")

@@ -7,14 +7,14 @@ import struct
 from datetime import UTC, datetime
 
 from ebook_builder.formats.kindle import exth
-from ebook_builder.model import Metadata
+from ebook_builder.model import Contributor, Isbns, Metadata, Person, Series
 from tests.kindle_decode import read_exth
 
 META = Metadata(
     title="Ten Days",
     language="en-GB",
     identifier="urn:isbn:978-0-14-018293-0",
-    creators=("John Reed", "A. N. Other"),
+    creators=(Person("John Reed", "Reed, John"), Person("A. N. Other")),
     modified=datetime(2017, 11, 7, tzinfo=UTC),
     publisher="Boni & Liveright",
     date="1919",
@@ -53,10 +53,32 @@ def test_metadata_records() -> None:
 
 
 def test_no_isbn_record_for_a_uuid() -> None:
-    meta = Metadata("T", "en", "urn:uuid:0b0e", ("A",), datetime(2020, 1, 1, tzinfo=UTC))
+    meta = Metadata("T", "en", "urn:uuid:0b0e", (Person("A"),), datetime(2020, 1, 1, tzinfo=UTC))
     kinds = [kind for kind, _ in exth.metadata_records(meta, exth.book_ids(meta.identifier))]
     assert exth.ISBN not in kinds
     assert exth.PUBLISHER not in kinds
+
+
+def test_contributors_rights_and_the_kindle_isbn() -> None:
+    meta = Metadata(
+        "T",
+        "en",
+        "urn:isbn:978-0-14-018293-0",
+        (Person("A"),),
+        datetime(2020, 1, 1, tzinfo=UTC),
+        contributors=(Contributor("Tr Anslator", "translator"), Contributor("Ed", "editor")),
+        rights="© 2020 A",
+        series=Series("Cycle", "2"),
+        isbn=Isbns(epub="9780306406157", kindle="0306406152"),
+    )
+    records = exth.metadata_records(meta, exth.book_ids(meta.identifier))
+    values: dict[int, list[bytes]] = {}
+    for kind, data in records:
+        values.setdefault(kind, []).append(data)
+    assert values[exth.ISBN] == [b"0306406152"]  # the Kindle edition's, not the identifier's
+    assert values[exth.CONTRIBUTOR] == [b"Tr Anslator", b"Ed"]
+    assert values[exth.RIGHTS] == ["© 2020 A".encode()]
+    assert b"Cycle" not in b"".join(data for _, data in records)  # EXTH has no series record
 
 
 def test_resource_records() -> None:

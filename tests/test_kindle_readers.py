@@ -160,7 +160,7 @@ def test_ebook_meta_reads_the_metadata_and_cover(
     meta = entry.book.book.metadata
     fields = _fields(entry.meta[fmt])
     assert fields["Title"] == meta.title
-    assert fields["Author(s)"].split(" & ") == list(meta.creators)
+    assert fields["Author(s)"].split(" & ") == list(meta.creator_names)
     assert fields["Languages"] == LANGUAGES[meta.language.split("-")[0]]
     # calibre scales the cover it saves down to its own maximum size: compare the shape.
     with Image.open(entry.covers[fmt]) as cover:

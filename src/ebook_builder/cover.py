@@ -87,7 +87,7 @@ def render_cover(metadata: Metadata) -> bytes:
     y += 110
     if metadata.subtitle:
         _draw_block(draw, metadata.subtitle, 80, width, y)
-    authors = " · ".join(metadata.creators)
+    authors = " · ".join(metadata.creator_names)
     _draw_block(draw, authors, 64, width, COVER_SIZE[1] - MARGIN - 300)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90, optimize=True)

@@ -19,8 +19,10 @@ from typing import Any
 
 import yaml
 
+from ebook_builder import metadata_fields
 from ebook_builder.cover import load_cover
 from ebook_builder.errors import BookError, Diagnostic, EbookError, InputError, UsageError
+from ebook_builder.metadata_fields import TEXT_LIMIT, kind
 from ebook_builder.model import Book, ChapterSource, Metadata
 from ebook_builder.sources import CHAPTER_LIMIT, METADATA_LIMIT, read_input, read_source, resolved
 
@@ -33,14 +35,29 @@ BOOK_ID = re.compile(r"\A[a-z0-9][a-z0-9-]*\Z")
 # Characters XML 1.0 forbids: C0 controls but tab and newlines, and two non-characters.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DATE = re.compile(r"\A\d{4}(-\d{2}(-\d{2})?)?\Z")
-# Far beyond any store's limit (Amazon KDP takes a title of 200 characters, a description
-# of 4,000), yet short enough for every writer: a Kindle EXTH record, a drawn cover.
-TEXT_LIMIT = 5_000
 # The first year EPUB's `dcterms:modified` (CCYY-MM-DDThh:mm:ssZ) can carry.
 EARLIEST_YEAR = 1000
-TEXT_FIELDS = ("title", "subtitle", "publisher", "description", "page_source", "identifier")
-LIST_FIELDS = ("creators", "subjects", "chapters")
-KNOWN_FIELDS = {*TEXT_FIELDS, *LIST_FIELDS, "language", "date", "modified"}
+TEXT_FIELDS = (
+    "title",
+    "subtitle",
+    "publisher",
+    "description",
+    "page_source",
+    "identifier",
+    "rights",
+    "edition",
+    "dedication",
+)
+SHAPED_FIELDS = ("creators", "contributors", "series", "isbn")
+KNOWN_FIELDS = {
+    *TEXT_FIELDS,
+    *SHAPED_FIELDS,
+    "subjects",
+    "chapters",
+    "language",
+    "date",
+    "modified",
+}
 
 
 class MetadataLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
@@ -190,12 +207,37 @@ def read_metadata(
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise BookError("metadata must be a mapping of keys such as 'title:'", path=shown, line=1)
     _refuse_control_characters(node, shown)
-    lines = {
-        key.value: key.start_mark.line + 1
-        for key, _ in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
-    return data, lines
+    return data, _value_lines(node)
+
+
+def _value_lines(root: yaml.MappingNode) -> dict[str, int]:
+    """The line of each key and list entry, by its dotted path (`contributors.2.role`).
+
+    A problem with a nested value is reported at its own line, not at its top-level key's.
+    """
+    lines: dict[str, int] = {}
+    pending: list[tuple[str, yaml.Node]] = [("", root)]
+    while pending:
+        path, node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    inner = f"{path}.{key.value}" if path else key.value
+                    lines[inner] = key.start_mark.line + 1
+                    pending.append((inner, value))
+        elif isinstance(node, yaml.SequenceNode):
+            for number, value in enumerate(node.value):
+                inner = f"{path}.{number}"
+                lines[inner] = value.start_mark.line + 1
+                pending.append((inner, value))
+    return lines
+
+
+def _line(lines: dict[str, int], path: str) -> int:
+    """The line of the value at `path`, else of the nearest value that holds it, else 1."""
+    while path not in lines and "." in path:
+        path = path.rpartition(".")[0]
+    return lines.get(path, 1)
 
 
 def _refuse_aliases(text: str, shown: Path) -> None:
@@ -237,9 +279,10 @@ def _parse_metadata(
 ) -> Metadata | None:
     flagged: set[str] = set()
 
-    def problem(key: str, message: str) -> None:
-        flagged.add(key)
-        problems.append(Diagnostic(shown, message, lines.get(key, 1)))
+    def problem(where: str, message: str) -> None:
+        """A problem of the value at `where`, a key or a dotted path (`series.position`)."""
+        flagged.add(where.partition(".")[0])
+        problems.append(Diagnostic(shown, message, _line(lines, where)))
 
     for key in sorted(set(map(str, raw)) - KNOWN_FIELDS):
         problem(key, f"unknown key {key!r}")
@@ -247,29 +290,24 @@ def _parse_metadata(
     for key in TEXT_FIELDS:
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
-            problem(key, f"'{key}' must be text, not {_kind(value)}")
+            problem(key, f"'{key}' must be text, not {kind(value)}")
         elif isinstance(value, str) and len(value) > TEXT_LIMIT:
             problem(key, f"'{key}' is {len(value):,} characters long; at most {TEXT_LIMIT:,}")
             value = None
         text[key] = value.strip() or None if isinstance(value, str) else None
-    lists: dict[str, tuple[str, ...]] = {}
-    for key in ("creators", "subjects"):
-        value = raw.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            problem(key, f"'{key}' must be a list of names")
-            value = []
-        elif any(len(v) > TEXT_LIMIT for v in value):
-            problem(key, f"a name under '{key}' is longer than {TEXT_LIMIT:,} characters")
-            value = []
-        lists[key] = tuple(v.strip() for v in value)
+    subjects = _subjects(raw.get("subjects", []), lambda m: problem("subjects", m))
+    creators = metadata_fields.creators(raw.get("creators"), problem)
+    contributors = metadata_fields.contributors(raw.get("contributors"), problem)
+    series = metadata_fields.series(raw.get("series"), problem)
+    isbn = metadata_fields.isbns(raw.get("isbn"), problem)
     for key in ("title", "identifier"):
         if key not in flagged and text[key] is None:
             absent = raw.get(key) is None
             problem(key, f"missing required key '{key}'" if absent else f"'{key}' is empty")
-    if "creators" not in flagged and not lists["creators"]:
+    if "creators" not in flagged and not creators:
         problem("creators", "at least one creator is required under 'creators'")
+    if "identifier" not in flagged and (text["identifier"] or "").lower().startswith("urn:isbn:"):
+        metadata_fields.isbn(text["identifier"], "identifier", problem)
     language = raw.get("language")
     if language is None:
         problem("language", "missing required key 'language'")
@@ -285,15 +323,34 @@ def _parse_metadata(
         title=text["title"] or "",
         language=str(language),
         identifier=text["identifier"] or "",
-        creators=lists["creators"],
+        creators=creators,
         modified=modified,
         subtitle=text["subtitle"],
         publisher=text["publisher"],
         date=date,
         description=text["description"],
-        subjects=lists["subjects"],
+        subjects=subjects,
         page_source=text["page_source"],
+        contributors=contributors,
+        series=series,
+        rights=text["rights"],
+        edition=text["edition"],
+        dedication=text["dedication"],
+        isbn=isbn,
     )
+
+
+def _subjects(value: Any, problem: Callable[[str], None]) -> tuple[str, ...]:
+    """`subjects`: a list of headings (or one, written as text)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problem("'subjects' must be a list of names")
+        return ()
+    if any(len(v) > TEXT_LIMIT for v in value):
+        problem(f"a name under 'subjects' is longer than {TEXT_LIMIT:,} characters")
+        return ()
+    return tuple(v.strip() for v in value)
 
 
 def source_date_epoch() -> str:
@@ -303,12 +360,6 @@ def source_date_epoch() -> str:
     return os.environ.get("SOURCE_DATE_EPOCH", "")
 
 
-def _kind(value: Any) -> str:
-    """What YAML made of a value, in a user's words."""
-    names = {list: "a list", dict: "a mapping", bool: "true or false", type(None): "empty"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _date(value: Any, problem: Callable[[str], None]) -> str | None:
     """`date` as written, once it is a day, month or year of the calendar (not 2017-02-30)."""
     if value is None:
@@ -316,7 +367,7 @@ def _date(value: Any, problem: Callable[[str], None]) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # `date: 2017` unquoted is a number to YAML
     if not isinstance(value, str) or not DATE.match(value):
-        shown = repr(value) if isinstance(value, str) else _kind(value)
+        shown = repr(value) if isinstance(value, str) else kind(value)
         problem(f"'date' must be YYYY, YYYY-MM or YYYY-MM-DD, not {shown}")
         return None
     try:
@@ -347,7 +398,7 @@ def _modified(value: Any, written: str | None, problem: Callable[[str], None]) -
             when = datetime.fromisoformat(value if isinstance(value, str) else "")
             when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
         except (ValueError, OverflowError) as exc:
-            why = f"{value!r} ({exc})" if isinstance(value, str) else _kind(value)
+            why = f"{value!r} ({exc})" if isinstance(value, str) else kind(value)
             problem(f"'modified' must be an ISO 8601 date and time, not {why}")
         else:
             if when.year >= EARLIEST_YEAR:

@@ -27,13 +27,51 @@ TOC_DEPTH = 3
 
 
 @dataclass(frozen=True)
+class Person:
+    """A creator of the book, and the form a library sorts the name by ("Reed, John")."""
+
+    name: str
+    file_as: str | None = None
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """Someone who helped make the book; `role` is a name of `relators.RELATORS`."""
+
+    name: str
+    role: str
+    file_as: str | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """The series a book belongs to; `position` is a number as written ("2", "1.5")."""
+
+    name: str
+    position: str | None = None
+
+
+@dataclass(frozen=True)
+class Isbns:
+    """The ISBN of each edition the publisher registered, as 10 or 13 digits (no hyphens).
+
+    `epub` is the .epub's and the .kepub.epub's (the same EPUB, with Kobo's spans);
+    `kindle` the .azw3's and the .mobi's; `print` the printed book's.
+    """
+
+    epub: str | None = None
+    kindle: str | None = None
+    print: str | None = None
+
+
+@dataclass(frozen=True)
 class Metadata:
     """What `metadata/<book-id>.yaml` says about a book, already checked."""
 
     title: str
     language: str
     identifier: str
-    creators: tuple[str, ...]
+    creators: tuple[Person, ...]
     modified: datetime
     subtitle: str | None = None
     publisher: str | None = None
@@ -41,6 +79,17 @@ class Metadata:
     description: str | None = None
     subjects: tuple[str, ...] = ()
     page_source: str | None = None
+    contributors: tuple[Contributor, ...] = ()
+    series: Series | None = None
+    rights: str | None = None
+    edition: str | None = None
+    dedication: str | None = None
+    isbn: Isbns = Isbns()
+
+    @property
+    def creator_names(self) -> tuple[str, ...]:
+        """The creators' names, as the book shows them."""
+        return tuple(creator.name for creator in self.creators)
 
 
 @dataclass(frozen=True)

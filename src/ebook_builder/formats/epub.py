@@ -42,8 +42,10 @@ from ebook_builder.model import (
     CoverImage,
     Heading,
     Metadata,
+    Series,
     once_per_book,
 )
+from ebook_builder.relators import RELATORS
 
 STYLESHEET = "style/book.css"
 COVER_PAGE = "cover.xhtml"
@@ -167,21 +169,80 @@ def _add_metadata(package: epub.EpubBook, converted: ConvertedBook) -> None:
         )
     package.set_language(meta.language)
     for number, creator in enumerate(meta.creators, 1):
-        package.add_author(creator, uid=f"creator-{number}")
+        _add_person(package, "creator", f"creator-{number}", creator.name, creator.file_as)
+    for number, contributor in enumerate(meta.contributors, 1):
+        uid = f"contributor-{number}"
+        _add_person(package, "contributor", uid, contributor.name, contributor.file_as)
+        role = {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"}
+        package.add_metadata(None, "meta", RELATORS[contributor.role], role)
     optional = {
         "publisher": meta.publisher,
         "description": meta.description,
         "date": meta.date,
         "source": meta.page_source,
+        "rights": meta.rights,
     }
     for name, value in optional.items():
         if value:
             package.add_metadata("DC", name, value)
     for subject in meta.subjects:
         package.add_metadata("DC", "subject", subject)
+    _add_edition_identifiers(package, meta)
+    if meta.series:
+        _add_series(package, meta.series)
     for prop in assess(converted).metadata:
         attributes = {"property": prop.name} | ({XML_LANG: prop.lang} if prop.lang else {})
         package.add_metadata(None, "meta", prop.value, attributes)
+
+
+def _add_person(
+    package: epub.EpubBook, element: str, uid: str, name: str, file_as: str | None
+) -> None:
+    """A `dc:creator` or `dc:contributor`, refined by the name a library sorts it by.
+
+    ebooklib's `add_author` gives `file-as` the MARC relator scheme, which names roles.
+    """
+    package.add_metadata("DC", element, name, {"id": uid})
+    if file_as:
+        package.add_metadata(None, "meta", file_as, {"refines": f"#{uid}", "property": "file-as"})
+
+
+def _add_edition_identifiers(package: epub.EpubBook, meta: Metadata) -> None:
+    """The EPUB's ISBN as a second `dc:identifier`, and the print ISBN as its `dc:source`.
+
+    The book's own identifier stays the package's unique identifier: EPUB 3.3 (§ 5.5.3,
+    "unique-identifier") wants one that does not change between revisions of a book,
+    while an ISBN names one edition in one format, and a new edition gets a new one.
+    """
+    stated = meta.identifier.lower().replace("-", "").replace(" ", "")
+    if meta.isbn.epub and f"urn:isbn:{meta.isbn.epub.lower()}" != stated:
+        package.add_metadata("DC", "identifier", f"urn:isbn:{meta.isbn.epub}", {"id": "isbn"})
+    if meta.isbn.print:
+        package.add_metadata("DC", "source", f"urn:isbn:{meta.isbn.print}")
+    if meta.edition:
+        package.add_metadata(None, "meta", meta.edition, {"property": "schema:bookEdition"})
+
+
+def _add_series(package: epub.EpubBook, series: Series) -> None:
+    """The series, as EPUB 3 states it and as calibre's EPUB 2 metadata does.
+
+    EPUB 3 (§ "belongs-to-collection") states it as a collection of type `series` with
+    the book's `group-position`, which calibre's EPUB 3 reader reads (tested); readers
+    that came before it (Kobo's firmware for sideloaded books, KOReader) read the
+    `calibre:series` and `calibre:series_index` metas that calibre writes.
+    """
+    package.add_metadata(
+        None, "meta", series.name, {"property": "belongs-to-collection", "id": "series"}
+    )
+    refines = {"refines": "#series"}
+    package.add_metadata(None, "meta", "series", refines | {"property": "collection-type"})
+    package.add_metadata(None, "meta", "", {"name": "calibre:series", "content": series.name})
+    if series.position:
+        package.add_metadata(
+            None, "meta", series.position, refines | {"property": "group-position"}
+        )
+        calibre_index = {"name": "calibre:series_index", "content": series.position}
+        package.add_metadata(None, "meta", "", calibre_index)
 
 
 class _Writer(epub.EpubWriter):
@@ -212,7 +273,7 @@ def _cover_body(meta: Metadata, cover_name: str) -> etree._Element:
     body = etree.Element(tag("body"), nsmap=NSMAP)
     body.set("class", "cover")
     body.set(EPUB_TYPE, "cover")
-    creators = ", ".join(meta.creators)
+    creators = ", ".join(meta.creator_names)
     etree.SubElement(
         body,
         tag("img"),

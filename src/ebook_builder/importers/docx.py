@@ -29,6 +29,7 @@ from typing import Any
 
 from ebook_builder.errors import InputError
 from ebook_builder.formats.docx import VERSE_STYLES
+from ebook_builder.importers.docx_properties import custom_metadata
 from ebook_builder.importers.draft import Draft
 from ebook_builder.importers.packaged import (
     DC,
@@ -315,7 +316,7 @@ def _refuse_linked_pictures(package: zipfile.ZipFile, source: Path) -> None:
 def _metadata(package: zipfile.ZipFile, source: Path, report: list[str]) -> dict[str, Any]:
     """Title, creators, language, description and subjects (the keywords) as the core
     properties state them; Word's Subject field is reported, since it may be a subtitle
-    or a topic."""
+    or a topic. Then what the custom properties state (`docx_properties`)."""
     stated: dict[str, Any] = {"title": "", "language": "", "creators": [], "description": ""}
     if _CORE in package.namelist():
         core = read_xml(package, _CORE, source, "docx")
@@ -327,6 +328,7 @@ def _metadata(package: zipfile.ZipFile, source: Path, report: list[str]) -> dict
         subject = " ".join(core.findtext(f"{DC}subject", "").split())
         if subject:
             report.append(f"metadata: Word's Subject not carried (a subtitle? a topic?): {subject}")
+    stated |= custom_metadata(package, source, stated["creators"], report)
     if not stated["language"]:
         stated["language"] = "en"
         report.append("metadata: `language` set to `en`: the document does not state it")

@@ -37,8 +37,9 @@ class Draft:
 
     `chapters` are (file name, Markdown) in reading order; `pictures` map a path relative
     to the book's folder (`images/…`) to the picture's bytes; `metadata` holds only what
-    the source states (title, language, creators); `cover` is (suffix, bytes); `report`
-    lists every guess the reader made and every construct it could not carry.
+    the source states (title, language, creators, each a name or `{name, file_as}`…);
+    `cover` is (suffix, bytes); `report` lists every guess the reader made and every
+    construct it could not carry.
     """
 
     chapters: list[tuple[str, str]]
@@ -46,6 +47,11 @@ class Draft:
     pictures: dict[str, bytes] = field(default_factory=dict)
     cover: tuple[str, bytes] | None = None
     report: list[str] = field(default_factory=list)
+
+
+def creator_names(creators: list[str | dict[str, str]]) -> list[str]:
+    """The names of a draft's creators, each written as a name or `{name, file_as}`."""
+    return [entry if isinstance(entry, str) else entry["name"] for entry in creators]
 
 
 @dataclass(frozen=True)

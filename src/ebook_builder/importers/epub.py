@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from ebook_builder.errors import InputError
+from ebook_builder.importers import package_credits
 from ebook_builder.importers.draft import Draft
 from ebook_builder.importers.epub_types import (
     MATTER,
@@ -51,7 +52,6 @@ _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _FONT_OBFUSCATION = {"http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC"}
 _XHTML = f"{{{XHTML_NS}}}"
 _ENC = "{http://www.w3.org/2001/04/xmlenc#}"
-_AUTHOR_ROLES = {"", "aut"}
 # Sections of notes at the end, by epub:type (pandoc's classes for it).
 _NOTE_SECTIONS = {"endnotes", "footnotes", "rearnotes"}
 # The spine's documents pandoc reads (EPUB 2 allowed DTBook too, which nobody uses).
@@ -70,7 +70,7 @@ _SVG = "{http://www.w3.org/2000/svg}"
 _NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _SVG_TEXT = {"title", "desc"}  # what an SVG framing one picture may hold besides it
-_UNCARRIED = ("identifier", "rights", "source", "contributor", "coverage", "relation")
+_UNCARRIED = ("identifier", "source", "coverage", "relation")
 
 
 def read_epub(source: Path, kind: str) -> Draft:
@@ -327,23 +327,16 @@ def _metadata(opf: Any, paginated: bool, report: list[str]) -> dict[str, Any]:
         "title": text(main[0]) if main else "",
         "subtitle": text(subtitle[0]) if subtitle else "",
         "language": next((text(e) for e in meta.iter(f"{DC}language")), ""),
-        "creators": [],
         "publisher": next((text(e) for e in meta.iter(f"{DC}publisher")), ""),
         "description": next((text(e) for e in meta.iter(f"{DC}description")), ""),
         "date": next((text(e) for e in meta.iter(f"{DC}date")), ""),
         "subjects": [text(e) for e in meta.iter(f"{DC}subject") if text(e)],
     }
-    for creator in meta.iter(f"{DC}creator"):
-        stated_roles = roles.get(creator.get("id", ""), set())
-        if creator.get(f"{_OPF}role") is not None:
-            stated_roles = {creator.get(f"{_OPF}role")}
-        if not stated_roles or stated_roles & _AUTHOR_ROLES:
-            stated["creators"].append(text(creator))
-        else:
-            role, name = ", ".join(sorted(stated_roles)), text(creator)
-            report.append(
-                f"metadata: creator `{name}` ({role}) not carried: no roles in `creators`"
-            )
+    stated["creators"], stated["contributors"] = package_credits.people(
+        meta, refines, roles, report
+    )
+    stated["series"] = package_credits.series(meta, refines, report)
+    stated["rights"] = package_credits.rights(meta, report)
     if stated["date"] and not DATE.match(stated["date"]):  # often a time: 2001-05-06T00:00Z
         day = stated["date"][:10]
         if not DATE.match(day):
@@ -369,10 +362,6 @@ def _metadata(opf: Any, paginated: bool, report: list[str]) -> dict[str, Any]:
         for element in meta.iter(f"{DC}{key}"):
             if text(element) not in carried:
                 report.append(f"metadata: `{key}` not carried: {text(element)}")
-    for item in meta.iter(f"{_OPF}meta"):
-        if item.get("property") == "belongs-to-collection" or item.get("name") == "calibre:series":
-            value = text(item) or item.get("content", "")
-            report.append(f"metadata: series not carried (the metadata file has no key): {value}")
     return stated
 
 

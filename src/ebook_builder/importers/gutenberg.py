@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ebook_builder.importers.draft import creator_names
 from ebook_builder.importers.tree import (
     Node,
     attributed,
@@ -215,7 +216,7 @@ def _fill_metadata(
     if fields.get("Title") and open_to("title", metadata.get("title", "")):
         take("title", fields["Title"][0], fields["Title"][0])
     authors = fields.get("Author", [])
-    if authors and open_to("creators", "; ".join(metadata.get("creators", []))):
+    if authors and open_to("creators", "; ".join(creator_names(metadata.get("creators", [])))):
         take("creators", authors, "; ".join(authors))
     language = next(iter(fields.get("Language", [])), "")
     tag = _LANGUAGES.get(re.split(r"[,;]| and ", language)[0].strip().lower())

@@ -158,16 +158,16 @@ def _title_page(body: etree._Element, converted: ConvertedBook) -> None:
         etree.SubElement(figure, tag("p")),
         tag("img"),
         src=COVER_SOURCE,
-        alt=f"Cover: {meta.title}, by {', '.join(meta.creators)}",
+        alt=f"Cover: {meta.title}, by {', '.join(meta.creator_names)}",
         width=f"{width:.2f}in",
         height=f"{height:.2f}in",
     )
     _styled(body, "Title", meta.title)
     if meta.subtitle:
         _styled(body, "Subtitle", meta.subtitle)
-    for creator in meta.creators:
+    for creator in meta.creator_names:
         _styled(body, "Author", creator)
-    if meta.publisher and meta.publisher not in meta.creators:
+    if meta.publisher and meta.publisher not in meta.creator_names:
         _styled(body, "Publisher", meta.publisher)
 
 
@@ -538,7 +538,7 @@ def _core_properties(meta: Metadata) -> bytes:
     values = [
         (f"{{{dc}}}title", meta.title),
         (f"{{{dc}}}subject", "; ".join(meta.subjects)),
-        (f"{{{dc}}}creator", "; ".join(meta.creators)),
+        (f"{{{dc}}}creator", "; ".join(meta.creator_names)),
         (f"{{{cp}}}keywords", "; ".join(keywords)),
         (f"{{{dc}}}description", meta.description or ""),
         (f"{{{dc}}}language", meta.language),
@@ -556,15 +556,40 @@ def _core_properties(meta: Metadata) -> bytes:
 
 
 def _custom_properties(meta: Metadata) -> bytes:
-    """What Word's core properties have no field for: publisher, publication date."""
+    """What Word's core properties have no field for, each a text property (File ›
+    Properties › Custom in Word, LibreOffice's Custom Properties)."""
     root = etree.Element(f"{{{CUSTOM_NS}}}Properties", nsmap={None: CUSTOM_NS, "vt": VT_NS})
-    values = [("publisher", meta.publisher), ("date", meta.date)]
-    for pid, (name, value) in enumerate(((n, v) for n, v in values if v), 2):
+    for pid, (name, value) in enumerate(_custom_values(meta), 2):
         prop = etree.SubElement(
             root, f"{{{CUSTOM_NS}}}property", fmtid=CUSTOM_FMTID, pid=str(pid), name=name
         )
         etree.SubElement(prop, f"{{{VT_NS}}}lpwstr").text = value
     return xml_bytes(root)
+
+
+def _custom_values(meta: Metadata) -> list[tuple[str, str]]:
+    """Publisher, date, rights, edition, series, the ISBNs by edition, each contributor
+    role with its names, and the creators' sort names where one differs from the name.
+
+    The DOCX is no edition a store sells, so it names every ISBN with its edition.
+    """
+    values = [
+        ("publisher", meta.publisher),
+        ("date", meta.date),
+        ("rights", meta.rights),
+        ("edition", meta.edition),
+    ]
+    if meta.series:
+        values += [("series", meta.series.name), ("series position", meta.series.position)]
+    values += [(f"ISBN {edition}", number) for edition, number in vars(meta.isbn).items()]
+    roles: dict[str, list[str]] = {}
+    for contributor in meta.contributors:
+        roles.setdefault(contributor.role, []).append(contributor.name)
+    values += [(role, "; ".join(names)) for role, names in roles.items()]
+    if any(creator.file_as for creator in meta.creators):
+        sort_names = (creator.file_as or creator.name for creator in meta.creators)
+        values.append(("creators, sorted as", "; ".join(sort_names)))
+    return [(name, value) for name, value in values if value]
 
 
 def _w3cdtf(when: datetime) -> str:

@@ -11,7 +11,9 @@ The record types we write, and why a reader wants each:
 | ---- | ---- | ------------ |
 | 100 | author, one record per creator | library view, calibre |
 | 101, 103, 105, 106 | publisher, description, subject (one each), date | calibre, Kindle details |
-| 104 | ISBN, only when the identifier is `urn:isbn:` | stores, calibre |
+| 104 | ISBN: the Kindle edition's, else the identifier's if `urn:isbn:` | stores, calibre |
+| 108 | contributor, one record each (the name: EXTH has no role) | KindleUnpack, calibre (1) |
+| 109 | rights | calibre, KindleUnpack |
 | 113, 504 | ASIN | Kindles name the cover thumbnail after it |
 | 501 | cdetype `EBOK` | Kindles file the book under Books and show its cover |
 | 503 | the full title | Kindles show it instead of the 31-byte PDB name |
@@ -23,6 +25,13 @@ The record types we write, and why a reader wants each:
 | 121 | record number of the KF8 header, in the MOBI 6 header of a combined file | KF8 readers |
 | 125 | how many resource records follow | KF8 readers |
 | 204–207 | the software that built the file, as a version | Kindle firmware (see `CREATOR`) |
+
+(1) calibre shows the last contributor record as the "book producer".
+
+What EXTH cannot carry: a series (no record type for it is known, on the MobileRead wiki's
+list or in calibre's and KindleUnpack's readers; Kindles take a book's series from Amazon's
+catalogue), a contributor's role, and sort names (calibre derives the sort name from an
+author record written "Last, First", which would also be the name shown).
 """
 
 from __future__ import annotations
@@ -38,6 +47,8 @@ AUTHOR = 100
 PUBLISHER = 101
 DESCRIPTION = 103
 ISBN = 104
+CONTRIBUTOR = 108
+RIGHTS = 109
 SUBJECT = 105
 PUBLISHED = 106
 START_READING = 116
@@ -96,17 +107,20 @@ def number(value: int) -> bytes:
 
 def metadata_records(meta: Metadata, ids: BookIds) -> list[tuple[int, bytes]]:
     """The descriptive records, in the order KindleGen writes them."""
-    records: list[tuple[int, bytes]] = [(AUTHOR, c.encode()) for c in meta.creators]
+    records: list[tuple[int, bytes]] = [(AUTHOR, c.encode()) for c in meta.creator_names]
     if meta.publisher:
         records.append((PUBLISHER, meta.publisher.encode()))
     if meta.description:
         records.append((DESCRIPTION, meta.description.encode()))
-    isbn = _isbn(meta.identifier)
+    isbn = meta.isbn.kindle or _isbn(meta.identifier)
     if isbn:
         records.append((ISBN, isbn.encode()))
     records += [(SUBJECT, s.encode()) for s in meta.subjects]
     if meta.date:
         records.append((PUBLISHED, meta.date.encode()))
+    records += [(CONTRIBUTOR, c.name.encode()) for c in meta.contributors]
+    if meta.rights:
+        records.append((RIGHTS, meta.rights.encode()))
     records += [
         (ASIN, ids.asin.encode()),
         (CDE_TYPE, b"EBOK"),
