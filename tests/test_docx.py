@@ -268,6 +268,23 @@ def test_styles_follow_the_book(built):
     assert len(list(part(built[TOUR], "word/document.xml").iter(f"{W}tbl"))) == 1
 
 
+def test_a_list_in_a_block_quote_is_indented_into_it(built):
+    """Pandoc's writer sets a list in a quote at the margin, after the quote; each of its
+    paragraphs is indented past the quote's and marked for the importer."""
+    book = built["russian-revolution-1917"]
+    listed = [p for p in paragraphs(book) if p.find(f"{W}pPr/{W}numPr") is not None]
+    marks = {p: [b.get(f"{W}name") for b in p.iter(f"{W}bookmarkStart")] for p in listed}
+    quoted = [p for p, names in marks.items() if any(n.startswith("InQuote") for n in names)]
+    assert [text_of(p)[:30] for p in quoted[:1]] == ["The equality and sovereignty o"]
+    assert len(quoted) == 4
+    for paragraph in quoted:
+        assert paragraph.find(f"{W}pPr/{W}ind").get(f"{W}left") == "1200"  # 480 + 720
+    assert all(p.find(f"{W}pPr/{W}ind") is None for p in listed if p not in quoted)
+    document = docx.Document(str(book))  # python-docx reads the indent as Word would
+    first = [p for p in document.paragraphs if p.text.startswith("The equality and sover")]
+    assert [p.paragraph_format.left_indent for p in first] == [docx.shared.Twips(1200)]
+
+
 def test_reference_document_has_the_book_styles():
     reference = files("ebook_builder").joinpath("data/reference.docx")
     with reference.open("rb") as handle:

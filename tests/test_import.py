@@ -395,10 +395,7 @@ def test_a_shipped_book_imported_back_keeps_its_chapters_words_notes_pages_and_q
     assert result.problems == []
     epub = assert_builds(project, book_id, epubcheck, tuple(FORMATS))
     assert h1_titles(epub) == h1_titles(packaged[f"{book_id}.epub"])
-    expected, found = marked(packaged[f"{book_id}.epub"]), marked(epub)
-    if suffix == ".docx":  # pandoc's DOCX writer sets a list in a quote as a list outside
-        del expected["quotes"], found["quotes"]  # it, cutting the quote in two around it
-    assert found == expected
+    assert marked(epub) == marked(packaged[f"{book_id}.epub"])
     original = [path.read_text(encoding="utf-8") for path in chapter_files(book_id)]
     imported = texts(result)
     words, words_back = sum(map(markdown_words, original)), sum(map(markdown_words, imported))

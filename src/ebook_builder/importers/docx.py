@@ -43,6 +43,7 @@ from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, li
 from ebook_builder.importers.word_xml import (
     BREAK_RUN,
     DOCUMENT,
+    back_into_quotes,
     for_pandoc,
     page_markers,
     run_mark,
@@ -100,6 +101,7 @@ def read_docx(source: Path, kind: str) -> Draft:
         tree = pandoc_tree(marked, kind, Path(media), source, extensions="+styles")
         _paragraph_styles(tree["blocks"])
         page_markers(tree["blocks"], report)
+        back_into_quotes(tree["blocks"], report)
         tree["blocks"] = _breaks_from_runs(tree["blocks"], spacing, report)
         _drop_toc(tree, report)
         _scene_breaks(tree["blocks"], report)

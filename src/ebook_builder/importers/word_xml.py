@@ -5,10 +5,12 @@ Pandoc's reader drops empty paragraphs (a scene break typed as blank lines), boo
 link points at (the build's page markers, `page-N`) and bookmarks between paragraphs
 (where a section's id sits), and it tells nothing of page breaks. So before it reads a
 DOCX, the document is changed in a copy: a run of empty paragraphs becomes a paragraph of
-a mark of ours, a page bookmark a run of text holding its number between marks, a
-bookmark between paragraphs moves into the next. The marks are private use characters
-(U+F8FF) around a name, so no manuscript's text reads as one; `page_markers` and
-`run_mark` read them back from the tree.
+a mark of ours, a page bookmark a run of text holding its number between marks, the
+bookmark the build's DOCX opens a list or signature in a quote with a run of a mark (its
+tree puts them back in the quote), a bookmark between paragraphs moves into the next.
+The marks are private use characters (U+F8FF) around a name, so no manuscript's text
+reads as one; `page_markers`, `run_mark` and `back_into_quotes` read them back from the
+tree.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from typing import Any
 
 from lxml import etree
 
+from ebook_builder.formats.docx import IN_QUOTE_BOOKMARK
 from ebook_builder.formats.docx.ooxml import M_NS, w, xml_bytes
 from ebook_builder.importers.packaged import read_xml
-from ebook_builder.importers.tree import Node, lists
+from ebook_builder.importers.tree import Node, elements, lists
 
 DOCUMENT = "word/document.xml"
 _PAGE_BOOKMARK = re.compile(r"page-(\w+)")  # the id the build gives a page marker
 _PAGE_MARK = "\uf8ffebook-import:page\uf8ff"  # on each side of a page marker's number
 _PAGE_MARKS = re.compile(f"{_PAGE_MARK}(.*?){_PAGE_MARK}")
+_IN_QUOTE_MARK = "\uf8ffebook-import:in-quote\uf8ff"  # opens an item of a quote's list
 # Stand in pandoc's input for a run of empty paragraphs: one long enough to be a scene
 # break, or one a paragraph longer than the document's spacing (reported, not a break).
 BREAK_RUN = "\uf8ffebook-import:scene-break\uf8ff"
@@ -60,8 +64,9 @@ def for_pandoc(data: bytes, package: zipfile.ZipFile, source: Path) -> tuple[byt
     document = read_xml(package, DOCUMENT, source, "docx")
     spacing, runs = _mark_empty_runs(document)
     pages = _mark_page_bookmarks(document)
+    quoted = _mark_in_quote(document)
     moved = _bookmarks_into_paragraphs(document)
-    if not runs and not pages and not moved:
+    if not runs and not pages and not quoted and not moved:
         return data, spacing
     return _with_member(package, DOCUMENT, xml_bytes(document)), spacing
 
@@ -96,6 +101,59 @@ def _mark_page_bookmarks(document: Any) -> int:
             bookmark.getparent().replace(bookmark, run)
             count += 1
     return count
+
+
+def _mark_in_quote(document: Any) -> int:
+    """Each `IN_QUOTE_BOOKMARK` (the build's DOCX marks so each item of a list in a
+    block quote) replaced by a run of `_IN_QUOTE_MARK`; how many."""
+    count = 0
+    for bookmark in list(document.iter(w("bookmarkStart"))):
+        name = bookmark.get(w("name"), "")
+        if name.startswith(IN_QUOTE_BOOKMARK) and bookmark.getparent().tag == w("p"):
+            run = etree.Element(w("r"))
+            etree.SubElement(run, w("t")).text = _IN_QUOTE_MARK
+            bookmark.getparent().replace(bookmark, run)
+            count += 1
+    return count
+
+
+def back_into_quotes(blocks: list[Node], report: list[str]) -> None:
+    """Each list (or signature) that `_mark_in_quote` marked put back into the block
+    quote around it, at any depth: pandoc's reader reads a quote, the list, and the rest
+    of the quote as three blocks."""
+    count = 0
+    for held in lists(blocks):
+        at = 0
+        while at < len(held):
+            if not _marked_in_quote(held[at]):
+                at += 1
+                continue
+            count += 1
+            start, end = at, at + 1
+            if start and held[start - 1].get("t") == "BlockQuote":
+                start -= 1
+            if end < len(held) and held[end].get("t") == "BlockQuote":
+                end += 1
+            inner = [
+                c for b in held[start:end] for c in (b["c"] if b["t"] == "BlockQuote" else [b])
+            ]
+            held[start:end] = [{"t": "BlockQuote", "c": inner}]
+            at = start + 1
+    if count:
+        report.append(f"{count} lists or signatures marked as in a block quote put back in it")
+
+
+def _marked_in_quote(block: Any) -> bool:
+    """Whether `block` is a list or a signature that `_IN_QUOTE_MARK` marks as in a
+    quote; the marks are taken off."""
+    kind = block.get("t") if isinstance(block, dict) else None
+    signature = kind == "Div" and "signature" in block["c"][0][1]
+    if kind not in ("BulletList", "OrderedList") and not signature:
+        return False
+    marks = [node for node in elements(block, "Str") if node["c"].startswith(_IN_QUOTE_MARK)]
+    for node in marks:
+        node["c"] = node["c"].removeprefix(_IN_QUOTE_MARK)
+    return bool(marks)
 
 
 def _mark_empty_runs(document: Any) -> tuple[int, int]:

@@ -10,7 +10,8 @@ DOCX writer writes that tree with the styles of `data/reference.docx` (made by
 
 Afterwards the archive is finished by hand: the title page is followed by a table of
 contents field that lists every heading already, so that it reads right before Word
-updates it on opening (`w:updateFields`); the core properties come from the metadata;
+updates it on opening (`w:updateFields`); a list in a block quote, which pandoc sets at
+the margin, is indented into the quote; the core properties come from the metadata;
 every timestamp is `metadata.modified`, so two builds of the same sources are identical.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import copy
 import io
+import itertools
 import json
 import zipfile
 from collections.abc import Iterator
@@ -83,6 +85,21 @@ COVER_SOURCE = "ebook-builder:cover"  # the title page's image, until its data g
 WORD_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif"}
 VERSE_INDENTS = 4  # indent classes `i1`…`i4` of a verse line, as Standard Ebooks' CSS has
 VERSE_STYLES = ("Verse", "Verse Stanza")  # a line; the first line of a stanza
+# The bookmark that marks each item of a list in a block quote (numbered per book), which
+# the importer reads back. Capitals, so no id of the build's (lower-case slugs) is one; no
+# leading `_`, with which Word would hide it but pandoc replaces the name by a hash.
+IN_QUOTE_BOOKMARK = "InQuote"
+# How far the Block Text style indents a quote, and each list level a list (twips).
+QUOTE_INDENT, LIST_INDENT, LIST_HANGING = 480, 720, 360
+# The paragraph properties that come before `w:ind` in a `w:pPr` (ECMA-376, CT_PPrBase).
+BEFORE_INDENT = frozenset(
+    {
+        *("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl"),
+        *("numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens"),
+        *("kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE"),
+        *("autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing"),
+    }
+)
 
 
 def warm_up() -> None:
@@ -115,6 +132,7 @@ def pandoc_input(converted: ConvertedBook) -> list[etree._Element]:
     _styled(front, "TOC Heading", CONTENTS_TITLE)
     bodies = [front]
     anchors = _chapter_anchors(converted.chapters)
+    marked = itertools.count(1)
     for chapter in converted.chapters:
         body = copy.deepcopy(chapter.body)
         _link_chapter_files(body, anchors)
@@ -122,8 +140,28 @@ def pandoc_input(converted: ConvertedBook) -> list[etree._Element]:
         _style_signatures(body)
         _style_verse(body)
         _svg_as_pictures(body)
+        _mark_quoted_blocks(body, marked)
         bodies.append(body)
     return bodies
+
+
+def _mark_quoted_blocks(body: etree._Element, marked: Iterator[int]) -> None:
+    """Each item of a list in a block quote, and a signature there, opened by a
+    `IN_QUOTE_BOOKMARK` (an empty span with that id, which pandoc writes as a
+    bookmark): pandoc's writer sets such a list or signature after the quote, not in it,
+    and `_indent_lists_in_quotes` finds a list's paragraphs by it to indent them into the
+    quote; the importer puts both back."""
+    quoted = (
+        element
+        for element in body.iter(tag("li"), tag("div"))
+        if (element.tag == tag("li") or "signature" in element.get("class", "").split())
+        and any(ancestor.tag == tag("blockquote") for ancestor in element.iterancestors())
+    )
+    for element in list(quoted):
+        opening = next(element.iter(tag("p")), element)
+        anchor = etree.Element(tag("span"), id=f"{IN_QUOTE_BOOKMARK}{next(marked)}")
+        anchor.tail, opening.text = opening.text, None
+        opening.insert(0, anchor)
 
 
 def _svg_as_pictures(body: etree._Element) -> None:
@@ -347,6 +385,7 @@ def _cover_part(document: etree._Element, parts: dict[str, bytes]) -> str:
 def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
     _restyle_internal_links(root)
     _flush_after_epigraphs(root)
+    _indent_lists_in_quotes(root)
     _fit_to_text_width(root)
     for picture in root.iter(f"{{{PIC_NS}}}cNvPr"):
         # Pandoc copies the image's source here: for us, the whole data URI once more.
@@ -387,6 +426,28 @@ def _flush_after_epigraphs(root: etree._Element) -> None:
                 etree.Element(w("spacing"), {w("before"): "240"})
             )
         previous = style
+
+
+def _indent_lists_in_quotes(root: etree._Element) -> None:
+    """The paragraphs of a list in a block quote (`_mark_quoted_blocks`) indented by the
+    quote's indent besides their level's, so that in Word the list stands in the quote."""
+    for bookmark in root.iter(w("bookmarkStart")):
+        paragraph = next(bookmark.iterancestors(w("p")), None)
+        if paragraph is None or not bookmark.get(w("name"), "").startswith(IN_QUOTE_BOOKMARK):
+            continue
+        properties = paragraph.find(w("pPr"))
+        if properties is None:
+            properties = etree.Element(w("pPr"))
+            paragraph.insert(0, properties)
+        level = properties.find(f"{w('numPr')}/{w('ilvl')}")
+        depth = int(level.get(w("val"), "0")) + 1 if level is not None else 1
+        indent = properties.find(w("ind"))
+        if indent is None:
+            indent = etree.Element(w("ind"))
+            before = [c for c in properties if etree.QName(c).localname in BEFORE_INDENT]
+            properties.insert(properties.index(before[-1]) + 1 if before else 0, indent)
+        indent.set(w("left"), str(QUOTE_INDENT + LIST_INDENT * depth))
+        indent.set(w("hanging"), str(LIST_HANGING))
 
 
 def _fit_to_text_width(root: etree._Element) -> None:
