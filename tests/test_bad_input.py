@@ -339,6 +339,27 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: <embed> is not allowed in a book",
     ),
+    # HTML's content models, which EPUBCheck enforces: raw HTML could nest what they forbid.
+    "a link in a link (a Markdown link in a raw one)": Case(
+        chapter('# One\n\nText.\n\n<a href="#one">see [this](#one)</a>\n'),
+        1,
+        "book/demo/01-one.md:5: <a> inside <a> is not allowed (HTML)",
+    ),
+    "a footer in a footer": Case(
+        chapter("# One\n\n<footer><footer>x</footer></footer>\n"),
+        1,
+        "book/demo/01-one.md:3: <footer> inside <footer> is not allowed (HTML)",
+    ),
+    "a table in a caption": Case(
+        chapter("# One\n\n<table><caption><table><tr><td>x</td></tr></table></caption></table>\n"),
+        1,
+        "book/demo/01-one.md:3: <table> inside <caption> is not allowed (HTML)",
+    ),
+    "a figure with two captions": Case(
+        chapter("# One\n\n<figure><figcaption>a</figcaption><figcaption>b</figcaption></figure>\n"),
+        1,
+        "book/demo/01-one.md:3: a figure has more than one caption (<figcaption>)",
+    ),
     # Issue 18: every attribute a reader loads a file from, but the picture's <img src>.
     "srcset with an entry outside the project": Case(
         with_file(

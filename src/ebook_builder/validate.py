@@ -45,6 +45,20 @@ FORBIDDEN_ELEMENTS = {
 # (EPUBCheck refuses it in the body, whatever its rules), a <link> names a stylesheet or
 # other file the book does not carry, a <meta> may send the reader elsewhere (refresh).
 HEAD_ELEMENTS = {"style", "link", "meta"}
+# HTML's content models forbid these elements inside these others (a link in a link, a
+# footer in a footer, a table in a caption), and EPUBCheck refuses a chapter that nests
+# them (found by running it); raw HTML in Markdown can.
+FORBIDDEN_INSIDE = {
+    "a": {"a", "label", "details", "select", "textarea", "input", "audio", "video"},
+    "address": {"address", "header", "footer"},
+    "caption": {"table"},
+    "dfn": {"dfn"},
+    "footer": {"header", "footer"},
+    "header": {"header", "footer"},
+    "label": {"label"},
+    "meter": {"meter"},
+    "progress": {"progress"},
+}
 # XInclude pulls in another file, wherever it lies; no reading system should, and EPUBCheck
 # refuses the element.
 XINCLUDE_NS = "http://www.w3.org/2001/XInclude"
@@ -140,11 +154,26 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
         in_html = qname.namespace == XHTML_NS
         if role is not None and in_html and (problem := role_problem(element, role)):
             report(problem, f'role="{role}', role)
+    _check_nesting(chapter.body, report)
     for svg in inline_pictures(chapter.body):
         problem = svg_problem(etree.tostring(svg, with_tail=False))
         if problem:
             written = f"<{svg.prefix}:svg" if svg.prefix else "<svg"
             report(f"an inline <svg> {problem}", written)
+
+
+def _check_nesting(body: etree._Element, report: _Reporter) -> None:
+    """An element inside one whose content model forbids it (`FORBIDDEN_INSIDE`), and a
+    figure with more than one caption, both of which EPUBCheck refuses."""
+    for outer in body.iter(*(tag(name) for name in FORBIDDEN_INSIDE)):
+        outside = etree.QName(outer).localname
+        inside = (tag(name) for name in FORBIDDEN_INSIDE[outside])
+        for inner in outer.iterdescendants(*inside):
+            name = etree.QName(inner).localname
+            report(f"<{name}> inside <{outside}> is not allowed (HTML)", f"<{name}", f"<{outside}")
+    for figure in body.iter(tag("figure")):
+        if len(figure.findall(tag("figcaption"))) > 1:
+            report("a figure has more than one caption (<figcaption>)", "<figcaption", "<figure")
 
 
 def _check_active(element: etree._Element, name: str, report: _Reporter) -> None:
