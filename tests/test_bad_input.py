@@ -339,6 +339,16 @@ CASES: dict[str, Case] = {
         1,
         "book/demo/01-one.md:3: <embed> is not allowed in a book",
     ),
+    "toc_depth out of range": Case(
+        edit_metadata("date: '2020'", "date: '2020'\ntoc_depth: 4"),
+        1,
+        "metadata/demo.yaml:7: 'toc_depth' must be a whole number from 1 to 3",
+    ),
+    "toc_depth as text": Case(
+        edit_metadata("date: '2020'", "date: '2020'\ntoc_depth: '2'"),
+        1,
+        "metadata/demo.yaml:7: 'toc_depth' must be a whole number from 1 to 3",
+    ),
     # HTML's content models, which EPUBCheck enforces: raw HTML could nest what they forbid.
     "a link in a link (a Markdown link in a raw one)": Case(
         chapter('# One\n\nText.\n\n<a href="#one">see [this](#one)</a>\n'),

@@ -121,6 +121,33 @@ def test_navigation_document(tour):
     ]
 
 
+def test_toc_depth_chooses_what_the_contents_page_shows(make_project, epubcheck):
+    """The contents page lists chapters unless `toc_depth` says deeper; the reader's
+    navigation keeps every section, the deeper lists `hidden` (EPUB 3.3)."""
+    chapters = {"01-one.md": "# One\n\n## Part\n\n### Deep\n\nText.\n", "02-two.md": "# Two\n"}
+    shown = {}
+    for depth in (None, 2, 3):
+        make_project.book("demo", chapters, toc_depth=depth)
+        [epub] = [
+            p for p in api.build(make_project.root, ["demo"], ["epub"]) if p.suffix == ".epub"
+        ]
+        assert epubcheck.check(epub).clean
+        toc = next(n for n in read_xml(epub, "EPUB/nav.xhtml").iter(f"{XHTML}nav"))
+        hidden = {
+            a.text
+            for ol in toc.iter(f"{XHTML}ol")
+            if ol.get("hidden")
+            for a in ol.iter(f"{XHTML}a")
+        }
+        assert [a.text for a in toc.iter(f"{XHTML}a")] == ["One", "Part", "Deep", "Two"]
+        shown[depth] = [a.text for a in toc.iter(f"{XHTML}a") if a.text not in hidden]
+    assert shown == {
+        None: ["One", "Two"],
+        2: ["One", "Part", "Two"],
+        3: ["One", "Part", "Deep", "Two"],
+    }
+
+
 def test_ncx_lists_the_same_entries(tour):
     ncx = read_xml(tour, "EPUB/toc.ncx")
     ns = "{http://www.daisy.org/z3986/2005/ncx/}"

@@ -23,7 +23,7 @@ from ebook_builder import metadata_fields
 from ebook_builder.cover import load_cover
 from ebook_builder.errors import BookError, Diagnostic, EbookError, InputError, UsageError
 from ebook_builder.metadata_fields import TEXT_LIMIT, kind
-from ebook_builder.model import Book, ChapterSource, Metadata
+from ebook_builder.model import CONTENTS_DEPTH, TOC_DEPTH, Book, ChapterSource, Metadata
 from ebook_builder.sources import CHAPTER_LIMIT, METADATA_LIMIT, read_input, read_source, resolved
 
 # BCP 47 in its common shape: a 2–3 letter language, then subtags (script, region, variant).
@@ -51,6 +51,7 @@ TEXT_FIELDS = (
 SHAPED_FIELDS = ("creators", "contributors", "series", "isbn")
 KNOWN_FIELDS = {
     *TEXT_FIELDS,
+    "toc_depth",
     *SHAPED_FIELDS,
     "subjects",
     "chapters",
@@ -315,6 +316,9 @@ def _parse_metadata(
         problem(
             "language", f"'language' must be a BCP 47 tag such as 'en' or 'fr-CA', not {language!r}"
         )
+    toc_depth = raw.get("toc_depth", CONTENTS_DEPTH)
+    if type(toc_depth) is not int or not 1 <= toc_depth <= TOC_DEPTH:
+        problem("toc_depth", f"'toc_depth' must be a whole number from 1 to {TOC_DEPTH}")
     date = _date(raw.get("date"), lambda m: problem("date", m))
     modified = _modified(raw.get("modified"), date, lambda m: problem("modified", m))
     if problems:
@@ -337,6 +341,7 @@ def _parse_metadata(
         edition=text["edition"],
         dedication=text["dedication"],
         isbn=isbn,
+        toc_depth=toc_depth,
     )
 
 

@@ -24,6 +24,10 @@ Made = TypeVar("Made")
 # How deep every format's table of contents goes: chapters, their sections and subsections.
 # Deeper headings stay in the text; a reader's contents list grows unwieldy past three.
 TOC_DEPTH = 3
+# How deep the contents page in the book goes unless `toc_depth` says: its chapters, so that
+# a phone shows chapter 1 after a screen, not three; the reader's own navigation keeps
+# every level down to `TOC_DEPTH`.
+CONTENTS_DEPTH = 1
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Metadata:
     edition: str | None = None
     dedication: str | None = None
     isbn: Isbns = Isbns()
+    toc_depth: int = CONTENTS_DEPTH
 
     @property
     def creator_names(self) -> tuple[str, ...]:

@@ -347,7 +347,7 @@ def _nav_body(converted: ConvertedBook, toc: list[_TocEntry]) -> etree._Element:
     toc_nav = etree.SubElement(body, tag("nav"), id="toc", role="doc-toc")
     toc_nav.set(EPUB_TYPE, "toc")
     etree.SubElement(toc_nav, tag("h1")).text = "Contents"
-    _nav_list(toc_nav, toc)
+    _nav_list(toc_nav, toc, converted.book.metadata.toc_depth)
 
     landmarks = etree.SubElement(body, tag("nav"), id="landmarks", hidden="hidden")
     landmarks.set(EPUB_TYPE, "landmarks")
@@ -386,13 +386,18 @@ def _nav_body(converted: ConvertedBook, toc: list[_TocEntry]) -> etree._Element:
     return body
 
 
-def _nav_list(parent: etree._Element, entries: list[_TocEntry]) -> None:
+def _nav_list(parent: etree._Element, entries: list[_TocEntry], shown: int) -> None:
+    """The entries as nested lists; a list deeper than `shown` levels is `hidden`: EPUB
+    3.3 (the `hidden` attribute in the navigation document) has the contents page leave
+    it out while the reader's own navigation keeps it (`toc_depth`)."""
     ordered = etree.SubElement(parent, tag("ol"))
+    if shown < 1:
+        ordered.set("hidden", "hidden")
     for entry in entries:
         item = etree.SubElement(ordered, tag("li"))
         etree.SubElement(item, tag("a"), href=entry.href).text = entry.title
         if entry.children:
-            _nav_list(item, entry.children)
+            _nav_list(item, entry.children, shown - 1)
 
 
 def _first_body_chapter(converted: ConvertedBook) -> str:

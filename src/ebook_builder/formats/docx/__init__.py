@@ -51,7 +51,7 @@ from ebook_builder.formats.docx.ooxml import (
 from ebook_builder.formats.docx.tree import api_version, document_tree
 from ebook_builder.markup.svg import inline_pictures, inline_png, raster_png
 from ebook_builder.markup.xhtml import XHTML_NS, heading_entries, tag
-from ebook_builder.model import TOC_DEPTH, ChapterDocument, ConvertedBook, Heading, Metadata
+from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
 from ebook_builder.pandoc import run_pandoc
 
 A_EXT = f"{{{A_NS}}}ext"
@@ -392,7 +392,8 @@ def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
         if picture.get("descr", "").startswith("data:"):
             picture.set("descr", "")
     heading = next(p for p in root.iter(w("p")) if _paragraph_style(p) == "TOCHeading")
-    for paragraph in reversed(list(_toc_paragraphs(_toc_headings(converted)))):
+    depth = converted.book.metadata.toc_depth
+    for paragraph in reversed(list(_toc_paragraphs(_toc_headings(converted), depth))):
         heading.addnext(paragraph)
     return xml_bytes(root)
 
@@ -481,16 +482,18 @@ def _paragraph_style(paragraph: etree._Element) -> str:
 
 
 def _toc_headings(converted: ConvertedBook) -> list[Heading]:
-    """The headings the contents list, in reading order, as the EPUB's navigation."""
+    """The headings the contents list, in reading order, as the EPUB's contents page:
+    down to `toc_depth` (Word's navigation pane shows every heading anyway)."""
+    depth = converted.book.metadata.toc_depth
     return [
         heading
         for chapter in converted.chapters
         for heading in heading_entries(chapter.body)
-        if heading.level <= TOC_DEPTH
+        if heading.level <= depth
     ]
 
 
-def _toc_paragraphs(headings: list[Heading]) -> Iterator[etree._Element]:
+def _toc_paragraphs(headings: list[Heading], depth: int) -> Iterator[etree._Element]:
     """A Word TOC field whose result already lists `headings`, each linked to its bookmark.
 
     Word rebuilds the result from the heading styles when it updates the field, with page
@@ -499,7 +502,7 @@ def _toc_paragraphs(headings: list[Heading]) -> Iterator[etree._Element]:
     references in it), the list reads right without numbers, which no one can know
     before the pages are laid out.
     """
-    instruction = f' TOC \\o "1-{TOC_DEPTH}" \\h \\z \\u '
+    instruction = f' TOC \\o "1-{depth}" \\h \\z \\u '
     for number, heading in enumerate(headings):
         paragraph = etree.Element(w("p"))
         properties = etree.SubElement(paragraph, w("pPr"))
