@@ -581,15 +581,18 @@ def test_documents_without_headings_are_headed_by_their_table_of_contents_entrie
 def test_empty_headings_and_unknown_entities_do_not_stop_an_import(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:
-    """Converters leave empty `<h1>`s, and sloppy books entities nobody declares: the
-    first become paragraphs (an id kept for the links to it), the second its text."""
+    """Converters leave empty `<h1>`s, and sloppy books entities nobody declares and HTML
+    that is not XML: the first become paragraphs (an id kept for the links to it), the
+    second its text, the third is read as a browser reads it."""
     ch1 = page(
         '<h1>One</h1><p>See <a href="#gone">there</a> &unknown; &eacute;.</p>'
         '<h1 id="gone"> </h1><p>After.</p>'
     )
+    ch2 = page("<h1>Two</h1><p>An old book's HTML:<br>a break left open.<p>And a paragraph.")
     project = tmp_path / "project"
-    result = import_book(epub2(tmp_path / "odd.epub", ch1=ch1), "odd", project=project)
-    one = texts(result)[0]
+    result = import_book(epub2(tmp_path / "odd.epub", ch1=ch1, ch2=ch2), "odd", project=project)
+    one, two = texts(result)
+    assert "HTML:\\\na break left open.\n\nAnd a paragraph." in two
     assert "&unknown; é." in one.replace("\\", "") and "[there](#gone)" in one
     report = (project / "book" / "odd" / "IMPORT.md").read_text(encoding="utf-8")
     assert "1 headings without text made paragraphs" in report

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import lxml.html
 from lxml import etree
 
 from ebook_builder.errors import InputError
@@ -245,8 +246,22 @@ def _content_document(package: zipfile.ZipFile, member: str, source: Path) -> An
     data = _HTML_ENTITY.sub(_character_reference, package.read(member))
     try:
         return etree.fromstring(data, safe_parser())
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"not EPUB: {member} is not XML ({exc.msg})", path=source) from None
+    except etree.XMLSyntaxError:
+        return _read_as_html(data, member, source)
+
+
+def _read_as_html(data: bytes, member: str, source: Path) -> Any:
+    """A document that is not XML (an old book's HTML 4, a `<br>` left open) read as a
+    browser reads HTML, and put in XHTML's namespace: pandoc's EPUB reader reads such
+    documents, so refusing them would refuse books it imports. Like the XML parser, this
+    one reads no DTD and fetches nothing."""
+    parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+    try:
+        page = lxml.html.document_fromstring(data, parser=parser)
+    except (etree.ParserError, ValueError):
+        raise InputError(f"not EPUB: {member} is neither XML nor HTML", path=source) from None
+    lxml.html.html_to_xhtml(page)
+    return page
 
 
 def _character_reference(found: re.Match[bytes]) -> bytes:
