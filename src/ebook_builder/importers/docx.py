@@ -39,7 +39,15 @@ from ebook_builder.importers.packaged import (
     read_xml,
 )
 from ebook_builder.importers.pandoc_markup import draft_from_tree, raise_headings
-from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, lists, plain_text
+from ebook_builder.importers.tree import (
+    ATTR_AT,
+    Node,
+    attributed,
+    broken_lines,
+    elements,
+    lists,
+    plain_text,
+)
 from ebook_builder.importers.word_xml import (
     BREAK_RUN,
     DOCUMENT,
@@ -193,12 +201,7 @@ def _styled_block(run: list[Node]) -> Node:
     for style, paragraph in paragraphs:
         if lines and style.startswith(_STANZA_START):
             lines.append([])
-        lines.append([])
-        for node in paragraph["c"] if paragraph["t"] in ("Para", "Plain") else []:
-            if node["t"] == "LineBreak":
-                lines.append([])
-            else:
-                lines[-1].append(node)
+        lines += broken_lines(paragraph["c"] if paragraph["t"] in ("Para", "Plain") else [])
     verse = {"t": "LineBlock", "c": lines}
     return verse if kind == "verse" else {"t": "Div", "c": [["", ["signature"], []], [verse]]}
 

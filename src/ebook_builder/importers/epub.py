@@ -41,10 +41,25 @@ from ebook_builder.importers.pandoc_markup import (
     raise_headings,
     read_tree,
 )
-from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, plain_text
+from ebook_builder.importers.tree import (
+    ATTR_AT,
+    Node,
+    attributed,
+    broken_lines,
+    elements,
+    is_page_marker,
+    page_marker,
+    plain_text,
+)
 from ebook_builder.load import DATE
 from ebook_builder.markup.semantics import BACK_MATTER, FRONT_MATTER
-from ebook_builder.markup.xhtml import EPUB_TYPE, VOID_TAGS, XHTML_NS, safe_parser
+from ebook_builder.markup.xhtml import (
+    EPUB_TYPE,
+    HEADING_TAGS,
+    VOID_TAGS,
+    XHTML_NS,
+    safe_parser,
+)
 from ebook_builder.pandoc import Refused, convert_documents
 
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -60,11 +75,10 @@ _DOCUMENT_TYPES = {"application/xhtml+xml", "text/html"}
 # Pandoc's HTML reader with the extensions of its EPUB reader (`--list-extensions=epub`).
 _HTML_AS_EPUB = "html+epub_html_exts+raw_html-auto_identifiers-line_blocks"
 # The elements whose ids pandoc's HTML reader keeps in its tree and Markdown.
-_IDS_KEPT = {f"h{level}" for level in range(1, 7)}  # and `_HEADINGS`, their names
+_IDS_KEPT = {etree.QName(heading).localname for heading in HEADING_TAGS}
 _IDS_KEPT |= {"div", "section", "header", "span", "a", "img", "figure", "table", "li", "pre"}
 # The `epub:type`s of a note, which pandoc's EPUB extensions find by id (`_keep_ids`).
 _NOTES = {"footnote", "endnote", "rearnote", "note"}
-_HEADINGS = [f"{_XHTML}h{level}" for level in range(1, 7)]
 _HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}  # predefined in XML itself
 _SVG = "{http://www.w3.org/2000/svg}"
@@ -199,7 +213,7 @@ def _keep_ids(page: Any) -> None:
         if not id_ or (kept and "chapter" not in types):
             continue
         del element.attrib["id"]
-        heading = next(element.iter(*_HEADINGS), None) if "chapter" in types else None
+        heading = next(element.iter(*HEADING_TAGS), None) if "chapter" in types else None
         if heading is not None and not heading.get("id"):
             heading.set("id", id_)
             continue
@@ -671,7 +685,7 @@ def _build_attributes(blocks: list[Node]) -> int:
         marks_page = "pagebreak" in attrs[1] or pairs.get("role") == "doc-pagebreak"
         if node["t"] == "Span" and marks_page:
             page = pairs.get("aria-label") or pairs.get("title") or ""
-            node["c"] = [["", ["pagebreak"], [["page", page]] if page else []], []]
+            node["c"] = page_marker(page)["c"]
             pages += 1
             continue
         dropped = ("role", "epub:") if node["t"] in ("Div", "Span") else ("epub:",)
@@ -688,14 +702,9 @@ def _marks_out_of_headings(blocks: list[Node]) -> None:
         following = blocks[at + 1]
         if block["t"] == "Header" and following["t"] in ("Para", "Plain"):
             inlines = block["c"][2]
-            marks = [node for node in inlines if _is_page_break(node)]
-            block["c"][2] = [node for node in inlines if not _is_page_break(node)]
+            marks = [node for node in inlines if is_page_marker(node)]
+            block["c"][2] = [node for node in inlines if not is_page_marker(node)]
             following["c"][:0] = marks
-
-
-def _is_page_break(node: Node) -> bool:
-    """A page-break marker as `_build_attributes` writes it: an empty span of that class."""
-    return node["t"] == "Span" and node["c"][0][1] == ["pagebreak"] and not node["c"][1]
 
 
 def _line_blocks(blocks: list[Node]) -> list[Node]:
@@ -710,12 +719,6 @@ def _line_blocks(blocks: list[Node]) -> list[Node]:
         is_lines = block["t"] == "Div" and "line-block" in block["c"][0][1]
         content = block["c"][1] if is_lines else []
         if len(content) == 1 and content[0]["t"] in ("Para", "Plain"):
-            lines: list[list[Node]] = [[]]
-            for node in content[0]["c"]:
-                if node["t"] == "LineBreak":
-                    lines.append([])
-                elif node["t"] != "SoftBreak" or lines[-1]:
-                    lines[-1].append({"t": "Space"} if node["t"] == "SoftBreak" else node)
-            block = {"t": "LineBlock", "c": lines}
+            block = {"t": "LineBlock", "c": broken_lines(content[0]["c"])}
         kept.append(block)
     return kept

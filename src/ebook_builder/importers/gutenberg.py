@@ -30,6 +30,7 @@ from ebook_builder.importers.tree import (
     elements,
     ids,
     nodes,
+    page_marker,
     plain_text,
 )
 
@@ -240,7 +241,7 @@ def _page_numbers(blocks: list[Node], report: list[str]) -> int:
             continue
         inside.update(id(node) for node in elements(inlines, "Span"))
         anchor = id_ or next(iter(ids(attributed(inlines))), "")
-        span["c"] = [[anchor, ["pagebreak"], [["page", found.group(1)]]], []]
+        span["c"] = page_marker(found.group(1), anchor)["c"]
         count += 1
     if count:
         report.append(f"{count} page numbers (`[Pg N]`) made page-break markers")

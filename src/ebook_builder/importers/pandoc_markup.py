@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from ebook_builder.convert import slugify
+from ebook_builder.convert import Ids, slugify, unique
 from ebook_builder.errors import InputError
 from ebook_builder.importers import gutenberg
 from ebook_builder.importers.draft import Draft, read_manuscript
@@ -149,7 +149,7 @@ def join_documents(documents: list[tuple[str, list[Node]]], report: list[str]) -
     `draft_from_tree` looks. An id that an earlier document already has is renamed
     `name-id`, with the links to it: pages are written apart and reuse ids (`note-1`).
     """
-    taken: set[str] = set()
+    taken = Ids()
     renamed: dict[tuple[str, str], str] = {}
     firsts: dict[str, str] = {}
     clashes = 0
@@ -161,7 +161,7 @@ def join_documents(documents: list[tuple[str, list[Node]]], report: list[str]) -
             old = attrs[0]
             if not old:
                 continue
-            new = old if old not in taken else _unused(f"{stem}-{old}", taken)
+            new = unique(f"{stem}-{old}", taken) if old in taken else old
             clashes += new != old
             taken.add(new)
             renamed.setdefault((path, old), new)
@@ -184,15 +184,6 @@ def join_documents(documents: list[tuple[str, list[Node]]], report: list[str]) -
                 target[0] = f"#{found or fragment}"
     if clashes:
         report.append(f"{clashes} ids used by an earlier page renamed `page-id`, with their links")
-
-
-def _unused(name: str, taken: set[str]) -> str:
-    """`name`, or `name-2`, `name-3`…: the first not in `taken`."""
-    number, found = 1, name
-    while found in taken:
-        number += 1
-        found = f"{name}-{number}"
-    return found
 
 
 def _checked_text(source: Path, kind: str) -> str:

@@ -114,3 +114,31 @@ def plain_text(node: Any) -> str:
 
     walk(node)
     return " ".join("".join(parts).split())
+
+
+def page_marker(page: str, id_: str = "") -> Node:
+    """The build's page-break marker for print page `page`: `[]{.pagebreak page="N"}` in
+    its Markdown, with the id links to the page name when it has one."""
+    return {"t": "Span", "c": [[id_, ["pagebreak"], [["page", page]] if page else []], []]}
+
+
+def is_page_marker(node: Any) -> bool:
+    """Whether `node` is a page-break marker as `page_marker` makes it."""
+    return (
+        isinstance(node, dict)
+        and node.get("t") == "Span"
+        and node["c"][0][1] == ["pagebreak"]
+        and not node["c"][1]
+    )
+
+
+def broken_lines(inlines: list[Node]) -> list[list[Node]]:
+    """`inlines` cut at each line break into a line block's lines; a soft break is a
+    space, and none opens a line."""
+    lines: list[list[Node]] = [[]]
+    for node in inlines:
+        if node["t"] == "LineBreak":
+            lines.append([])
+        elif node["t"] != "SoftBreak" or lines[-1]:
+            lines[-1].append({"t": "Space"} if node["t"] == "SoftBreak" else node)
+    return lines

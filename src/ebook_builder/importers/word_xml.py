@@ -27,7 +27,7 @@ from lxml import etree
 from ebook_builder.formats.docx import IN_QUOTE_BOOKMARK
 from ebook_builder.formats.docx.ooxml import M_NS, w, xml_bytes
 from ebook_builder.importers.packaged import read_xml
-from ebook_builder.importers.tree import Node, elements, lists
+from ebook_builder.importers.tree import Node, elements, is_page_marker, lists, page_marker
 
 DOCUMENT = "word/document.xml"
 _PAGE_BOOKMARK = re.compile(r"page-(\w+)")  # the id the build gives a page marker
@@ -63,10 +63,9 @@ def for_pandoc(data: bytes, package: zipfile.ZipFile, source: Path) -> tuple[byt
     something to change."""
     document = read_xml(package, DOCUMENT, source, "docx")
     spacing, runs = _mark_empty_runs(document)
-    pages = _mark_page_bookmarks(document)
-    quoted = _mark_in_quote(document)
+    marked = _mark_bookmarks(document)
     moved = _bookmarks_into_paragraphs(document)
-    if not runs and not pages and not quoted and not moved:
+    if not runs and not marked and not moved:
         return data, spacing
     return _with_member(package, DOCUMENT, xml_bytes(document)), spacing
 
@@ -88,37 +87,32 @@ def _bookmarks_into_paragraphs(document: Any) -> int:
     return moved
 
 
-def _mark_page_bookmarks(document: Any) -> int:
-    """Each bookmark named `page-N` in a paragraph (the build's DOCX keeps each page
-    marker as one, by its id) replaced by a run of `_PAGE_MARK`, N, `_PAGE_MARK`; how
-    many."""
+def _mark_bookmarks(document: Any) -> int:
+    """Each bookmark of the build's own in a paragraph replaced by a run of text pandoc
+    keeps (`_bookmark_mark`); how many."""
     count = 0
     for bookmark in list(document.iter(w("bookmarkStart"))):
-        found = _PAGE_BOOKMARK.fullmatch(bookmark.get(w("name"), ""))
-        if found and bookmark.getparent().tag == w("p"):
+        mark = _bookmark_mark(bookmark.get(w("name"), ""))
+        if mark is not None and bookmark.getparent().tag == w("p"):
             run = etree.Element(w("r"))
-            etree.SubElement(run, w("t")).text = f"{_PAGE_MARK}{found[1]}{_PAGE_MARK}"
+            etree.SubElement(run, w("t")).text = mark
             bookmark.getparent().replace(bookmark, run)
             count += 1
     return count
 
 
-def _mark_in_quote(document: Any) -> int:
-    """Each `IN_QUOTE_BOOKMARK` (the build's DOCX marks so each item of a list in a
-    block quote) replaced by a run of `_IN_QUOTE_MARK`; how many."""
-    count = 0
-    for bookmark in list(document.iter(w("bookmarkStart"))):
-        name = bookmark.get(w("name"), "")
-        if name.startswith(IN_QUOTE_BOOKMARK) and bookmark.getparent().tag == w("p"):
-            run = etree.Element(w("r"))
-            etree.SubElement(run, w("t")).text = _IN_QUOTE_MARK
-            bookmark.getparent().replace(bookmark, run)
-            count += 1
-    return count
+def _bookmark_mark(name: str) -> str | None:
+    """The text standing for a bookmark the build's DOCX writes: a page marker's
+    (`page-N`, the marker's id) as N between `_PAGE_MARK`s; an `IN_QUOTE_BOOKMARK` (an
+    item of a list, or a signature, in a block quote) as `_IN_QUOTE_MARK`. None for any
+    other bookmark."""
+    if found := _PAGE_BOOKMARK.fullmatch(name):
+        return f"{_PAGE_MARK}{found[1]}{_PAGE_MARK}"
+    return _IN_QUOTE_MARK if name.startswith(IN_QUOTE_BOOKMARK) else None
 
 
 def back_into_quotes(blocks: list[Node], report: list[str]) -> None:
-    """Each list (or signature) that `_mark_in_quote` marked put back into the block
+    """Each list (or signature) that `_mark_bookmarks` marked put back into the block
     quote around it, at any depth: pandoc's reader reads a quote, the list, and the rest
     of the quote as three blocks."""
     count = 0
@@ -253,13 +247,13 @@ def _with_member(package: zipfile.ZipFile, name: str, content: bytes) -> bytes:
 
 
 def page_markers(blocks: list[Node], report: list[str]) -> None:
-    """Each `_PAGE_MARK` text `_mark_page_bookmarks` left made the page marker it
+    """Each `_PAGE_MARK` text `_mark_bookmarks` left made the page marker it
     stands for, `[]{.pagebreak page="N"}`, in the list of inlines that holds it."""
     count = 0
     for held in lists(blocks):
         if any(_split_page_marks(item) != [item] for item in held):
             held[:] = [piece for item in held for piece in _split_page_marks(item)]
-            count += sum(_is_page_marker(item) for item in held)
+            count += sum(is_page_marker(item) for item in held)
     if count:
         report.append(f"{count} bookmarks named `page-N` made page markers")
 
@@ -272,14 +266,10 @@ def _split_page_marks(node: Any) -> list[Any]:
     split: list[Any] = []
     for at, piece in enumerate(pieces):
         if at % 2:
-            split.append({"t": "Span", "c": [["", ["pagebreak"], [["page", piece]]], []]})
+            split.append(page_marker(piece))
         elif piece:
             split.append({"t": "Str", "c": piece})
     return split
-
-
-def _is_page_marker(node: Any) -> bool:
-    return isinstance(node, dict) and node.get("t") == "Span" and node["c"][0][1] == ["pagebreak"]
 
 
 def run_mark(block: Node) -> str | None:
