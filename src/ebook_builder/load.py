@@ -23,7 +23,7 @@ from ebook_builder import metadata_fields
 from ebook_builder.cover import load_cover
 from ebook_builder.errors import BookError, Diagnostic, EbookError, InputError, UsageError
 from ebook_builder.metadata_fields import TEXT_LIMIT, kind
-from ebook_builder.model import CONTENTS_DEPTH, TOC_DEPTH, Book, ChapterSource, Metadata
+from ebook_builder.model import CONTENTS_DEPTH, DESIGNS, TOC_DEPTH, Book, ChapterSource, Metadata
 from ebook_builder.sources import CHAPTER_LIMIT, METADATA_LIMIT, read_input, read_source, resolved
 
 # BCP 47 in its common shape: a 2–3 letter language, then subtags (script, region, variant).
@@ -52,6 +52,7 @@ SHAPED_FIELDS = ("creators", "contributors", "series", "isbn")
 KNOWN_FIELDS = {
     *TEXT_FIELDS,
     "toc_depth",
+    "design",
     *SHAPED_FIELDS,
     "subjects",
     "chapters",
@@ -319,6 +320,9 @@ def _parse_metadata(
     toc_depth = raw.get("toc_depth", CONTENTS_DEPTH)
     if type(toc_depth) is not int or not 1 <= toc_depth <= TOC_DEPTH:
         problem("toc_depth", f"'toc_depth' must be a whole number from 1 to {TOC_DEPTH}")
+    design = raw.get("design", DESIGNS[0])
+    if design not in DESIGNS:
+        problem("design", f"'design' must be one of: {', '.join(DESIGNS)}")
     date = _date(raw.get("date"), lambda m: problem("date", m))
     modified = _modified(raw.get("modified"), date, lambda m: problem("modified", m))
     if problems:
@@ -342,6 +346,7 @@ def _parse_metadata(
         dedication=text["dedication"],
         isbn=isbn,
         toc_depth=toc_depth,
+        design=design,
     )
 
 

@@ -28,6 +28,9 @@ TOC_DEPTH = 3
 # a phone shows chapter 1 after a screen, not three; the reader's own navigation keeps
 # every level down to `TOC_DEPTH`.
 CONTENTS_DEPTH = 1
+# The book designs a book chooses from with `design:` (each a stylesheet, a Word reference
+# document and a cover layout); the first is the default.
+DESIGNS = ("classic", "modern")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Metadata:
     dedication: str | None = None
     isbn: Isbns = Isbns()
     toc_depth: int = CONTENTS_DEPTH
+    design: str = DESIGNS[0]
 
     @property
     def creator_names(self) -> tuple[str, ...]:
