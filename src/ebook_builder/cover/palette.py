@@ -80,19 +80,18 @@ def ink_for(field: RGB) -> RGB | None:
 def usable_neighbours(field: RGB) -> tuple[RGB, RGB]:
     """The nearest darker and lighter colours of the same hue that an ink reads on.
 
-    What an error about an unusable `cover_color` suggests instead.
+    What an error about an unusable `cover_color` suggests instead. Black and white, the
+    ends of each search, always have an ink.
     """
+    return _nearest_usable(field, -0.01), _nearest_usable(field, 0.01)
+
+
+def _nearest_usable(field: RGB, step: float) -> RGB:
     hue, lightness, saturation = colorsys.rgb_to_hls(*_unit(field))
-    darker = lighter = field
-    for step in range(1, 101):
-        darker = _from_hls(hue, max(0.0, lightness - step / 100), saturation)
-        if ink_for(darker):
-            break
-    for step in range(1, 101):
-        lighter = _from_hls(hue, min(1.0, lightness + step / 100), saturation)
-        if ink_for(lighter):
-            break
-    return darker, lighter
+    while ink_for(field) is None:
+        lightness = min(1.0, max(0.0, lightness + step))
+        field = _from_hls(hue, lightness, saturation)
+    return field
 
 
 def contrast(first: RGB, second: RGB) -> float:
