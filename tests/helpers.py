@@ -6,6 +6,7 @@ Test files import from here, never from one another, so that each stays free to 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from PIL import Image
 
 from ebook_builder.load import book_identifier
 
@@ -374,3 +376,30 @@ def libreoffice_convert(documents: list[Path], out: Path, target: str) -> list[P
         timeout=300,
     )
     return [out / f"{document.stem}.{target}" for document in documents]
+
+
+# A store's thumbnail of a cover: Amazon's and Kobo's lists show covers 160 pixels wide.
+THUMBNAIL = (160, 256)
+
+
+def thumbnail_words(cover: bytes) -> list[str]:
+    """The words tesseract reads on `cover` shrunk to a store's thumbnail, lower-cased.
+
+    The thumbnail is enlarged twice over (Lanczos) before tesseract reads it, which adds
+    no detail: tesseract's models want letters some 20 pixels high. Skips without
+    tesseract, except in CI, which installs it (`apt-get install tesseract-ocr`).
+    """
+    tesseract = shutil.which("tesseract")
+    if tesseract is None:
+        if os.environ.get("CI"):
+            pytest.fail("tesseract is required in CI: apt-get install tesseract-ocr")
+        pytest.skip("tesseract is not installed (apt-get install tesseract-ocr); CI runs this")
+    with Image.open(io.BytesIO(cover)) as image:
+        small = image.convert("L").resize(THUMBNAIL, Image.Resampling.LANCZOS)
+    enlarged = small.resize((THUMBNAIL[0] * 2, THUMBNAIL[1] * 2), Image.Resampling.LANCZOS)
+    png = io.BytesIO()
+    enlarged.save(png, "PNG")
+    run = subprocess.run(
+        [tesseract, "stdin", "stdout"], input=png.getvalue(), capture_output=True, check=True
+    )
+    return WORD.findall(run.stdout.decode("utf-8").casefold())

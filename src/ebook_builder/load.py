@@ -53,6 +53,7 @@ KNOWN_FIELDS = {
     *TEXT_FIELDS,
     "toc_depth",
     "design",
+    "cover_color",
     *SHAPED_FIELDS,
     "subjects",
     "chapters",
@@ -323,6 +324,7 @@ def _parse_metadata(
     design = raw.get("design", DESIGNS[0])
     if design not in DESIGNS:
         problem("design", f"'design' must be one of: {', '.join(DESIGNS)}")
+    cover_color = metadata_fields.cover_color(raw, problem)
     date = _date(raw.get("date"), lambda m: problem("date", m))
     modified = _modified(raw.get("modified"), date, lambda m: problem("modified", m))
     if problems:
@@ -347,6 +349,7 @@ def _parse_metadata(
         isbn=isbn,
         toc_depth=toc_depth,
         design=design,
+        cover_color=cover_color,
     )
 
 

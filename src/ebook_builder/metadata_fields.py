@@ -2,9 +2,10 @@
 
 `load` reads the plain text fields itself; this module reads the fields that have a shape:
 `creators` (names, or `{name, file_as}`), `contributors` (`{name, role, file_as}`, the role
-one of `relators.RELATORS`), `series` (`{name, position}`) and `isbn` (one ISBN, or one per
-edition). Each problem is reported through `problem(where, message)`, where `where` is the
-dotted path of the value in the file (`contributors.2.role`), so that `load` can name its line.
+one of `relators.RELATORS`), `series` (`{name, position}`), `isbn` (one ISBN, or one per
+edition) and `cover_color` (`#rrggbb`, a colour text can be set on). Each problem is
+reported through `problem(where, message)`, where `where` is the dotted path of the value in
+the file (`contributors.2.role`), so that `load` can name its line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ebook_builder.cover import palette
 from ebook_builder.errors import shorten
 from ebook_builder.model import Contributor, Isbns, Person, Series
 from ebook_builder.relators import RELATORS
@@ -26,6 +28,8 @@ TEXT_LIMIT = 5_000
 POSITION = re.compile(r"\A\d{1,6}(\.\d{1,3})?\Z")
 # How much of an unknown role the error quotes: the known roles must fit the line after it.
 ROLE_SHOWN = 24
+# How much of a wrong `cover_color` the error quotes.
+COLOR_SHOWN = 24
 ISBN_EDITIONS = ("epub", "kindle", "print")
 # The separators publishers print an ISBN with: "978-0-306-40615-7", "978 0 306 40615 7".
 ISBN_SEPARATORS = re.compile(r"[\s-]")
@@ -93,6 +97,35 @@ def series(value: Any, problem: Problem) -> Series | None:
         )
         return None
     return Series(name, position) if name else None
+
+
+def cover_color(raw: dict[str, Any], problem: Problem) -> str | None:
+    """`cover_color`: the generated cover's field, `#rrggbb`, on which some ink reaches 7:1.
+
+    Unquoted, `#1f3a5f` is a YAML comment and the key is left empty: that is named, not
+    taken for "no colour". A colour of middling luminance has less than WCAG's 7:1 with
+    every ink, white and black included; the error offers the nearest that have it.
+    """
+    if "cover_color" not in raw:
+        return None
+    value = raw["cover_color"]
+    if value is None:
+        problem("cover_color", "'cover_color' is empty: quote the colour, as in \"#1f3a5f\"")
+        return None
+    if not (isinstance(value, str) and palette.HEX_COLOR.match(value)):
+        shown = shorten(repr(value), COLOR_SHOWN) if isinstance(value, str) else kind(value)
+        problem("cover_color", f"'cover_color' must be a colour such as \"#1f3a5f\", not {shown}")
+        return None
+    field = palette.parse_hex(value)
+    if palette.ink_for(field) is None:
+        darker, lighter = (palette.hex_color(c) for c in palette.usable_neighbours(field))
+        problem(
+            "cover_color",
+            f"no text colour reaches a contrast of 7:1 on 'cover_color' {value}; "
+            f"a darker {darker} or a lighter {lighter} would",
+        )
+        return None
+    return value.lower()
 
 
 def isbns(value: Any, problem: Problem) -> Isbns:

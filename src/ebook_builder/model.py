@@ -94,6 +94,7 @@ class Metadata:
     isbn: Isbns = Isbns()
     toc_depth: int = CONTENTS_DEPTH
     design: str = DESIGNS[0]
+    cover_color: str | None = None  # "#rrggbb", the generated cover's field
 
     @property
     def creator_names(self) -> tuple[str, ...]:

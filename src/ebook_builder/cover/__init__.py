@@ -1,7 +1,7 @@
 """Covers: read `covers/<book-id>.jpg|.png`, or draw a typographic one from the metadata.
 
-Stores ask for a 1600×2560 JPEG (a 1:1.6 ratio); the generated cover uses Pillow's bundled
-font so that it comes out the same on every machine.
+A file in `covers/` always wins; without one, `layout.render_cover` draws the cover of the
+book's design in its colours (`palette`), its title's lines balanced (`lines`).
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ import io
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
+from ebook_builder.cover.layout import render_cover
 from ebook_builder.errors import BookError
 from ebook_builder.model import CoverImage, Metadata
 from ebook_builder.sources import PICTURE_LIMIT, read_input
 
-COVER_SIZE = (1600, 2560)
-BACKGROUND = (122, 28, 30)
-INK = (246, 239, 226)
-MARGIN = 160
 COVER_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 
@@ -74,49 +71,3 @@ def image_problem(data: bytes, media_type: str) -> str | None:
     if PIL_FORMATS.get(media_type) not in (None, found):
         return f"file is {found}, but its name says {media_type}"
     return None
-
-
-def render_cover(metadata: Metadata) -> bytes:
-    """Draw title, subtitle and creators on a plain field, as a 1600×2560 JPEG."""
-    image = Image.new("RGB", COVER_SIZE, BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    width = COVER_SIZE[0] - 2 * MARGIN
-    y = _draw_block(draw, metadata.title, 180, width, MARGIN + 260)
-    y += 70
-    draw.rectangle((MARGIN, y, MARGIN + 360, y + 10), fill=INK)
-    y += 110
-    if metadata.subtitle:
-        _draw_block(draw, metadata.subtitle, 80, width, y)
-    authors = " · ".join(metadata.creator_names)
-    _draw_block(draw, authors, 64, width, COVER_SIZE[1] - MARGIN - 300)
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, optimize=True)
-    return out.getvalue()
-
-
-def _draw_block(draw: ImageDraw.ImageDraw, text: str, size: int, width: int, top: int) -> int:
-    """Draw `text` wrapped to `width`, shrinking the font until it fits in eight lines."""
-    while True:
-        font = ImageFont.load_default(size=size)
-        lines = _wrap(draw, text, font, width)
-        if len(lines) <= 8 or size <= 32:
-            break
-        size = int(size * 0.85)
-    y = top
-    for line in lines:
-        draw.text((MARGIN, y), line, font=font, fill=INK)
-        y += int(size * 1.2)
-    return y
-
-
-def _wrap(
-    draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int
-) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        candidate = f"{lines[-1]} {word}" if lines else word
-        if lines and draw.textlength(candidate, font=font) <= width:
-            lines[-1] = candidate
-        else:
-            lines.append(word)
-    return lines
