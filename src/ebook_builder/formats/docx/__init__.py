@@ -26,13 +26,13 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
-from importlib.resources import as_file, files
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from PIL import Image
 
+from ebook_builder.designs import reference_docx
 from ebook_builder.formats.archive import archive_entry
 from ebook_builder.formats.docx.ooxml import (
     A_NS,
@@ -116,7 +116,7 @@ def render_docx(converted: ConvertedBook) -> bytes:
     """The DOCX file's bytes, identical for identical sources."""
     language = converted.book.metadata.language
     tree = document_tree(pandoc_input(converted), language, _image_data(converted))
-    with as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference:
+    with reference_docx(converted.book.metadata.design) as reference:
         arguments = ["--from=json", "--to=docx", f"--reference-doc={reference}", "--output=-"]
         data = run_pandoc(arguments, json.dumps(tree).encode("utf-8"))
     return finish(data, converted)
