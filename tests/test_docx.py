@@ -252,7 +252,7 @@ def test_internal_links_land_on_bookmarks(built):
 
 
 def test_styles_follow_the_book(built):
-    """Epigraph, block quote, figure and table as book.css sets them."""
+    """Epigraph, block quote, figure and table as the stylesheet sets them."""
     styled = {(style_of(p), text_of(p)) for p in paragraphs(built[TOUR])}
     assert ("Epigraph", "“Workers of the world,” it said… and that was that.") in styled
     assert ("EpigraphSource", "— An Epigraph’s Author") in styled

@@ -565,7 +565,7 @@ def _mark_page_breaks(body: etree._Element) -> set[str]:
     A marker alone on its line would be an empty paragraph; it stands on its own instead,
     so that it adds no blank line. A marker right before a heading (a page that begins with
     a chapter or section) goes to the start of that heading: left before it, outside the
-    heading's section, it sits on the page before a chapter's page break, and book.css's
+    heading's section, it sits on the page before a chapter's page break, and the stylesheet's
     `break-before: page` on `h1` (which the Kindle follows too) turns it into a blank page.
     Returns the ids it made (`page-5`), which other chapters' may not repeat.
     """
@@ -654,7 +654,7 @@ def _mark_verse(body: etree._Element) -> None:
     """Verse as Standard Ebooks sets it: a `verse` block of stanzas (`<p>`), one `<span>`
     per line, lines separated by `<br/>`.
 
-    A line of its own element is what lets book.css give each line a hanging indent (a
+    A line of its own element is what lets base.css give each line a hanging indent (a
     wrapped line's rest indented under it) and honour indent classes (`i1`…), and what the
     DOCX writer makes a paragraph of; the `<br/>` keeps the lines apart in readers without
     CSS (MOBI 6). Pandoc's line block is one `<div>` of lines, a blank line between
