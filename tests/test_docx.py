@@ -299,6 +299,37 @@ def test_reference_document_has_the_book_styles(design):
     assert section.different_first_page_header_footer
 
 
+# The order ECMA-376 gives a paragraph's and a run's properties (CT_PPrBase, CT_RPr):
+# Word refuses a document whose styles break it, where LibreOffice reads on.
+SCHEMA_ORDER = {
+    "pPr": (
+        *("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl"),
+        *("numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens"),
+        *("kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE"),
+        *("autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind"),
+        *("contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection"),
+        *("textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr"),
+    ),
+    "rPr": (
+        *("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike"),
+        *("dstrike", "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid"),
+        *("vanish", "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs"),
+        *("highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs"),
+        *("em", "lang", "eastAsianLayout", "specVanish", "oMath"),
+    ),
+}
+
+
+@pytest.mark.parametrize("design", DESIGNS)
+def test_reference_document_styles_keep_the_schemas_order(design):
+    with reference_docx(design) as reference, zipfile.ZipFile(reference) as archive:
+        styles = etree.fromstring(archive.read("word/styles.xml"))
+    for kind, order in SCHEMA_ORDER.items():
+        for properties in styles.iter(f"{W}{kind}"):
+            names = [etree.QName(child).localname for child in properties]
+            assert names == sorted(names, key=order.index), names
+
+
 @pytest.mark.parametrize("design", DESIGNS)
 def test_reference_document_is_up_to_date(design):
     """`python tools/docx_reference.py` regenerates them after a change."""

@@ -329,8 +329,12 @@ def _body_text(indent: int, align: str, line: int) -> Style:
     )
 
 
-def _epigraph(ppr: str, rpr: str, source_ppr: str, source_rpr: str) -> tuple[Style, ...]:
-    """The Epigraph and Epigraph Source styles (the source: the epigraph's last line)."""
+def _epigraph(
+    border: str, placing: str, rpr: str, source_ppr: str, source_rpr: str
+) -> tuple[Style, ...]:
+    """The Epigraph and Epigraph Source styles (the source: the epigraph's last line). The
+    border (`w:pBdr`) and the indent and alignment (`placing`) are apart because the
+    schema orders `w:pPr`'s children: the border before the spacing, the indent after."""
     return (
         (
             "paragraph",
@@ -338,7 +342,7 @@ def _epigraph(ppr: str, rpr: str, source_ppr: str, source_rpr: str) -> tuple[Sty
             "Epigraph",
             "Normal",
             "FirstParagraph",
-            f"<w:keepNext/><w:keepLines/><w:spacing w:before='0' w:after='80'/>{ppr}",
+            f"<w:keepNext/><w:keepLines/>{border}<w:spacing w:before='0' w:after='80'/>{placing}",
             rpr,
         ),
         (
@@ -369,6 +373,7 @@ DESIGN_STYLES: dict[str, tuple[Style, ...]] = {
             ("", ITALIC, SMALL_CAPS, ITALIC),
         ),
         *_epigraph(
+            "",
             f"<w:ind w:left='{TEXT_WIDTH * 15 // 100}'/><w:jc w:val='left'/>",
             ITALIC,
             "<w:jc w:val='right'/>",
@@ -387,7 +392,7 @@ DESIGN_STYLES: dict[str, tuple[Style, ...]] = {
             (BOLD, BOLD, BOLD, BOLD),
         ),
         *_epigraph(
-            "<w:pBdr><w:left w:val='single' w:sz='12' w:space='8' w:color='auto'/></w:pBdr>"
+            "<w:pBdr><w:left w:val='single' w:sz='12' w:space='8' w:color='auto'/></w:pBdr>",
             "<w:ind w:left='240'/><w:jc w:val='left'/>",
             "",
             "<w:jc w:val='left'/>",
