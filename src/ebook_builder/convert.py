@@ -510,11 +510,11 @@ def _open_with_number(note: etree._Element, number: str, reference: str) -> None
     `↩` at its end.
 
     Where a reader does not pop a note up, it shows it at the chapter's end, and there a
-    number says which reference it answers, as a printed book's notes do; Kindle's pop-up
-    notes want the same, a note that opens with a link back (Kindle Publishing
-    Guidelines, "footnotes"). The link's label says where it goes, since "1" does not
-    (WCAG 2.4.4). The number goes in the note's first paragraph, else a paragraph of its
-    own (a note that opens with a list or a quote).
+    number says which reference it answers, as a printed book's notes do; a pop-up shows
+    it too. The link back keeps the two-way link between reference and note that Kindle
+    and Kobo pop-ups rely on. Its label says where it goes, since "1" does not (WCAG
+    2.4.4). The number goes in the note's first paragraph, else a paragraph of its own (a
+    note that opens with a list or a quote).
     """
     back = etree.Element(tag("a"), href=f"#{reference}")
     back.set("class", "footnote-back")
