@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import mobi
 import pytest
 import tinycss2
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -26,6 +27,7 @@ from lxml import etree
 from ebook_builder import api
 from ebook_builder.designs import stylesheet
 from ebook_builder.fonts import FACE_NAME
+from ebook_builder.formats import FORMATS
 from ebook_builder.formats.epub import STYLESHEET
 from ebook_builder.markup.xhtml import EPUB_TYPE, tag
 from ebook_builder.model import DESIGNS
@@ -158,15 +160,16 @@ def test_the_designs_open_chapters_differently():
 
 @pytest.fixture(scope="module")
 def designed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
-    """The feature tour's EPUB and DOCX in each design, by design, then format."""
+    """The feature tour in each design, by design, then format."""
     built = {}
     for design in DESIGNS:
         root = tmp_path_factory.mktemp(design) / "project"
         shutil.copytree(REPO / "tests" / "fixtures" / "project", root)
         metadata = root / "metadata" / f"{TOUR}.yaml"
         metadata.write_text(f"{metadata.read_text()}design: {design}\n", encoding="utf-8")
-        epub, docx_path = api.build(root, [TOUR], ["epub", "docx"], root / "dist")
-        built[design] = {"epub": epub, "docx": docx_path}
+        formats = ("epub", "kepub", "azw3", "docx")
+        api.build(root, [TOUR], list(formats), root / "dist")
+        built[design] = {f: root / "dist" / f"{TOUR}{FORMATS[f].suffix}" for f in formats}
     return built
 
 
@@ -177,6 +180,18 @@ def test_the_epub_carries_its_designs_stylesheet_and_passes_epubcheck(designed, 
         assert archive.read(f"EPUB/{STYLESHEET}") == stylesheet(design)
     report = epubcheck.check(epub)
     assert (report.fatal, report.errors, report.warnings) == (0, 0, 0), report.messages
+
+
+@pytest.mark.parametrize("design", DESIGNS)
+def test_the_kobo_and_kindle_books_carry_the_designs_stylesheet(designed, design):
+    with zipfile.ZipFile(designed[design]["kepub"]) as archive:
+        assert archive.read(f"EPUB/{STYLESHEET}") == stylesheet(design)
+    unpacked, _ = mobi.extract(str(designed[design]["azw3"]))  # KindleUnpack
+    try:
+        (css,) = Path(unpacked).glob("mobi8/OEBPS/Styles/*.css")
+        assert css.read_bytes() == stylesheet(design)
+    finally:
+        shutil.rmtree(unpacked)
 
 
 def test_the_epub_of_each_design_passes_ace(designed, tmp_path):
