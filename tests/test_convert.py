@@ -59,6 +59,20 @@ def test_footnotes_become_epub_popup_notes():
     assert body.find(f".//{tag('section')}[@id='footnotes']") is None
 
 
+def test_notes_open_with_their_number_linking_back():
+    body = chapter("# T\n\nA.[^a] B.[^b]\n\n[^a]: One.\n\n    Two.\n\n[^b]: - item\n").body
+    first, second = body.findall(tag("aside"))
+    assert [p.text for p in first] == [None, "Two."]  # pandoc's ↩ at the end is gone
+    number = first[0][0]
+    assert (number.text, number.tail, number.get("href")) == ("1.", " One.", "#01-one-fnref1")
+    assert number.get("role") == "doc-backlink"
+    assert number.get("aria-label") == "Note 1: back to the text"
+    # A note that opens with a list: the number in a paragraph of its own before it.
+    assert [child.tag for child in second] == [tag("p"), tag("ul")]
+    assert (second[0][0].text, second[0][0].tail, second[0].text) == ("2.", None, None)
+    assert len(list(second.iter(tag("a")))) == 1
+
+
 def test_page_break_markers():
     body = chapter('# T\n\nSome []{.pagebreak page="12"}text.\n').body
     marker = body.find(f".//{tag('span')}")

@@ -66,9 +66,11 @@ def pandoc_reads(body, language: str) -> Any:
         body.append(section)
         for aside in notes:
             item = listing.makeelement(f"{{{XHTML_NS}}}li", id=aside.get("id"))
-            for back in aside.iter(f"{{{XHTML_NS}}}a"):
-                if back.get("role") == "doc-backlink":
-                    back.getparent().remove(back)
+            for back in list(aside.iter(f"{{{XHTML_NS}}}a")):
+                if back.get("role") == "doc-backlink":  # the note's number: its text stays
+                    holder = back.getparent()
+                    holder.text = (holder.text or "") + (back.tail or "")
+                    holder.remove(back)
             item.text = aside.text
             item.extend(list(aside))
             listing.append(item)

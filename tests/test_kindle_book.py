@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import re
 import struct
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from ebook_builder import api
+from ebook_builder.designs import stylesheet
 from ebook_builder.formats.kindle import exth as exth_module
 from ebook_builder.formats.kindle import (
     render_azw3,
@@ -84,7 +84,7 @@ def _check_kf8(records: list[bytes], start: int, book: ConvertedBook, own_resour
     text = _text(records, start)
     fdst = at(0xC0)
     flows = struct.unpack_from(">4I", fdst, 12)
-    css = files("ebook_builder").joinpath("data/book.css").read_bytes()
+    css = stylesheet(book.book.metadata.design)
     assert text[flows[2] : flows[3]] == css
     xhtml = text[flows[0] : flows[1]]
     assert xhtml.count(b"<html") == len(book.chapters)

@@ -172,8 +172,8 @@ def test_links_reach_their_targets(long_book: ConvertedBook) -> None:
         _expected(layer, text, b"deep-end", 1),
         _expected(layer, text, None, 1),
         _expected(layer, text, b"01-one-fn1", 0),  # the note reference
+        _expected(layer, text, b"01-one-fnref1", 0),  # the note's way back, its number
         _expected(layer, text, b"a-section", 0),  # in the note
-        _expected(layer, text, b"01-one-fnref1", 0),  # the note's way back
         _expected(layer, text, None, 0),
     ]
     assert reached == expected

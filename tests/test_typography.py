@@ -127,7 +127,8 @@ def test_headings_are_typeset_and_keep_their_ids():
 
 def test_footnotes_are_typeset():
     body = chapter('Texte.[^1]\n\n[^1]: La note : "citée" !\n', "fr").body
-    assert "".join(body.find(tag("aside")).itertext()).startswith(f"La note{N}: «{N}citée{N}»{N}!")
+    note = "".join(body.find(tag("aside")).itertext())
+    assert note.startswith(f"1. La note{N}: «{N}citée{N}»{N}!")  # after its number
 
 
 def test_spaces_across_inline_markup_and_in_declared_languages():

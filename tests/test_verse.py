@@ -136,7 +136,7 @@ def test_the_epub_and_kepub_of_verse_are_valid(poem_build, epubcheck):
 
 
 def test_the_stylesheet_sets_verse_and_small_caps():
-    css = (REPO / "src/ebook_builder/data/book.css").read_text()
+    css = (REPO / "src/ebook_builder/data/base.css").read_text()
     for rule in (
         ".verse p > span {\n  display: block;\n  padding-left: 1.5em;\n  text-indent: -1.5em;",
         ".verse p {\n  text-align: left;\n  text-indent: 0;",

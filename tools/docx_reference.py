@@ -1,17 +1,19 @@
-"""Makes `src/ebook_builder/data/reference.docx`: the page, fonts and paragraph styles of
-every DOCX we write.
+"""Makes `src/ebook_builder/data/reference-<design>.docx`, one per book design
+(`model.DESIGNS`): the page, fonts and paragraph styles of every DOCX we write.
 
-Not part of a build, nor of the package. The file is data, like `book.css`: after
+Not part of a build, nor of the package. The files are data, like the designs' CSS: after
 changing a style here, run `python tools/docx_reference.py` (in the project's environment)
-and commit the new file. The result is byte-identical from run to run.
+and commit the new files. The result is byte-identical from run to run.
 
 It starts from the bundled pandoc's own reference document, so that every style the
 pandoc DOCX writer asks for by name exists, and replaces what a book needs: a 6 × 9 in
-trade page with a page number in the footer (none on the title page), Georgia as the book
-face through the theme fonts (so Word's Design › Fonts changes it everywhere at once), and
-styles that follow `book.css` — justified text with indented paragraphs, headings by level
-with each chapter (Heading 1) on a new page, block quotes, epigraphs, verse, captions, footnotes,
-tables and the table of contents.
+trade page with a page number in the footer (none on the title page), the book face
+(`fonts.FACE_NAME`) named in the styles and as the theme's fonts (so Word's Design › Fonts
+shows it), and styles that follow the design's stylesheet (`base.css` and the design's
+own): paragraphs, headings by level with each chapter (Heading 1) on a new page, block
+quotes, epigraphs, signatures, verse, captions, footnotes, tables and the table of
+contents. What the designs share is in `SHARED_STYLES`; what tells them apart in
+`DESIGN_STYLES`.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+from fontTools.misc import sstruct
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.tables.O_S_2f_2 import panoseFormat
 from lxml import etree
 
+from ebook_builder.fonts import FACE_NAME, face_file
 from ebook_builder.formats.docx import (
     FOOT_MARGIN,
     MARGIN,
@@ -33,20 +39,18 @@ from ebook_builder.formats.docx import (
     verse_style,
 )
 from ebook_builder.formats.docx.ooxml import A_NS, CT_NS, R_NS, REL_NS, W_NS, w, xml_bytes
+from ebook_builder.model import DESIGNS
 from ebook_builder.pandoc import pandoc_path
 
 FOOTER_TYPE = f"{R_NS}/footer"
 FOOTER_CONTENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
 
-OUTPUT = Path(__file__).resolve().parents[1] / "src" / "ebook_builder" / "data" / "reference.docx"
+DATA = Path(__file__).resolve().parents[1] / "src" / "ebook_builder" / "data"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
-BOOK_FACE = "Georgia"  # on every Windows and macOS; LibreOffice substitutes a serif
-GEORGIA_PANOSE = "02040502050405020303"
 BODY_SIZE = 21  # half-points: 10.5 pt, a book size on a 6 × 9 page
-INDENT = 252  # 1.2 em of 10.5 pt, the paragraph indent of book.css
 EM = 210  # 1 em of 10.5 pt
-STANZA_SPACE = 240  # book.css's 1em between stanzas, at Word's line height
+STANZA_SPACE = 240  # base.css's 1em between stanzas, at Word's line height
 
 # Every style a book uses: (type, id, name, based on, next, pPr, rPr). Names are the ones
 # pandoc's writer looks up ("Body Text", "Block Text", "Image Caption"…) or, for the
@@ -54,18 +58,11 @@ STANZA_SPACE = 240  # book.css's 1em between stanzas, at Word's line height
 # that Word treats them as its headings and contents styles. `custom-style` names used
 # by the DOCX writer (Epigraph, Signature, Cover Image…) are defined here too, so that
 # pandoc does not invent plain ones.
-HEADING = "<w:keepNext/><w:keepLines/><w:jc w:val='left'/>"
-STYLES: tuple[tuple[str, str, str, str | None, str | None, str, str], ...] = (
-    ("paragraph", "Normal", "Normal", None, None, "<w:widowControl/>", ""),
-    (
-        "paragraph",
-        "BodyText",
-        "Body Text",
-        "Normal",
-        "BodyText",
-        f"<w:spacing w:before='0' w:after='0'/><w:ind w:firstLine='{INDENT}'/><w:jc w:val='both'/>",
-        "",
-    ),
+Style = tuple[str, str, str, str | None, str | None, str, str]
+HEADING = "<w:keepNext/><w:keepLines/>"
+FACE = f"<w:rFonts w:ascii='{FACE_NAME}' w:hAnsi='{FACE_NAME}' w:cs='{FACE_NAME}'/>"
+SHARED_STYLES: tuple[Style, ...] = (
+    ("paragraph", "Normal", "Normal", None, None, "<w:widowControl/>", FACE),
     (
         "paragraph",
         "FirstParagraph",
@@ -92,7 +89,6 @@ STYLES: tuple[tuple[str, str, str, str | None, str | None, str, str], ...] = (
         "Subtitle",
         "<w:keepNext/><w:spacing w:before='240' w:after='120' w:line='240' w:lineRule='auto'/>"
         "<w:jc w:val='center'/>",
-        "<w:rFonts w:asciiTheme='majorHAnsi' w:hAnsiTheme='majorHAnsi' w:cstheme='majorBidi'/>"
         "<w:b/><w:bCs/><w:sz w:val='44'/><w:szCs w:val='44'/>",
     ),
     (
@@ -134,52 +130,6 @@ STYLES: tuple[tuple[str, str, str, str | None, str | None, str, str], ...] = (
     ),
     (
         "paragraph",
-        "Heading1",
-        "heading 1",
-        "Normal",
-        "FirstParagraph",
-        f"{HEADING}<w:pageBreakBefore/><w:spacing w:before='1080' w:after='480' w:line='264'"
-        " w:lineRule='auto'/><w:outlineLvl w:val='0'/>",
-        "<w:rFonts w:asciiTheme='majorHAnsi' w:hAnsiTheme='majorHAnsi' w:cstheme='majorBidi'/>"
-        "<w:b/><w:bCs/><w:sz w:val='34'/><w:szCs w:val='34'/>",
-    ),
-    (
-        "paragraph",
-        "Heading2",
-        "heading 2",
-        "Normal",
-        "FirstParagraph",
-        f"{HEADING}<w:spacing w:before='400' w:after='160' w:line='264' w:lineRule='auto'/>"
-        "<w:outlineLvl w:val='1'/>",
-        "<w:rFonts w:asciiTheme='majorHAnsi' w:hAnsiTheme='majorHAnsi' w:cstheme='majorBidi'/>"
-        "<w:b/><w:bCs/><w:sz w:val='26'/><w:szCs w:val='26'/>",
-    ),
-    (
-        "paragraph",
-        "Heading3",
-        "heading 3",
-        "Normal",
-        "FirstParagraph",
-        f"{HEADING}<w:spacing w:before='320' w:after='120' w:line='264' w:lineRule='auto'/>"
-        "<w:outlineLvl w:val='2'/>",
-        "<w:rFonts w:asciiTheme='majorHAnsi' w:hAnsiTheme='majorHAnsi' w:cstheme='majorBidi'/>"
-        "<w:b/><w:bCs/><w:sz w:val='23'/><w:szCs w:val='23'/>",
-    ),
-    *(
-        (
-            "paragraph",
-            f"Heading{level}",
-            f"heading {level}",
-            "Normal",
-            "FirstParagraph",
-            f"{HEADING}<w:spacing w:before='240' w:after='80'/><w:outlineLvl w:val='{level - 1}'/>",
-            "<w:rFonts w:asciiTheme='majorHAnsi' w:hAnsiTheme='majorHAnsi' w:cstheme='majorBidi'/>"
-            "<w:b/><w:bCs/><w:i/><w:iCs/>",
-        )
-        for level in (4, 5, 6)
-    ),
-    (
-        "paragraph",
         "BlockText",
         "Block Text",
         "BodyText",
@@ -190,33 +140,16 @@ STYLES: tuple[tuple[str, str, str, str | None, str | None, str, str], ...] = (
     ),
     (
         "paragraph",
-        "Epigraph",
-        "Epigraph",
-        "Normal",
-        "FirstParagraph",
-        f"<w:keepNext/><w:keepLines/><w:spacing w:before='0' w:after='80'/>"
-        f"<w:ind w:left='{TEXT_WIDTH * 15 // 100}'/><w:jc w:val='left'/>",
-        "<w:i/><w:iCs/>",
-    ),
-    (
-        "paragraph",
-        "EpigraphSource",
-        "Epigraph Source",
-        "Epigraph",
-        "FirstParagraph",
-        "<w:keepNext w:val='0'/><w:spacing w:after='480'/><w:jc w:val='right'/>",
-        "<w:i w:val='0'/><w:iCs w:val='0'/>",
-    ),
-    (
-        "paragraph",
         "Signature",
         "Signature",
         "Normal",
         None,
-        "<w:keepLines/><w:spacing w:before='320' w:after='320'/><w:jc w:val='left'/>",
+        # Set right, as base.css sets it: its lines start together at the column's middle.
+        f"<w:keepLines/><w:spacing w:before='320' w:after='320'/>"
+        f"<w:ind w:left='{TEXT_WIDTH // 2}'/><w:jc w:val='left'/>",
         "",
     ),
-    # Verse, as book.css sets it: left-aligned, no first-line indent, a wrapped line hanging
+    # Verse, as base.css sets it: left-aligned, no first-line indent, a wrapped line hanging
     # 1.5 em under its start, each indent class an em more, space before each stanza.
     *(
         (
@@ -346,6 +279,128 @@ STYLES: tuple[tuple[str, str, str, str | None, str | None, str, str], ...] = (
     ),
 )
 
+
+def _headings(
+    align: str, sizes: tuple[int, int, int], opening: str, looks: tuple[str, str, str, str]
+) -> tuple[Style, ...]:
+    """Headings 1–6 of a design: aligned as its CSS aligns them; Heading 1 on a new page
+    (each chapter is a file of its own in the e-book) and set as the design opens a
+    chapter (`opening`: its spacing, and any border, in `w:pPr`'s schema order); the sizes
+    of levels 1–3 in half-points; each level's run properties (`looks`: levels 1, 2, 3,
+    then 4–6)."""
+    spacing = {
+        2: "<w:spacing w:before='400' w:after='160' w:line='264' w:lineRule='auto'/>",
+        3: "<w:spacing w:before='320' w:after='120' w:line='264' w:lineRule='auto'/>",
+    }
+    rows: list[Style] = []
+    for level in range(1, 7):
+        size = sizes[level - 1] if level <= 3 else BODY_SIZE
+        if level == 1:
+            placing = f"<w:pageBreakBefore/>{opening}"
+        else:
+            placing = spacing.get(level, "<w:spacing w:before='240' w:after='80'/>")
+        ppr = f"{HEADING}{placing}<w:jc w:val='{align}'/><w:outlineLvl w:val='{level - 1}'/>"
+        rpr = f"{looks[min(level, 4) - 1]}<w:sz w:val='{size}'/><w:szCs w:val='{size}'/>"
+        rows.append(
+            (
+                "paragraph",
+                f"Heading{level}",
+                f"heading {level}",
+                "Normal",
+                "FirstParagraph",
+                ppr,
+                rpr,
+            )
+        )
+    return tuple(rows)
+
+
+def _body_text(indent: int, align: str, line: int) -> Style:
+    """Body Text: the design's paragraph indent (twips), alignment and leading (240ths)."""
+    return (
+        "paragraph",
+        "BodyText",
+        "Body Text",
+        "Normal",
+        "BodyText",
+        f"<w:spacing w:before='0' w:after='0' w:line='{line}' w:lineRule='auto'/>"
+        f"<w:ind w:firstLine='{indent}'/><w:jc w:val='{align}'/>",
+        "",
+    )
+
+
+def _epigraph(
+    border: str, placing: str, rpr: str, source_ppr: str, source_rpr: str
+) -> tuple[Style, ...]:
+    """The Epigraph and Epigraph Source styles (the source: the epigraph's last line). The
+    border (`w:pBdr`) and the indent and alignment (`placing`) are apart because the
+    schema orders `w:pPr`'s children: the border before the spacing, the indent after."""
+    return (
+        (
+            "paragraph",
+            "Epigraph",
+            "Epigraph",
+            "Normal",
+            "FirstParagraph",
+            f"<w:keepNext/><w:keepLines/>{border}<w:spacing w:before='0' w:after='80'/>{placing}",
+            rpr,
+        ),
+        (
+            "paragraph",
+            "EpigraphSource",
+            "Epigraph Source",
+            "Epigraph",
+            "FirstParagraph",
+            f"<w:keepNext w:val='0'/><w:spacing w:after='480'/>{source_ppr}",
+            source_rpr,
+        ),
+    )
+
+
+BOLD = "<w:b/><w:bCs/>"
+ITALIC = "<w:i/><w:iCs/>"
+SMALL_CAPS = "<w:smallCaps/><w:spacing w:val='10'/>"
+# What tells the designs apart, as their stylesheets do (`classic.css`, `modern.css`).
+DESIGN_STYLES: dict[str, tuple[Style, ...]] = {
+    # Justified, indented text on a book's leading; headings centred in the text's weight,
+    # chapter titles well down the page; the epigraph italic, to the right.
+    "classic": (
+        _body_text(EM * 6 // 5, "both", 300),
+        *_headings(
+            "center",
+            (34, 26, 21),
+            "<w:spacing w:before='1440' w:after='600' w:line='264' w:lineRule='auto'/>",
+            ("", ITALIC, SMALL_CAPS, ITALIC),
+        ),
+        *_epigraph(
+            "",
+            f"<w:ind w:left='{TEXT_WIDTH * 15 // 100}'/><w:jc w:val='left'/>",
+            ITALIC,
+            "<w:jc w:val='right'/>",
+            "<w:i w:val='0'/><w:iCs w:val='0'/>",
+        ),
+    ),
+    # Ragged-right text on a looser leading; bold headings set left on a steeper scale,
+    # a bar over each chapter title; the epigraph marked by a rule at its left.
+    "modern": (
+        _body_text(EM, "left", 336),
+        *_headings(
+            "left",
+            (40, 28, 24),
+            "<w:pBdr><w:top w:val='single' w:sz='18' w:space='10' w:color='auto'/></w:pBdr>"
+            "<w:spacing w:before='960' w:after='420' w:line='264' w:lineRule='auto'/>",
+            (BOLD, BOLD, BOLD, BOLD),
+        ),
+        *_epigraph(
+            "<w:pBdr><w:left w:val='single' w:sz='12' w:space='8' w:color='auto'/></w:pBdr>",
+            "<w:ind w:left='240'/><w:jc w:val='left'/>",
+            "",
+            "<w:jc w:val='left'/>",
+            "<w:smallCaps/>",
+        ),
+    ),
+}
+
 TABLE_STYLE = f"""<w:style xmlns:w="{W_NS}" w:type="table" w:default="1" w:styleId="Table">
   <w:name w:val="Table"/><w:basedOn w:val="TableNormal"/><w:qFormat/>
   <w:pPr><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>
@@ -369,8 +424,8 @@ TABLE_STYLE = f"""<w:style xmlns:w="{W_NS}" w:type="table" w:default="1" w:style
 
 DOC_DEFAULTS = f"""<w:docDefaults xmlns:w="{W_NS}">
   <w:rPrDefault><w:rPr>
-    <w:rFonts w:asciiTheme="minorHAnsi" w:eastAsiaTheme="minorEastAsia"
-              w:hAnsiTheme="minorHAnsi" w:cstheme="minorBidi"/>
+    <w:rFonts w:ascii="{FACE_NAME}" w:eastAsiaTheme="minorEastAsia"
+              w:hAnsi="{FACE_NAME}" w:cs="{FACE_NAME}"/>
     <w:sz w:val="{BODY_SIZE}"/><w:szCs w:val="{BODY_SIZE}"/>
     <w:lang w:val="en-US" w:eastAsia="en-US" w:bidi="ar-SA"/>
   </w:rPr></w:rPrDefault>
@@ -455,12 +510,12 @@ def style_element(
     )
 
 
-def make_styles(styles_xml: bytes) -> bytes:
-    """Pandoc's styles with ours put in place of the ones of the same id."""
+def make_styles(styles_xml: bytes, design: str) -> bytes:
+    """Pandoc's styles with the design's put in place of the ones of the same id."""
     root = etree.fromstring(styles_xml)
     old = root.find(w("docDefaults"))
     root.replace(old, etree.fromstring(DOC_DEFAULTS))
-    ours = [style_element(*row) for row in STYLES]
+    ours = [style_element(*row) for row in (*SHARED_STYLES, *DESIGN_STYLES[design])]
     ours.append(etree.fromstring(TABLE_STYLE))
     wanted = {s.get(w("styleId")) for s in ours}
     for style in root.findall(w("style")):
@@ -470,13 +525,20 @@ def make_styles(styles_xml: bytes) -> bytes:
     return xml_bytes(root)
 
 
+def face_panose() -> str:
+    """The book face's PANOSE classification, from its OS/2 table, as ten hex bytes: what
+    Word and LibreOffice match a substitute by when the face is not installed."""
+    return sstruct.pack(panoseFormat, TTFont(face_file("regular"))["OS/2"].panose).hex().upper()
+
+
 def make_theme(theme_xml: bytes) -> bytes:
-    """The theme with the book face as both its heading and its body font."""
+    """The theme with the book face as both its heading and its body font, so that Word's
+    Design › Fonts shows the face the styles name."""
     root = etree.fromstring(theme_xml)
     for font in ("majorFont", "minorFont"):
         latin = root.find(f".//{{{A_NS}}}{font}/{{{A_NS}}}latin")
-        latin.set("typeface", BOOK_FACE)
-        latin.set("panose", GEORGIA_PANOSE)
+        latin.set("typeface", FACE_NAME)
+        latin.set("panose", face_panose())
     return xml_bytes(root)
 
 
@@ -486,7 +548,7 @@ def make_font_table(fonts_xml: bytes) -> bytes:
     root.insert(
         0,
         etree.fromstring(
-            f'<w:font xmlns:w="{W_NS}" w:name="{BOOK_FACE}"><w:panose1 w:val="{GEORGIA_PANOSE}"/>'
+            f'<w:font xmlns:w="{W_NS}" w:name="{FACE_NAME}"><w:panose1 w:val="{face_panose()}"/>'
             '<w:charset w:val="00"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font>'
         ),
     )
@@ -494,7 +556,7 @@ def make_font_table(fonts_xml: bytes) -> bytes:
 
 
 def make_settings(settings_xml: bytes) -> bytes:
-    """Hyphenate, as book.css does: justified lines in a 4.5 in column need it.
+    """Hyphenate, as base.css does: justified lines in a 4.5 in column need it.
 
     The schema orders the settings; hyphenation comes right after the default tab stop.
     """
@@ -523,10 +585,15 @@ def add_footer(rels_xml: bytes, types_xml: bytes) -> tuple[bytes, bytes]:
     )
 
 
-def build_reference() -> bytes:
-    """The reference document's bytes, the same on every run."""
+def output_path(design: str) -> Path:
+    """Where the design's reference document lives (`designs.reference_docx` reads it)."""
+    return DATA / f"reference-{design}.docx"
+
+
+def build_reference(design: str) -> bytes:
+    """The design's reference document's bytes, the same on every run."""
     parts = pandoc_reference()
-    parts["word/styles.xml"] = make_styles(parts["word/styles.xml"])
+    parts["word/styles.xml"] = make_styles(parts["word/styles.xml"], design)
     parts["word/theme/theme1.xml"] = make_theme(parts["word/theme/theme1.xml"])
     parts["word/fontTable.xml"] = make_font_table(parts["word/fontTable.xml"])
     parts["word/settings.xml"] = make_settings(parts["word/settings.xml"])
@@ -550,8 +617,9 @@ def _archive(parts: dict[str, bytes]) -> bytes:
 
 
 def main() -> None:
-    """Regenerate `src/ebook_builder/data/reference.docx`."""
-    OUTPUT.write_bytes(build_reference())
+    """Regenerate `src/ebook_builder/data/reference-<design>.docx` for every design."""
+    for design in DESIGNS:
+        output_path(design).write_bytes(build_reference(design))
 
 
 if __name__ == "__main__":

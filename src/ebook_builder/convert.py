@@ -485,17 +485,50 @@ def _convert_footnotes(body: etree._Element, prefix: str) -> None:
         aside.set(EPUB_TYPE, "footnote")
         aside.set("role", "doc-footnote")
         aside.set("class", "footnote")
-        for back in item.iter(tag("a")):
-            target = back.get("href", "")[1:]
-            if _is_pandoc("footnote-back", "doc-backlink", back) and target in renamed:
-                back.set("href", "#" + renamed[target])
-                back.set("class", "footnote-back")
-                back.set("aria-label", "Back to text")
-                back.text = "↩"
+        _drop_pandoc_back_links(item)
         aside.text = item.text
         aside.extend(list(item))
+        number = item.get("id")[2:]
+        _open_with_number(aside, number, renamed[f"fnref{number}"])
         notes.addprevious(aside)
     notes.getparent().remove(notes)
+
+
+def _drop_pandoc_back_links(note: etree._Element) -> None:
+    """Pandoc's `↩` links at a note's end, and the paragraph it makes for one when the
+    note ends in a block that is no paragraph (a list, a quote)."""
+    for back in list(note.iter(tag("a"))):
+        if _is_pandoc("footnote-back", "doc-backlink", back):
+            holder = back.getparent()
+            _remove(back)
+            if holder.tag == tag("p") and len(holder) == 0 and not (holder.text or "").strip():
+                _remove(holder)
+
+
+def _open_with_number(note: etree._Element, number: str, reference: str) -> None:
+    """Open the note with its number, a link back to its reference, in place of pandoc's
+    `↩` at its end.
+
+    Where a reader does not pop a note up, it shows it at the chapter's end, and there a
+    number says which reference it answers, as a printed book's notes do; a pop-up shows
+    it too. The link back keeps the two-way link between reference and note that Kindle
+    and Kobo pop-ups rely on. Its label says where it goes, since "1" does not (WCAG
+    2.4.4). The number goes in the note's first paragraph, else a paragraph of its own (a
+    note that opens with a list or a quote).
+    """
+    back = etree.Element(tag("a"), href=f"#{reference}")
+    back.set("class", "footnote-back")
+    back.set("role", "doc-backlink")
+    back.set("aria-label", f"Note {number}: back to the text")
+    back.text = f"{number}."
+    first = next((child for child in note if isinstance(child.tag, str)), None)
+    if first is None or first.tag != tag("p"):
+        first = etree.Element(tag("p"))
+        note.insert(0, first)
+    text = (first.text or "").lstrip()
+    back.tail = f" {text}" if text or len(first) else None
+    first.text = None
+    first.insert(0, back)
 
 
 def _pandoc_notes(body: etree._Element) -> etree._Element | None:
@@ -532,7 +565,7 @@ def _mark_page_breaks(body: etree._Element) -> set[str]:
     A marker alone on its line would be an empty paragraph; it stands on its own instead,
     so that it adds no blank line. A marker right before a heading (a page that begins with
     a chapter or section) goes to the start of that heading: left before it, outside the
-    heading's section, it sits on the page before a chapter's page break, and book.css's
+    heading's section, it sits on the page before a chapter's page break, and the stylesheet's
     `break-before: page` on `h1` (which the Kindle follows too) turns it into a blank page.
     Returns the ids it made (`page-5`), which other chapters' may not repeat.
     """
@@ -621,7 +654,7 @@ def _mark_verse(body: etree._Element) -> None:
     """Verse as Standard Ebooks sets it: a `verse` block of stanzas (`<p>`), one `<span>`
     per line, lines separated by `<br/>`.
 
-    A line of its own element is what lets book.css give each line a hanging indent (a
+    A line of its own element is what lets base.css give each line a hanging indent (a
     wrapped line's rest indented under it) and honour indent classes (`i1`…), and what the
     DOCX writer makes a paragraph of; the `<br/>` keeps the lines apart in readers without
     CSS (MOBI 6). Pandoc's line block is one `<div>` of lines, a blank line between

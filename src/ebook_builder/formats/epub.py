@@ -14,7 +14,6 @@ import io
 import mimetypes
 import zipfile
 from datetime import datetime
-from importlib.resources import files
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +22,7 @@ from lxml import etree
 
 from ebook_builder.checks.accessibility import assess
 from ebook_builder.convert import chapter_files
+from ebook_builder.designs import stylesheet
 from ebook_builder.formats.archive import archive_entry
 from ebook_builder.markup.mathml import formulas
 from ebook_builder.markup.svg import SVG_NS
@@ -76,7 +76,7 @@ def render_epub(converted: ConvertedBook) -> bytes:
         uid="style",
         file_name=STYLESHEET,
         media_type="text/css",
-        content=files("ebook_builder").joinpath("data/book.css").read_bytes(),
+        content=stylesheet(meta.design),
     )
     package.add_item(css)
     cover = converted.book.cover

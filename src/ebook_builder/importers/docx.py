@@ -233,7 +233,7 @@ def _reads_as_title(text: str) -> bool:
 def _scene_breaks(blocks: list[Node], report: list[str]) -> None:
     """A paragraph that is only a scene-break mark (`* * *`, `#`, a centred `❦` or `⁂`)
     becomes a horizontal rule, which the build renders as its scene break (`<hr>`, styled
-    in book.css), rather than as a line of text."""
+    by the book's design), rather than as a line of text."""
     count = 0
     for at, block in enumerate(blocks):
         if block["t"] in ("Para", "Plain") and _BREAK_LINE.fullmatch(plain_text([block])):

@@ -14,6 +14,7 @@ HTML (`pandoc_markup.draft_from_tree`).
 from __future__ import annotations
 
 import html.entities
+import itertools
 import posixpath
 import re
 import tempfile
@@ -625,11 +626,24 @@ def _one_heading(group: list[Node]) -> list[Node]:
 
 
 def _drop_back_links(blocks: list[Node]) -> None:
-    """A note's link back to its reference (`↩`, `role="doc-backlink"`) is the build's,
-    which writes its own."""
+    """A note's link back to its reference (`↩` at its end, or its number at its start, as
+    the build writes it; `role="doc-backlink"`) is the build's, which writes its own. The
+    space after a number goes with it, and a paragraph that held nothing else."""
     for note in elements(blocks, "Note"):
         for holder in elements(note["c"], "Para", "Plain"):
-            holder["c"] = [node for node in holder["c"] if not _is_back_link(node)]
+            kept = [node for node in holder["c"] if not _is_back_link(node)]
+            if len(kept) < len(holder["c"]):
+                holder["c"] = list(itertools.dropwhile(_is_space, kept))
+        note["c"] = [block for block in note["c"] if not _emptied(block)]
+
+
+def _is_space(node: Node) -> bool:
+    return node["t"] in {"Space", "SoftBreak", "LineBreak"}
+
+
+def _emptied(block: Node) -> bool:
+    """A paragraph with nothing left in it."""
+    return block["t"] in {"Para", "Plain"} and not block["c"]
 
 
 def _is_back_link(node: Node) -> bool:

@@ -5,8 +5,8 @@ The document is made from the same XHTML chapters as the EPUB, so the typography
 EPUB has. The chapters are adapted to a word processor (links to chapter files point at
 bookmarks, epigraphs and signatures get paragraph styles), turned into pandoc's document
 tree by `tree` (notes become Word footnotes, images travel as data URIs), and pandoc's own
-DOCX writer writes that tree with the styles of `data/reference.docx` (made by
-`tools/docx_reference.py`).
+DOCX writer writes that tree with the styles of the book's design,
+`data/reference-<design>.docx` (made by `tools/docx_reference.py`).
 
 Afterwards the archive is finished by hand: the title page is followed by a table of
 contents field that lists every heading already, so that it reads right before Word
@@ -26,13 +26,13 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
-from importlib.resources import as_file, files
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from PIL import Image
 
+from ebook_builder.designs import reference_docx
 from ebook_builder.formats.archive import archive_entry
 from ebook_builder.formats.docx.ooxml import (
     A_NS,
@@ -67,7 +67,7 @@ CORE_NS = {
 }
 CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the one id every custom property uses
 
-# The page every DOCX is laid out for, set in `data/reference.docx` (made by
+# The page every DOCX is laid out for, set in each `data/reference-<design>.docx` (made by
 # `tools/docx_reference.py`): a 6 × 9 in trade page, 0.75 in margins, a little more at
 # the foot for the page number. Lengths in twips (1/1440 in).
 TWIPS_PER_INCH = 1440
@@ -116,7 +116,7 @@ def render_docx(converted: ConvertedBook) -> bytes:
     """The DOCX file's bytes, identical for identical sources."""
     language = converted.book.metadata.language
     tree = document_tree(pandoc_input(converted), language, _image_data(converted))
-    with as_file(files("ebook_builder").joinpath("data/reference.docx")) as reference:
+    with reference_docx(converted.book.metadata.design) as reference:
         arguments = ["--from=json", "--to=docx", f"--reference-doc={reference}", "--output=-"]
         data = run_pandoc(arguments, json.dumps(tree).encode("utf-8"))
     return finish(data, converted)
@@ -253,8 +253,8 @@ def _link_chapter_files(body: etree._Element, anchors: dict[str, str]) -> None:
 def _style_epigraphs(body: etree._Element) -> None:
     """An epigraph's paragraphs in the Epigraph style, its last (the source) set apart.
 
-    book.css sets the epigraph in italics, indented, with the last line, the source,
-    upright and flush right; Word needs a paragraph style for each.
+    The design's stylesheet sets the epigraph apart from the text, and its last line, the
+    source, apart from the epigraph; Word needs a paragraph style for each.
     """
     for div in list(body.iter(tag("div"))):
         if "epigraph" not in div.get("class", "").split():
@@ -411,7 +411,7 @@ def _restyle_internal_links(root: etree._Element) -> None:
 
 def _flush_after_epigraphs(root: etree._Element) -> None:
     """The paragraph after an epigraph or a poem opens the text, so it takes no indent,
-    and after a poem it stands a stanza's space away, as book.css's margin sets it.
+    and after a poem it stands a stanza's space away, as base.css's margin sets it.
 
     Pandoc only knows to do so after a heading.
     """

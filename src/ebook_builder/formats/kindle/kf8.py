@@ -14,18 +14,13 @@ Record numbers in the header count from this section's record 0 (MobileRead wiki
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 
+from ebook_builder.designs import stylesheet
 from ebook_builder.formats.kindle import exth, headers, indexes, records, tbs
 from ebook_builder.formats.kindle.navigation import toc_entries
 from ebook_builder.formats.kindle.resources import collect
 from ebook_builder.formats.kindle.text import KF8Text, build_text, embed_uri
 from ebook_builder.model import ConvertedBook, once_per_book
-
-
-def stylesheet() -> bytes:
-    """The book's stylesheet, flow 1 of the text."""
-    return files("ebook_builder").joinpath("data/book.css").read_bytes()
 
 
 @once_per_book
@@ -61,7 +56,7 @@ def _text_and_indexes(converted: ConvertedBook) -> _TextAndIndexes:
     most of a Kindle writer's time in a long book."""
     text = book_text(converted)
     # Flow 0: the XHTML; flow 1: the stylesheet.
-    pieces = [text.text, stylesheet()]
+    pieces = [text.text, stylesheet(converted.book.metadata.design)]
     flows = []
     position = 0
     for piece in pieces:
