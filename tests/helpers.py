@@ -62,6 +62,7 @@ EVERY_FIELD: dict[str, Any] = {
     "isbn": {"epub": "978-0-306-40615-7", "kindle": "0-8044-2957-X", "print": 9781861972712},
 }
 
+
 @dataclass
 class EpubCheckReport:
     """EPUBCheck's verdict on one file, from its JSON report."""

@@ -23,17 +23,25 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from ebook_builder.convert import EPUB_TYPE_ROLES
 from ebook_builder.fonts import FACE_LICENCE, FACE_NAME
 from ebook_builder.markup.xhtml import EPUB_TYPE, NSMAP, page_breaks, tag
 from ebook_builder.model import Book, ChapterDocument, MatterPage, Metadata
 from ebook_builder.relators import CREDITS
 
 PROGRAM = "ebook-builder"
-# What each page is called in a reader's menu (its landmark) and in its `<title>`.
-TITLE_PAGE, IMPRINT, DEDICATION, COLOPHON = "Title Page", "Imprint", "Dedication", "Colophon"
-# The ARIA role of each page's section where DPUB-ARIA has one (none for a title page or
-# a copyright page).
-ROLES = {"dedication": "doc-dedication", "colophon": "doc-colophon"}
+# The class of every page's section: what tells `ebook import` that a page of an EPUB is
+# one this module made, which the next build makes again (the dedication's text goes
+# back into the metadata). A stylesheet selects each page by its kind, its other class
+# (Kindles read no `epub:type` selector).
+MADE_CLASS = "from-metadata"
+# What each page, by kind, is called in a reader's menu (its landmark) and its `<title>`.
+LABELS = {
+    "titlepage": "Title Page",
+    "copyright-page": "Imprint",
+    "dedication": "Dedication",
+    "colophon": "Colophon",
+}
 # The edition each ISBN of `Isbns` belongs to, as the imprint names it.
 ISBN_EDITIONS = {"epub": "EPUB", "kindle": "Kindle", "print": "print"}
 
@@ -46,16 +54,16 @@ def matter_pages(book: Book, chapters: list[ChapterDocument]) -> list[MatterPage
     meta = book.metadata
     taken = {chapter.file_name for chapter in chapters}
     pages = [
-        ("titlepage", TITLE_PAGE, True, _title_page(meta)),
-        ("copyright-page", IMPRINT, True, _imprint(meta, chapters)),
-        ("dedication", DEDICATION, True, _dedication(meta)),
-        ("colophon", COLOPHON, False, _colophon(book)),
+        ("titlepage", True, _title_page(meta)),
+        ("copyright-page", True, _imprint(meta, chapters)),
+        ("dedication", True, _dedication(meta)),
+        ("colophon", False, _colophon(book)),
     ]
     made = []
-    for kind, label, front, paragraphs in pages:
+    for kind, front, paragraphs in pages:
         if paragraphs:
-            file_name = _free_name(kind, taken)
-            made.append(MatterPage(kind, label, file_name, front, _body(kind, front, paragraphs)))
+            body = _body(kind, front, paragraphs)
+            made.append(MatterPage(kind, LABELS[kind], _free_name(kind, taken), front, body))
     return made
 
 
@@ -74,11 +82,19 @@ def _body(kind: str, front: bool, paragraphs: list[etree._Element]) -> etree._El
     body.set(EPUB_TYPE, "frontmatter" if front else "backmatter")
     section = etree.SubElement(body, tag("section"))
     section.set(EPUB_TYPE, kind)
-    section.set("class", kind)
-    if kind in ROLES:
-        section.set("role", ROLES[kind])
+    section.set("class", f"{MADE_CLASS} {kind}")
+    if kind in EPUB_TYPE_ROLES:  # DPUB-ARIA has none for a title page or a copyright page
+        section.set("role", EPUB_TYPE_ROLES[kind])
     section.extend(paragraphs)
     return body
+
+
+def made_page(body: etree._Element) -> str | None:
+    """The kind of matter page `body` (an XHTML `<body>`) is, if this module made it."""
+    section = body.find(tag("section"))
+    if section is None or MADE_CLASS not in section.get("class", "").split():
+        return None
+    return section.get(EPUB_TYPE)
 
 
 def _paragraph(*pieces: Inline, name: str = "p", css_class: str | None = None) -> etree._Element:

@@ -51,7 +51,6 @@ from ebook_builder.formats.docx.ooxml import (
 from ebook_builder.formats.docx.tree import api_version, document_tree
 from ebook_builder.markup.svg import inline_pictures, inline_png, raster_png
 from ebook_builder.markup.xhtml import XHTML_NS, heading_entries, tag
-from ebook_builder.matter import TITLE_PAGE
 from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, MatterPage, Metadata
 from ebook_builder.pandoc import run_pandoc
 
@@ -425,8 +424,7 @@ def _break_before_matter(root: etree._Element, converted: ConvertedBook) -> None
 
     Pandoc's writer has no page break to write; `w:pageBreakBefore` comes right after
     the style in a `w:pPr` (ECMA-376, CT_PPrBase)."""
-    styles = {page.label.replace(" ", "") for page in converted.matter}
-    styles.discard(TITLE_PAGE.replace(" ", ""))
+    styles = {page.label.replace(" ", "") for page in converted.matter if page.kind != "titlepage"}
     previous = ""
     for paragraph in root.iter(w("p")):
         style = _paragraph_style(paragraph)
