@@ -96,6 +96,8 @@ VERSE_STYLES = ("Verse", "Verse Stanza")  # a line; the first line of a stanza
 # the importer reads back. Capitals, so no id of the build's (lower-case slugs) is one; no
 # leading `_`, with which Word would hide it but pandoc replaces the name by a hash.
 IN_QUOTE_BOOKMARK = "InQuote"
+# The paragraph properties that come before `w:pageBreakBefore` (ECMA-376, CT_PPrBase).
+BEFORE_PAGE_BREAK = frozenset(w(name) for name in ("pStyle", "keepNext", "keepLines"))
 # How far the Block Text style indents a quote, and each list level a list (twips).
 QUOTE_INDENT, LIST_INDENT, LIST_HANGING = 480, 720, 360
 # The paragraph properties that come before `w:ind` in a `w:pPr` (ECMA-376, CT_PPrBase).
@@ -422,14 +424,16 @@ def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
 def _break_before_matter(root: etree._Element, converted: ConvertedBook) -> None:
     """The first paragraph of each matter page but the title page opens a new page.
 
-    Pandoc's writer has no page break to write; `w:pageBreakBefore` comes right after
-    the style in a `w:pPr` (ECMA-376, CT_PPrBase)."""
+    Pandoc's writer has no page break to write; `w:pageBreakBefore` follows the style,
+    `keepNext` and `keepLines` in a `w:pPr` (ECMA-376, CT_PPrBase)."""
     styles = {page.label.replace(" ", "") for page in converted.matter if page.kind != "titlepage"}
     previous = ""
     for paragraph in root.iter(w("p")):
         style = _paragraph_style(paragraph)
         if style in styles and style != previous:
-            paragraph.find(f"{w('pPr')}/{w('pStyle')}").addnext(etree.Element(w("pageBreakBefore")))
+            properties = paragraph.find(w("pPr"))
+            before = [c for c in properties if c.tag in BEFORE_PAGE_BREAK]
+            properties.insert(properties.index(before[-1]) + 1, etree.Element(w("pageBreakBefore")))
         previous = style
 
 
