@@ -47,6 +47,21 @@ BEYOND_THE_FIXTURE = (
     '<div data-custom-style="Epigraph">Inline text in a div <em>and em</em></div>'
 )
 
+# Every field of the metadata a publisher adds (test_publisher_metadata, test_matter).
+EVERY_FIELD: dict[str, Any] = {
+    "creators": [{"name": "Ursula Writer", "file_as": "Writer, Ursula"}, "B. Second"],
+    "contributors": [
+        {"name": "Tom Translator", "role": "translator", "file_as": "Translator, Tom"},
+        {"name": "Ian Intro", "role": "Introduction"},
+        {"name": "Cora Cover", "role": "cover designer"},
+    ],
+    "series": {"name": "The Cycle", "position": 2},
+    "rights": "© 2020 Ursula Writer. All rights reserved.",
+    "edition": "Second edition",
+    "dedication": "For the readers.",
+    "isbn": {"epub": "978-0-306-40615-7", "kindle": "0-8044-2957-X", "print": 9781861972712},
+}
+
 
 @dataclass
 class EpubCheckReport:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from PIL import Image, PngImagePlugin
 from typer.testing import CliRunner
 
@@ -1012,6 +1013,7 @@ CASES: dict[str, Case] = {
 
 
 NOTE = "Text[^1].\n\n[^1]: A note.\n"
+XHTML = "{http://www.w3.org/1999/xhtml}"
 # Hostile input that is a book all the same: it builds in every format, quickly.
 BUILDS: dict[str, tuple[str, dict[str, bytes]]] = {
     "1×1 cover": ("# One\n\nText.\n", {"covers/demo.jpg": picture("JPEG", 1, 1)}),
@@ -1059,6 +1061,52 @@ BUILDS: dict[str, tuple[str, dict[str, bytes]]] = {
     "300,000 spaces in a line": ("# Un\n\nx" + " " * 300_000 + "y ; z\n", {}),
     "line indented by 300,000 spaces": ("# One\n\n" + " " * 300_000 + "x\n", {}),
 }
+
+
+# Metadata the front and back matter pages set as text (`matter`): markup characters,
+# right-to-left names among left-to-right ones, names without a space to break at.
+HOSTILE_METADATA: dict[str, dict[str, Any]] = {
+    "markup in every field": {
+        "title": "<b>Tom & Jerry</b> <script>alert(1)</script> ]]> <!-- &amp;",
+        "subtitle": "<i>&lt;not a tag&gt;</i>",
+        "creators": ["A <b>bold</b> & Co."],
+        "publisher": "P&P <Press>",
+        "rights": "© <year> & all that",
+        "edition": "2nd <ed>",
+        "dedication": "For <you> & me\n\n]]><![CDATA[",
+        "contributors": [{"name": "<tr>", "role": "translator"}],
+    },
+    "right-to-left names": {
+        "title": "שלום עולם",
+        "creators": ["مرحبا بالعالم", "A. Writer"],
+        "publisher": "הוצאה לאור",
+        "contributors": [{"name": "مترجم", "role": "translator"}],
+        "dedication": "לאמא",
+    },
+    "names of 2,000 letters": {
+        "title": "T" * 2000,
+        "creators": ["N" * 2000],
+        "publisher": "P" * 2000,
+        "contributors": [{"name": "C" * 2000, "role": "editor"}],
+    },
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_METADATA, ids=list(HOSTILE_METADATA))
+def test_hostile_metadata_is_text_on_the_matter_pages(make_project, epubcheck, name):
+    fields = HOSTILE_METADATA[name]
+    make_project.book(**fields)
+    paths = api.build(make_project.root, use_cache=False)
+    assert {path.name for path in paths} >= {f"demo{f.suffix}" for f in FORMATS.values()}
+    (epub,) = [path for path in paths if path.name == "demo.epub"]
+    report = epubcheck.check(epub)
+    assert report.clean, report
+    with zipfile.ZipFile(epub) as archive:
+        title_page = etree.fromstring(archive.read("EPUB/titlepage.xhtml"))
+        imprint = archive.read("EPUB/copyright-page.xhtml").decode("utf-8")
+    lines = ["".join(line.itertext()) for line in title_page.iter(f"{XHTML}h1", f"{XHTML}p")]
+    assert lines[0] == fields["title"] and fields["creators"][0] in lines
+    assert "<script" not in imprint and "<tr>" not in imprint
 
 
 @pytest.mark.parametrize("name", BUILDS, ids=list(BUILDS))

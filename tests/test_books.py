@@ -15,13 +15,35 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 
 
-def epub_chapters(path: Path) -> dict[str, etree._Element]:
+def epub_documents(path: Path) -> dict[str, etree._Element]:
+    """Every content document but the navigation document and the cover page."""
     with zipfile.ZipFile(path) as archive:
         return {
             name.removeprefix("EPUB/"): etree.fromstring(archive.read(name))
             for name in archive.namelist()
             if name.endswith(".xhtml") and not name.endswith(("nav.xhtml", "cover.xhtml"))
         }
+
+
+def epub_chapters(path: Path) -> dict[str, etree._Element]:
+    """The chapters' documents: the others are the pages made from the metadata."""
+    return {name: html for name, html in epub_documents(path).items() if name in CHAPTER_NAMES}
+
+
+CHAPTER_NAMES = {
+    path.with_suffix(".xhtml").name for book_id in SHIPPED_BOOKS for path in chapter_files(book_id)
+}
+
+
+def matter_text(path: Path) -> dict[str, str]:
+    """The text of each page made from the metadata, by its `epub:type`."""
+    found = {}
+    for html in epub_documents(path).values():
+        section = html.find(f"{XHTML}body/{XHTML}section")
+        if section is not None and "from-metadata" in section.get("class", "").split():
+            lines = (" ".join("".join(line.itertext()).split()) for line in section)
+            found[section.get(EPUB_TYPE)] = " ".join(lines)
+    return found
 
 
 def nav(path: Path) -> etree._Element:
@@ -80,6 +102,28 @@ def test_second_book_has_a_page_list_of_its_printed_pages(shipped_build):
         if span.get(EPUB_TYPE) == "pagebreak"
     ]
     assert sorted(markers, key=int) == labels
+
+
+def test_shipped_books_matter_states_only_what_the_pamphlets_do(shipped_build):
+    """Title page, imprint and colophon; no dedication, ISBN, rights or edition: the
+    pamphlets state none. The second book's imprint names the print edition its page
+    list follows; the first has no page list, and so no such line."""
+    first = matter_text(shipped_build["russian-revolution-1917"])
+    second = matter_text(shipped_build["revolutionary-heritage-1917"])
+    group = "Speak Out Now/Revolutionary Workers Group"
+    assert first == {
+        "titlepage": f"The Russian Revolution of 1917 {group}",
+        "copyright-page": f"Published by {group} in 2017.",
+        "colophon": f"The Russian Revolution of 1917 was written by {group} and published in"
+        " 2017. This ebook was made with ebook-builder. It is set in Source Serif Pro, under"
+        " the SIL Open Font License 1.1.",
+    }
+    assert second["titlepage"] == f"1917: A Part of Our Revolutionary Heritage {group}"
+    assert second["copyright-page"] == (
+        f"Published by {group}. The page numbers in this ebook are those of 1917: A Part of"
+        " Our Revolutionary Heritage (print pamphlet)."
+    )
+    assert set(second) == {"titlepage", "copyright-page", "colophon"}
 
 
 def test_shipped_books_rebuild_byte_identical(shipped_build, tmp_path):

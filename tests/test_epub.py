@@ -82,10 +82,13 @@ def test_round_trip_with_ebooklib(tour):
     spine = [book.get_item_with_id(idref).file_name for idref, _ in book.spine]
     assert spine == [
         "cover.xhtml",
+        "titlepage.xhtml",
+        "copyright-page.xhtml",
         "nav.xhtml",
         "01-opening.xhtml",
         "02-middle.xhtml",
         "03-colophon.xhtml",
+        "colophon.xhtml",  # the one made from the metadata, after the book's own
     ]
     assert book.get_metadata("DC", "identifier")[0][0] == (
         "urn:uuid:9b5a4f0e-3c3e-5d8e-8f00-0a1b2c3d4e5f"
@@ -110,8 +113,11 @@ def test_navigation_document(tour):
     landmarks = {a.get(EPUB_TYPE): a.get("href") for a in navs["landmarks"].iter(f"{XHTML}a")}
     assert landmarks == {
         "cover": "cover.xhtml",
+        "titlepage": "titlepage.xhtml",
+        "copyright-page": "copyright-page.xhtml",
         "toc": "nav.xhtml#toc",
         "bodymatter": "01-opening.xhtml",
+        "colophon": "colophon.xhtml",
     }
     pages = [(a.text, a.get("href")) for a in navs["page-list"].iter(f"{XHTML}a")]
     assert pages == [

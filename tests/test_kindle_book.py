@@ -87,11 +87,11 @@ def _check_kf8(records: list[bytes], start: int, book: ConvertedBook, own_resour
     css = stylesheet(book.book.metadata.design)
     assert text[flows[2] : flows[3]] == css
     xhtml = text[flows[0] : flows[1]]
-    assert xhtml.count(b"<html") == len(book.chapters)
+    assert xhtml.count(b"<html") == len(book.documents)  # chapters and matter pages
 
     skeletons, _ = read_index(records, start + _u32(header, 0xFC))
     fragments, selectors = read_index(records, start + _u32(header, 0xF8))
-    assert len(skeletons) == len(book.chapters)
+    assert len(skeletons) == len(book.documents)
     assert sum(s.values[1][0] for s in skeletons) == len(fragments)
     assert all(selectors[f.values[2][0]].startswith(("P-", "S-")) for f in fragments)
     ncx, labels = read_index(records, start + _u32(header, 0xF4))

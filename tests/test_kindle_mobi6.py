@@ -41,10 +41,11 @@ def _after(text: bytes, anchor_text: bytes) -> int:
     return int(match.group(1))
 
 
-def test_mobipocket_markup(text: bytes) -> None:
+def test_mobipocket_markup(tour: ConvertedBook, text: bytes) -> None:
     assert text.startswith(b"<html><head><guide>")
     assert text.endswith(b"</body></html>")
-    assert text.count(b"<mbp:pagebreak/>") == 3  # before each of the three chapters
+    # Before each of the three chapters, after each front matter page, before each back.
+    assert text.count(b"<mbp:pagebreak/>") == 3 + len(tour.matter)
     for absent in (b"<section", b"<span", b"<aside", b"<figure", b"epub:type", b" id=", b"<em"):
         assert absent not in text
     assert b'<img recindex="00002" alt="A circle drawn in dark ink on a pale background"/>' in text
@@ -82,7 +83,8 @@ def test_inline_table_of_contents(tour: ConvertedBook, text: bytes) -> None:
     assert [c.title for c in toc[1].children] == ["Conclusion"]
     assert [c.title for c in toc[1].children[0].children] == ["A Deeper Section"]
     assert toc[0].position.offset == start
-    section = text[: text.index(b"<mbp:pagebreak/>")]
+    contents = text.index(b"<h2>" + TOC_TITLE.encode())
+    section = text[contents : text.index(b"<mbp:pagebreak/>", contents)]
     assert section.count(b"<blockquote><blockquote><p><a filepos=") == 1  # level 3 indented
 
 

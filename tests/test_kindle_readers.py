@@ -113,7 +113,8 @@ def _our_toc(book: ConvertedBook) -> list[str]:
 
 
 def _our_words(book: ConvertedBook) -> int:
-    return sum(len(text_of(chapter.body).split()) for chapter in book.chapters)
+    """The words of the chapters and of the pages made from the metadata."""
+    return sum(len(text_of(document.body).split()) for document in book.documents)
 
 
 def _epub_words_and_toc(path: Path) -> tuple[int, list[str], list[str]]:

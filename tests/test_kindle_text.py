@@ -97,12 +97,12 @@ def test_fragments_rebuild_the_chapters(book_name: str, request: pytest.FixtureR
     book: ConvertedBook = request.getfixturevalue(book_name)
     layer = _layer(book)
     rebuilt = _rebuild(layer)
-    assert len(rebuilt) == len(book.chapters)
-    for chapter, data in zip(book.chapters, rebuilt, strict=True):
+    assert len(rebuilt) == len(book.documents)  # the chapters and the matter pages
+    for document, data in zip(book.documents, rebuilt, strict=True):
         root = etree.fromstring(MARKERS.sub(b"", data))
         body = root.find(f"{{{XHTML_NS}}}body")
-        assert text_of(body) == text_of(chapter.body)
-        assert root.find(f".//{{{XHTML_NS}}}title").text == chapter.title
+        assert text_of(body) == text_of(document.body)
+        assert root.find(f".//{{{XHTML_NS}}}title").text == document.title
 
 
 def test_fragments_are_small_and_in_order(long_book: ConvertedBook) -> None:
@@ -167,14 +167,15 @@ def test_links_reach_their_targets(long_book: ConvertedBook) -> None:
     for match in LINK.finditer(text):
         fragment = layer.fragments[int(match.group(1), 32)]
         reached.append(fragment.insert_position + int(match.group(2), 32))
+    one, two = (len(long_book.front_matter) + n for n in (0, 1))  # the chapters' files
     expected = [
-        _expected(layer, text, b"year-cell", 0),
-        _expected(layer, text, b"deep-end", 1),
-        _expected(layer, text, None, 1),
-        _expected(layer, text, b"01-one-fn1", 0),  # the note reference
-        _expected(layer, text, b"01-one-fnref1", 0),  # the note's way back, its number
-        _expected(layer, text, b"a-section", 0),  # in the note
-        _expected(layer, text, None, 0),
+        _expected(layer, text, b"year-cell", one),
+        _expected(layer, text, b"deep-end", two),
+        _expected(layer, text, None, two),
+        _expected(layer, text, b"01-one-fn1", one),  # the note reference
+        _expected(layer, text, b"01-one-fnref1", one),  # the note's way back, its number
+        _expected(layer, text, b"a-section", one),  # in the note
+        _expected(layer, text, None, one),
     ]
     assert reached == expected
     assert _target_id(text, expected[0]) == b"year-cell"  # inside a table: found by its cid
@@ -193,7 +194,9 @@ def test_toc(long_book: ConvertedBook) -> None:
     # "The End" points at its section, which is in a fragment.
     end = layer.toc[1].children[0].position
     assert _target_id(text, end.offset) == b"deep-end"
-    assert layer.start.offset == layer.fragments[0].insert_position
+    first = len(long_book.front_matter)  # reading starts at the first chapter, after them
+    opening = next(f for f in layer.fragments if f.file_number == first)
+    assert layer.start.offset == opening.insert_position
 
 
 def test_images_point_at_resources(tour: ConvertedBook) -> None:

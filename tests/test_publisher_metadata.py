@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -21,25 +20,19 @@ from ebook_builder.importers import import_book, package_credits
 from ebook_builder.load import Project, load_book
 from ebook_builder.metadata_fields import check_digit
 from ebook_builder.model import Contributor, Isbns, Person, Series
-from tests.helpers import REPO, SHIPPED_BOOKS, ProjectMaker, libreoffice_convert, run_calibre
+from tests.helpers import (
+    EVERY_FIELD,
+    REPO,
+    SHIPPED_BOOKS,
+    ProjectMaker,
+    libreoffice_convert,
+    run_calibre,
+)
 
 OPF = "{http://www.idpf.org/2007/opf}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 ODF_META = "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}"
 CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
-EVERY_FIELD: dict[str, Any] = {
-    "creators": [{"name": "Ursula Writer", "file_as": "Writer, Ursula"}, "B. Second"],
-    "contributors": [
-        {"name": "Tom Translator", "role": "translator", "file_as": "Translator, Tom"},
-        {"name": "Ian Intro", "role": "Introduction"},
-        {"name": "Cora Cover", "role": "cover designer"},
-    ],
-    "series": {"name": "The Cycle", "position": 2},
-    "rights": "© 2020 Ursula Writer. All rights reserved.",
-    "edition": "Second edition",
-    "dedication": "For the readers.",
-    "isbn": {"epub": "978-0-306-40615-7", "kindle": "0-8044-2957-X", "print": 9781861972712},
-}
 
 
 # --- Checked at load --------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The Book model: plain typed data handed from stage to stage.
 
 `load` fills a `Book` from the project's files; `convert` turns each `ChapterSource` into a
-`ChapterDocument`; the format writers read a `ConvertedBook` and nothing else, so every
-format sees the same chapters, order, metadata and typography.
+`ChapterDocument`, and `matter` makes the `MatterPage`s from the metadata; the format
+writers read a `ConvertedBook` and nothing else, so every format sees the same chapters,
+pages, order, metadata and typography.
 """
 
 from __future__ import annotations
@@ -174,16 +175,57 @@ class ImageAsset:
     media_type: str
 
 
+@dataclass(frozen=True)
+class MatterPage:
+    """A page made from the metadata, not from a chapter: title page, imprint, dedication
+    or colophon (`matter.matter_pages`).
+
+    `kind` is its EPUB structural semantic (`titlepage`, `copyright-page`, `dedication`,
+    `colophon`), `label` what a reader's menu calls it (its landmark and `<title>`);
+    `front` whether it comes before the chapters (its body's `epub:type` is `frontmatter`)
+    or after them (`backmatter`). `body` is its XHTML `<body>`; it holds no ids and no
+    links, so that no chapter's link can land in it by mistake.
+    """
+
+    kind: str
+    label: str
+    file_name: str
+    front: bool
+    body: etree._Element
+
+    @property
+    def title(self) -> str:
+        """Its `<title>`, as a chapter's is its heading."""
+        return self.label
+
+
 @dataclass(eq=False)
 class ConvertedBook:
     """A validated book ready for the format writers.
 
+    `matter` holds the pages made from the metadata, in reading order: the front matter's
+    before the chapters, the back matter's after them (`documents`). The contents lists
+    only the chapters; the matter pages are reached through the landmarks.
     Compared by identity: a writer's result is kept per book object (`once_per_book`).
     """
 
     book: Book
     chapters: list[ChapterDocument]
     images: list[ImageAsset]
+    matter: list[MatterPage] = field(default_factory=list)
+
+    @property
+    def front_matter(self) -> list[MatterPage]:
+        return [page for page in self.matter if page.front]
+
+    @property
+    def back_matter(self) -> list[MatterPage]:
+        return [page for page in self.matter if not page.front]
+
+    @property
+    def documents(self) -> list[ChapterDocument | MatterPage]:
+        """Every document of the text in reading order: front matter, chapters, back matter."""
+        return [*self.front_matter, *self.chapters, *self.back_matter]
 
     @property
     def warnings(self) -> list[Diagnostic]:

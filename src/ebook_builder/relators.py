@@ -35,3 +35,20 @@ RELATORS: dict[str, str] = {
 ROLE_OF_CODE: dict[str, str] = {code: role for role, code in RELATORS.items()} | {
     "aui": "introduction"
 }
+
+# How an imprint credits each role: "Translated by A and B."
+CREDITS: dict[str, str] = {
+    "editor": "Edited by",
+    "translator": "Translated by",
+    "illustrator": "Illustrated by",
+    "introduction": "Introduction by",
+    "foreword": "Foreword by",
+    "preface": "Preface by",
+    "afterword": "Afterword by",
+    "cover designer": "Cover design by",
+    "photographer": "Photographs by",
+    "annotator": "Notes by",
+    "compiler": "Compiled by",
+    "adapter": "Adapted by",
+    "contributor": "With contributions by",
+}

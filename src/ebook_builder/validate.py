@@ -21,6 +21,7 @@ from ebook_builder.markup.references import LOADED_ATTRIBUTES, css_problem, is_a
 from ebook_builder.markup.semantics import epub_type_problem, role_problem
 from ebook_builder.markup.svg import SVG_NS, inline_pictures, svg_problem
 from ebook_builder.markup.xhtml import EPUB_TYPE, HEADING_TAGS, XHTML_NS, heading_text, tag
+from ebook_builder.matter import matter_pages
 from ebook_builder.model import Book, ChapterDocument, ConvertedBook, ImageAsset
 from ebook_builder.sources import PICTURE_LIMIT, read_source, resolved
 
@@ -72,7 +73,8 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/svg+xml", "image/w
 
 
 def validate_book(book: Book, chapters: list[ChapterDocument]) -> ConvertedBook:
-    """The book ready for the writers, or `BookError` with every problem found."""
+    """The book ready for the writers, with the pages made from its metadata
+    (`matter.matter_pages`), or `BookError` with every problem found."""
     problems: list[Diagnostic] = []
     anchors = _anchor_index(chapters, problems)
     files = chapter_files(chapters)
@@ -85,7 +87,8 @@ def validate_book(book: Book, chapters: list[ChapterDocument]) -> ConvertedBook:
         _collect_images(book, chapter, images, report)
     if problems:
         raise BookError(f"{book.book_id}: the book has problems", problems)
-    return ConvertedBook(book, chapters, sorted(images.values(), key=lambda a: a.href))
+    pictures = sorted(images.values(), key=lambda a: a.href)
+    return ConvertedBook(book, chapters, pictures, matter_pages(book, chapters))
 
 
 class _Reporter:

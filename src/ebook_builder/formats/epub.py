@@ -53,6 +53,8 @@ NAV_PAGE = "nav.xhtml"
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
 OPF_NS = "http://www.idpf.org/2007/opf"
 CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
+# The EPUB 2 guide's name (OPF 2.0.1 § 2.6) of each landmark whose EPUB 3 name differs.
+GUIDE_TYPES = {"titlepage": "title-page", "bodymatter": "text"}
 
 
 def warm_up() -> None:
@@ -111,6 +113,12 @@ def render_epub(converted: ConvertedBook) -> bytes:
                 content=image.source.read_bytes(),
             )
         )
+    matter = {
+        page.file_name: _document_item(page.kind, page.file_name, page.body, meta, page.label)
+        for page in converted.matter
+    }
+    for item in matter.values():
+        package.add_item(item)
     toc = _toc_entries(converted)
     nav = _document_item("nav", NAV_PAGE, _nav_body(converted, toc), meta, "Contents")
     nav.properties = ["nav"]
@@ -123,12 +131,12 @@ def render_epub(converted: ConvertedBook) -> bytes:
             content=_ncx(meta, toc),
         )
     )
-    package.spine = [cover_page, nav, *chapters]
-    first = _first_body_chapter(converted)
+    front = [matter[page.file_name] for page in converted.front_matter]
+    back = [matter[page.file_name] for page in converted.back_matter]
+    package.spine = [cover_page, *front, nav, *chapters, *back]
     package.guide = [
-        {"type": "cover", "href": COVER_PAGE, "title": "Cover"},
-        {"type": "toc", "href": NAV_PAGE, "title": "Contents"},
-        {"type": "text", "href": first, "title": "Start"},
+        {"type": GUIDE_TYPES.get(kind, kind), "href": href, "title": label}
+        for kind, href, label in _landmarks(converted)
     ]
     out = io.BytesIO()
     # Level 0: the archive is compressed once, when its timestamps are fixed.
@@ -354,11 +362,7 @@ def _nav_body(converted: ConvertedBook, toc: list[_TocEntry]) -> etree._Element:
     landmarks.set("aria-label", "Landmarks")
     etree.SubElement(landmarks, tag("h2")).text = "Landmarks"
     marks = etree.SubElement(landmarks, tag("ol"))
-    for kind, href, label in (
-        ("cover", COVER_PAGE, "Cover"),
-        ("toc", f"{NAV_PAGE}#toc", "Contents"),
-        ("bodymatter", _first_body_chapter(converted), "Start"),
-    ):
+    for kind, href, label in _landmarks(converted):
         link = etree.SubElement(etree.SubElement(marks, tag("li")), tag("a"), href=href)
         link.set(EPUB_TYPE, kind)
         link.text = label
@@ -384,6 +388,20 @@ def _nav_body(converted: ConvertedBook, toc: list[_TocEntry]) -> etree._Element:
             link = etree.SubElement(item, tag("a"), href=f"{file_name}#{marker.get('id')}")
             link.text = marker.get("aria-label")
     return body
+
+
+def _landmarks(converted: ConvertedBook) -> list[tuple[str, str, str]]:
+    """(epub:type, href, label) of each landmark in reading order: the cover, the matter
+    pages, the contents and where reading starts. The EPUB 2 guide lists the same."""
+    front = [(page.kind, page.file_name, page.label) for page in converted.front_matter]
+    back = [(page.kind, page.file_name, page.label) for page in converted.back_matter]
+    return [
+        ("cover", COVER_PAGE, "Cover"),
+        *front,
+        ("toc", f"{NAV_PAGE}#toc", "Contents"),
+        ("bodymatter", _first_body_chapter(converted), "Start"),
+        *back,
+    ]
 
 
 def _nav_list(parent: etree._Element, entries: list[_TocEntry], shown: int) -> None:

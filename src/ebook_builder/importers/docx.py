@@ -56,6 +56,7 @@ from ebook_builder.importers.word_xml import (
     page_markers,
     run_mark,
 )
+from ebook_builder.matter import LABELS
 from ebook_builder.sources import PICTURE_LIMIT, read_source
 
 _CORE = "docProps/core.xml"
@@ -107,6 +108,7 @@ def read_docx(source: Path, kind: str) -> Draft:
     marked, spacing = for_pandoc(data, package, source)
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         tree = pandoc_tree(marked, kind, Path(media), source, extensions="+styles")
+        tree["blocks"] = _drop_made_pages(tree["blocks"], metadata, report)
         _paragraph_styles(tree["blocks"])
         page_markers(tree["blocks"], report)
         back_into_quotes(tree["blocks"], report)
@@ -129,6 +131,28 @@ def read_docx(source: Path, kind: str) -> Draft:
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
     return draft
+
+
+def _drop_made_pages(blocks: list[Node], metadata: dict[str, Any], report: list[str]) -> list[Node]:
+    """`blocks` without the paragraphs of the pages the build's DOCX makes from the
+    metadata (`matter`), each in the style named after its page (Imprint, Dedication,
+    Colophon): the import carries their facts in the metadata, the dedication's text
+    included, and the next build makes them again."""
+    styles = {label: kind for kind, label in LABELS.items() if kind != "titlepage"}
+    kept, dropped, dedication = [], set(), []
+    for block in blocks:
+        kind = styles.get(_style(block))
+        if kind is None:
+            kept.append(block)
+            continue
+        dropped.add(kind)
+        if kind == "dedication":
+            dedication.append(plain_text(block["c"][1]))
+    for kind in (kind for kind in LABELS if kind in dropped):  # in reading order
+        report.append(f"dropped the {LABELS[kind].lower()} the build makes from the metadata")
+    if dedication and not metadata.get("dedication"):
+        metadata["dedication"] = "\n\n".join(dedication)
+    return kept
 
 
 def _paragraph_styles(blocks: list[Node]) -> None:

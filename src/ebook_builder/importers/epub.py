@@ -61,6 +61,7 @@ from ebook_builder.markup.xhtml import (
     XHTML_NS,
     safe_parser,
 )
+from ebook_builder.matter import LABELS, made_page
 from ebook_builder.pandoc import Refused, convert_documents
 
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -113,6 +114,7 @@ def read_epub(source: Path, kind: str) -> Draft:
     # on every core), and given back the build's Markdown conventions; then the path
     # every pandoc-read source takes.
     pages = [_content_document(package, member, source) for member in spine]
+    made = _made_pages(spine, pages)
     read = {
         member: page for member, page in zip(spine, pages, strict=True) if member not in skipped
     }
@@ -124,6 +126,7 @@ def read_epub(source: Path, kind: str) -> Draft:
     names = {member: title for member, title in titles.items() if title} | _toc_labels(
         package, opf, manifest, folder, source
     )
+    documents = [(name, blocks) for name, blocks in documents if name not in made]
     blocks = _documents(documents, skipped, cover_href, names, report)
     _drop_back_links(blocks)
     blocks = _open_sections(blocks)
@@ -134,12 +137,37 @@ def read_epub(source: Path, kind: str) -> Draft:
     _marks_out_of_headings(blocks)
     blocks = _line_blocks(blocks)
     metadata = _metadata(opf, page_markers > 0, report)
+    for member, kind in made.items():
+        page = LABELS.get(kind, kind).lower()
+        report.append(f"dropped {member}: the {page} the build makes from the metadata")
+        if kind == "dedication":
+            metadata["dedication"] = _dedication(pages[spine.index(member)])
     tree = {"pandoc-api-version": version, "meta": {}, "blocks": blocks}
     with tempfile.TemporaryDirectory(prefix="ebook-import-") as media:
         _unpack_pictures(package, blocks, Path(media))
         draft = draft_from_tree(tree, metadata, source, Path(media), report)
     draft.cover = cover
     return draft
+
+
+def _made_pages(spine: list[str], pages: list[Any]) -> dict[str, str]:
+    """The spine documents that are pages a build made from the metadata (`matter`), by
+    kind: the import carries their facts in the metadata, and the next build makes them
+    again, so they are no chapters."""
+    bodies = (
+        (member, page.find(f"{_XHTML}body")) for member, page in zip(spine, pages, strict=True)
+    )
+    return {
+        member: kind
+        for member, body in bodies
+        if body is not None and (kind := made_page(body)) is not None
+    }
+
+
+def _dedication(page: Any) -> str:
+    """A made dedication page's text, a blank line between its paragraphs."""
+    paragraphs = page.iter(f"{_XHTML}p")
+    return "\n\n".join(" ".join("".join(p.itertext()).split()) for p in paragraphs)
 
 
 def _member(folder: str, href: str) -> str:

@@ -51,7 +51,7 @@ from ebook_builder.formats.docx.ooxml import (
 from ebook_builder.formats.docx.tree import api_version, document_tree
 from ebook_builder.markup.svg import inline_pictures, inline_png, raster_png
 from ebook_builder.markup.xhtml import XHTML_NS, heading_entries, tag
-from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, Metadata
+from ebook_builder.model import ChapterDocument, ConvertedBook, Heading, MatterPage, Metadata
 from ebook_builder.pandoc import run_pandoc
 
 A_EXT = f"{{{A_NS}}}ext"
@@ -78,6 +78,13 @@ TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 TEXT_HEIGHT = PAGE_HEIGHT - MARGIN - FOOT_MARGIN
 
 CONTENTS_TITLE = "Contents"
+# The reference document's style for each part of the title page, by its class (`matter`).
+TITLE_PAGE_STYLES = {
+    "title": "Title",
+    "subtitle": "Subtitle",
+    "author": "Author",
+    "publisher": "Publisher",
+}
 # On the title page, the cover takes the text width and what height the title, subtitle,
 # authors and publisher leave free (3 in), in inches.
 COVER_BOX = (TEXT_WIDTH / TWIPS_PER_INCH, TEXT_HEIGHT / TWIPS_PER_INCH - 3)
@@ -89,6 +96,8 @@ VERSE_STYLES = ("Verse", "Verse Stanza")  # a line; the first line of a stanza
 # the importer reads back. Capitals, so no id of the build's (lower-case slugs) is one; no
 # leading `_`, with which Word would hide it but pandoc replaces the name by a hash.
 IN_QUOTE_BOOKMARK = "InQuote"
+# The paragraph properties that come before `w:pageBreakBefore` (ECMA-376, CT_PPrBase).
+BEFORE_PAGE_BREAK = frozenset(w(name) for name in ("pStyle", "keepNext", "keepLines"))
 # How far the Block Text style indents a quote, and each list level a list (twips).
 QUOTE_INDENT, LIST_INDENT, LIST_HANGING = 480, 720, 360
 # The paragraph properties that come before `w:ind` in a `w:pPr` (ECMA-376, CT_PPrBase).
@@ -126,9 +135,12 @@ def render_docx(converted: ConvertedBook) -> bytes:
 
 
 def pandoc_input(converted: ConvertedBook) -> list[etree._Element]:
-    """The book as XHTML bodies: the title page and contents heading, then each chapter."""
+    """The book as XHTML bodies: the cover and the front matter pages, the contents
+    heading, each chapter, then the back matter pages."""
     front = etree.Element(tag("body"), nsmap={None: XHTML_NS})
-    _title_page(front, converted)
+    _cover(front, converted)
+    for page in converted.front_matter:
+        _matter_page(front, page)
     _styled(front, "TOC Heading", CONTENTS_TITLE)
     bodies = [front]
     anchors = _chapter_anchors(converted.chapters)
@@ -142,7 +154,10 @@ def pandoc_input(converted: ConvertedBook) -> list[etree._Element]:
         _svg_as_pictures(body)
         _mark_quoted_blocks(body, marked)
         bodies.append(body)
-    return bodies
+    back = etree.Element(tag("body"), nsmap={None: XHTML_NS})
+    for page in converted.back_matter:
+        _matter_page(back, page)
+    return [*bodies, back]
 
 
 def _mark_quoted_blocks(body: etree._Element, marked: Iterator[int]) -> None:
@@ -182,11 +197,8 @@ def _styled(parent: etree._Element, style: str, text: str) -> etree._Element:
     return div
 
 
-def _title_page(body: etree._Element, converted: ConvertedBook) -> None:
-    """Cover, title, subtitle, authors and publisher (unless an author published it).
-
-    The contents heading that follows starts a new page (its style breaks the page).
-    """
+def _cover(body: etree._Element, converted: ConvertedBook) -> None:
+    """The cover, at the head of the title page."""
     meta = converted.book.metadata
     cover = converted.book.cover
     width, height = _cover_size(cover.data)
@@ -200,13 +212,23 @@ def _title_page(body: etree._Element, converted: ConvertedBook) -> None:
         width=f"{width:.2f}in",
         height=f"{height:.2f}in",
     )
-    _styled(body, "Title", meta.title)
-    if meta.subtitle:
-        _styled(body, "Subtitle", meta.subtitle)
-    for creator in meta.creator_names:
-        _styled(body, "Author", creator)
-    if meta.publisher and meta.publisher not in meta.creator_names:
-        _styled(body, "Publisher", meta.publisher)
+
+
+def _matter_page(body: etree._Element, page: MatterPage) -> None:
+    """A matter page's paragraphs, each in a paragraph style: the title page's in the
+    reference document's Title, Subtitle, Author and Publisher (by their class), under the
+    cover; any other page's in a style named as the page ("Imprint"), whose first
+    paragraph `_break_before_matter` puts on a new page. The contents heading after the
+    front matter starts a page of its own (its style breaks the page)."""
+    for paragraph in page.body.iter(tag("h1"), tag("p")):
+        if page.kind == "titlepage":
+            style = TITLE_PAGE_STYLES[paragraph.get("class", "")]
+        else:
+            style = page.label
+        styled = etree.SubElement(body, tag("div"))
+        styled.set("data-custom-style", style)
+        styled.append(copy.deepcopy(paragraph))
+        styled[0].tag = tag("p")
 
 
 def _cover_size(data: bytes) -> tuple[float, float]:
@@ -383,6 +405,7 @@ def _cover_part(document: etree._Element, parts: dict[str, bytes]) -> str:
 
 
 def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
+    _break_before_matter(root, converted)
     _restyle_internal_links(root)
     _flush_after_epigraphs(root)
     _indent_lists_in_quotes(root)
@@ -396,6 +419,22 @@ def _finish_document(root: etree._Element, converted: ConvertedBook) -> bytes:
     for paragraph in reversed(list(_toc_paragraphs(_toc_headings(converted), depth))):
         heading.addnext(paragraph)
     return xml_bytes(root)
+
+
+def _break_before_matter(root: etree._Element, converted: ConvertedBook) -> None:
+    """The first paragraph of each matter page but the title page opens a new page.
+
+    Pandoc's writer has no page break to write; `w:pageBreakBefore` follows the style,
+    `keepNext` and `keepLines` in a `w:pPr` (ECMA-376, CT_PPrBase)."""
+    styles = {page.label.replace(" ", "") for page in converted.matter if page.kind != "titlepage"}
+    previous = ""
+    for paragraph in root.iter(w("p")):
+        style = _paragraph_style(paragraph)
+        if style in styles and style != previous:
+            properties = paragraph.find(w("pPr"))
+            before = [c for c in properties if c.tag in BEFORE_PAGE_BREAK]
+            properties.insert(properties.index(before[-1]) + 1, etree.Element(w("pageBreakBefore")))
+        previous = style
 
 
 def _restyle_internal_links(root: etree._Element) -> None:

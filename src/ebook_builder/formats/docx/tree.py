@@ -242,6 +242,8 @@ class _Reader:
             return [_code("Code", element)]
         if name == "br":
             return [{"t": "LineBreak"}]
+        if name == "bdi":  # as pandoc reads it: its text (Word isolates runs by their script)
+            return self.inlines(element)
         if name == "q":
             return [{"t": "Quoted", "c": [{"t": "DoubleQuote"}, self.inlines(element)]}]
         if name == "a":

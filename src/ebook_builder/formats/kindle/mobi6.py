@@ -15,8 +15,9 @@ MOBI 6 text is one HTML stream in the Mobipocket dialect (MobileRead wiki, "MOBI
   old renderer knows HTML 3 tags (p, h1–h6, blockquote, ol/ul/li, table, b, i, sup…), so
   sectioning elements become `<div>` and everything else is unwrapped.
 - The Go To menu's "Table of Contents" opens the guide's `toc` reference, so the text
-  starts with an HTML table of contents (sections indented by `<blockquote>`), followed by
-  a page break.
+  has an HTML table of contents (sections indented by `<blockquote>`), followed by a page
+  break, after the front matter pages (`matter`) and before the chapters, as the EPUB's
+  reading order has it; the back matter pages come after the chapters.
 
 The NCX index of a MOBI 6 book is flat — every heading, chapter or section, one after the
 other by position — because the old Kindles' "next/previous chapter" steps through it in
@@ -43,7 +44,7 @@ from ebook_builder.formats.kindle.navigation import (
 )
 from ebook_builder.formats.kindle.resources import Resources, as_pictures
 from ebook_builder.markup.xhtml import XHTML_NS, heading_entries
-from ebook_builder.model import TOC_DEPTH, ConvertedBook
+from ebook_builder.model import TOC_DEPTH, ConvertedBook, MatterPage
 
 TOC_TITLE = "Table of Contents"
 FILEPOS = b"0000000000"  # placeholder, patched once every target's offset is known
@@ -178,6 +179,8 @@ def build_text(
     writer.filepos((start_chapter, None))
     writer.write(b" /></guide></head><body>")
 
+    for page in converted.front_matter:
+        _write_page(writer, page)
     headings = _headings(converted)
     writer.anchors[(-1, "")] = writer.size  # the table of contents: "chapter" -1
     writer.write(b"<h2>" + TOC_TITLE.encode() + b"</h2>\n")
@@ -195,6 +198,9 @@ def build_text(
         writer.anchors[(number, "")] = writer.size
         for child in as_pictures(chapter.body):
             writer.element(child, links[number])
+    for page in converted.back_matter:
+        writer.write(b"<mbp:pagebreak/>")
+        _write_page(writer, page)
     writer.write(b"</body></html>")
 
     def offset(target: tuple[int, str | None]) -> int:
@@ -204,6 +210,15 @@ def build_text(
     targets = {target: offset(target) for _, target in writer.links}
     toc = nest([(level, title, Position(offset(target))) for level, title, target in headings])
     return writer.result(targets), toc, offset((start_chapter, None))
+
+
+def _write_page(writer: _Writer, page: MatterPage) -> None:
+    """A matter page: before the table of contents (front matter, each ending in a page
+    break) or after the chapters. It holds no ids and no links."""
+    for child in page.body:
+        writer.element(child, {})
+    if page.front:
+        writer.write(b"<mbp:pagebreak/>")
 
 
 def _headings(converted: ConvertedBook) -> list[tuple[int, str, tuple[int, str | None]]]:

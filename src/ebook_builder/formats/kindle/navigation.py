@@ -33,7 +33,8 @@ class TocNode:
 
 
 def first_body_chapter(converted: ConvertedBook) -> int:
-    """The chapter where reading starts: the first body-matter one (as the EPUB's guide)."""
+    """The chapter where reading starts: the first body-matter one (as the EPUB's guide),
+    else the first chapter; its number among the chapters."""
     for number, chapter in enumerate(converted.chapters):
         if chapter.body.get(EPUB_TYPE) == "bodymatter":
             return number

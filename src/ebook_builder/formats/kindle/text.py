@@ -109,16 +109,17 @@ def build_text(
 ) -> KF8Text:
     """Flow 0 for `converted`. `image_resources` maps an image href to (resource, media
     type)."""
-    files = [_File(as_pictures(chapter.body)) for chapter in converted.chapters]
+    documents = converted.documents
+    files = [_File(as_pictures(document.body)) for document in documents]
     targets = _rewrite_links(converted, files)
     counter = 0
     for file in files:
         _rewrite_images(file.body, image_resources)
         counter = _add_aids(file.body, counter)
-    toc_targets = _toc_targets(files)
+    toc_targets = _toc_targets(files, len(converted.front_matter), len(converted.chapters))
     language = converted.book.metadata.language
-    for chapter, file in zip(converted.chapters, files, strict=True):
-        file.data = _serialise(file.body, chapter.title, language)
+    for document, file in zip(documents, files, strict=True):
+        file.data = _serialise(file.body, document.title, language)
         file.starts = _start_tags(file.data)
         file.pieces = _fragments(file.data, file.body, file.starts)
 
@@ -135,21 +136,24 @@ def build_text(
 
     text = _PLACEHOLDER_RE.sub(patch, text)
     toc = nest([(level, title, locate(target)) for level, title, target in toc_targets])
-    start = locate((first_body_chapter(converted), None))
+    start = locate((len(converted.front_matter) + first_body_chapter(converted), None))
     return KF8Text(text, skeletons, fragments, toc, start)
 
 
 def _rewrite_links(
     converted: ConvertedBook, files: list[_File]
 ) -> list[tuple[int, etree._Element | None]]:
-    """Point internal links at placeholders; return the target of each placeholder."""
+    """Point internal links at placeholders; return the target of each placeholder.
+
+    `files` are the book's documents (`ConvertedBook.documents`); only chapters hold ids.
+    """
     ids: dict[str, tuple[int, etree._Element]] = {}
     for number, file in enumerate(files):
         for element in file.body.iter():
             if isinstance(element.tag, str) and element.get("id"):
                 ids.setdefault(element.get("id"), (number, element))
     names = chapter_files(converted.chapters)
-    file_numbers = {chapter.file_name: n for n, chapter in enumerate(converted.chapters)}
+    file_numbers = {document.file_name: n for n, document in enumerate(converted.documents)}
     targets: list[tuple[int, etree._Element | None]] = []
     for file in files:
         for link in file.body.iter(tag("a")):
@@ -232,15 +236,17 @@ def _marker(element: etree._Element) -> str:
 
 
 def _toc_targets(
-    files: list[_File],
+    files: list[_File], first: int, count: int
 ) -> list[tuple[int, str, tuple[int, etree._Element | None]]]:
-    """(level, title, target) for each heading down to `TOC_DEPTH`, in reading order.
+    """(level, title, target) for each heading of the `count` chapters from file `first`
+    down to `TOC_DEPTH`, in reading order: the matter pages are no entries of the
+    contents, as in the EPUB.
 
     A chapter's opening heading points at the start of its file, like the EPUB's TOC; a
     section heading at the element that carries its anchor (the section or the heading).
     """
     entries = []
-    for number, file in enumerate(files):
+    for number, file in enumerate(files[first : first + count], first):
         elements = list(file.body.iter(*HEADING_TAGS))
         anchors = {e.get("id"): e for e in file.body.iter() if isinstance(e.tag, str)}
         for index, (heading, element) in enumerate(
