@@ -100,6 +100,7 @@ class FaceUse:
     features: tuple[str, ...]
 
 
+@lru_cache(maxsize=len(FACE_FILES))
 def face_file(style: str) -> Path:
     """The installed font file of one style of the face (a key of `FACE_FILES`)."""
     with as_file(files("font_source_serif_pro").joinpath("files", FACE_FILES[style])) as path:
@@ -173,13 +174,19 @@ def _face_rules(css: str) -> list[tuple[str, set[str]]]:
     """Each selector of `css` (in `@media` blocks too) with what its rule sets: `italic`,
     `bold`, and the OpenType features it turns on (`smcp`, `c2sc`, `onum`...)."""
     found = []
-    for selector, declarations in _style_rules(tinycss2.parse_stylesheet(css, True, True)):
+    for selector, declarations in _sheet(css):
         effects: set[str] = set()
         for name, words in declarations:
             effects |= _declaration_effects(name, words)
         if effects:
             found += [(part.strip(), effects) for part in selector.split(",")]
     return found
+
+
+@lru_cache(maxsize=8)
+def _sheet(css: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """The style rules of `css`, parsed once for every book set with it."""
+    return list(_style_rules(tinycss2.parse_stylesheet(css, True, True)))
 
 
 def _style_rules(rules: list) -> Iterator[tuple[str, list[tuple[str, list[str]]]]]:
@@ -235,7 +242,7 @@ def _type_resets(css: str) -> dict[str, set[str]]:
     """The elements whose italic or bold from HTML's stylesheet a bare type selector of the
     design sets back to normal (`h1 { font-weight: normal }`)."""
     resets: dict[str, set[str]] = {"italic": set(), "bold": set()}
-    for selector, declarations in _style_rules(tinycss2.parse_stylesheet(css, True, True)):
+    for selector, declarations in _sheet(css):
         for name, words in declarations:
             for part in selector.split(","):
                 element = part.strip().lower()
@@ -324,7 +331,7 @@ def book_characters(converted: ConvertedBook, css: str) -> str:
             shown.update(text)
     for text in _texts(converted.book.metadata):
         shown.update(text)
-    for _, declarations in _style_rules(tinycss2.parse_stylesheet(css, True, True)):
+    for _, declarations in _sheet(css):
         for name, words in declarations:
             if name == "content":
                 shown.update("".join(words))

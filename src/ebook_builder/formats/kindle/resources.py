@@ -99,9 +99,9 @@ FONT_ZLIB = 1
 
 
 def font_record(font: bytes) -> bytes:
-    """A FONT record holding `font`, zlib-compressed (at a fixed level: the same bytes on
-    every build)."""
-    packed = zlib.compress(font, 9)
+    """A FONT record holding `font`, zlib-compressed (at zlib's default level, a fixed one:
+    the same bytes on every build)."""
+    packed = zlib.compress(font)
     header = FONT_HEADER.pack(b"FONT", len(font), FONT_ZLIB, FONT_HEADER.size, 0, 0)
     return header + packed
 
