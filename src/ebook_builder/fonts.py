@@ -114,12 +114,17 @@ def licence_text() -> bytes:
 
 def embedded_fonts(converted: ConvertedBook, css: str) -> tuple[EmbeddedFont, ...]:
     """The fonts a book set with `css` embeds: each style it uses, subset to what it shows."""
-    use = face_use(css, [chapter.body for chapter in converted.chapters])
+    use = face_use(css, text_bodies(converted))
     text = book_characters(converted, css)
     return tuple(
         EmbeddedFont(style, subset(style, text, use.features, converted.font_cache))
         for style in use.styles
     )
+
+
+def text_bodies(converted: ConvertedBook) -> list[etree._Element]:
+    """The `<body>` of every document of the book's text."""
+    return [chapter.body for chapter in converted.chapters]
 
 
 def font_face_rules(fonts: Iterable[EmbeddedFont], url: Callable[[EmbeddedFont], str]) -> str:
@@ -326,8 +331,8 @@ def book_characters(converted: ConvertedBook, css: str) -> str:
     writers and the stylesheet (`content`) add, and each letter's other case (for
     `text-transform` and small capitals)."""
     shown = set(ALWAYS_SHOWN)
-    for chapter in converted.chapters:
-        for text in chapter.body.itertext():
+    for body in text_bodies(converted):
+        for text in body.itertext():
             shown.update(text)
     for text in _texts(converted.book.metadata):
         shown.update(text)
