@@ -187,6 +187,10 @@ def test_the_font_cache_gives_the_same_bytes_without_subsetting_again(
     shutil.rmtree(make_project.root / "dist")
     again = _build(make_project, EVERY_STYLE + "\nUnique: ŵ.\n", ["epub"])["epub"]
     assert again.read_bytes() == first
+    monkeypatch.undo()
+    fresh = make_project.root / "fresh"
+    api.build(make_project.root, ["demo"], ["epub"], fresh, use_cache=False)
+    assert (fresh / "demo.epub").read_bytes() == first  # made again, to the same bytes
 
 
 def test_calibre_and_kindleunpack_read_the_kindle_fonts_back(
