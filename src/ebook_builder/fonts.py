@@ -32,6 +32,7 @@ from functools import lru_cache
 from importlib.resources import as_file, files
 from pathlib import Path
 
+import fontTools
 import tinycss2
 from cssselect import ExpressionError, GenericTranslator, SelectorError, parse
 from cssselect.parser import Element
@@ -365,8 +366,6 @@ def subset(style: str, text: str, features: Iterable[str], cache: ChapterCache) 
     under a key of all that makes them (fontTools' version, the face's file, the
     features, the characters): subsetting a style costs more than writing a book in any
     one format, most of it in the kerning table."""
-    import fontTools
-
     face = face_file(style)
     info = face.stat()
     wanted = sorted(features)
