@@ -60,8 +60,10 @@ def _cmap(data: bytes) -> set[str]:
     return {chr(code) for code in TTFont(io.BytesIO(data)).getBestCmap()}
 
 
-def _build(make_project: ProjectMaker, text: str, fmts: list[str]) -> dict[str, Path]:
-    make_project.book(chapters={"01-one.md": text})
+def _build(
+    make_project: ProjectMaker, text: str, fmts: list[str], design: str | None = None
+) -> dict[str, Path]:
+    make_project.book(chapters={"01-one.md": text}, design=design)
     root = make_project.root
     built = api.build(root, ["demo"], fmts, root / "dist")
     return {path.name.split(".", 1)[1]: path for path in built}
@@ -85,14 +87,17 @@ def test_the_subsets_hold_every_character_the_book_shows_that_the_face_has(
 
 
 def test_only_the_styles_the_text_is_set_in_are_embedded(make_project: ProjectMaker) -> None:
-    plain = _build(make_project, "# One\n\nPlain text.\n", ["epub"])["epub"]
-    # The stylesheet sets headings bold: a book of plain text and headings needs both.
-    assert sorted(Path(p).name for p in _fonts_of(plain)) == [
-        "SourceSerifPro-Bold.ttf",
-        "SourceSerifPro-Regular.ttf",
-    ]
-    every = _build(make_project, EVERY_STYLE, ["epub"])["epub"]
-    assert sorted(Path(p).name for p in _fonts_of(every)) == sorted(fonts.FACE_FILES.values())
+    def embedded(text: str, design: str) -> list[str]:
+        epub = _build(make_project, text, ["epub"], design)["epub"]
+        return sorted(Path(path).name for path in _fonts_of(epub))
+
+    # The classic design sets headings in normal weight, the modern one in bold; both set
+    # some of the pages made from the metadata in italic.
+    plain = "# One\n\nPlain text.\n"
+    assert embedded(plain, "classic") == ["SourceSerifPro-It.ttf", "SourceSerifPro-Regular.ttf"]
+    assert "SourceSerifPro-Bold.ttf" in embedded(plain, "modern")
+    assert "SourceSerifPro-BoldIt.ttf" not in embedded(plain, "modern")
+    assert embedded(EVERY_STYLE, "classic") == sorted(fonts.FACE_FILES.values())
 
 
 def test_a_rule_that_sets_headings_in_normal_weight_leaves_bold_out() -> None:
@@ -117,7 +122,9 @@ def test_small_capitals_keep_their_glyphs_only_where_the_book_asks_for_them(
     assert {"smcp", "liga"} <= features
     kerning = TTFont(io.BytesIO(regular))["GPOS"].table.FeatureList.FeatureRecord
     assert "kern" in {r.FeatureTag for r in kerning}
-    plain = _fonts_of(_build(make_project, "# One\n\nNo capitals here.\n", ["epub"])["epub"])
+    # The modern design sets no chapter opening in small capitals, as the classic one does.
+    no_caps = _build(make_project, "# One\n\nNo capitals here.\n", ["epub"], "modern")
+    plain = _fonts_of(no_caps["epub"])
     regular = next(data for path, (_, data) in plain.items() if path.endswith("Regular.ttf"))
     features = {
         r.FeatureTag for r in TTFont(io.BytesIO(regular))["GSUB"].table.FeatureList.FeatureRecord

@@ -124,8 +124,9 @@ def embedded_fonts(converted: ConvertedBook, css: str) -> tuple[EmbeddedFont, ..
 
 
 def text_bodies(converted: ConvertedBook) -> list[etree._Element]:
-    """The `<body>` of every document of the book's text."""
-    return [chapter.body for chapter in converted.chapters]
+    """The `<body>` of every document of the book's text: its chapters and the pages made
+    from its metadata (title page, imprint, dedication, colophon)."""
+    return [document.body for document in converted.documents]
 
 
 def font_face_rules(fonts: Iterable[EmbeddedFont], url: Callable[[EmbeddedFont], str]) -> str:
@@ -327,10 +328,9 @@ def _styles_of_text(
 
 
 def book_characters(converted: ConvertedBook, css: str) -> str:
-    """Every character the book may show, sorted: its chapters' text, every text of its
-    metadata (the title page, copyright page and colophon are made from it), what the
-    writers and the stylesheet (`content`) add, and each letter's other case (for
-    `text-transform` and small capitals)."""
+    """Every character the book may show, sorted: the text of its chapters and matter
+    pages, every text of its metadata, what the writers and the stylesheet (`content`)
+    add, and each letter's other case (for `text-transform` and small capitals)."""
     shown = set(ALWAYS_SHOWN)
     for body in text_bodies(converted):
         for text in body.itertext():
