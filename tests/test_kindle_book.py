@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 
 from ebook_builder import api
-from ebook_builder.designs import stylesheet
 from ebook_builder.formats.kindle import exth as exth_module
 from ebook_builder.formats.kindle import (
     render_azw3,
@@ -25,6 +24,7 @@ from ebook_builder.formats.kindle.palmdoc import decompress
 from ebook_builder.formats.kindle.records import BOUNDARY, EOF_RECORD, NULL
 from ebook_builder.formats.kindle.resources import thumbnail_jpeg
 from ebook_builder.model import ConvertedBook
+from ebook_builder.stylesheet import book_fonts, design_css
 from tests.helpers import ProjectMaker
 from tests.kindle_decode import read_exth, read_index, read_records, strip_trailing
 
@@ -84,8 +84,11 @@ def _check_kf8(records: list[bytes], start: int, book: ConvertedBook, own_resour
     text = _text(records, start)
     fdst = at(0xC0)
     flows = struct.unpack_from(">4I", fdst, 12)
-    css = stylesheet(book.book.metadata.design)
-    assert text[flows[2] : flows[3]] == css
+    css = text[flows[2] : flows[3]].decode()
+    # The design's rules, then a rule per font of the face, each a resource record.
+    assert css.startswith(design_css(book.book.metadata))
+    fonts = book_fonts(book)
+    assert css.count("src: url(kindle:embed:") == len(fonts) > 0
     xhtml = text[flows[0] : flows[1]]
     assert xhtml.count(b"<html") == len(book.documents)  # chapters and matter pages
 
@@ -113,7 +116,10 @@ def _check_kf8(records: list[bytes], start: int, book: ConvertedBook, own_resour
         thumbnail = records[first + _u32(meta[exth_module.THUMB_OFFSET][0], 0)]
         with Image.open(io.BytesIO(thumbnail)) as picture:
             assert picture.height == 330
-        assert _u32(meta[exth_module.RESOURCE_COUNT][0], 0) == 3  # cover, circle, thumbnail
+        # cover, circle, thumbnail, then the fonts
+        assert _u32(meta[exth_module.RESOURCE_COUNT][0], 0) == 3 + len(fonts)
+        font_records = records[first + 3 : first + 3 + len(fonts)]
+        assert [record[:4] for record in font_records] == [b"FONT"] * len(fonts)
 
 
 def test_azw3_layout(azw3: bytes, tour: ConvertedBook) -> None:

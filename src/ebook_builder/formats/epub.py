@@ -22,7 +22,7 @@ from lxml import etree
 
 from ebook_builder.checks.accessibility import assess
 from ebook_builder.convert import chapter_files
-from ebook_builder.designs import stylesheet
+from ebook_builder.fonts import FONT_MEDIA_TYPE, LICENCE_FILE, EmbeddedFont, licence_text
 from ebook_builder.formats.archive import archive_entry
 from ebook_builder.markup.mathml import formulas
 from ebook_builder.markup.svg import SVG_NS
@@ -46,8 +46,12 @@ from ebook_builder.model import (
     once_per_book,
 )
 from ebook_builder.relators import RELATORS
+from ebook_builder.stylesheet import book_css, book_fonts
 
 STYLESHEET = "style/book.css"
+FONT_FOLDER = "fonts"
+# Apple Books reads this file to learn that the book's own fonts are to be used.
+DISPLAY_OPTIONS = "META-INF/com.apple.ibooks.display-options.xml"
 COVER_PAGE = "cover.xhtml"
 NAV_PAGE = "nav.xhtml"
 NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
@@ -78,9 +82,10 @@ def render_epub(converted: ConvertedBook) -> bytes:
         uid="style",
         file_name=STYLESHEET,
         media_type="text/css",
-        content=stylesheet(meta.design),
+        content=book_css(converted, lambda font: f"../{FONT_FOLDER}/{font.file_name}"),
     )
     package.add_item(css)
+    _add_fonts(package, book_fonts(converted))
     cover = converted.book.cover
     cover_name = "cover" + (".png" if cover.media_type == "image/png" else ".jpg")
     _add_cover_image(package, cover_name, cover)
@@ -148,7 +153,39 @@ def render_epub(converted: ConvertedBook) -> bytes:
     writer = _Writer(out, package, options)
     writer.process()
     writer.write()
-    return _fix_zip_times(out.getvalue(), meta.modified)
+    return _fix_zip_times(out.getvalue(), meta.modified, {DISPLAY_OPTIONS: _display_options()})
+
+
+def _add_fonts(package: epub.EpubBook, fonts: tuple[EmbeddedFont, ...]) -> None:
+    """The book face's fonts, and its licence beside them: the OFL asks that the licence
+    travel with the font (see `fonts`)."""
+    for font in fonts:
+        package.add_item(
+            epub.EpubItem(
+                uid=f"font-{font.style}",
+                file_name=f"{FONT_FOLDER}/{font.file_name}",
+                media_type=FONT_MEDIA_TYPE,
+                content=font.data,
+            )
+        )
+    package.add_item(
+        epub.EpubItem(
+            uid="font-licence",
+            file_name=f"{FONT_FOLDER}/{LICENCE_FILE}",
+            media_type="text/plain",
+            content=licence_text(),
+        )
+    )
+
+
+def _display_options() -> bytes:
+    """Apple Books' display options: without `specified-fonts`, Apple Books sets every book
+    in its own choice of face and ignores the embedded one (Apple Books Asset Guide,
+    "Embedded fonts")."""
+    root = etree.Element("display_options")
+    platform = etree.SubElement(root, "platform", name="*")
+    etree.SubElement(platform, "option", name="specified-fonts").text = "true"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def _add_cover_image(package: epub.EpubBook, name: str, cover: CoverImage) -> None:
@@ -462,14 +499,19 @@ def _depth(entries: list[_TocEntry]) -> int:
     return 1 + max((_depth(e.children) for e in entries), default=0) if entries else 0
 
 
-def _fix_zip_times(data: bytes, when: datetime) -> bytes:
-    """The same archive with every entry stamped `when`, as `archive_entry` makes them."""
+def _fix_zip_times(data: bytes, when: datetime, extra: dict[str, bytes]) -> bytes:
+    """The same archive with every entry stamped `when`, as `archive_entry` makes them,
+    and the `extra` entries ebooklib cannot write (files of `META-INF/` but the container)
+    after the container."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             entry = archive_entry(info.filename, when, info.compress_type)
             target.writestr(entry, source.read(info.filename))
+            if info.filename == "META-INF/container.xml":
+                for name, content in extra.items():
+                    target.writestr(archive_entry(name, when), content)
     return out.getvalue()
 
 

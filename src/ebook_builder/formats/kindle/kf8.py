@@ -4,7 +4,7 @@
     1 … n         text records: flow 0 (the XHTML), flow 1 (the CSS), PalmDOC-compressed,
                   each with its multibyte and TBS trailing entries (`tbs.kf8_sequences`)
     n + 1 …       FRAG index, SKEL index, NCX index, guide index (each: main, data, CNCX)
-    …             resources (images, cover, thumbnail) — in a combined file they sit in the
+    …             resources (cover, images, thumbnail, fonts) — in a combined file they sit in the
                   MOBI 6 half instead, and `first_resource` points past the KF8 indexes
     …             FDST, FLIS, FCIS, end-of-file
 
@@ -15,12 +15,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ebook_builder.designs import stylesheet
 from ebook_builder.formats.kindle import exth, headers, indexes, records, tbs
 from ebook_builder.formats.kindle.navigation import toc_entries
 from ebook_builder.formats.kindle.resources import collect
 from ebook_builder.formats.kindle.text import KF8Text, build_text, embed_uri
 from ebook_builder.model import ConvertedBook, once_per_book
+from ebook_builder.stylesheet import book_css
+
+
+def stylesheet(converted: ConvertedBook) -> bytes:
+    """The book's stylesheet, flow 1 of the text: its fonts are resource records.
+
+    A font's address is `kindle:embed:XXXX` with no `?mime=` (which images have): the
+    readers of KF8 (KindleUnpack, calibre) replace only the `kindle:embed:XXXX` of a
+    font's address, and a query left behind breaks the `url()`.
+    """
+    fonts = collect(converted).fonts
+    return book_css(converted, lambda font: embed_uri(fonts[font.style]))
 
 
 @once_per_book
@@ -56,7 +67,7 @@ def _text_and_indexes(converted: ConvertedBook) -> _TextAndIndexes:
     most of a Kindle writer's time in a long book."""
     text = book_text(converted)
     # Flow 0: the XHTML; flow 1: the stylesheet.
-    pieces = [text.text, stylesheet(converted.book.metadata.design)]
+    pieces = [text.text, stylesheet(converted)]
     flows = []
     position = 0
     for piece in pieces:

@@ -1,4 +1,5 @@
-"""Resource records: the images of a Kindle book, its cover and the cover's thumbnail.
+"""Resource records: the images of a Kindle book, its cover, the cover's thumbnail and
+the book face's fonts.
 
 Each image is one record, stored as the file's own bytes (MobileRead wiki, "MOBI" › "Image
 Records"); readers recognise JPEG, PNG and GIF by their signatures. The text refers to an
@@ -14,12 +15,21 @@ differs from one Kindle to the next. A picture keeps its alternative text either
 Formulas, which Kindles do not draw from MathML, and SVG written into the text are PNG
 pictures too (`mathml.picture`, `svg.inline_png`), one record per distinct drawing; the
 text layers put an `<img>` in their place (`as_pictures`).
+
+A font is a FONT record (MobileRead wiki, "KF8" › "FONT records"): the magic `FONT`, then
+five big-endian 32-bit numbers: the font's size unpacked, flags (1: zlib-compressed, 2: the
+first 1040 bytes XOR-ed with a key), where the font's data starts, the key's length and
+where the key starts; then the data. Ours are compressed and not obfuscated (the OFL does
+not ask it: see `fonts`), so no key. KF8's CSS finds a font as it finds an image, by its
+place among the resources; MOBI 6 has no fonts, and its readers pass the records by.
 """
 
 from __future__ import annotations
 
 import copy
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,6 +40,7 @@ from ebook_builder.markup.mathml import formulas, picture, picture_href, tex_sou
 from ebook_builder.markup.svg import inline_pictures, inline_png, raster_png
 from ebook_builder.markup.xhtml import tag
 from ebook_builder.model import ConvertedBook, once_per_book
+from ebook_builder.stylesheet import book_fonts
 
 THUMBNAIL_HEIGHT = 330  # the height of the Kindle library's cover thumbnails
 # A cover wider than twice its height (a strip) is scaled to that width instead: scaled to
@@ -45,6 +56,7 @@ class Resources:
     by_href: dict[str, tuple[int, str]]  # image href -> (resource number, media type)
     cover: int
     thumbnail: int
+    fonts: dict[str, int]  # style of the book face -> resource number
 
 
 @once_per_book
@@ -74,7 +86,24 @@ def collect(converted: ConvertedBook) -> Resources:
                 by_href[href] = (len(records), "image/png")
                 records.append(png)
     records.append(thumbnail_jpeg(cover.data))
-    return Resources(records, by_href, 0, len(records) - 1)
+    thumbnail = len(records) - 1
+    fonts = {}
+    for font in book_fonts(converted):
+        fonts[font.style] = len(records)
+        records.append(font_record(font.data))
+    return Resources(records, by_href, 0, thumbnail, fonts)
+
+
+FONT_HEADER = struct.Struct(">4sIIIII")
+FONT_ZLIB = 1
+
+
+def font_record(font: bytes) -> bytes:
+    """A FONT record holding `font`, zlib-compressed (at zlib's default level, a fixed one:
+    the same bytes on every build)."""
+    packed = zlib.compress(font)
+    header = FONT_HEADER.pack(b"FONT", len(font), FONT_ZLIB, FONT_HEADER.size, 0, 0)
+    return header + packed
 
 
 def as_pictures(body: etree._Element) -> etree._Element:
