@@ -1,4 +1,4 @@
-"""The book face embedded: subset by fontTools, carried by the EPUB, the KEPUB and the
+"""The book face embedded: subset by HarfBuzz, carried by the EPUB, the KEPUB and the
 Kindle files, read back by fontTools, EPUBCheck, calibre and KindleUnpack."""
 
 from __future__ import annotations
@@ -180,24 +180,26 @@ def test_the_epub_and_kepub_carry_fonts_licence_and_apple_display_options(
         assert report.clean, report.messages
 
 
-def test_the_font_cache_gives_the_same_bytes_without_subsetting_again(
-    make_project: ProjectMaker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first = _build(make_project, EVERY_STYLE + "\nUnique: ŵ.\n", ["epub"])["epub"].read_bytes()
-    assert list((make_project.root / ".cache" / "fonts").rglob("*"))
-    fonts._subset.cache_clear()
+def test_the_subset_keeps_what_the_licence_and_the_reader_need_and_is_the_same_twice() -> None:
+    """HarfBuzz's subset: the characters asked for and no others, the name table whole
+    (the OFL's copyright and licence), small caps only when asked, the same bytes twice."""
+    plain = fonts.subset("regular", "Ab", ())
+    small_caps = fonts.subset("regular", "Ab", ("smcp",))
+    assert plain == fonts.subset("regular", "Ab", ())
+    font = TTFont(io.BytesIO(plain))
+    assert set(font.getBestCmap()) == {ord("A"), ord("b")}
+    assert "Open Font License" in str(font["name"].getDebugName(13))
+    assert "Adobe" in str(font["name"].getDebugName(0))
+    assert (
+        TTFont(io.BytesIO(plain))["head"].created
+        == TTFont(fonts.face_file("regular"))["head"].created
+    )
 
-    def refuse(*_: object) -> bytes:
-        raise AssertionError("subset again")
+    def features(data: bytes) -> set[str]:
+        table = TTFont(io.BytesIO(data))["GSUB"].table
+        return {record.FeatureTag for record in table.FeatureList.FeatureRecord}
 
-    monkeypatch.setattr(fonts, "_subset", refuse)
-    shutil.rmtree(make_project.root / "dist")
-    again = _build(make_project, EVERY_STYLE + "\nUnique: ŵ.\n", ["epub"])["epub"]
-    assert again.read_bytes() == first
-    monkeypatch.undo()
-    fresh = make_project.root / "fresh"
-    api.build(make_project.root, ["demo"], ["epub"], fresh, use_cache=False)
-    assert (fresh / "demo.epub").read_bytes() == first  # made again, to the same bytes
+    assert "smcp" in features(small_caps) and "smcp" not in features(plain)
 
 
 def test_calibre_and_kindleunpack_read_the_kindle_fonts_back(

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,11 +95,6 @@ def prepare(book: Book, cache: ChapterCache = NO_CACHE, warn: Warn = _quiet) -> 
 def chapter_cache(root: Path, use_cache: bool) -> ChapterCache:
     """The project's cache of converted chapters (`.cache/chapters/`), or none."""
     return ChapterCache(root / CACHE_DIR / "chapters" if use_cache else None)
-
-
-def font_cache(root: Path, use_cache: bool) -> ChapterCache:
-    """The project's cache of the book face's subsets (`.cache/fonts/`), or none."""
-    return ChapterCache(root / CACHE_DIR / "fonts" if use_cache else None)
 
 
 def check(
@@ -239,7 +234,6 @@ def _plan(
     """
     project = Project(root)
     cache = chapter_cache(root, use_cache)
-    fonts = font_cache(root, use_cache)
     plans, errors = [], []
     # The writers' modules are imported in a thread while pandoc converts: started once,
     # after the first book to write is loaded, so that pandoc never waits for imports.
@@ -253,7 +247,7 @@ def _plan(
                     book = load_book(project, book_id)
                     if plan.pending and writers.ident is None:
                         writers.start()
-                    plan.converted = replace(prepare(book, cache, warn), font_cache=fonts)
+                    plan.converted = prepare(book, cache, warn)
                 plans.append(plan)
             except EbookError as exc:
                 errors.append(exc)
@@ -261,7 +255,6 @@ def _plan(
         if writers.ident is not None:
             writers.join()
     cache.prune()
-    fonts.prune()
     if errors:
         raise errors[0] if len(errors) == 1 else BuildFailed(errors)
     return plans

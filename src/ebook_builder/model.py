@@ -19,7 +19,6 @@ from typing import TypeVar
 
 from lxml import etree
 
-from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.errors import Diagnostic
 
 Made = TypeVar("Made")
@@ -208,14 +207,12 @@ class ConvertedBook:
     before the chapters, the back matter's after them (`documents`). The contents lists
     only the chapters; the matter pages are reached through the landmarks.
     Compared by identity: a writer's result is kept per book object (`once_per_book`).
-    `font_cache` keeps the book face's subsets between builds (`fonts.book_fonts`).
     """
 
     book: Book
     chapters: list[ChapterDocument]
     images: list[ImageAsset]
     matter: list[MatterPage] = field(default_factory=list)
-    font_cache: ChapterCache = NO_CACHE
 
     @property
     def front_matter(self) -> list[MatterPage]:

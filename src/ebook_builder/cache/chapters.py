@@ -1,5 +1,4 @@
-"""A content-addressed cache of pandoc's output, one entry per chapter (and, in a folder
-of its own, of the book face's subsets: `fonts.book_fonts`).
+"""A content-addressed cache of pandoc's output, one entry per chapter.
 
 Pandoc is most of a build's time, and while editing a book only one chapter changes at a
 time. An entry's key covers everything that makes pandoc's output: the chapter's bytes,
@@ -39,15 +38,6 @@ class ChapterCache:
 
     def get(self, key: str) -> str | None:
         """The cached text, or None when absent or damaged (a damaged entry is removed)."""
-        content = self.get_bytes(key)
-        return None if content is None else content.decode("utf-8")
-
-    def put(self, key: str, text: str) -> None:
-        """Store `text`; a cache that cannot be written is only slower, never an error."""
-        self.put_bytes(key, text.encode("utf-8"))
-
-    def get_bytes(self, key: str) -> bytes | None:
-        """The cached bytes, or None when absent or damaged (a damaged entry is removed)."""
         if self.folder is None:
             return None
         path = self._path(key)
@@ -61,12 +51,13 @@ class ChapterCache:
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # read now: pruning keeps it
-        return content
+        return content.decode("utf-8")
 
-    def put_bytes(self, key: str, content: bytes) -> None:
-        """Store `content`; a cache that cannot be written is only slower, never an error."""
+    def put(self, key: str, text: str) -> None:
+        """Store `text`; a cache that cannot be written is only slower, never an error."""
         if self.folder is None:
             return
+        content = text.encode("utf-8")
         checksum = hashlib.sha256(content).hexdigest().encode()
         try:
             with atomic_output(self._path(key)) as temporary:
