@@ -1,0 +1,218 @@
+"""The books as a reader draws them: pages opened in headless Chromium at a phone's size
+(tests/browser.py), checked with the styles and boxes the browser computed, and the cover
+read back by OCR.
+
+Validators pass markup that looks wrong on a screen (an indented paragraph after a
+heading, a note whose back link leads nowhere); these tests look at the laid-out page.
+The feature tour is rendered in every design; the shipped books as they ship.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from ebook_builder.model import DESIGNS
+from tests.browser import CHROMIUM, RenderedBook, build_in_design, chromium
+from tests.helpers import SHIPPED_BOOKS, TOUR
+
+# What a paragraph follows, or opens, where the break already marks a new block: a
+# first-line indent there would mark it twice (Chicago 2.14; every house style since).
+FOLLOWING = {"heading": "h1, h2, h3, h4, h5, h6", "scene break": "hr"}
+OPENING = {"block quote": "blockquote > p:first-child", "epigraph": ".epigraph p"}
+
+# Where an element's box lies on the page, in CSS pixels.
+BOX = "element => { const r = element.getBoundingClientRect(); return [r.top, r.bottom] }"
+IN_VIEW = """element => {
+  const box = element.getBoundingClientRect();
+  return box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+
+
+def require_chromium() -> None:
+    """Skip where Chromium is missing, except in CI, which installs it and must run these."""
+    if CHROMIUM.is_file():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"Chromium is required in CI at {CHROMIUM} (apt-get install chromium)")
+    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for every rendering test of the run."""
+    require_chromium()
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=DESIGNS)
+def tour(
+    request: pytest.FixtureRequest,
+    browser: Browser,
+    fixture_project: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RenderedBook]:
+    """The feature tour (epigraph, notes, block quote, scene break, verse, signature, links)
+    in each design."""
+    epub = build_in_design(fixture_project, TOUR, request.param, tmp_path_factory.mktemp("render"))
+    book = RenderedBook(browser, epub)
+    yield book
+    book.close()
+
+
+@pytest.fixture(scope="session", params=SHIPPED_BOOKS)
+def shipped_book(
+    request: pytest.FixtureRequest, browser: Browser, shipped_build: dict[str, Path]
+) -> Iterator[RenderedBook]:
+    """A shipped book as it ships."""
+    book = RenderedBook(browser, shipped_build[request.param])
+    yield book
+    book.close()
+
+
+def chapters(book: RenderedBook) -> Iterator[Page]:
+    """Each chapter of a book, open in turn."""
+    for name in book.documents("chapter"):
+        yield book.open(name)
+
+
+def indents(page: Page, selector: str) -> list[str]:
+    """The first-line indent of each paragraph that `selector` picks."""
+    return page.eval_on_selector_all(
+        selector, "found => found.map(p => getComputedStyle(p).textIndent)"
+    )
+
+
+def following(selector: str) -> str:
+    """A selector for the paragraphs right after what `selector` picks."""
+    return ", ".join(f"{each.strip()} + p" for each in selector.split(","))
+
+
+@pytest.mark.parametrize("block", [*FOLLOWING, *OPENING])
+def test_no_indent_where_a_block_begins(tour: RenderedBook, block: str) -> None:
+    selector = following(FOLLOWING[block]) if block in FOLLOWING else OPENING[block]
+    found = [indent for page in chapters(tour) for indent in indents(page, selector)]
+    assert found, f"the tour has no paragraph after or in a {block}"
+    assert set(found) == {"0px"}, found
+
+
+def test_chapters_open_without_indent(shipped_book: RenderedBook) -> None:
+    found = [
+        indent
+        for page in chapters(shipped_book)
+        for indent in indents(page, following(FOLLOWING["heading"]))
+    ]
+    assert len(found) >= len(shipped_book.documents("chapter"))
+    assert set(found) == {"0px"}, found
+
+
+def note_links(page: Page) -> list[str]:
+    """The ids of the notes a page's note references lead to, in reading order."""
+    return page.eval_on_selector_all(
+        'a[role="doc-noteref"]', "refs => refs.map(a => a.hash.slice(1))"
+    )
+
+
+def test_notes_come_after_the_chapter_text(tour: RenderedBook) -> None:
+    """Notes that a reader does not pop up are read at the chapter's end, below its text."""
+    page = tour.open(tour.documents("chapter")[0])
+    gaps = page.evaluate(
+        """ids => {
+          const notes = ids.map(id => document.getElementById(id));
+          const text = [...document.querySelectorAll("p")]
+            .filter(p => !notes.some(note => note.contains(p)));
+          const end = Math.max(...text.map(p => p.getBoundingClientRect().bottom));
+          return notes.map(note => note.getBoundingClientRect().top - end);
+        }""",
+        note_links(page),
+    )
+    assert len(gaps) == 2
+    assert min(gaps) >= 0, gaps
+
+
+def test_note_references_and_back_links_lead_to_each_other(tour: RenderedBook) -> None:
+    """Clicking a note's number scrolls its note into view, and its back link scrolls back
+    to the number: on a screen too short to show both at once, so that each click must."""
+    page = tour.open(tour.documents("chapter")[0])
+    page.set_viewport_size({"width": 412, "height": 300})
+    for note_id in note_links(page):
+        reference = page.locator(f'a[role="doc-noteref"][href$="#{note_id}"]')
+        note = page.locator(f'[id="{note_id}"]')
+        reference.scroll_into_view_if_needed()
+        assert not note.evaluate(IN_VIEW)
+        reference.click()
+        assert note.evaluate(IN_VIEW), note_id
+        assert not reference.evaluate(IN_VIEW)
+        note.locator('a[role="doc-backlink"]').click()
+        assert reference.evaluate(IN_VIEW), note_id
+
+
+def cover_page(book: RenderedBook) -> Page:
+    [name] = book.documents("cover")
+    return book.open(name)
+
+
+def words(text: str) -> set[str]:
+    return {word.lower() for word in re.findall(r"[^\W_]{2,}", text)}
+
+
+def read_back(png: bytes) -> str:
+    """What Tesseract reads in a picture."""
+    if not shutil.which("tesseract"):
+        if os.environ.get("CI"):
+            pytest.fail("tesseract is required in CI (apt-get install tesseract-ocr)")
+        pytest.skip("tesseract is not installed (apt-get install tesseract-ocr)")
+    return subprocess.run(
+        ["tesseract", "stdin", "stdout"], input=png, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def cover_drawn(book: RenderedBook) -> dict[str, Any]:
+    """Whether the cover page's picture is loaded and inside a phone's screen, and how much
+    of the screen it fills the way it fills most."""
+    return cover_page(book).eval_on_selector(
+        "img",
+        """img => {
+          const box = img.getBoundingClientRect();
+          return {loaded: img.complete && img.naturalWidth > 0,
+                  inside: box.left >= 0 && box.top >= 0 && box.right <= innerWidth
+                          && box.bottom <= innerHeight,
+                  filled: Math.max(box.width / innerWidth, box.height / innerHeight)};
+        }""",
+    )
+
+
+def cover_words(book: RenderedBook) -> tuple[set[str], set[str]]:
+    """The words of the title and the creators, and those OCR reads on the cover page as a
+    phone shows it."""
+    expected = words(" ".join([book.metadata("title")[0], *book.metadata("creator")]))
+    return expected, words(read_back(cover_page(book).screenshot()))
+
+
+def test_cover_page_shows_the_whole_cover(tour: RenderedBook) -> None:
+    drawn = cover_drawn(tour)
+    assert drawn["loaded"] and drawn["inside"] and drawn["filled"] >= 0.9, drawn
+
+
+def test_shipped_cover_page_shows_the_whole_cover(shipped_book: RenderedBook) -> None:
+    drawn = cover_drawn(shipped_book)
+    assert drawn["loaded"] and drawn["inside"] and drawn["filled"] >= 0.9, drawn
+
+
+def test_cover_page_words_read_back(tour: RenderedBook) -> None:
+    expected, read = cover_words(tour)
+    assert expected <= read, sorted(expected - read)
+
+
+def test_shipped_cover_page_words_read_back(shipped_book: RenderedBook) -> None:
+    expected, read = cover_words(shipped_book)
+    assert expected <= read, sorted(expected - read)
