@@ -39,6 +39,11 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 412, "height": 915}
+# The page margins a reading system sets around the text, for pictures of text pages: a
+# book's stylesheet leaves them to the reader's own setting (ours sets none), so without
+# them the text would touch the screen's edges as in no reader. Checks go without: they
+# measure what the book asks for.
+READER_MARGINS = "html { padding: 1.5em 1.2em; }"
 ORIGIN = "http://book.invalid/"
 
 OPF = "{http://www.idpf.org/2007/opf}"
@@ -63,14 +68,18 @@ def chromium() -> Iterator[Browser]:
 
 class RenderedBook:
     """One EPUB in a browser context of its own: its spine documents, found by name or by
-    `epub:type`, opened as pages at a given viewport (a phone's unless told)."""
+    `epub:type`, opened as pages at a given viewport (a phone's unless told), within a
+    reading system's page margins if given."""
 
-    def __init__(self, browser: Browser, epub: Path, viewport: dict[str, int] = PHONE) -> None:
+    def __init__(
+        self, browser: Browser, epub: Path, viewport: dict[str, int] = PHONE, margins: str = ""
+    ) -> None:
         self.archive = zipfile.ZipFile(epub)
         self.root, self.media_types, self.spine = self._package()
         self.context: BrowserContext = browser.new_context(viewport=viewport)
         self.context.route(f"{ORIGIN}**", self._serve)
         self.viewport = viewport
+        self.margins = margins  # a reading system's page margins, as CSS
         self.page = self.context.new_page()
 
     def _package(self) -> tuple[str, dict[str, str], list[str]]:
@@ -126,6 +135,8 @@ class RenderedBook:
         page costs more than the document it shows."""
         self.page.set_viewport_size(self.viewport)
         self.page.goto(f"{ORIGIN}{posixpath.join(self.root, name)}", wait_until="load")
+        if self.margins:
+            self.page.add_style_tag(content=self.margins)
         self.page.evaluate("document.fonts.ready.then(() => true)")
         return self.page
 
