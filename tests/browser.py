@@ -75,28 +75,21 @@ class RenderedBook:
         self, browser: Browser, epub: Path, viewport: dict[str, int] = PHONE, margins: str = ""
     ) -> None:
         self.archive = zipfile.ZipFile(epub)
-        self.root, self.media_types, self.spine = self._package()
-        self.context: BrowserContext = browser.new_context(viewport=viewport)
-        self.context.route(f"{ORIGIN}**", self._serve)
-        self.viewport = viewport
-        self.margins = margins  # a reading system's page margins, as CSS
-        self.page = self.context.new_page()
-
-    def _package(self) -> tuple[str, dict[str, str], list[str]]:
-        """The package folder, the media type of each file, and the spine's documents in
-        reading order (paths relative to the package folder)."""
         container = etree.fromstring(self.archive.read("META-INF/container.xml"))
         opf_path = container.find(f".//{CONTAINER}rootfile").get("full-path")
-        opf = etree.fromstring(self.archive.read(opf_path))
-        items = {item.get("id"): item for item in opf.iter(f"{OPF}item")}
-        root = posixpath.dirname(opf_path)
-        media_types = {
-            posixpath.join(root, item.get("href")): item.get("media-type")
+        self.opf = etree.fromstring(self.archive.read(opf_path))
+        self.root = posixpath.dirname(opf_path)  # the package folder, where hrefs start
+        items = {item.get("id"): item for item in self.opf.iter(f"{OPF}item")}
+        self.media_types = {
+            posixpath.join(self.root, item.get("href")): item.get("media-type")
             for item in items.values()
         }
-        spine = [items[ref.get("idref")].get("href") for ref in opf.iter(f"{OPF}itemref")]
-        self.opf = opf
-        return root, media_types, spine
+        self.spine = [items[ref.get("idref")].get("href") for ref in self.opf.iter(f"{OPF}itemref")]
+        self.viewport = viewport
+        self.margins = margins  # a reading system's page margins, as CSS
+        self.context: BrowserContext = browser.new_context(viewport=viewport)
+        self.context.route(f"{ORIGIN}**", self._serve)
+        self.page = self.context.new_page()
 
     def metadata(self, element: str) -> list[str]:
         """The package's Dublin Core values of one element (`title`, `creator`...), in order."""

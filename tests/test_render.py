@@ -25,7 +25,7 @@ from tests.browser import CHROMIUM, RenderedBook, build_in_design, chromium
 from tests.helpers import SHIPPED_BOOKS, TOUR
 
 # What a paragraph follows, or opens, where the break already marks a new block: a
-# first-line indent there would mark it twice (Chicago 2.14; every house style since).
+# first-line indent there would mark it a second time.
 FOLLOWING = {"heading": "h1, h2, h3, h4, h5, h6", "scene break": "hr"}
 OPENING = {"block quote": "blockquote > p:first-child", "epigraph": ".epigraph p"}
 
