@@ -48,7 +48,8 @@ def save(png: bytes, name: str) -> Path:
 
 
 def design_pages(browser: Browser, design: str, work: Path) -> None:
-    """The tour's title page, first chapter opening and first notes, in one design."""
+    """The tour's title page, first chapter opening and a chapter's end with its notes, in
+    one design."""
     epub = build_in_design(TOUR_PROJECT, TOUR, design, work)
     book = RenderedBook(browser, epub, margins=READER_MARGINS)
     try:
@@ -57,13 +58,15 @@ def design_pages(browser: Browser, design: str, work: Path) -> None:
             save(book.open(title_pages[0]).screenshot(), f"{design}-title-page")
         else:
             print(f"{design}: the book has no title page; none written")
-        first_chapter = book.documents("chapter")[0]
-        save(book.open(first_chapter).screenshot(), f"{design}-chapter-opening")
-        page = book.open(first_chapter)
-        page.eval_on_selector(
-            'a[role="doc-noteref"]',
-            "ref => document.getElementById(ref.hash.slice(1)).scrollIntoView({block: 'center'})",
-        )
+        chapters = book.documents("chapter")
+        save(book.open(chapters[0]).screenshot(), f"{design}-chapter-opening")
+        # The end of the last chapter with notes: its last lines (a table and a signature,
+        # in the tour), then the notes.
+        [*_, noted] = [
+            name for name in chapters if book.tree(name).xpath("//*[@role='doc-noteref']")
+        ]
+        page = book.open(noted)
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
         save(page.screenshot(), f"{design}-notes")
     finally:
         book.close()
