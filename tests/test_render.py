@@ -24,10 +24,20 @@ from ebook_builder.model import DESIGNS
 from tests.browser import CHROMIUM, RenderedBook, build_in_design, chromium
 from tests.helpers import SHIPPED_BOOKS, TOUR
 
-# What a paragraph follows, or opens, where the break already marks a new block: a
-# first-line indent there would mark it a second time.
-FOLLOWING = {"heading": "h1, h2, h3, h4, h5, h6", "scene break": "hr"}
-OPENING = {"block quote": "blockquote > p:first-child", "epigraph": ".epigraph p"}
+# Paragraphs that begin a block the break before them already marks: a first-line indent
+# there would mark it a second time.
+UNINDENTED = {
+    "after a heading": ", ".join(f"h{level} + p" for level in range(1, 7)),
+    "after a scene break": "hr + p",
+    "after an epigraph": ".epigraph + p",
+    "after a block quote": "blockquote + p",
+    "opening a block quote": "blockquote > p:first-child",
+    "in an epigraph": ".epigraph p",
+}
+
+# A reading system's night theme: light text on black, set on the root for the book's
+# text to inherit.
+NIGHT_THEME = "html { color: rgb(221, 221, 221); background: rgb(0, 0, 0); }"
 
 # Inside the screen, give or take the pixel a scroll to a fractional position rounds off.
 IN_VIEW = """element => {
@@ -91,16 +101,10 @@ def indents(page: Page, selector: str) -> list[str]:
     )
 
 
-def following(selector: str) -> str:
-    """A selector for the paragraphs right after what `selector` picks."""
-    return ", ".join(f"{each.strip()} + p" for each in selector.split(","))
-
-
-@pytest.mark.parametrize("block", [*FOLLOWING, *OPENING])
-def test_no_indent_where_a_block_begins(tour: RenderedBook, block: str) -> None:
-    selector = following(FOLLOWING[block]) if block in FOLLOWING else OPENING[block]
-    found = [indent for page in chapters(tour) for indent in indents(page, selector)]
-    assert found, f"the tour has no paragraph after or in a {block}"
+@pytest.mark.parametrize("where", UNINDENTED)
+def test_no_indent_where_a_block_begins(tour: RenderedBook, where: str) -> None:
+    found = [indent for page in chapters(tour) for indent in indents(page, UNINDENTED[where])]
+    assert found, f"the tour has no paragraph {where}"
     assert set(found) == {"0px"}, found
 
 
@@ -108,7 +112,7 @@ def test_chapters_open_without_indent(shipped_book: RenderedBook) -> None:
     found = [
         indent
         for page in chapters(shipped_book)
-        for indent in indents(page, following(FOLLOWING["heading"]))
+        for indent in indents(page, UNINDENTED["after a heading"])
     ]
     assert len(found) >= len(shipped_book.documents("chapter"))
     assert set(found) == {"0px"}, found
@@ -153,6 +157,81 @@ def test_note_references_and_back_links_lead_to_each_other(tour: RenderedBook) -
         assert not reference.evaluate(IN_VIEW)
         note.locator('a[role="doc-backlink"]').click()
         assert reference.evaluate(IN_VIEW), note_id
+
+
+def link_colours(page: Page) -> list[tuple[str, str, str]]:
+    """Each link's text, its colour and the colour of the text around it."""
+    return page.eval_on_selector_all(
+        "body a",
+        """links => links.map(a => [a.textContent, getComputedStyle(a).color,
+                                    getComputedStyle(a.parentElement).color])""",
+    )
+
+
+@pytest.mark.parametrize("theme", ["book", "night"])
+def test_links_take_the_colour_of_the_text(tour: RenderedBook, theme: str) -> None:
+    """Links are told apart by their underline, not by a colour of their own, which a
+    reader's night theme would leave dark blue on black."""
+    found = []
+    for page in chapters(tour):
+        if theme == "night":
+            page.add_style_tag(content=NIGHT_THEME)
+        found += link_colours(page)
+    assert len(found) >= 5
+    assert [(text, colour, around) for text, colour, around in found if colour != around] == []
+
+
+def test_signature_is_set_right(tour: RenderedBook) -> None:
+    """The signature's longest line ends at the text's right edge, its lines in the right
+    half of the column, one signature line to a screen line."""
+    [chapter] = [
+        name
+        for name in tour.documents("chapter")
+        if tour.tree(name).xpath("//*[@class='signature']")
+    ]
+    lines = tour.open(chapter).eval_on_selector(
+        ".signature",
+        """signature => {
+          const column = signature.parentElement.getBoundingClientRect();
+          const text = document.createTreeWalker(signature, NodeFilter.SHOW_TEXT);
+          const boxes = [];
+          for (let node = text.nextNode(); node; node = text.nextNode()) {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            boxes.push(...[...range.getClientRects()].filter(box => box.width > 0));
+          }
+          return {column: [column.left, column.right],
+                  lines: boxes.map(box => [box.top, box.left, box.right])};
+        }""",
+    )
+    left, right = lines["column"]
+    tops = {round(top) for top, _, _ in lines["lines"]}
+    assert len(tops) == 2, lines
+    assert abs(max(end for _, _, end in lines["lines"]) - right) <= 1, lines
+    assert min(start for _, start, _ in lines["lines"]) >= (left + right) / 2, lines
+
+
+def test_notes_are_numbered_under_a_rule(tour: RenderedBook) -> None:
+    """At the chapter's end each note shows its number first, and a rule drawn above the
+    first note (a border on it or on a block around it, or a rule before it) sets the
+    notes apart from the text."""
+    page = tour.open(tour.documents("chapter")[0])
+    notes = note_links(page)
+    shown = [page.locator(f'[id="{note}"]').inner_text().strip() for note in notes]
+    assert [text.split()[0].rstrip(".") for text in shown] == ["1", "2"], shown
+    ruled = page.locator(f'[id="{notes[0]}"]').evaluate(
+        """note => {
+          for (let block = note; block !== document.body; block = block.parentElement) {
+            const style = getComputedStyle(block);
+            if (style.borderTopStyle !== "none" && parseFloat(style.borderTopWidth) > 0)
+              return true;
+            const before = block.previousElementSibling;
+            if (before && before.localName === "hr") return true;
+          }
+          return false;
+        }"""
+    )
+    assert ruled
 
 
 def cover_page(book: RenderedBook) -> Page:
