@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
+from ebook_builder.fonts import FACE_LICENCE, FACE_NAME
 from ebook_builder.model import DESIGNS
 from tests.browser import CHROMIUM, RenderedBook, build_in_design, chromium
 from tests.helpers import SHIPPED_BOOKS, TOUR
@@ -294,3 +295,39 @@ def test_cover_page_words_read_back(tour: RenderedBook) -> None:
 def test_shipped_cover_page_words_read_back(shipped_book: RenderedBook) -> None:
     expected, read = cover_words(shipped_book)
     assert expected <= read, sorted(expected - read)
+
+
+def matter_text(book: RenderedBook, epub_type: str) -> tuple[str, bool]:
+    """The text a matter page shows, and whether all of it fits on the first screen."""
+    pages = book.documents(epub_type)
+    assert len(pages) == 1, f"{epub_type} pages: {pages}"
+    page = book.open(pages[0])
+    fits = page.evaluate(
+        """() => {
+          const range = document.createRange();
+          range.selectNodeContents(document.body);
+          return range.getBoundingClientRect().bottom <= innerHeight;
+        }"""
+    )
+    return page.inner_text("body"), fits
+
+
+def test_title_page_shows_the_book_on_one_screen(tour: RenderedBook) -> None:
+    text, fits = matter_text(tour, "titlepage")
+    for line in [*tour.metadata("title"), *tour.metadata("creator"), *tour.metadata("publisher")]:
+        assert line in text
+    assert fits
+
+
+def test_imprint_shows_the_publisher_and_the_print_source(tour: RenderedBook) -> None:
+    text, fits = matter_text(tour, "copyright-page")
+    for line in [*tour.metadata("publisher"), *tour.metadata("source")]:
+        assert line in text
+    assert fits
+
+
+def test_colophon_names_the_face_and_its_licence(tour: RenderedBook) -> None:
+    text, fits = matter_text(tour, "colophon")
+    assert tour.metadata("title")[0] in text
+    assert FACE_NAME in text and FACE_LICENCE in text
+    assert fits
