@@ -331,3 +331,46 @@ def test_colophon_names_the_face_and_its_licence(tour: RenderedBook) -> None:
     assert tour.metadata("title")[0] in text
     assert FACE_NAME in text and FACE_LICENCE in text
     assert fits
+
+
+# --- What issue 20's fonts branch brings ------------------------------------------------
+
+
+def fonts_drawing(page: Page, selector: str) -> list[tuple[str, list[str]]]:
+    """For each element `selector` picks, its markup's start and the fonts Chromium really
+    drew its own text with (DevTools' `CSS.getPlatformFontsForNode`): a face the CSS names
+    but could not load, or a glyph the face lacks, shows up as the fallback that drew it,
+    and a face embedded in the book is marked `isCustomFont`."""
+    session = page.context.new_cdp_session(page)
+    try:
+        session.send("DOM.enable")
+        session.send("CSS.enable")
+        root = session.send("DOM.getDocument")["root"]["nodeId"]
+        nodes = session.send("DOM.querySelectorAll", {"nodeId": root, "selector": selector})
+        drawn = []
+        for node in nodes["nodeIds"]:
+            fonts = session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            if fonts:
+                markup = session.send("DOM.getOuterHTML", {"nodeId": node})["outerHTML"]
+                names = [
+                    f["familyName"] + ("" if f["isCustomFont"] else " (system)") for f in fonts
+                ]
+                drawn.append((markup[:60], names))
+        return drawn
+    finally:
+        session.detach()
+
+
+def test_text_is_drawn_in_the_embedded_face(tour: RenderedBook) -> None:
+    """Every character of the chapters' text, headings, notes and table included, is drawn
+    in the face the book embeds, loaded by the browser from the book itself: no glyph falls
+    back to a face of the system."""
+    drawn = []
+    for page in chapters(tour):
+        loaded = page.evaluate(
+            "() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)"
+        )
+        assert FACE_NAME in {family.strip("\"'") for family in loaded}, loaded
+        drawn += fonts_drawing(page, "body *")
+    assert len(drawn) >= 20
+    assert [(markup, fonts) for markup, fonts in drawn if set(fonts) != {FACE_NAME}] == []
