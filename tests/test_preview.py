@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from ebook_builder import preview as previewing
+from ebook_builder.cli import app
 from ebook_builder.watch import BuildResult
 
 INTERVAL = 0.01
@@ -247,3 +249,15 @@ def test_the_command_prints_its_address_first_and_stops_cleanly_on_ctrl_c(book, 
         assert process.wait(timeout=10) == 0
     finally:
         process.kill()
+
+
+def test_a_port_in_use_is_bad_usage(book, make_project):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["preview", "--no-browser", "--port", str(port), "-C", str(make_project.root)]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert f"error: cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
+    assert not (make_project.root / "dist").exists()
