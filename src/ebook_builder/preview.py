@@ -116,12 +116,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.send_error(HTTPStatus.FORBIDDEN, "not a local address")
             return
         path = urlsplit(self.path).path
+        name = path.removeprefix("/files/")
         if path == "/":
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._page().encode())
         elif path == "/events":
             self._stream_events()
-        elif path.startswith("/files/") and path[len("/files/") :] in self.server.files:
-            self._send_file(path[len("/files/") :])
+        elif name != path and name in self.server.files:
+            self._send_file(name)
         else:
             self.send_error(HTTPStatus.NOT_FOUND)
 
