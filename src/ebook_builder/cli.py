@@ -157,6 +157,17 @@ def watch(
     - `ebook watch russian-revolution-1917 --format epub` — rebuild the EPUB on every save
     - `ebook watch` — every book, every format, into dist/
     """
+    with _reported():
+        try:
+            watching.watch(
+                project, book_ids, formats, out, _build_reporter(), threading.Event(), interval
+            )
+        except KeyboardInterrupt:
+            typer.echo("stopped watching")
+
+
+def _build_reporter() -> Callable[[watching.BuildResult], None]:
+    """What `watch` and `preview` print of each build: a line, its files, or its problems."""
     reported: set[str] = set()
 
     def report(result: watching.BuildResult) -> None:
@@ -175,11 +186,55 @@ def watch(
         for path in result.written:
             typer.echo(f"wrote {path}")
 
+    return report
+
+
+@app.command()
+def preview(
+    book_id: Annotated[
+        str | None, typer.Argument(help="Book id (default: the project's only book).")
+    ] = None,
+    port: Annotated[
+        int,
+        typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one)."),
+    ] = 0,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open the system's browser.")
+    ] = False,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Serve a book to the browser on this machine, rebuilt each time its files change.
+
+    Prints the address as its first line, then each build as `ebook watch` does; the page
+    reloads after each good build and shows the problems of a failed one, while the last
+    good files stay served. Ctrl-C stops it.
+
+    Examples:
+
+    - `ebook preview russian-revolution-1917`
+    - `ebook preview --port 8000 --no-browser` — the only book, at http://127.0.0.1:8000/
+    """
+    from ebook_builder.preview import preview as serve
+
+    report = _build_reporter()
+    url: list[str] = []
+
+    def on_url(address: str) -> None:
+        url.append(address)
+        typer.echo(address)
+
+    def on_result(result: watching.BuildResult) -> None:
+        report(result)
+        if not no_browser and len(url) == 1:
+            import webbrowser
+
+            webbrowser.open(url.pop())
+
     with _reported():
         try:
-            watching.watch(project, book_ids, formats, out, report, threading.Event(), interval)
+            serve(project, book_id, port, on_url, on_result, threading.Event())
         except KeyboardInterrupt:
-            typer.echo("stopped watching")
+            typer.echo("stopped the preview")
 
 
 @app.command()

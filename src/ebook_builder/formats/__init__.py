@@ -23,7 +23,9 @@ class OutputFormat:
     """A format the `build` command can write: `<book-id><suffix>` made by `writer`.
 
     `writer` (and `companion`, where a format has one) name functions of the module
-    `ebook_builder.formats.<module>`. A companion gives a file that belongs beside the
+    `ebook_builder.formats.<module>`. `media_type` is what the file is served as
+    (`ebook preview`): IANA's for EPUB and DOCX, the types Amazon's own servers send for
+    the Kindle files. A companion gives a file that belongs beside the
     book (the Kindle cover thumbnail): its name and bytes. `tools` names the programs the
     writer runs: while it waits for them, which frees the interpreter, the build writes
     the other formats (`api.build` runs such writers in threads).
@@ -31,6 +33,7 @@ class OutputFormat:
 
     name: str
     suffix: str
+    media_type: str
     module: str
     writer: str
     companion: str | None = None
@@ -52,13 +55,20 @@ class OutputFormat:
         return None if self.companion is None else getattr(self.load(), self.companion)(book)
 
 
+EPUB_MEDIA_TYPE = "application/epub+zip"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 FORMATS: dict[str, OutputFormat] = {
     fmt.name: fmt
     for fmt in (
-        OutputFormat("epub", ".epub", "epub", "write_epub"),
-        OutputFormat("kepub", ".kepub.epub", "kepub", "write_kepub"),
-        OutputFormat("azw3", ".azw3", "kindle", "write_azw3", "thumbnail"),
-        OutputFormat("mobi", ".mobi", "kindle", "write_mobi", "thumbnail"),
-        OutputFormat("docx", ".docx", "docx", "write_docx", tools=("pandoc",)),
+        OutputFormat("epub", ".epub", EPUB_MEDIA_TYPE, "epub", "write_epub"),
+        OutputFormat("kepub", ".kepub.epub", EPUB_MEDIA_TYPE, "kepub", "write_kepub"),
+        OutputFormat(
+            "azw3", ".azw3", "application/vnd.amazon.ebook", "kindle", "write_azw3", "thumbnail"
+        ),
+        OutputFormat(
+            "mobi", ".mobi", "application/x-mobipocket-ebook", "kindle", "write_mobi", "thumbnail"
+        ),
+        OutputFormat("docx", ".docx", DOCX_MEDIA_TYPE, "docx", "write_docx", tools=("pandoc",)),
     )
 }

@@ -1,0 +1,242 @@
+"""Serve one book's built files to a browser on this machine, rebuilt as its sources change.
+
+Not a stage: `ebook preview` runs `watch.watch` for one book and serves what it writes.
+The server answers on 127.0.0.1 only, and only for a fixed list of names, the book's
+files in the formats a browser reader can show: a request is matched against that list
+as sent, undecoded, so no spelling of a path (`..`, `%2e%2e`, `%2f`, a backslash, an
+absolute path) reaches the file system. A page of another site could still reach the
+port through DNS rebinding (its own name resolved to 127.0.0.1): such a request carries
+that name as its `Host`, and is refused.
+
+The build is all or nothing (`api.build`), so after a failed build the folder still holds
+the last good files, and those stay served; the failure goes to the page as an event.
+The standard library's threading server is enough for one user: each connection has its
+own daemon thread and a socket timeout, so a malformed request or a client that stops
+half-way costs one thread for a few seconds, never the server.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import queue
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ebook_builder import api
+from ebook_builder import watch as watching
+from ebook_builder.errors import UsageError
+from ebook_builder.formats import FORMATS, OutputFormat
+from ebook_builder.load import Project, select_books
+
+HOST = "127.0.0.1"
+# The formats a reader in the browser renders; the DOCX is left out, which none shows.
+PREVIEW_FORMATS = ("epub", "kepub", "azw3", "mobi")
+# The names a browser may send in `Host` for this machine, with or without the port.
+LOCAL_NAMES = ("localhost", HOST)
+# Seconds a connection may stay silent while it sends its request: a slow or stalled
+# client then holds one thread for this long, never the server.
+REQUEST_TIMEOUT = 5.0
+# Seconds between comments sent on an idle event stream: a write is how the server finds
+# that the page has gone, and it ends that stream's thread.
+KEEPALIVE = 15.0
+
+
+class Events:
+    """Each open event stream's queue; `publish` puts one message in every queue."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: list[queue.SimpleQueue[str | None]] = []
+
+    def subscribe(self) -> queue.SimpleQueue[str | None]:
+        stream: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        with self._lock:
+            self._queues.append(stream)
+        return stream
+
+    def unsubscribe(self, stream: queue.SimpleQueue[str | None]) -> None:
+        with self._lock:
+            self._queues.remove(stream)
+
+    def publish(self, message: str | None) -> None:
+        """Send `message` to every stream; None ends them (the server is closing)."""
+        with self._lock:
+            for stream in self._queues:
+                stream.put(message)
+
+
+def build_event(result: watching.BuildResult) -> str:
+    """A finished build as the JSON the page reads: ok, and the problems as `file:line: message`."""
+    problems = [] if result.error is None else result.error.lines()
+    return json.dumps({"ok": result.error is None, "problems": problems}, ensure_ascii=False)
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """The HTTP server of one book's preview: its files, its events, a page listing them."""
+
+    daemon_threads = True
+
+    def __init__(self, book_id: str, outputs: Path, port: int = 0) -> None:
+        self.book_id = book_id
+        self.outputs = outputs
+        self.files: dict[str, OutputFormat] = {
+            book_id + FORMATS[name].suffix: FORMATS[name] for name in PREVIEW_FORMATS
+        }
+        self.events = Events()
+        super().__init__((HOST, port), PreviewHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.server_address[1]}/"
+
+    def allowed_hosts(self) -> set[str]:
+        port = self.server_address[1]
+        return {*LOCAL_NAMES, *(f"{name}:{port}" for name in LOCAL_NAMES)}
+
+    def close(self) -> None:
+        """Stop answering, end the open event streams and free the port."""
+        self.shutdown()
+        self.events.publish(None)
+        self.server_close()
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    """Three routes, each matched exactly: `/`, `/events` and `/files/<name>`."""
+
+    server: PreviewServer
+    timeout = REQUEST_TIMEOUT
+
+    def do_GET(self) -> None:  # the name http.server calls
+        if self.headers.get("Host", "").lower() not in self.server.allowed_hosts():
+            self.send_error(HTTPStatus.FORBIDDEN, "not a local address")
+            return
+        path = urlsplit(self.path).path
+        name = path.removeprefix("/files/")
+        if path == "/":
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._page().encode())
+        elif path == "/events":
+            self._stream_events()
+        elif name != path and name in self.server.files:
+            self._send_file(name)
+        else:
+            self.send_error(HTTPStatus.NOT_FOUND)
+
+    def _send(self, status: HTTPStatus, media_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")  # a rebuild changes the file, not its name
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_file(self, name: str) -> None:
+        """One built file, read whole: a rebuild renames its files into place, so an open
+        file is always one complete build's."""
+        try:
+            body = (self.server.outputs / name).read_bytes()
+        except OSError:
+            self.send_error(HTTPStatus.NOT_FOUND, "not built")
+            return
+        self._send(HTTPStatus.OK, self.server.files[name].media_type, body)
+
+    def _stream_events(self) -> None:
+        """Server-Sent Events: one `data:` line of JSON per finished build, until the page
+        goes or the server closes."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        stream = self.server.events.subscribe()
+        try:
+            self.wfile.flush()
+            while True:
+                try:
+                    message = stream.get(timeout=KEEPALIVE)
+                except queue.Empty:
+                    self.wfile.write(b": keepalive\n\n")
+                else:
+                    if message is None:
+                        return
+                    self.wfile.write(f"data: {message}\n\n".encode())
+                self.wfile.flush()
+        except OSError:  # the page went away (closed, reloaded, timed out)
+            return
+        finally:
+            self.server.events.unsubscribe(stream)
+
+    def _page(self) -> str:
+        """A placeholder page: links to the files, reloaded after each good build, the
+        problems of a failed one shown above them."""
+        links = "".join(
+            f'<li><a href="/files/{html.escape(name)}">{html.escape(name)}</a></li>'
+            for name in self.server.files
+        )
+        title = html.escape(self.server.book_id)
+        return PAGE.format(title=title, links=links)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Say nothing: the library never prints (the CLI reports the builds)."""
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} — preview</title></head>
+<body><h1>{title}</h1><pre id="problems"></pre><ul>{links}</ul>
+<script>
+new EventSource("/events").onmessage = (event) => {{
+  const build = JSON.parse(event.data);
+  if (build.ok) location.reload();
+  else document.getElementById("problems").textContent = build.problems.join("\\n");
+}};
+</script></body></html>
+"""
+
+
+def preview_book(root: Path, book_id: str | None) -> str:
+    """The book to preview: the one named, or the project's only book."""
+    project = Project(root)
+    if book_id is not None:
+        return select_books(project, [book_id])[0]
+    books = project.book_ids()
+    if len(books) != 1:
+        known = ", ".join(books) or "none in metadata/"
+        raise UsageError(f"name the book to preview (books: {known})")
+    return books[0]
+
+
+def preview(
+    root: Path,
+    book_id: str | None,
+    port: int,
+    on_url: Callable[[str], None],
+    on_result: Callable[[watching.BuildResult], None],
+    stop: threading.Event,
+    interval: float = watching.DEFAULT_INTERVAL,
+) -> None:
+    """Serve the book on `port` (0: a free one), then build it and rebuild it on every
+    change, until `stop` is set or the caller is interrupted.
+
+    `on_url` hears the address once the port is bound, before the first build; each build
+    goes to `on_result` and, as an event, to the open pages.
+    """
+    chosen = preview_book(root, book_id)
+    try:
+        server = PreviewServer(chosen, (root / api.DEFAULT_OUT).resolve(), port)
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {HOST}:{port}: {exc.strerror or exc}") from None
+
+    def finished(result: watching.BuildResult) -> None:
+        server.events.publish(build_event(result))
+        on_result(result)
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        on_url(server.url)
+        watching.watch(root, [chosen], list(PREVIEW_FORMATS), None, finished, stop, interval)
+    finally:
+        server.close()

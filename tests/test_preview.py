@@ -1,0 +1,263 @@
+"""`ebook preview`'s server: the built files and nothing else, refused foreign hosts, events
+after each rebuild, and a server that outlives bad clients."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ebook_builder import preview as previewing
+from ebook_builder.cli import app
+from ebook_builder.watch import BuildResult
+
+INTERVAL = 0.01
+
+
+@dataclass
+class Running:
+    """A preview on its own thread: its address and its builds as they finish."""
+
+    port: int
+    results: queue.Queue[BuildResult]
+
+    def request(
+        self, path: str, host: str | None = None, timeout: float = 10
+    ) -> http.client.HTTPResponse:
+        """GET `path` as sent, unnormalised, with `Host` as given (default: the server's)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host if host is not None else f"127.0.0.1:{self.port}")
+        connection.endheaders()
+        return connection.getresponse()
+
+    def next_result(self) -> BuildResult:
+        return self.results.get(timeout=30)
+
+
+@contextmanager
+def previewed(root: Path, book_id: str | None = "demo") -> Iterator[Running]:
+    results: queue.Queue[BuildResult] = queue.Queue()
+    urls: queue.Queue[str] = queue.Queue()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            previewing.preview(root, book_id, 0, urls.put, results.put, stop, INTERVAL)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        url = urls.get(timeout=10)
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+        yield Running(int(url.rsplit(":", 1)[1].rstrip("/")), results)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert not failures, failures
+
+
+class EventStream:
+    """A client of `/events` on a plain socket, reading one `data:` line at a time."""
+
+    def __init__(self, running: Running) -> None:
+        self.socket = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+        host = f"127.0.0.1:{running.port}"
+        self.socket.sendall(f"GET /events HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        self.lines = self.socket.makefile("rb")
+        head = iter(self.lines.readline, b"\r\n")
+        assert next(head).startswith(b"HTTP/1.0 200")
+        assert b"Content-Type: text/event-stream; charset=utf-8\r\n" in list(head)
+
+    def next_event(self) -> dict[str, object]:
+        while True:
+            line = self.lines.readline().decode()
+            if line.startswith("data: "):
+                return json.loads(line[len("data: ") :])
+
+    def assert_quiet(self) -> None:
+        """No further event: long enough for a second build to have been seen and sent."""
+        self.socket.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            self.next_event()
+
+
+@pytest.fixture
+def book(make_project) -> Path:
+    return make_project.book(chapters={"01-one.md": "# One\n\nThe first text.\n"})
+
+
+def test_serves_the_built_files_and_a_page(book, make_project):
+    with previewed(make_project.root) as running:
+        assert running.next_result().error is None
+        dist = make_project.root / "dist"
+        for name, media_type in [
+            ("demo.epub", "application/epub+zip"),
+            ("demo.kepub.epub", "application/epub+zip"),
+            ("demo.azw3", "application/vnd.amazon.ebook"),
+            ("demo.mobi", "application/x-mobipocket-ebook"),
+        ]:
+            response = running.request(f"/files/{name}")
+            assert (response.status, response.headers["Content-Type"]) == (200, media_type)
+            assert response.read() == (dist / name).read_bytes()
+        page = running.request("/").read().decode()
+        assert 'href="/files/demo.azw3"' in page and "EventSource" in page
+
+
+TRAVERSALS = [
+    "/files/../metadata/demo.yaml",
+    "/files/%2e%2e/metadata/demo.yaml",
+    "/files/%2E%2E%2Fmetadata%2Fdemo.yaml",
+    "/files/..%2fmetadata%2fdemo.yaml",
+    "/files/..\\metadata\\demo.yaml",
+    "/files//etc/passwd",
+    "/files/%2fetc%2fpasswd",
+    "/../../etc/passwd",
+    "/files/",
+    "/files",
+    "/files/demo.docx",
+    "/files/demo.azw3.jpg",
+    "/files/.demo.epub.1.tmp",
+    "/files/demo.epub/",
+    "/files/./demo.epub",
+    "/files/demo%2eepub",
+    "/files?demo.epub",
+    "http://evil.example/files/../metadata/demo.yaml",
+]
+FOREIGN_HOSTS = ["evil.example", "evil.example:80", "127.0.0.1.evil.example", "localhost:1", ""]
+
+
+def test_nothing_but_the_files_is_served(book, make_project):
+    (make_project.root / "dist").mkdir()
+    (make_project.root / "dist" / "demo.docx").write_bytes(b"not for the browser")
+    with previewed(make_project.root) as running:
+        running.next_result()
+        refused = {path: running.request(path) for path in TRAVERSALS}
+        assert {path: response.status for path, response in refused.items()} == dict.fromkeys(
+            TRAVERSALS, 404
+        )
+        assert not any(b"Demo Book" in response.read() for response in refused.values())
+
+
+def test_a_foreign_host_is_refused(book, make_project):
+    """DNS rebinding: a page of another site that reaches the port names its own host."""
+    with previewed(make_project.root) as running:
+        running.next_result()
+        for host in FOREIGN_HOSTS:
+            for path in ("/", "/files/demo.epub", "/events"):
+                assert running.request(path, host=host).status == 403, (host, path)
+        assert running.request("/", host="localhost").status == 200
+        assert running.request("/", host=f"LOCALHOST:{running.port}").status == 200
+
+
+def test_bad_clients_do_not_stop_the_server(book, make_project, monkeypatch):
+    monkeypatch.setattr(previewing.PreviewHandler, "timeout", 0.5)
+    with previewed(make_project.root) as running:
+        running.next_result()
+        for garbage, answer in [
+            (b"\x16\x03\x01 A TLS HELLO, NOT HTTP\r\n\r\n", b"Error code: 400"),
+            (b"GET / HTTP/9.9\r\n\r\n", b"Error code: 505"),
+            (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", b"Error code: 414"),
+        ]:
+            with socket.create_connection(("127.0.0.1", running.port), timeout=5) as malformed:
+                malformed.sendall(garbage)
+                assert answer in malformed.makefile("rb").read()
+        stalled = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+        stalled.sendall(b"GET /files/demo.epub HTT")  # and nothing more
+        assert running.request("/files/demo.epub", timeout=2).status == 200
+        assert stalled.recv(100) == b""  # dropped once its time is up
+        stalled.close()
+        assert running.request("/", timeout=2).status == 200
+
+
+def test_an_edit_sends_one_event_and_serves_the_new_file(book, make_project):
+    chapter = book / "01-one.md"
+    with previewed(make_project.root) as running:
+        running.next_result()
+        before = running.request("/files/demo.epub").read()
+        events = EventStream(running)
+        chapter.write_text("# One\n\nThe edited text.\n", encoding="utf-8")
+        assert events.next_event() == {"ok": True, "problems": []}
+        assert running.next_result().error is None
+        after = running.request("/files/demo.epub").read()
+        assert after != before
+        assert after == (make_project.root / "dist" / "demo.epub").read_bytes()
+        events.assert_quiet()
+
+
+def test_a_broken_edit_sends_its_problem_and_the_last_good_file_stays(book, make_project):
+    chapter = book / "01-one.md"
+    with previewed(make_project.root) as running:
+        running.next_result()
+        good = running.request("/files/demo.epub").read()
+        events = EventStream(running)
+        chapter.write_text("# One\n\nSee [there](#gone).\n", encoding="utf-8")
+        assert events.next_event() == {
+            "ok": False,
+            "problems": [
+                "book/demo/01-one.md:3: broken internal link '#gone': no such id in the book"
+            ],
+        }
+        assert running.next_result().error is not None
+        assert running.request("/files/demo.epub").read() == good
+        chapter.write_text("# One\n\nThe text mended.\n", encoding="utf-8")
+        assert events.next_event() == {"ok": True, "problems": []}
+        assert b"The text mended." not in good
+        assert running.request("/files/demo.epub").read() != good
+
+
+def test_the_only_book_is_the_default_and_several_need_a_name(make_project):
+    make_project.book()
+    assert previewing.preview_book(make_project.root, None) == "demo"
+    make_project.book("other")
+    with pytest.raises(previewing.UsageError, match="name the book to preview"):
+        previewing.preview_book(make_project.root, None)
+    with pytest.raises(previewing.UsageError):
+        previewing.preview_book(make_project.root, "missing")
+
+
+def test_the_command_prints_its_address_first_and_stops_cleanly_on_ctrl_c(book, make_project):
+    command = [sys.executable, "-m", "ebook_builder", "preview", "--no-browser"]
+    process = subprocess.Popen(
+        command, cwd=make_project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert process.stdout.readline().startswith("built demo in ")
+        with urllib.request.urlopen(url + "files/demo.epub", timeout=10) as response:
+            assert response.read() == (make_project.root / "dist" / "demo.epub").read_bytes()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+
+
+def test_a_port_in_use_is_bad_usage(book, make_project):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["preview", "--no-browser", "--port", str(port), "-C", str(make_project.root)]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert f"error: cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
+    assert not (make_project.root / "dist").exists()
