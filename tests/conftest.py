@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
 from ebook_builder import api, convert, pandoc
 from ebook_builder.formats import FORMATS
+from tests.browser import CHROMIUM, chromium
 from tests.helpers import REPO, SHIPPED_BOOKS, TOUR, EpubCheck, ProjectMaker
 
 # Every format a shipped book is built in by the tests that take it from `shipped`.
@@ -71,6 +73,23 @@ def tour_build(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) 
     out = tmp_path_factory.mktemp("tour")
     epub, kepub = api.build(fixture_project, [TOUR], ["epub", "kepub"], out)
     return {"epub": epub, "kepub": kepub}
+
+
+def require_chromium() -> None:
+    """Skip where Chromium is missing, except in CI, which installs it and must run these."""
+    if CHROMIUM.is_file():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"Chromium is required in CI at {CHROMIUM} (apt-get install chromium)")
+    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for every test of the run that renders in a browser."""
+    require_chromium()
+    with chromium() as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page
 
 from ebook_builder.fonts import FACE_LICENCE, FACE_NAME
 from ebook_builder.model import DESIGNS
-from tests.browser import CHROMIUM, RenderedBook, build_in_design, chromium
+from tests.browser import RenderedBook, build_in_design
 from tests.helpers import SHIPPED_BOOKS, TOUR
 
 # Paragraphs that begin a block the break before them already marks: a first-line indent
@@ -45,23 +45,6 @@ IN_VIEW = """element => {
   const box = element.getBoundingClientRect();
   return box.top >= -1 && box.bottom <= window.innerHeight + 1;
 }"""
-
-
-def require_chromium() -> None:
-    """Skip where Chromium is missing, except in CI, which installs it and must run these."""
-    if CHROMIUM.is_file():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"Chromium is required in CI at {CHROMIUM} (apt-get install chromium)")
-    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One Chromium for every rendering test of the run."""
-    require_chromium()
-    with chromium() as running:
-        yield running
 
 
 @pytest.fixture(scope="session", params=DESIGNS)

@@ -1,0 +1,65 @@
+// Opens the book whose address the page's query names (`?book=/files/x.epub`) in
+// foliate-js's <foliate-view>, one page at a time, with buttons and keys to turn pages.
+// foliate-js tells a book's format from its bytes (a zip is an EPUB or KEPUB, the rest is
+// tried as MOBI/KF8), so the same page shows every format we write.
+import './foliate-js/view.js'
+
+const view = document.querySelector('foliate-view')
+const place = document.getElementById('place')
+
+// Arrow keys turn pages the way the book reads (left is back in a left-to-right book,
+// forward in a right-to-left one); Page Up/Down always go back and forward.
+const KEYS = {
+    ArrowLeft: () => view.goLeft(),
+    ArrowRight: () => view.goRight(),
+    PageUp: () => view.prev(),
+    PageDown: () => view.next(),
+}
+
+const onKey = event => {
+    const turn = KEYS[event.key]
+    if (!turn) return
+    event.preventDefault()
+    turn()
+}
+
+// A book's page is a document in an iframe: its key presses never reach ours, so each
+// page's document gets the same handler as the reader's own.
+const onLoad = ({ detail: { doc } }) => doc.addEventListener('keydown', onKey)
+
+// What the reader shows under the page: the chapter's title and how far into the book.
+const onRelocate = ({ detail: { fraction, tocItem } }) => {
+    const percent = `${Math.round((fraction ?? 0) * 100)}%`
+    place.textContent = tocItem?.label ? `${tocItem.label} · ${percent}` : percent
+}
+
+// foliate-js gives a title as a string, or as a map of languages to strings.
+const titleOf = metadata => {
+    const title = metadata?.title
+    return typeof title === 'string' ? title : Object.values(title ?? {})[0]
+}
+
+const showProblem = message => {
+    const problem = document.createElement('p')
+    problem.id = 'problem'
+    problem.setAttribute('role', 'alert')
+    problem.textContent = message
+    view.replaceWith(problem)
+}
+
+const open = async address => {
+    view.addEventListener('load', onLoad)
+    view.addEventListener('relocate', onRelocate)
+    await view.open(address)
+    view.renderer.setAttribute('flow', 'paginated')
+    document.title = `${titleOf(view.book.metadata) ?? address} · ebook preview`
+    // Open where the text starts (the book's bodymatter landmark), as a reading app does.
+    await view.init({ showTextStart: true })
+    document.getElementById('previous').addEventListener('click', () => view.prev())
+    document.getElementById('next').addEventListener('click', () => view.next())
+    document.addEventListener('keydown', onKey)
+}
+
+const address = new URLSearchParams(window.location.search).get('book')
+if (!address) showProblem('No book given: open this page as index.html?book=ADDRESS.')
+else open(address).catch(error => showProblem(`Cannot open ${address}: ${error.message}`))
