@@ -16,6 +16,7 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import shutil
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import yaml
 from lxml import etree
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Route, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from ebook_builder import api
 
@@ -45,6 +47,9 @@ PHONE = {"width": 412, "height": 915}
 # measure what the book asks for.
 READER_MARGINS = "html { padding: 1.5em 1.2em; }"
 ORIGIN = "http://book.invalid/"
+# Rendering a book in the bundled reader is asynchronous (unzip, lay out, paginate): how
+# long to wait for it.
+RENDER_TIMEOUT_S = 15
 
 OPF = "{http://www.idpf.org/2007/opf}"
 CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
@@ -151,3 +156,30 @@ def build_in_design(project: Path, book_id: str, design: str, out: Path) -> Path
     )
     [epub] = api.build(copy, [book_id], ["epub"], copy / "dist")
     return epub
+
+
+# The bundled reader (`data/reader/`, foliate-js), as `ebook preview` shows a book.
+
+
+def frame_text(frame: Frame) -> str:
+    """A frame's text, or none while it is between documents (foliate-js loads each book
+    document into its frame in turn, and a navigation ends any script running there)."""
+    try:
+        return frame.evaluate("document.body ? document.body.innerText : ''")
+    except PlaywrightError:
+        return ""
+
+
+def shown_text(page: Page) -> str:
+    """The text of every book document the reader has laid out: foliate-js draws each one
+    in an iframe inside its closed shadow roots, which the DOM cannot reach but the
+    browser's frame tree can."""
+    return "\n".join(frame_text(frame) for frame in page.frames if frame is not page.main_frame)
+
+
+def wait_for_text(page: Page, text: str) -> None:
+    """Wait until the reader has laid out a document holding this text."""
+    deadline = time.monotonic() + RENDER_TIMEOUT_S
+    while text not in shown_text(page):
+        assert time.monotonic() < deadline, f"{text!r} never shown: {shown_text(page)[:500]!r}"
+        page.wait_for_timeout(100)

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 from typer.testing import CliRunner
 
 from ebook_builder import preview as previewing
 from ebook_builder.cli import app
 from ebook_builder.watch import BuildResult
+from tests.browser import shown_text, wait_for_text
 
 INTERVAL = 0.01
 
@@ -117,8 +119,15 @@ def test_serves_the_built_files_and_a_page(book, make_project):
             response = running.request(f"/files/{name}")
             assert (response.status, response.headers["Content-Type"]) == (200, media_type)
             assert response.read() == (dist / name).read_bytes()
-        page = running.request("/").read().decode()
-        assert 'href="/files/demo.azw3"' in page and "EventSource" in page
+        opening = running.request("/")
+        assert opening.status == 302
+        assert opening.headers["Location"] == "/index.html?book=/files/demo.epub&live=1"
+        reader = running.request("/reader.js")
+        assert reader.headers["Content-Type"].startswith(
+            ("text/javascript", "application/javascript")
+        )
+        assert b"EventSource" in reader.read()
+        assert running.request("/foliate-js/view.js").status == 200
 
 
 TRAVERSALS = [
@@ -163,8 +172,8 @@ def test_a_foreign_host_is_refused(book, make_project):
         for host in FOREIGN_HOSTS:
             for path in ("/", "/files/demo.epub", "/events"):
                 assert running.request(path, host=host).status == 403, (host, path)
-        assert running.request("/", host="localhost").status == 200
-        assert running.request("/", host=f"LOCALHOST:{running.port}").status == 200
+        assert running.request("/", host="localhost").status == 302
+        assert running.request("/", host=f"LOCALHOST:{running.port}").status == 302
 
 
 def test_bad_clients_do_not_stop_the_server(book, make_project, monkeypatch):
@@ -184,7 +193,7 @@ def test_bad_clients_do_not_stop_the_server(book, make_project, monkeypatch):
         assert running.request("/files/demo.epub", timeout=2).status == 200
         assert stalled.recv(100) == b""  # dropped once its time is up
         stalled.close()
-        assert running.request("/", timeout=2).status == 200
+        assert running.request("/", timeout=2).status == 302
 
 
 def test_an_edit_sends_one_event_and_serves_the_new_file(book, make_project):
@@ -261,3 +270,55 @@ def test_a_port_in_use_is_bad_usage(book, make_project):
     assert result.exit_code == 2
     assert f"error: cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
     assert not (make_project.root / "dist").exists()
+
+
+# In the browser: the bundled reader as `ebook preview` opens it, following the builds.
+
+LONG_CHAPTER = "# Two\n\n" + "".join(f"Paragraph {n} of the second chapter.\n\n" for n in range(60))
+
+
+def _open_preview(browser: Browser, running: Running) -> Page:
+    page = browser.new_context(viewport={"width": 800, "height": 600}).new_page()
+    page.goto(f"http://127.0.0.1:{running.port}/")
+    return page
+
+
+def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
+    browser: Browser, make_project
+):
+    book = make_project.book(
+        chapters={"01-one.md": "# One\n\nThe first text.\n", "02-two.md": LONG_CHAPTER}
+    )
+    with previewed(make_project.root) as running:
+        running.next_result()
+        page = _open_preview(browser, running)
+        wait_for_text(page, "The first text.")
+        page.get_by_role("button", name="Next page").click()
+        page.wait_for_timeout(300)
+        page.get_by_role("button", name="Next page").click()
+        page.wait_for_function("document.getElementById('place').textContent.startsWith('Two')")
+        page.wait_for_timeout(300)
+        place = page.locator("#place").text_content()
+        (book / "02-two.md").write_text(
+            LONG_CHAPTER.replace("Paragraph 0 of", "Paragraph zero of"), encoding="utf-8"
+        )
+        wait_for_text(page, "Paragraph zero of the second chapter.")
+        page.wait_for_function(f"document.getElementById('place').textContent === {place!r}")
+        page.context.close()
+
+
+def test_the_browser_shows_a_broken_edits_problem_over_the_last_good_book(
+    browser: Browser, book, make_project
+):
+    with previewed(make_project.root) as running:
+        running.next_result()
+        page = _open_preview(browser, running)
+        wait_for_text(page, "The first text.")
+        (book / "01-one.md").write_text("# One\n\nSee [there](#gone).\n", encoding="utf-8")
+        problems = page.locator("#problems")
+        problems.wait_for(state="visible")
+        assert problems.text_content() == (
+            "book/demo/01-one.md:3: broken internal link '#gone': no such id in the book"
+        )
+        assert "The first text." in shown_text(page)
+        page.context.close()

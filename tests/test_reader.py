@@ -12,26 +12,23 @@ from __future__ import annotations
 import functools
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Browser, Page
 
 from ebook_builder import api
 from ebook_builder.formats import FORMATS
+from tests.browser import wait_for_text
 from tests.helpers import TOUR
 
 # The first chapter's first paragraph, as the build sets it (curly quotes).
 FIRST_CHAPTER_TEXT = "This chapter has “straight quotes” that become curly"
 # Every format we write that foliate-js reads (all but DOCX).
 READ_FORMATS = ("epub", "kepub", "azw3", "mobi")
-# Rendering a book is asynchronous (unzip, lay out, paginate): how long to wait for it.
-RENDER_TIMEOUT_S = 15
 # foliate-js's paginator ignores a page turn for 100 ms after the last one (a debounce, so a
 # held key does not race through the book): a test's next turn waits longer than that.
 TURN_LOCK_MS = 300
@@ -77,30 +74,6 @@ def page(browser: Browser) -> Iterator[Page]:
 def book_file(book_format: str) -> str:
     """The site's address of the tour in one format."""
     return f"/files/{TOUR}{FORMATS[book_format].suffix}"
-
-
-def frame_text(frame: Frame) -> str:
-    """A frame's text, or none while it is between documents (foliate-js loads each book
-    document into its frame in turn, and a navigation ends any script running there)."""
-    try:
-        return frame.evaluate("document.body ? document.body.innerText : ''")
-    except PlaywrightError:
-        return ""
-
-
-def shown_text(page: Page) -> str:
-    """The text of every book document the reader has laid out: foliate-js draws each one
-    in an iframe inside its closed shadow roots, which the DOM cannot reach but the
-    browser's frame tree can."""
-    return "\n".join(frame_text(frame) for frame in page.frames if frame is not page.main_frame)
-
-
-def wait_for_text(page: Page, text: str) -> None:
-    """Wait until the reader has laid out a document holding this text."""
-    deadline = time.monotonic() + RENDER_TIMEOUT_S
-    while text not in shown_text(page):
-        assert time.monotonic() < deadline, f"{text!r} never shown: {shown_text(page)[:500]!r}"
-        page.wait_for_timeout(100)
 
 
 @pytest.mark.parametrize("book_format", READ_FORMATS)

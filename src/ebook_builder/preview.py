@@ -17,13 +17,14 @@ half-way costs one thread for a few seconds, never the server.
 
 from __future__ import annotations
 
-import html
 import json
+import mimetypes
 import queue
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,6 +45,9 @@ REQUEST_TIMEOUT = 5.0
 # Seconds between comments sent on an idle event stream: a write is how the server finds
 # that the page has gone, and it ends that stream's thread.
 KEEPALIVE = 15.0
+# The bundled reader (foliate-js and our page, `data/reader/`), served at the site's root.
+READER = "data/reader"
+READER_PAGE = "/index.html"
 
 
 class Events:
@@ -76,8 +80,16 @@ def build_event(result: watching.BuildResult) -> str:
     return json.dumps({"ok": result.error is None, "problems": problems}, ensure_ascii=False)
 
 
+def reader_assets() -> dict[str, Path]:
+    """The reader's files by the path the site serves each at (`/foliate-js/view.js`)."""
+    root = Path(str(files("ebook_builder").joinpath(READER)))
+    return {
+        "/" + path.relative_to(root).as_posix(): path for path in root.rglob("*") if path.is_file()
+    }
+
+
 class PreviewServer(ThreadingHTTPServer):
-    """The HTTP server of one book's preview: its files, its events, a page listing them."""
+    """The HTTP server of one book's preview: its files, its events and the reader."""
 
     daemon_threads = True
 
@@ -87,6 +99,7 @@ class PreviewServer(ThreadingHTTPServer):
         self.files: dict[str, OutputFormat] = {
             book_id + FORMATS[name].suffix: FORMATS[name] for name in PREVIEW_FORMATS
         }
+        self.assets = reader_assets()
         self.events = Events()
         super().__init__((HOST, port), PreviewHandler)
 
@@ -106,7 +119,8 @@ class PreviewServer(ThreadingHTTPServer):
 
 
 class PreviewHandler(BaseHTTPRequestHandler):
-    """Three routes, each matched exactly: `/`, `/events` and `/files/<name>`."""
+    """Routes, each matched exactly: `/` (sent on to the reader with the book's EPUB),
+    the reader's own files, `/events` and `/files/<name>`."""
 
     server: PreviewServer
     timeout = REQUEST_TIMEOUT
@@ -118,7 +132,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         name = path.removeprefix("/files/")
         if path == "/":
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._page().encode())
+            self._send_to_reader()
+        elif path in self.server.assets:
+            self._send_asset(path)
         elif path == "/events":
             self._stream_events()
         elif name != path and name in self.server.files:
@@ -170,31 +186,23 @@ class PreviewHandler(BaseHTTPRequestHandler):
         finally:
             self.server.events.unsubscribe(stream)
 
-    def _page(self) -> str:
-        """A placeholder page: links to the files, reloaded after each good build, the
-        problems of a failed one shown above them."""
-        links = "".join(
-            f'<li><a href="/files/{html.escape(name)}">{html.escape(name)}</a></li>'
-            for name in self.server.files
-        )
-        title = html.escape(self.server.book_id)
-        return PAGE.format(title=title, links=links)
+    def _send_to_reader(self) -> None:
+        """`/` opens the reader on the book's EPUB, live: it reloads after each rebuild."""
+        epub = self.server.book_id + FORMATS["epub"].suffix
+        self.send_response(HTTPStatus.FOUND)
+        self.send_header("Location", f"{READER_PAGE}?book=/files/{epub}&live=1")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _send_asset(self, path: str) -> None:
+        """One of the reader's files. Module scripts must come as JavaScript (`nosniff`)."""
+        media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        if media_type.startswith("text/") or media_type.endswith("javascript"):
+            media_type += "; charset=utf-8"
+        self._send(HTTPStatus.OK, media_type, self.server.assets[path].read_bytes())
 
     def log_message(self, format: str, *args: object) -> None:
         """Say nothing: the library never prints (the CLI reports the builds)."""
-
-
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title} — preview</title></head>
-<body><h1>{title}</h1><pre id="problems"></pre><ul>{links}</ul>
-<script>
-new EventSource("/events").onmessage = (event) => {{
-  const build = JSON.parse(event.data);
-  if (build.ok) location.reload();
-  else document.getElementById("problems").textContent = build.problems.join("\\n");
-}};
-</script></body></html>
-"""
 
 
 def preview_book(root: Path, book_id: str | None) -> str:

@@ -2,10 +2,17 @@
 // foliate-js's <foliate-view>, one page at a time, with buttons and keys to turn pages.
 // foliate-js tells a book's format from its bytes (a zip is an EPUB or KEPUB, the rest is
 // tried as MOBI/KF8), so the same page shows every format we write.
+// With `live` in the query (as `ebook preview` opens it), the page follows the builds: after
+// a good one it opens the new book where the reader was; after a failed one it shows the
+// problems over the last good book, which stays open.
 import './foliate-js/view.js'
 
 const view = document.querySelector('foliate-view')
 const place = document.getElementById('place')
+const query = new URLSearchParams(window.location.search)
+const address = query.get('book')
+// Where the reader is (an EPUB CFI), kept for the tab's life: a reload reopens there.
+const placeKey = `ebook-preview-place:${address}`
 
 // Arrow keys turn pages the way the book reads (left is back in a left-to-right book,
 // forward in a right-to-left one); Page Up/Down always go back and forward.
@@ -28,7 +35,8 @@ const onKey = event => {
 const onLoad = ({ detail: { doc } }) => doc.addEventListener('keydown', onKey)
 
 // What the reader shows under the page: the chapter's title and how far into the book.
-const onRelocate = ({ detail: { fraction, tocItem } }) => {
+const onRelocate = ({ detail: { cfi, fraction, tocItem } }) => {
+    if (cfi) sessionStorage.setItem(placeKey, cfi)
     const percent = `${Math.round((fraction ?? 0) * 100)}%`
     place.textContent = tocItem?.label ? `${tocItem.label} · ${percent}` : percent
 }
@@ -53,13 +61,29 @@ const open = async address => {
     await view.open(address)
     view.renderer.setAttribute('flow', 'paginated')
     document.title = `${titleOf(view.book.metadata) ?? address} · ebook preview`
-    // Open where the text starts (the book's bodymatter landmark), as a reading app does.
-    await view.init({ showTextStart: true })
+    // Open where the reader was, else where the text starts (the book's bodymatter
+    // landmark), as a reading app does.
+    const last = sessionStorage.getItem(placeKey)
+    await view.init(last ? { lastLocation: last } : { showTextStart: true })
     document.getElementById('previous').addEventListener('click', () => view.prev())
     document.getElementById('next').addEventListener('click', () => view.next())
     document.addEventListener('keydown', onKey)
 }
 
-const address = new URLSearchParams(window.location.search).get('book')
+// Each finished build, as `ebook preview` sends it: reload after a good one (the place is
+// kept), list the problems of a failed one above the book.
+const follow = () => {
+    const problems = document.getElementById('problems')
+    new EventSource('/events').onmessage = event => {
+        const build = JSON.parse(event.data)
+        if (build.ok) window.location.reload()
+        else {
+            problems.textContent = build.problems.join('\n')
+            problems.hidden = false
+        }
+    }
+}
+
+if (query.has('live')) follow()
 if (!address) showProblem('No book given: open this page as index.html?book=ADDRESS.')
 else open(address).catch(error => showProblem(`Cannot open ${address}: ${error.message}`))
