@@ -7,8 +7,8 @@ Measured side by side in one run, each figure the median of `--runs` runs (defau
 - the same for a book of about 100,000 words (the first book three times over), a novel's
   length, and `ebook import` of that book's EPUB against pandoc EPUB -> Markdown;
 - a rebuild with nothing changed, and after one chapter changed, as a new command and in
-  `ebook watch` (one resident process), where the edit to the last file written is the
-  time `ebook preview` needs to show an edit;
+  `ebook watch` (one resident process), and in `ebook preview` from the save to
+  Chromium showing the edit (the first book);
 - scaling: corpora made of the first book repeated 10× and 100× (100 and 1,000 chapters),
   time and peak memory against pandoc -> EPUB on the same input.
 
@@ -247,6 +247,46 @@ def watch_rows(
     ]
 
 
+def preview_row(root: Path, book_id: str, runs: int, chapter: Path) -> str:
+    """`ebook preview` in Debian's Chromium: from saving a one-sentence edit to the reader
+    showing the new sentence (the rebuild, the event, the reload at the same place)."""
+    sys.path.insert(0, str(REPO))
+    from ebook_builder.preview import preview
+    from tests.browser import chromium, shown_text
+
+    urls: queue.Queue = queue.Queue()
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    args = (root, book_id, 0, urls.put, results.put, stop)
+    server = threading.Thread(target=preview, args=args)
+    server.start()
+    latencies = []
+    try:
+        url = urls.get(timeout=60)
+        results.get(timeout=600)  # the first build
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(url)
+            change = Appender(chapter)
+            for _ in range(runs):
+                page.wait_for_timeout(500)
+                saved = time.perf_counter()
+                change()
+                sentence = f"An added sentence, number {change.count}."
+                while sentence not in shown_text(page):
+                    page.wait_for_timeout(10)
+                latencies.append(time.perf_counter() - saved)
+                results.get(timeout=60)
+    finally:
+        stop.set()
+        server.join()
+    latency = statistics.median(latencies)
+    return (
+        f"| {book_id}: `ebook preview`, save a one-sentence edit → Chromium shows it "
+        f"| {latency:.2f} s | target 0.50 s | {latency / 0.5:.0%} of the target |"
+    )
+
+
 def import_row(epub: Path, words: int, tmp: Path, runs: int) -> str:
     """`ebook import` of a novel's EPUB into a fresh project, against pandoc alone
     converting the same EPUB to Markdown with its pictures.
@@ -442,6 +482,8 @@ def main() -> None:
             )
             rows += watch_rows(root, book_id, out, runs, chapters[1], cold.seconds)
             rows += library_rows(root, book_id, out, runs, chapters[0])
+            if book_id == FIRST:
+                rows.append(preview_row(root, book_id, runs, chapters[0]))
         novel = make_corpus(root, NOVEL_TIMES)
         words = sum(len(path.read_text().split()) for path in chapter_paths(root, novel))
         cold, p_epub = side_by_side(
