@@ -121,7 +121,11 @@ def test_serves_the_built_files_and_a_page(book, make_project):
             assert response.read() == (dist / name).read_bytes()
         opening = running.request("/")
         assert opening.status == 302
-        assert opening.headers["Location"] == "/index.html?book=/files/demo.epub&live=1"
+        assert opening.headers["Location"] == (
+            "/index.html?book=/files/demo.epub&live=1&format=EPUB:/files/demo.epub"
+            "&format=KEPUB:/files/demo.kepub.epub&format=AZW3:/files/demo.azw3"
+            "&format=MOBI:/files/demo.mobi"
+        )
         reader = running.request("/reader.js")
         assert reader.headers["Content-Type"].startswith(
             ("text/javascript", "application/javascript")
@@ -304,6 +308,21 @@ def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
         )
         wait_for_text(page, "Paragraph zero of the second chapter.")
         page.wait_for_function(f"document.getElementById('place').textContent === {place!r}")
+        page.context.close()
+
+
+def test_the_format_switch_shows_the_kindle_files_as_a_reader_reads_them(
+    browser: Browser, book, make_project
+):
+    with previewed(make_project.root) as running:
+        running.next_result()
+        page = _open_preview(browser, running)
+        wait_for_text(page, "The first text.")
+        for label in ("AZW3", "MOBI", "KEPUB"):
+            page.get_by_label("Format").select_option(label=label)
+            page.wait_for_url(f"**book=%2Ffiles%2Fdemo.{label.lower()}*")
+            wait_for_text(page, "The first text.")
+            assert page.locator("#problem").count() == 0
         page.context.close()
 
 

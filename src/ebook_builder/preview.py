@@ -26,7 +26,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ebook_builder import api
 from ebook_builder import watch as watching
@@ -187,10 +187,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.server.events.unsubscribe(stream)
 
     def _send_to_reader(self) -> None:
-        """`/` opens the reader on the book's EPUB, live: it reloads after each rebuild."""
+        """`/` opens the reader on the book's EPUB, live (it reloads after each rebuild),
+        with a switch to each format's file (`format=AZW3:/files/<book-id>.azw3`)."""
+        files = self.server.files.items()
+        choices = [("format", f"{kind.name.upper()}:/files/{name}") for name, kind in files]
         epub = self.server.book_id + FORMATS["epub"].suffix
+        query = urlencode([("book", f"/files/{epub}"), ("live", "1"), *choices], safe="/:")
         self.send_response(HTTPStatus.FOUND)
-        self.send_header("Location", f"{READER_PAGE}?book=/files/{epub}&live=1")
+        self.send_header("Location", f"{READER_PAGE}?{query}")
         self.send_header("Content-Length", "0")
         self.end_headers()
 

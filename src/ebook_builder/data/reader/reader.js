@@ -84,6 +84,23 @@ const follow = () => {
     }
 }
 
+// The formats the page may switch between (`format=AZW3:/files/x.azw3`, as `ebook preview`
+// lists them): a choice opens that file in the same page, following the builds as before.
+const offerFormats = () => {
+    const formats = query.getAll('format').map(entry => entry.split(/:(.*)/s))
+    if (formats.length < 2) return
+    const select = document.createElement('select')
+    select.id = 'format'
+    select.setAttribute('aria-label', 'Format')
+    for (const [label, file] of formats) select.add(new Option(label, file, false, file === address))
+    select.addEventListener('change', () => {
+        query.set('book', select.value)
+        window.location.search = query.toString()
+    })
+    document.querySelector('nav').prepend(select)
+}
+
+offerFormats()
 if (query.has('live')) follow()
 if (!address) showProblem('No book given: open this page as index.html?book=ADDRESS.')
 else open(address).catch(error => showProblem(`Cannot open ${address}: ${error.message}`))
