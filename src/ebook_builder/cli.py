@@ -420,3 +420,23 @@ def cover(
     with _reported():
         path = api.write_cover(project, book_id)
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def proof(
+    book_id: Annotated[str, typer.Argument(help="Book id.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder (default: dist/proof/<book-id>/)."),
+    ] = None,
+    project: ProjectDir = Path("."),
+) -> None:
+    """Build a book and write proof sheets (cover sizes, Kindle thumbnail, one PDF).
+
+    Example: `ebook proof russian-revolution-1917`
+    """
+    from ebook_builder import proof as proofing
+
+    with _reported():
+        folder = proofing.proof(project, book_id, out, progress=typer.echo)
+    typer.echo(f"wrote {folder}")
