@@ -281,10 +281,19 @@ def test_a_port_in_use_is_bad_usage(book, make_project):
 LONG_CHAPTER = "# Two\n\n" + "".join(f"Paragraph {n} of the second chapter.\n\n" for n in range(60))
 
 
-def _open_preview(browser: Browser, running: Running) -> Page:
-    page = browser.new_context(viewport={"width": 800, "height": 600}).new_page()
-    page.goto(f"http://127.0.0.1:{running.port}/")
-    return page
+@contextmanager
+def preview_page(browser: Browser, root: Path, first_text: str) -> Iterator[Page]:
+    """The preview of `root`'s book open in Chromium, once its first build shows `first_text`."""
+    with previewed(root) as running:
+        running.next_result()
+        context = browser.new_context(viewport={"width": 800, "height": 600})
+        try:
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{running.port}/")
+            wait_for_text(page, first_text)
+            yield page
+        finally:
+            context.close()
 
 
 def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
@@ -293,10 +302,7 @@ def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
     book = make_project.book(
         chapters={"01-one.md": "# One\n\nThe first text.\n", "02-two.md": LONG_CHAPTER}
     )
-    with previewed(make_project.root) as running:
-        running.next_result()
-        page = _open_preview(browser, running)
-        wait_for_text(page, "The first text.")
+    with preview_page(browser, make_project.root, "The first text.") as page:
         page.get_by_role("button", name="Next page").click()
         page.wait_for_timeout(300)
         page.get_by_role("button", name="Next page").click()
@@ -308,31 +314,23 @@ def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
         )
         wait_for_text(page, "Paragraph zero of the second chapter.")
         page.wait_for_function(f"document.getElementById('place').textContent === {place!r}")
-        page.context.close()
 
 
 def test_the_format_switch_shows_the_kindle_files_as_a_reader_reads_them(
     browser: Browser, book, make_project
 ):
-    with previewed(make_project.root) as running:
-        running.next_result()
-        page = _open_preview(browser, running)
-        wait_for_text(page, "The first text.")
+    with preview_page(browser, make_project.root, "The first text.") as page:
         for label in ("AZW3", "MOBI", "KEPUB"):
             page.get_by_label("Format").select_option(label=label)
             page.wait_for_url(f"**book=%2Ffiles%2Fdemo.{label.lower()}*")
             wait_for_text(page, "The first text.")
             assert page.locator("#problem").count() == 0
-        page.context.close()
 
 
 def test_the_browser_shows_a_broken_edits_problem_over_the_last_good_book(
     browser: Browser, book, make_project
 ):
-    with previewed(make_project.root) as running:
-        running.next_result()
-        page = _open_preview(browser, running)
-        wait_for_text(page, "The first text.")
+    with preview_page(browser, make_project.root, "The first text.") as page:
         (book / "01-one.md").write_text("# One\n\nSee [there](#gone).\n", encoding="utf-8")
         problems = page.locator("#problems")
         problems.wait_for(state="visible")
@@ -340,4 +338,3 @@ def test_the_browser_shows_a_broken_edits_problem_over_the_last_good_book(
             "book/demo/01-one.md:3: broken internal link '#gone': no such id in the book"
         )
         assert "The first text." in shown_text(page)
-        page.context.close()
