@@ -225,7 +225,8 @@ def watch_rows(
     watcher = threading.Thread(target=watch, args=(root, [book_id], None, out, results.put, stop))
     watcher.start()
     try:
-        results.get(timeout=600)  # the first build
+        results.get(timeout=600)  # the first build: the EPUB
+        results.get(timeout=600)  # and the other formats
         change = Appender(chapter)
         latencies, builds = [], []
         for _ in range(runs):
@@ -263,7 +264,8 @@ def preview_row(root: Path, book_id: str, runs: int, chapter: Path) -> str:
     latencies = []
     try:
         url = urls.get(timeout=60)
-        results.get(timeout=600)  # the first build
+        results.get(timeout=600)  # the first build: the EPUB
+        results.get(timeout=600)  # and the other formats
         with chromium() as browser:
             page = browser.new_page()
             page.goto(url)
@@ -276,7 +278,8 @@ def preview_row(root: Path, book_id: str, runs: int, chapter: Path) -> str:
                 while sentence not in shown_text(page):
                     page.wait_for_timeout(10)
                 latencies.append(time.perf_counter() - saved)
-                results.get(timeout=60)
+                results.get(timeout=60)  # the EPUB
+                results.get(timeout=60)  # the other formats
     finally:
         stop.set()
         server.join()

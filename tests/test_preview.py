@@ -47,7 +47,10 @@ class Running:
         return connection.getresponse()
 
     def next_result(self) -> BuildResult:
-        return self.results.get(timeout=30)
+        """One change's builds: the EPUB's, then after a good one the other formats'; the
+        first that failed, or the last."""
+        first = self.results.get(timeout=30)
+        return first if first.error is not None else self.results.get(timeout=30)
 
 
 @contextmanager
@@ -200,18 +203,31 @@ def test_bad_clients_do_not_stop_the_server(book, make_project, monkeypatch):
         assert running.request("/", timeout=2).status == 302
 
 
-def test_an_edit_sends_one_event_and_serves_the_new_file(book, make_project):
+EPUB_BUILT = {"ok": True, "files": ["/files/demo.epub"], "problems": []}
+OTHERS_BUILT = {
+    "ok": True,
+    "files": ["/files/demo.kepub.epub", "/files/demo.azw3", "/files/demo.mobi"],
+    "problems": [],
+}
+
+
+def test_an_edit_announces_the_epub_then_the_other_formats(book, make_project):
     chapter = book / "01-one.md"
     with previewed(make_project.root) as running:
         running.next_result()
-        before = running.request("/files/demo.epub").read()
+        dist = make_project.root / "dist"
+        before = {
+            name: running.request(f"/files/{name}").read() for name in ("demo.epub", "demo.azw3")
+        }
         events = EventStream(running)
         chapter.write_text("# One\n\nThe edited text.\n", encoding="utf-8")
-        assert events.next_event() == {"ok": True, "problems": []}
+        assert events.next_event() == EPUB_BUILT
+        assert events.next_event() == OTHERS_BUILT
         assert running.next_result().error is None
-        after = running.request("/files/demo.epub").read()
-        assert after != before
-        assert after == (make_project.root / "dist" / "demo.epub").read_bytes()
+        for name, old in before.items():
+            new = running.request(f"/files/{name}").read()
+            assert new != old
+            assert new == (dist / name).read_bytes()
         events.assert_quiet()
 
 
@@ -224,6 +240,7 @@ def test_a_broken_edit_sends_its_problem_and_the_last_good_file_stays(book, make
         chapter.write_text("# One\n\nSee [there](#gone).\n", encoding="utf-8")
         assert events.next_event() == {
             "ok": False,
+            "files": [],
             "problems": [
                 "book/demo/01-one.md:3: broken internal link '#gone': no such id in the book"
             ],
@@ -231,7 +248,7 @@ def test_a_broken_edit_sends_its_problem_and_the_last_good_file_stays(book, make
         assert running.next_result().error is not None
         assert running.request("/files/demo.epub").read() == good
         chapter.write_text("# One\n\nThe text mended.\n", encoding="utf-8")
-        assert events.next_event() == {"ok": True, "problems": []}
+        assert events.next_event() == EPUB_BUILT
         assert b"The text mended." not in good
         assert running.request("/files/demo.epub").read() != good
 

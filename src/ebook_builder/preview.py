@@ -35,8 +35,12 @@ from ebook_builder.formats import FORMATS, OutputFormat
 from ebook_builder.load import Project, select_books
 
 HOST = "127.0.0.1"
-# The formats a reader in the browser renders; the DOCX is left out, which none shows.
+# The formats a reader in the browser renders, the DOCX left out, which none shows; in the
+# order they are built after a change. The EPUB, which the page opens first, is built on its
+# own and announced at once: an edit reaches the page after one writer, not four.
 PREVIEW_FORMATS = ("epub", "kepub", "azw3", "mobi")
+BUILT_FIRST = PREVIEW_FORMATS[:1]
+BUILT_NEXT = PREVIEW_FORMATS[1:]
 # The names a browser may send in `Host` for this machine, with or without the port.
 LOCAL_NAMES = ("localhost", HOST)
 # Seconds a connection may stay silent while it sends its request: a slow or stalled
@@ -45,6 +49,10 @@ REQUEST_TIMEOUT = 5.0
 # Seconds between comments sent on an idle event stream: a write is how the server finds
 # that the page has gone, and it ends that stream's thread.
 KEEPALIVE = 15.0
+# Seconds between polls of the sources: half `ebook watch`'s, as a save is watched for here
+# (the page should show it within half a second) and a poll of one book costs under a
+# millisecond.
+POLL_INTERVAL = 0.05
 # The bundled reader (foliate-js and our page, `data/reader/`), served at the site's root.
 READER = "data/reader"
 READER_PAGE = "/index.html"
@@ -74,10 +82,13 @@ class Events:
                 stream.put(message)
 
 
-def build_event(result: watching.BuildResult) -> str:
-    """A finished build as the JSON the page reads: ok, and the problems as `file:line: message`."""
-    problems = [] if result.error is None else result.error.lines()
-    return json.dumps({"ok": result.error is None, "problems": problems}, ensure_ascii=False)
+def build_event(result: watching.BuildResult, files: list[str]) -> str:
+    """A finished build as the JSON the page reads: ok, the addresses of the files it made
+    (`/files/<name>`: a page reloads only when its own file is among them), and the
+    problems as `file:line: message`."""
+    ok = result.error is None
+    event = {"ok": ok, "files": files if ok else [], "problems": [] if ok else result.error.lines()}
+    return json.dumps(event, ensure_ascii=False)
 
 
 def reader_assets() -> dict[str, Path]:
@@ -228,7 +239,7 @@ def preview(
     on_url: Callable[[str], None],
     on_result: Callable[[watching.BuildResult], None],
     stop: threading.Event,
-    interval: float = watching.DEFAULT_INTERVAL,
+    interval: float = POLL_INTERVAL,
 ) -> None:
     """Serve the book on `port` (0: a free one), then build it and rebuild it on every
     change, until `stop` is set or the caller is interrupted.
@@ -242,13 +253,20 @@ def preview(
     except OSError as exc:
         raise UsageError(f"cannot serve on {HOST}:{port}: {exc.strerror or exc}") from None
 
-    def finished(result: watching.BuildResult) -> None:
-        server.events.publish(build_event(result))
+    def announce(result: watching.BuildResult, formats: tuple[str, ...]) -> None:
+        files = [f"/files/{chosen}{FORMATS[name].suffix}" for name in formats]
+        server.events.publish(build_event(result, files))
         on_result(result)
+
+    def finished(result: watching.BuildResult) -> None:
+        """The EPUB is built: announce it, then build and announce the other formats."""
+        announce(result, BUILT_FIRST)
+        if result.error is None:
+            announce(watching.build_book(root, chosen, list(BUILT_NEXT), None), BUILT_NEXT)
 
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         on_url(server.url)
-        watching.watch(root, [chosen], list(PREVIEW_FORMATS), None, finished, stop, interval)
+        watching.watch(root, [chosen], list(BUILT_FIRST), None, finished, stop, interval)
     finally:
         server.close()

@@ -133,23 +133,27 @@ def _build(
     out: Path | None,
     on_result: Callable[[BuildResult], None],
 ) -> None:
-    """Build each book on its own, so that one book's problems hold back no other book.
+    """Build each book on its own, so that one book's problems hold back no other book."""
+    for book_id in book_ids:
+        on_result(build_book(root, book_id, formats, out))
+
+
+def build_book(
+    root: Path, book_id: str, formats: list[str] | None, out: Path | None
+) -> BuildResult:
+    """One book's build as a result, whatever happens: a watch reports it and goes on.
 
     A failure that is not the book's (a bug of ours) is reported as an internal error, as
     the CLI reports one, and the watch goes on: the next change may build.
     """
-    for book_id in book_ids:
-        start = time.perf_counter()
-        warnings: list[Diagnostic] = []
-        try:
-            written = api.build(root, [book_id], formats, out, warn=warnings.append)
-        except EbookError as exc:
-            seconds = time.perf_counter() - start
-            on_result(BuildResult(book_id, seconds, error=exc, warnings=warnings))
-        except Exception as exc:  # reported: one bad build must not end the watch
-            seconds = time.perf_counter() - start
-            bug = EbookError(f"internal error: {repr(exc)[:200]} (a bug; ebook build shows where)")
-            on_result(BuildResult(book_id, seconds, error=bug, warnings=warnings))
-        else:
-            seconds = time.perf_counter() - start
-            on_result(BuildResult(book_id, seconds, written, warnings=warnings))
+    start = time.perf_counter()
+    warnings: list[Diagnostic] = []
+    try:
+        written = api.build(root, [book_id], formats, out, warn=warnings.append)
+    except EbookError as exc:
+        error = exc
+    except Exception as exc:  # reported: one bad build must not end the watch
+        error = EbookError(f"internal error: {repr(exc)[:200]} (a bug; ebook build shows where)")
+    else:
+        return BuildResult(book_id, time.perf_counter() - start, written, warnings=warnings)
+    return BuildResult(book_id, time.perf_counter() - start, error=error, warnings=warnings)

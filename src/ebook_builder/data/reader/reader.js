@@ -70,17 +70,17 @@ const open = async address => {
     document.addEventListener('keydown', onKey)
 }
 
-// Each finished build, as `ebook preview` sends it: reload after a good one (the place is
-// kept), list the problems of a failed one above the book.
+// Each finished build, as `ebook preview` sends it: reload after a good one that made this
+// page's file (the place is kept; the EPUB comes first, the other formats next), list the
+// problems of a failed one above the book.
 const follow = () => {
     const problems = document.getElementById('problems')
     new EventSource('/events').onmessage = event => {
         const build = JSON.parse(event.data)
-        if (build.ok) window.location.reload()
-        else {
+        if (!build.ok) {
             problems.textContent = build.problems.join('\n')
             problems.hidden = false
-        }
+        } else if (build.files.includes(address)) window.location.reload()
     }
 }
 
