@@ -252,8 +252,9 @@ def preview_row(root: Path, book_id: str, runs: int, chapter: Path) -> str:
     """`ebook preview` in Debian's Chromium: from saving a one-sentence edit to the reader
     showing the new sentence (the rebuild, the event, the reload at the same place)."""
     sys.path.insert(0, str(REPO))
+    from ebook_builder.browser import chromium
     from ebook_builder.preview import preview
-    from tests.browser import chromium, shown_text
+    from tests.browser import shown_text
 
     urls: queue.Queue = queue.Queue()
     results: queue.Queue = queue.Queue()

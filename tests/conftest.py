@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from ebook_builder import api, convert, pandoc
+from ebook_builder.browser import CHROMIUM, chromium
 from ebook_builder.formats import FORMATS
-from tests.browser import CHROMIUM, chromium
 from tests.helpers import REPO, SHIPPED_BOOKS, TOUR, EpubCheck, ProjectMaker
 
 # Every format a shipped book is built in by the tests that take it from `shipped`.
