@@ -1,54 +1,189 @@
-"""`ebook proof`: pictures of a built book to look at before it ships.
+"""`ebook proof`: pictures of a built book to look at before it ships, and what on them a
+proofreader should look at.
 
-First slice: the cover as the stores and readers show it (60, 160 and 400 px wide, the
-sizes of a store's search list, its product page and a reader's library), the Kindle
-library thumbnail (the very picture the Kindle writer makes, `thumbnail_jpeg`), and one PDF
-that gathers every sheet, so a proof can be read or sent as a single file. Pillow draws
-them all: no browser is needed for the cover sheets.
+Not a stage: it builds the book (`api.build`) and draws what was built, as a buyer meets it.
+- The cover at 60, 160 and 400 px wide (a store's search list, its product page, a
+  reader's library) and the Kindle library thumbnail (the very picture the Kindle writer
+  makes, `thumbnail_jpeg`): Pillow, no browser.
+- The EPUB's and the AZW3's pages in the bundled reader, in Debian's Chromium
+  (`proof_pages`), with the flags measured there.
+- The DOCX's first pages as LibreOffice prints them, when it is installed: Word users see
+  the book in a word processor, not a reader. LibreOffice starts slowly, so it converts
+  while the browser draws.
+- One PDF that gathers every sheet in that order, so that a proof is read or sent as one
+  file, and `flags.txt`.
+
+Without Playwright or Chromium, the sheets that need no browser are still written (a
+proof of the cover and the DOCX is worth having), then `UsageError` says what to install:
+the exit code is not 0, so no script mistakes a proof without pages for a whole one.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
 from PIL import Image
 
-from ebook_builder import api
+from ebook_builder import api, browser
+from ebook_builder.errors import UsageError
 from ebook_builder.formats.kindle.resources import THUMBNAIL_HEIGHT, thumbnail_jpeg
-from ebook_builder.load import Project, load_book
+from ebook_builder.load import Project, chosen_book, load_book
+from ebook_builder.proof_pages import BLANK_SHARE, PAGE_FORMATS, Flag, Sheet
 
 COVER_WIDTHS = (60, 160, 400)
 DEFAULT_PROOF_OUT = Path("dist") / "proof"
+# The DOCX's pages drawn: the title page, the contents and the first chapter's opening.
+DOCX_PAGES = 4
+DOCX_DPI = 60
+# Seconds LibreOffice may take to print the DOCX (its first start makes a profile).
+SOFFICE_TIMEOUT_S = 120
+# The sheets a proof writes, removed before it writes them again: a book that lost a
+# chapter or an element kind leaves no old sheet behind.
+SHEET_PATTERNS = [f"{name}-*.png" for name in (*PAGE_FORMATS, "docx")]
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What `proof` wrote: the folder, every sheet in the PDF's order, the flags, the PDF."""
+
+    folder: Path
+    sheets: list[Sheet]
+    flags: list[Flag]
+    pdf: Path
 
 
 def proof(
-    root: Path, book_id: str, out: Path | None = None, progress: Callable[[str], None] = print
-) -> Path:
-    """Build `book_id` and write its proof sheets into `out`; return that folder."""
-    folder = out if out is not None else root / DEFAULT_PROOF_OUT / book_id
+    root: Path,
+    book_id: str | None,
+    out: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> Proof:
+    """Build the book (the one named, or the project's only one) and write its proof
+    sheets into `out`, by default `dist/proof/<book-id>/`."""
+    chosen = chosen_book(Project(root), book_id, "proof")
+    folder = out if out is not None else root / DEFAULT_PROOF_OUT / chosen
     folder.mkdir(parents=True, exist_ok=True)
-    api.build(root, [book_id], ["epub", "azw3"])
-    # The cover the build packaged: the book's file, or the one drawn from its metadata.
-    cover_data = load_book(Project(root), book_id).cover.data
+    for pattern in SHEET_PATTERNS:
+        for old in folder.glob(pattern):
+            old.unlink()
+    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
+    docx_wanted = soffice is not None and pdftoppm is not None
+    outputs = root / api.DEFAULT_OUT
+    written = api.build(root, [chosen], [*PAGE_FORMATS, *(["docx"] if docx_wanted else [])])
+    sheets = _cover_sheets(load_book(Project(root), chosen).cover.data, folder, progress)
+    flags: list[Flag] = []
+    to_install = browser.missing()
+    with tempfile.TemporaryDirectory(prefix="ebook-proof-") as work:
+        printing = None
+        if soffice is not None and pdftoppm is not None:
+            [docx] = [path for path in written if path.suffix == ".docx"]
+            printing = _start_printing(soffice, docx, Path(work))
+            printed = Path(work) / f"{docx.stem}.pdf"
+        if to_install is None:
+            from ebook_builder.proof_pages import reader_pages
+
+            with browser.chromium() as chromium:
+                pages, flags = reader_pages(chromium, chosen, outputs, folder, progress)
+            sheets += pages
+        if printing is not None and pdftoppm is not None:
+            sheets += _docx_sheets(printing, printed, pdftoppm, folder, progress)
+        else:
+            progress("DOCX pages skipped: LibreOffice (soffice) and poppler's pdftoppm draw them")
+    flags += [Flag(*_where(sheet), "blank page") for sheet in sheets if _blank(sheet.path)]
+    (folder / "flags.txt").write_text("".join(f"{flag}\n" for flag in flags), encoding="utf-8")
+    pdf = folder / f"{chosen}-proof.pdf"
+    _write_pdf([sheet.path for sheet in sheets], pdf)
+    progress(f"PDF of every sheet, {len(sheets)} pages")
+    if to_install is not None:
+        raise UsageError(
+            f"the book's pages need Chromium driven by Playwright: {to_install} "
+            f"(wrote the sheets that need no browser into {folder})"
+        )
+    return Proof(folder, sheets, flags, pdf)
+
+
+def _cover_sheets(cover_data: bytes, folder: Path, progress: Callable[[str], None]) -> list[Sheet]:
+    """The cover the build packaged (the book's file, or the one drawn from its metadata)
+    at each width, and the Kindle thumbnail."""
     cover = Image.open(BytesIO(cover_data)).convert("RGB")
-    sheets = [_write_cover(cover, width, folder) for width in COVER_WIDTHS]
+    sheets = []
+    for width in COVER_WIDTHS:
+        path = folder / f"cover-{width}.png"
+        height = round(cover.height * width / cover.width)
+        cover.resize((width, height), Image.Resampling.LANCZOS).save(path)
+        sheets.append(Sheet(path, f"cover {width} px wide"))
     progress(f"cover at {', '.join(str(width) for width in COVER_WIDTHS)} px wide")
     thumbnail = folder / "kindle-thumbnail.png"
     Image.open(BytesIO(thumbnail_jpeg(cover_data))).save(thumbnail)
-    sheets.append(thumbnail)
+    sheets.append(Sheet(thumbnail, "Kindle thumbnail"))
     progress(f"Kindle thumbnail, {THUMBNAIL_HEIGHT} px high")
-    _write_pdf(sheets, folder / f"{book_id}-proof.pdf")
-    progress("PDF of every sheet")
-    return folder
+    return sheets
 
 
-def _write_cover(cover: Image.Image, width: int, folder: Path) -> Path:
-    height = round(cover.height * width / cover.width)
-    path = folder / f"cover-{width}.png"
-    cover.resize((width, height), Image.Resampling.LANCZOS).save(path)
-    return path
+def _start_printing(soffice: str, docx: Path, work: Path) -> subprocess.Popen[bytes]:
+    """LibreOffice printing the DOCX to PDF in `work`, with a profile of its own there: a
+    profile shared with a LibreOffice the user has open would make this one hand its work
+    to that one and return at once."""
+    profile = (work / "profile").as_uri()
+    command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf"]
+    return subprocess.Popen(
+        [*command, "--outdir", str(work), str(docx)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _docx_sheets(
+    printing: subprocess.Popen[bytes],
+    printed: Path,
+    pdftoppm: str,
+    folder: Path,
+    progress: Callable[[str], None],
+) -> list[Sheet]:
+    """The first pages of LibreOffice's PDF of the DOCX, as PNGs."""
+    try:
+        printing.wait(timeout=SOFFICE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        printing.kill()
+        printing.wait()
+    if not printed.is_file():
+        progress("DOCX pages skipped: LibreOffice could not print the DOCX")
+        return []
+    work = printed.parent
+    prefix = work / "docx"
+    subprocess.run(
+        [pdftoppm, "-png", "-r", str(DOCX_DPI), "-f", "1", "-l", str(DOCX_PAGES), printed, prefix],
+        check=True,
+        capture_output=True,
+    )
+    sheets = []
+    for page in sorted(work.glob("docx-*.png"), key=lambda path: int(path.stem.split("-")[-1])):
+        number = int(page.stem.split("-")[-1])
+        path = folder / f"docx-page-{number}.png"
+        shutil.move(page, path)
+        sheets.append(Sheet(path, f"DOCX page {number}"))
+    progress(f"DOCX pages through LibreOffice: {len(sheets)} sheets")
+    return sheets
+
+
+def _where(sheet: Sheet) -> tuple[str, str]:
+    """A sheet as a flag names it: its format and the sheet's file."""
+    kind = sheet.path.name.split("-")[0]
+    return ("cover" if kind in ("cover", "kindle") else kind), sheet.path.name
+
+
+def _blank(path: Path) -> bool:
+    """Whether a sheet is nearly one colour: a page the reader shows empty."""
+    with Image.open(path) as sheet:
+        grey = sheet.convert("L")
+    counts = grey.histogram()
+    return 1 - max(counts) / sum(counts) < BLANK_SHARE
 
 
 def _write_pdf(sheets: list[Path], target: Path) -> None:
