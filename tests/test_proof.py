@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,10 @@ def test_without_chromium_the_cover_sheets_are_written_then_one_line_says_what_t
             assert sheet.width == width
     assert not list(out.glob("epub-*.png"))
     assert (out / f"{TOUR}-proof.pdf").is_file()
+
+
+def test_without_playwright_the_line_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "playwright", None)  # as if not installed
+    assert browser.missing() == "pip install 'ebook-builder[proof]'"

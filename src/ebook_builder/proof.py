@@ -34,7 +34,7 @@ from ebook_builder import api, browser
 from ebook_builder.errors import UsageError
 from ebook_builder.formats.kindle.resources import THUMBNAIL_HEIGHT, thumbnail_jpeg
 from ebook_builder.load import Project, chosen_book, load_book
-from ebook_builder.proof_pages import BLANK_SHARE, PAGE_FORMATS, Flag, Sheet
+from ebook_builder.proof_pages import BLANK_SHARE, PAGE_FORMATS, Flag, Sheet, reader_pages
 
 COVER_WIDTHS = (60, 160, 400)
 DEFAULT_PROOF_OUT = Path("dist") / "proof"
@@ -86,8 +86,6 @@ def proof(
             printing = _start_printing(soffice, docx, Path(work))
             printed = Path(work) / f"{docx.stem}.pdf"
         if to_install is None:
-            from ebook_builder.proof_pages import reader_pages
-
             with browser.chromium() as chromium:
                 pages, flags = reader_pages(chromium, chosen, outputs, folder, progress)
             sheets += pages

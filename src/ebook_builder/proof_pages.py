@@ -30,11 +30,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from playwright.sync_api import Browser, Page
+from typing import TYPE_CHECKING
 
 from ebook_builder.browser import PHONE, RENDER_TIMEOUT_S
 from ebook_builder.preview import READER_PAGE, PreviewServer
+
+if TYPE_CHECKING:  # Playwright is an optional extra: `proof` runs without it, pages aside
+    from playwright.sync_api import Browser, Page
 
 # The formats whose pages are drawn, as the reader opens each file.
 PAGE_FORMATS = ("epub", "azw3")
