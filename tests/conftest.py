@@ -75,7 +75,8 @@ def tour_build(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) 
     return {"epub": epub, "kepub": kepub}
 
 
-def require_chromium() -> None:
+@pytest.fixture(scope="session")
+def chromium_installed() -> None:
     """Skip where Chromium is missing, except in CI, which installs it and must run these."""
     if CHROMIUM.is_file():
         return
@@ -85,9 +86,8 @@ def require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser(chromium_installed: None) -> Iterator[Browser]:
     """One Chromium for every test of the run that renders in a browser."""
-    require_chromium()
     with chromium() as running:
         yield running
 

@@ -39,9 +39,10 @@ WIDE_CHAPTER = """# Too Wide
 
 
 @pytest.fixture(scope="module")
-def first_proof(tmp_path_factory: pytest.TempPathFactory) -> proofing.Proof:
+def first_proof(
+    tmp_path_factory: pytest.TempPathFactory, chromium_installed: None
+) -> proofing.Proof:
     """The first shipped book proofed from a copy of the project (proof builds into it)."""
-    pytest.importorskip("playwright")
     root = tmp_path_factory.mktemp("proof") / "project"
     for folder in ("book", "metadata", "covers"):
         shutil.copytree(REPO / folder, root / folder)
@@ -120,9 +121,8 @@ def test_the_pdf_gathers_every_sheet_in_order(first_proof) -> None:
 
 
 def test_a_picture_and_a_line_too_wide_for_the_page_are_flagged(
-    fixture_project: Path, tmp_path: Path
+    fixture_project: Path, tmp_path: Path, chromium_installed: None
 ) -> None:
-    pytest.importorskip("playwright")
     root = tmp_path / "project"
     shutil.copytree(fixture_project, root, ignore=shutil.ignore_patterns("dist", ".cache"))
     (root / "book" / TOUR / "04-too-wide.md").write_text(WIDE_CHAPTER, encoding="utf-8")

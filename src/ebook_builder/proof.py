@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from ebook_builder import api, browser
 from ebook_builder.errors import UsageError
+from ebook_builder.formats import FORMATS
 from ebook_builder.formats.kindle.resources import THUMBNAIL_HEIGHT, thumbnail_jpeg
 from ebook_builder.load import Project, chosen_book, load_book
 from ebook_builder.proof_pages import BLANK_SHARE, PAGE_FORMATS, Flag, Sheet, reader_pages
@@ -43,6 +44,8 @@ DOCX_PAGES = 4
 DOCX_DPI = 60
 # Seconds LibreOffice may take to print the DOCX (its first start makes a profile).
 SOFFICE_TIMEOUT_S = 120
+# The height of the line naming each sheet in the PDF, in pixels.
+PDF_LABEL_SIZE = 14
 # The sheets a proof writes, removed before it writes them again: a book that lost a
 # chapter or an element kind leaves no old sheet behind.
 SHEET_PATTERNS = [f"{name}-*.png" for name in (*PAGE_FORMATS, "docx")]
@@ -74,29 +77,32 @@ def proof(
             old.unlink()
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
     docx_wanted = soffice is not None and pdftoppm is not None
+    api.build(root, [chosen], [*PAGE_FORMATS, *(["docx"] if docx_wanted else [])])
     outputs = root / api.DEFAULT_OUT
-    written = api.build(root, [chosen], [*PAGE_FORMATS, *(["docx"] if docx_wanted else [])])
     sheets = _cover_sheets(load_book(Project(root), chosen).cover.data, folder, progress)
     flags: list[Flag] = []
     to_install = browser.missing()
     with tempfile.TemporaryDirectory(prefix="ebook-proof-") as work:
         printing = None
         if soffice is not None and pdftoppm is not None:
-            [docx] = [path for path in written if path.suffix == ".docx"]
-            printing = _start_printing(soffice, docx, Path(work))
-            printed = Path(work) / f"{docx.stem}.pdf"
-        if to_install is None:
-            with browser.chromium() as chromium:
-                pages, flags = reader_pages(chromium, chosen, outputs, folder, progress)
-            sheets += pages
-        if printing is not None and pdftoppm is not None:
-            sheets += _docx_sheets(printing, printed, pdftoppm, folder, progress)
-        else:
-            progress("DOCX pages skipped: LibreOffice (soffice) and poppler's pdftoppm draw them")
+            docx = outputs / f"{chosen}{FORMATS['docx'].suffix}"
+            printing = DocxPrinting(soffice, pdftoppm, docx, Path(work))
+        try:
+            if to_install is None:
+                with browser.chromium() as chromium:
+                    pages, flags = reader_pages(chromium, chosen, outputs, folder, progress)
+                sheets += pages
+            if printing is not None:
+                sheets += printing.sheets(folder, progress)
+            else:
+                progress("DOCX pages skipped: they need LibreOffice (soffice) and pdftoppm")
+        finally:
+            if printing is not None:
+                printing.stop()
     flags += [Flag(*_where(sheet), "blank page") for sheet in sheets if _blank(sheet.path)]
     (folder / "flags.txt").write_text("".join(f"{flag}\n" for flag in flags), encoding="utf-8")
     pdf = folder / f"{chosen}-proof.pdf"
-    _write_pdf([sheet.path for sheet in sheets], pdf)
+    _write_pdf(sheets, pdf)
     progress(f"PDF of every sheet, {len(sheets)} pages")
     if to_install is not None:
         raise UsageError(
@@ -124,50 +130,57 @@ def _cover_sheets(cover_data: bytes, folder: Path, progress: Callable[[str], Non
     return sheets
 
 
-def _start_printing(soffice: str, docx: Path, work: Path) -> subprocess.Popen[bytes]:
-    """LibreOffice printing the DOCX to PDF in `work`, with a profile of its own there: a
-    profile shared with a LibreOffice the user has open would make this one hand its work
-    to that one and return at once."""
-    profile = (work / "profile").as_uri()
-    command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf"]
-    return subprocess.Popen(
-        [*command, "--outdir", str(work), str(docx)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+class DocxPrinting:
+    """LibreOffice printing the DOCX to PDF in `work`, started at once so that it runs
+    while the browser draws, then the PDF's first pages as PNGs (poppler's pdftoppm).
+
+    LibreOffice gets a profile of its own in `work`: with the user's profile, a LibreOffice
+    the user has open would take the job and this one would return at once, printing nothing.
+    """
+
+    def __init__(self, soffice: str, pdftoppm: str, docx: Path, work: Path) -> None:
+        self.pdftoppm = pdftoppm
+        self.work = work
+        self.printed = work / f"{docx.stem}.pdf"
+        profile = f"-env:UserInstallation={(work / 'profile').as_uri()}"
+        print_to_pdf = ["--headless", "--convert-to", "pdf", "--outdir", str(work)]
+        self.process = subprocess.Popen(
+            [soffice, profile, *print_to_pdf, str(docx)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def sheets(self, folder: Path, progress: Callable[[str], None]) -> list[Sheet]:
+        try:
+            self.process.wait(timeout=SOFFICE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.stop()
+        if not self.printed.is_file():
+            progress("DOCX pages skipped: LibreOffice could not print the DOCX")
+            return []
+        first_pages = ["-png", "-r", str(DOCX_DPI), "-f", "1", "-l", str(DOCX_PAGES)]
+        subprocess.run(
+            [self.pdftoppm, *first_pages, self.printed, self.work / "docx"],
+            check=True,
+            capture_output=True,
+        )
+        sheets = []
+        # pdftoppm numbers its pages docx-1.png, or docx-01.png in a PDF of 10 pages or more.
+        for page in sorted(self.work.glob("docx-*.png"), key=_page_number):
+            path = folder / f"docx-page-{_page_number(page)}.png"
+            shutil.move(page, path)
+            sheets.append(Sheet(path, f"DOCX page {_page_number(page)}"))
+        progress(f"DOCX pages through LibreOffice: {len(sheets)} sheets")
+        return sheets
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
-def _docx_sheets(
-    printing: subprocess.Popen[bytes],
-    printed: Path,
-    pdftoppm: str,
-    folder: Path,
-    progress: Callable[[str], None],
-) -> list[Sheet]:
-    """The first pages of LibreOffice's PDF of the DOCX, as PNGs."""
-    try:
-        printing.wait(timeout=SOFFICE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        printing.kill()
-        printing.wait()
-    if not printed.is_file():
-        progress("DOCX pages skipped: LibreOffice could not print the DOCX")
-        return []
-    work = printed.parent
-    prefix = work / "docx"
-    subprocess.run(
-        [pdftoppm, "-png", "-r", str(DOCX_DPI), "-f", "1", "-l", str(DOCX_PAGES), printed, prefix],
-        check=True,
-        capture_output=True,
-    )
-    sheets = []
-    for page in sorted(work.glob("docx-*.png"), key=lambda path: int(path.stem.split("-")[-1])):
-        number = int(page.stem.split("-")[-1])
-        path = folder / f"docx-page-{number}.png"
-        shutil.move(page, path)
-        sheets.append(Sheet(path, f"DOCX page {number}"))
-    progress(f"DOCX pages through LibreOffice: {len(sheets)} sheets")
-    return sheets
+def _page_number(page: Path) -> int:
+    return int(page.stem.rsplit("-", 1)[1])
 
 
 def _where(sheet: Sheet) -> tuple[str, str]:
@@ -184,7 +197,17 @@ def _blank(path: Path) -> bool:
     return 1 - max(counts) / sum(counts) < BLANK_SHARE
 
 
-def _write_pdf(sheets: list[Path], target: Path) -> None:
-    """One page per sheet, in order (Pillow writes multi-page PDFs itself)."""
-    pages = [Image.open(sheet).convert("RGB") for sheet in sheets]
+def _write_pdf(sheets: list[Sheet], target: Path) -> None:
+    """One page per sheet, in order, under a line naming it (Pillow writes multi-page
+    PDFs itself): a page of the PDF read alone still says which format and place it is."""
+    font = ImageFont.load_default(size=PDF_LABEL_SIZE)
+    pages = []
+    for sheet in sheets:
+        with Image.open(sheet.path) as picture:
+            label = Image.new(
+                "RGB", (max(picture.width, 300), picture.height + 2 * PDF_LABEL_SIZE), "white"
+            )
+            label.paste(picture.convert("RGB"), (0, 2 * PDF_LABEL_SIZE))
+        ImageDraw.Draw(label).text((4, PDF_LABEL_SIZE // 3), sheet.label, fill="black", font=font)
+        pages.append(label)
     pages[0].save(target, save_all=True, append_images=pages[1:])
