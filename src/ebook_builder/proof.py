@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -89,8 +90,11 @@ def proof(
             printing = DocxPrinting(soffice, pdftoppm, docx, Path(work))
         try:
             if to_install is None:
-                with browser.chromium() as chromium:
-                    pages, flags = reader_pages(chromium, chosen, outputs, folder, progress)
+                # Playwright's sync API refuses a thread whose asyncio loop runs (a notebook,
+                # a caller with a Playwright of its own open): the pages get a thread.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    drawing = pool.submit(_draw_pages, chosen, outputs, folder, progress)
+                    pages, flags = drawing.result()
                 sheets += pages
             if printing is not None:
                 sheets += printing.sheets(folder, progress)
@@ -110,6 +114,13 @@ def proof(
             f"(wrote the sheets that need no browser into {folder})"
         )
     return Proof(folder, sheets, flags, pdf)
+
+
+def _draw_pages(
+    book_id: str, outputs: Path, folder: Path, progress: Callable[[str], None]
+) -> tuple[list[Sheet], list[Flag]]:
+    with browser.chromium() as chromium:
+        return reader_pages(chromium, book_id, outputs, folder, progress)
 
 
 def _cover_sheets(cover_data: bytes, folder: Path, progress: Callable[[str], None]) -> list[Sheet]:
