@@ -181,3 +181,17 @@ def test_without_playwright_the_line_says_which_extra_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "playwright", None)  # as if not installed
     assert browser.missing() == "pip install 'ebook-builder[proof]'"
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line_and_exit_2(
+    fixture_project: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["proof", TOUR, "--out", str(blocker / "proof"), "--project", str(fixture_project)]
+    )
+    assert result.exit_code == ExitCode.BAD_USAGE
+    assert result.output.splitlines() == [
+        f"error: {blocker / 'proof'}: cannot write (Not a directory)"
+    ]

@@ -32,7 +32,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from ebook_builder import api, browser
-from ebook_builder.errors import UsageError
+from ebook_builder.errors import OutputError, UsageError
 from ebook_builder.formats import FORMATS
 from ebook_builder.formats.kindle.resources import THUMBNAIL_HEIGHT, thumbnail_jpeg
 from ebook_builder.load import Project, chosen_book, load_book
@@ -66,12 +66,20 @@ def proof(
     root: Path,
     book_id: str | None,
     out: Path | None = None,
-    progress: Callable[[str], None] = print,
+    progress: Callable[[str], None] = lambda line: None,
 ) -> Proof:
     """Build the book (the one named, or the project's only one) and write its proof
-    sheets into `out`, by default `dist/proof/<book-id>/`."""
+    sheets into `out`, by default `dist/proof/<book-id>/`; `progress` hears one line per
+    group of sheets."""
     chosen = chosen_book(Project(root), book_id, "proof")
     folder = out if out is not None else root / DEFAULT_PROOF_OUT / chosen
+    try:
+        return _write_proof(root, chosen, folder, progress)
+    except OSError as exc:  # the folder cannot be written (read-only, a file, a full disk)
+        raise OutputError(f"cannot write ({exc.strerror or exc})", path=folder) from None
+
+
+def _write_proof(root: Path, chosen: str, folder: Path, progress: Callable[[str], None]) -> Proof:
     folder.mkdir(parents=True, exist_ok=True)
     for pattern in SHEET_PATTERNS:
         for old in folder.glob(pattern):
