@@ -252,8 +252,9 @@ def preview_row(root: Path, book_id: str, runs: int, chapter: Path) -> str:
     """`ebook preview` in Debian's Chromium: from saving a one-sentence edit to the reader
     showing the new sentence (the rebuild, the event, the reload at the same place)."""
     sys.path.insert(0, str(REPO))
+    from ebook_builder.browser import chromium
     from ebook_builder.preview import preview
-    from tests.browser import chromium, shown_text
+    from tests.browser import shown_text
 
     urls: queue.Queue = queue.Queue()
     results: queue.Queue = queue.Queue()
@@ -487,6 +488,11 @@ def main() -> None:
             rows += library_rows(root, book_id, out, runs, chapters[0])
             if book_id == FIRST:
                 rows.append(preview_row(root, book_id, runs, chapters[0]))
+                proof = run(ebook("proof", book_id, "-o", str(tmp / "proof")), root, 1)
+                rows.append(
+                    f"| {book_id}: `ebook proof` (one run) | {proof.seconds:.2f} s "
+                    f"| target 30 s | {proof.seconds / 30:.0%} of the target |"
+                )
         novel = make_corpus(root, NOVEL_TIMES)
         words = sum(len(path.read_text().split()) for path in chapter_paths(root, novel))
         cold, p_epub = side_by_side(

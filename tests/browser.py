@@ -1,14 +1,12 @@
 """A built EPUB's pages in headless Chromium, as a reading system lays them out: what
 tests/test_render.py checks and tools/screenshots.py photographs, opened one way for both.
 
-The browser is Debian's Chromium driven by Playwright: `playwright install` would download
-a browser of its own, which these machines and CI cannot, so it is launched from
-/usr/bin/chromium with the switches that keep it off the network. A page is served from
+The browser is launched as `ebook_builder.browser` launches it. A page is served from
 the EPUB's zip itself, under an address that only the route below answers
 (http://book.invalid/, a name that never resolves), with the media type the package
 declares for each file, as a reading system serves it: the stylesheets and fonts of a
-page then load from the same origin, as in a reader. The viewport is a phone's, where most
-e-books are read and where a layout's faults show first.
+page then load from the same origin, as in a reader. The viewport is a phone's
+(`browser.PHONE`).
 """
 
 from __future__ import annotations
@@ -18,57 +16,28 @@ import posixpath
 import shutil
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 from lxml import etree
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Route
 from playwright.sync_api import Error as PlaywrightError
 
 from ebook_builder import api
+from ebook_builder.browser import PHONE, RENDER_TIMEOUT_S
 
-CHROMIUM = Path("/usr/bin/chromium")
-# No sandbox (containers run as root); nothing that phones home or updates itself.
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 412, "height": 915}
 # The page margins a reading system sets around the text, for pictures of text pages: a
 # book's stylesheet leaves them to the reader's own setting (ours sets none), so without
 # them the text would touch the screen's edges as in no reader. Checks go without: they
 # measure what the book asks for.
 READER_MARGINS = "html { padding: 1.5em 1.2em; }"
 ORIGIN = "http://book.invalid/"
-# Rendering a book in the bundled reader is asynchronous (unzip, lay out, paginate): how
-# long to wait for it.
-RENDER_TIMEOUT_S = 15
 
 OPF = "{http://www.idpf.org/2007/opf}"
 CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 DC = "{http://purl.org/dc/elements/1.1/}"
-
-
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless, for as long as the block runs."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class RenderedBook:

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser
 
 from ebook_builder import api, convert, pandoc
+from ebook_builder.browser import CHROMIUM, chromium
 from ebook_builder.formats import FORMATS
-from tests.browser import CHROMIUM, chromium
 from tests.helpers import REPO, SHIPPED_BOOKS, TOUR, EpubCheck, ProjectMaker
 
 # Every format a shipped book is built in by the tests that take it from `shipped`.
@@ -75,7 +75,8 @@ def tour_build(fixture_project: Path, tmp_path_factory: pytest.TempPathFactory) 
     return {"epub": epub, "kepub": kepub}
 
 
-def require_chromium() -> None:
+@pytest.fixture(scope="session")
+def chromium_installed() -> None:
     """Skip where Chromium is missing, except in CI, which installs it and must run these."""
     if CHROMIUM.is_file():
         return
@@ -85,9 +86,8 @@ def require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser(chromium_installed: None) -> Iterator[Browser]:
     """One Chromium for every test of the run that renders in a browser."""
-    require_chromium()
     with chromium() as running:
         yield running
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ebook_builder.errors import BookError, InputError, UsageError
-from ebook_builder.load import Project, load_book, select_books
+from ebook_builder.load import Project, chosen_book, load_book, select_books
 
 
 def test_loads_metadata_and_chapters_in_listed_order(make_project):
@@ -144,3 +144,14 @@ def test_select_books_defaults_to_all_and_refuses_unknown(make_project):
 def test_project_without_books(tmp_path: Path):
     with pytest.raises(UsageError, match="no books found"):
         select_books(Project(tmp_path), None)
+
+
+def test_the_only_book_is_the_default_and_several_need_a_name(make_project):
+    make_project.book()
+    project = Project(make_project.root)
+    assert chosen_book(project, None, "preview") == "demo"
+    make_project.book("other")
+    with pytest.raises(UsageError, match="name the book to preview"):
+        chosen_book(project, None, "preview")
+    with pytest.raises(UsageError):
+        chosen_book(project, "missing", "proof")

@@ -253,16 +253,6 @@ def test_a_broken_edit_sends_its_problem_and_the_last_good_file_stays(book, make
         assert running.request("/files/demo.epub").read() != good
 
 
-def test_the_only_book_is_the_default_and_several_need_a_name(make_project):
-    make_project.book()
-    assert previewing.preview_book(make_project.root, None) == "demo"
-    make_project.book("other")
-    with pytest.raises(previewing.UsageError, match="name the book to preview"):
-        previewing.preview_book(make_project.root, None)
-    with pytest.raises(previewing.UsageError):
-        previewing.preview_book(make_project.root, "missing")
-
-
 def test_the_command_prints_its_address_first_and_stops_cleanly_on_ctrl_c(book, make_project):
     command = [sys.executable, "-m", "ebook_builder", "preview", "--no-browser"]
     process = subprocess.Popen(

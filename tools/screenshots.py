@@ -24,8 +24,9 @@ from PIL import Image
 from playwright.sync_api import Browser
 
 from ebook_builder import api
+from ebook_builder.browser import chromium
 from ebook_builder.model import DESIGNS
-from tests.browser import READER_MARGINS, RenderedBook, build_in_design, chromium
+from tests.browser import READER_MARGINS, RenderedBook, build_in_design
 from tests.helpers import REPO, SHIPPED_BOOKS, TOUR
 
 OUT = REPO / "docs" / "screenshots"

@@ -424,19 +424,27 @@ def cover(
 
 @app.command()
 def proof(
-    book_id: Annotated[str, typer.Argument(help="Book id.")],
+    book_id: Annotated[
+        str | None, typer.Argument(help="Book id (default: the project's only book).")
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Output folder (default: dist/proof/<book-id>/)."),
     ] = None,
     project: ProjectDir = Path("."),
 ) -> None:
-    """Build a book and write proof sheets (cover sizes, Kindle thumbnail, one PDF).
+    """Build a book and write proof sheets: the cover at its sizes, the EPUB's and the
+    AZW3's pages in the bundled reader, the DOCX's first pages, and one PDF of them all.
+
+    Then prints what a proofreader should look at (blank pages, text running off the
+    page, pictures wider than the page), one line each, also written to `flags.txt`.
 
     Example: `ebook proof russian-revolution-1917`
     """
     from ebook_builder import proof as proofing
 
     with _reported():
-        folder = proofing.proof(project, book_id, out, progress=typer.echo)
-    typer.echo(f"wrote {folder}")
+        result = proofing.proof(project, book_id, out, progress=typer.echo)
+    for flag in result.flags:
+        typer.echo(f"flag: {flag}")
+    typer.echo(f"wrote {result.folder}")

@@ -142,6 +142,18 @@ def select_books(project: Project, requested: list[str] | None) -> list[str]:
     return list(dict.fromkeys(requested))
 
 
+def chosen_book(project: Project, book_id: str | None, command: str) -> str:
+    """The one book a command shows (`preview`, `proof`): the one named, or the project's
+    only book, so that a project of one book needs no id."""
+    if book_id is not None:
+        return select_books(project, [book_id])[0]
+    books = project.book_ids()
+    if len(books) != 1:
+        known = ", ".join(books) or "none in metadata/"
+        raise UsageError(f"name the book to {command} (books: {known})")
+    return books[0]
+
+
 def load_book(project: Project, book_id: str) -> Book:
     """Read and check one book; raises `InputError` or `BookError` with every problem."""
     metadata_path = project.metadata_dir / f"{book_id}.yaml"

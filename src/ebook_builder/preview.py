@@ -32,7 +32,7 @@ from ebook_builder import api
 from ebook_builder import watch as watching
 from ebook_builder.errors import UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
-from ebook_builder.load import Project, select_books
+from ebook_builder.load import Project, chosen_book
 
 HOST = "127.0.0.1"
 # The formats a reader in the browser renders, the DOCX left out, which none shows; in the
@@ -220,18 +220,6 @@ class PreviewHandler(BaseHTTPRequestHandler):
         """Say nothing: the library never prints (the CLI reports the builds)."""
 
 
-def preview_book(root: Path, book_id: str | None) -> str:
-    """The book to preview: the one named, or the project's only book."""
-    project = Project(root)
-    if book_id is not None:
-        return select_books(project, [book_id])[0]
-    books = project.book_ids()
-    if len(books) != 1:
-        known = ", ".join(books) or "none in metadata/"
-        raise UsageError(f"name the book to preview (books: {known})")
-    return books[0]
-
-
 def preview(
     root: Path,
     book_id: str | None,
@@ -247,7 +235,7 @@ def preview(
     `on_url` hears the address once the port is bound, before the first build; each build
     goes to `on_result` and, as an event, to the open pages.
     """
-    chosen = preview_book(root, book_id)
+    chosen = chosen_book(Project(root), book_id, "preview")
     try:
         server = PreviewServer(chosen, (root / api.DEFAULT_OUT).resolve(), port)
     except OSError as exc:
