@@ -42,6 +42,9 @@ const DEVICES = {
 const MARGIN_PX = 48
 const MAX_INLINE_SIZE_PX = 720
 
+// The window, not a device, by default: the preview is first a place to read the book at
+// the window's size; a device's screen is a check one makes (and a small one, scaled down
+// in a laptop's window, is hard to read).
 const DEFAULTS = { device: 'fit', theme: 'day', fontSize: 100 }
 
 const loadSettings = () => {
@@ -228,8 +231,8 @@ const show = async (book, last) => {
 // Each finished build, as `ebook preview` sends it (the EPUB first, the other formats
 // next): after a good one that made this page's file, the new book is fetched and read
 // while the old one stays shown, then opened in its place at the reader's place (the
-// page, its modules and settings stay: far quicker than a reload); a failed one's
-// problems are listed above the book. Builds are shown in turn.
+// page, its modules and settings stay: quicker than a reload); a failed one's problems
+// are listed above the book. Builds are shown in turn.
 const follow = () => {
     const problems = document.getElementById('problems')
     let shown = Promise.resolve()
