@@ -321,7 +321,7 @@ NIGHT = "rgb(18, 18, 18)"  # reader.js's night background
 def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
     browser: Browser, make_project
 ):
-    """...and in the reader's settings (night, here), which the reopened book keeps."""
+    """The reopened book also keeps the reader's settings (night, here)."""
     book = make_project.book(
         chapters={"01-one.md": "# One\n\nThe first text.\n", "02-two.md": LONG_CHAPTER}
     )
@@ -344,7 +344,7 @@ def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
 def test_the_format_switch_shows_the_kindle_files_as_a_reader_reads_them(
     browser: Browser, book, make_project
 ):
-    """...with the reader's settings kept (localStorage) from one file to the next."""
+    """The reader's settings (kept in localStorage) follow from one file to the next."""
     with preview_page(browser, make_project.root, "The first text.") as page:
         page.get_by_label("Device").select_option(label="Phone")
         page.get_by_label("Theme").select_option(label="Night")

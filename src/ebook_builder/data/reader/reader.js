@@ -77,7 +77,7 @@ a:any-link, a:any-link * { color: ${link} !important; }`
 // transform: foliate-js measures its box with getBoundingClientRect, which a transform
 // shrinks, and would lay pages out for the wrong width. The screen is drawn at the scaled
 // size, and the text size and foliate's margins are scaled with it, so that the lines and
-// pages break where the device's do (the book's lengths are in em).
+// pages break as on the device (the book's lengths are in em), give or take rounding.
 const stage = document.getElementById('stage')
 const frame = document.getElementById('device-frame')
 let scale = 1
