@@ -330,14 +330,16 @@ def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
         page.get_by_role("button", name="Next page").click()
         page.wait_for_timeout(300)
         page.get_by_role("button", name="Next page").click()
-        page.wait_for_function("document.getElementById('place').textContent.startsWith('Two')")
+        page.wait_for_function(
+            "() => document.getElementById('place').textContent.startsWith('Two')"
+        )
         page.wait_for_timeout(300)
         place = page.locator("#place").text_content()
         (book / "02-two.md").write_text(
             LONG_CHAPTER.replace("Paragraph 0 of", "Paragraph zero of"), encoding="utf-8"
         )
         wait_for_text(page, "Paragraph zero of the second chapter.")
-        page.wait_for_function(f"document.getElementById('place').textContent === {place!r}")
+        page.wait_for_function(f"() => document.getElementById('place').textContent === {place!r}")
         assert book_backgrounds(page) == [NIGHT]
 
 

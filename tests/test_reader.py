@@ -26,8 +26,9 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from ebook_builder import api
+from ebook_builder.browser import RENDER_TIMEOUT_S
 from ebook_builder.formats import FORMATS
-from tests.browser import RENDER_TIMEOUT_S, frame_text, wait_for_text
+from tests.browser import frame_text, wait_for_text
 from tests.helpers import TOUR
 
 # The first chapter's first paragraph, as the build sets it (curly quotes).
