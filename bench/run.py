@@ -250,7 +250,7 @@ def watch_rows(
 
 def preview_row(root: Path, book_id: str, runs: int, chapter: Path) -> str:
     """`ebook preview` in Debian's Chromium: from saving a one-sentence edit to the reader
-    showing the new sentence (the rebuild, the event, the reload at the same place)."""
+    showing the new sentence (the rebuild, the event, the book reopened at the same place)."""
     sys.path.insert(0, str(REPO))
     from ebook_builder.browser import chromium
     from ebook_builder.preview import preview

@@ -1,11 +1,13 @@
 """`ebook preview`'s server: the built files and nothing else, refused foreign hosts, events
-after each rebuild, and a server that outlives bad clients."""
+after each rebuild, a server that outlives bad clients, and a reader page whose
+Content-Security-Policy lets every format render."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,7 +26,8 @@ from typer.testing import CliRunner
 from ebook_builder import preview as previewing
 from ebook_builder.cli import app
 from ebook_builder.watch import BuildResult
-from tests.browser import shown_text, wait_for_text
+from tests.browser import frame_text, shown_text, wait_for_text
+from tests.helpers import TOUR
 
 INTERVAL = 0.01
 
@@ -303,35 +306,57 @@ def preview_page(browser: Browser, root: Path, first_text: str) -> Iterator[Page
             context.close()
 
 
+def book_backgrounds(page: Page) -> list[str]:
+    """The computed background of each book document shown (foliate-js's iframes)."""
+    return [
+        frame.evaluate("getComputedStyle(document.body).backgroundColor")
+        for frame in page.frames
+        if frame is not page.main_frame and frame_text(frame)
+    ]
+
+
+NIGHT = "rgb(18, 18, 18)"  # reader.js's night background
+
+
 def test_the_browser_shows_an_edit_at_the_same_place_without_a_manual_reload(
     browser: Browser, make_project
 ):
+    """The reopened book also keeps the reader's settings (night, here)."""
     book = make_project.book(
         chapters={"01-one.md": "# One\n\nThe first text.\n", "02-two.md": LONG_CHAPTER}
     )
     with preview_page(browser, make_project.root, "The first text.") as page:
+        page.get_by_label("Theme").select_option(label="Night")
         page.get_by_role("button", name="Next page").click()
         page.wait_for_timeout(300)
         page.get_by_role("button", name="Next page").click()
-        page.wait_for_function("document.getElementById('place').textContent.startsWith('Two')")
+        page.wait_for_function(
+            "() => document.getElementById('place').textContent.startsWith('Two')"
+        )
         page.wait_for_timeout(300)
         place = page.locator("#place").text_content()
         (book / "02-two.md").write_text(
             LONG_CHAPTER.replace("Paragraph 0 of", "Paragraph zero of"), encoding="utf-8"
         )
         wait_for_text(page, "Paragraph zero of the second chapter.")
-        page.wait_for_function(f"document.getElementById('place').textContent === {place!r}")
+        page.wait_for_function(f"() => document.getElementById('place').textContent === {place!r}")
+        assert book_backgrounds(page) == [NIGHT]
 
 
 def test_the_format_switch_shows_the_kindle_files_as_a_reader_reads_them(
     browser: Browser, book, make_project
 ):
+    """The reader's settings (kept in localStorage) follow from one file to the next."""
     with preview_page(browser, make_project.root, "The first text.") as page:
+        page.get_by_label("Device").select_option(label="Phone")
+        page.get_by_label("Theme").select_option(label="Night")
         for label in ("AZW3", "MOBI", "KEPUB"):
             page.get_by_label("Format").select_option(label=label)
             page.wait_for_url(f"**book=%2Ffiles%2Fdemo.{label.lower()}*")
             wait_for_text(page, "The first text.")
             assert page.locator("#problem").count() == 0
+            assert page.get_by_label("Device").input_value() == "phone"
+            assert book_backgrounds(page) == [NIGHT]
 
 
 def test_the_browser_shows_a_broken_edits_problem_over_the_last_good_book(
@@ -345,3 +370,37 @@ def test_the_browser_shows_a_broken_edits_problem_over_the_last_good_book(
             "book/demo/01-one.md:3: broken internal link '#gone': no such id in the book"
         )
         assert "The first text." in shown_text(page)
+
+
+def test_the_reader_page_has_a_content_security_policy_that_every_format_keeps(
+    browser: Browser, fixture_project: Path, tmp_path: Path
+):
+    """The whole tour book (pictures, fonts, notes, tables), read in the EPUB and the AZW3,
+    with no request or style that the page's policy refuses."""
+    root = tmp_path / "project"
+    shutil.copytree(fixture_project, root, ignore=shutil.ignore_patterns("dist"))
+    with previewed(root, TOUR) as running:
+        running.next_result()
+        policy = running.request("/index.html").headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "script-src 'self'" in policy
+        context = browser.new_context(viewport={"width": 800, "height": 600})
+        refusals: list[str] = []
+        context.add_init_script(
+            "document.addEventListener('securitypolicyviolation', event =>"
+            " console.error(`refused ${event.violatedDirective} ${event.blockedURI}`))"
+        )
+        try:
+            page = context.new_page()
+            page.on("console", lambda message: refusals.append(message.text))
+            page.goto(f"http://127.0.0.1:{running.port}/")
+            for book_format in ("EPUB", "AZW3"):
+                page.get_by_label("Format").select_option(label=book_format)
+                wait_for_text(page, "This chapter has")
+                page.get_by_role("button", name="Contents").click()
+                for entry in page.locator("#contents button").all():
+                    entry.click()
+                    page.wait_for_timeout(300)  # foliate-js's page-turn lock
+                assert "Write to" in shown_text(page)
+        finally:
+            context.close()
+    assert [text for text in refusals if "refused" in text or "Security Policy" in text] == []

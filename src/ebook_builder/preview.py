@@ -56,6 +56,26 @@ POLL_INTERVAL = 0.05
 # The bundled reader (foliate-js and our page, `data/reader/`), served at the site's root.
 READER = "data/reader"
 READER_PAGE = "/index.html"
+# What the reader's page may load, sent with it: what foliate-js needs to show our books in
+# every format, and nothing more (each source here, taken away, made Chromium refuse part
+# of the tour book). The book's documents are blob: iframes, which inherit this policy:
+# it also keeps a book's own scripts from running.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",  # anything not named below
+        "script-src 'self'",  # our module and foliate-js's, from this server
+        "connect-src 'self'",  # the book's file (fetch) and the build events
+        "frame-src blob:",  # each book document, unpacked into a blob: address
+        "img-src blob: data:",  # the book's pictures, unpacked; the page's empty icon
+        "font-src blob:",  # the book's embedded fonts, unpacked
+        # reader.css; the book's stylesheets, unpacked; and the <style> elements foliate-js
+        # writes into its shadow roots and into the book's documents (theme, text size)
+        "style-src 'self' blob: 'unsafe-inline'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",  # no other site may frame the preview
+    )
+)
 
 
 class Events:
@@ -153,9 +173,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
         else:
             self.send_error(HTTPStatus.NOT_FOUND)
 
-    def _send(self, status: HTTPStatus, media_type: str, body: bytes) -> None:
+    def _send(
+        self, status: HTTPStatus, media_type: str, body: bytes, policy: str | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", media_type)
+        if policy is not None:
+            self.send_header("Content-Security-Policy", policy)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")  # a rebuild changes the file, not its name
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -214,7 +238,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
         if media_type.startswith("text/") or media_type.endswith("javascript"):
             media_type += "; charset=utf-8"
-        self._send(HTTPStatus.OK, media_type, self.server.assets[path].read_bytes())
+        policy = CONTENT_SECURITY_POLICY if media_type.startswith("text/html") else None
+        self._send(HTTPStatus.OK, media_type, self.server.assets[path].read_bytes(), policy)
 
     def log_message(self, format: str, *args: object) -> None:
         """Say nothing: the library never prints (the CLI reports the builds)."""

@@ -193,8 +193,10 @@ def _pages(
     page: Page, address: str, format_name: str, folder: Path
 ) -> tuple[list[Sheet], list[Flag]]:
     page.goto(address)
+    # A function, not an expression: Playwright polls an expression with eval, which the
+    # reader page's Content-Security-Policy (preview.py) refuses.
     page.wait_for_function(
-        "document.querySelector('foliate-view')?.lastLocation",
+        "() => document.querySelector('foliate-view')?.lastLocation",
         timeout=RENDER_TIMEOUT_S * 1000,
     )
     survey = page.evaluate(
