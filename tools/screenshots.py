@@ -1,6 +1,7 @@
 """Writes the reference screenshots the README shows, under `docs/screenshots/`: in each
 design, the feature tour's title page, a chapter opening and a page with notes as a phone
-shows them, and the shipped books' covers at a store's thumbnail size.
+shows them; the shipped books' covers at a store's thumbnail size; `ebook preview`'s
+reader; and a proof sheet of the first book.
 
 Not part of a build, nor of the package. After changing a design, run it from the project
 folder in the project's environment with the test extras (Playwright, and Debian's
@@ -18,15 +19,18 @@ from __future__ import annotations
 import io
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import Browser
 
 from ebook_builder import api
 from ebook_builder.browser import chromium
 from ebook_builder.model import DESIGNS
-from tests.browser import READER_MARGINS, RenderedBook, build_in_design
+from ebook_builder.preview import READER_PAGE, PreviewServer
+from ebook_builder.proof import proof
+from tests.browser import READER_MARGINS, RenderedBook, build_in_design, wait_for_text
 from tests.helpers import REPO, SHIPPED_BOOKS, TOUR
 
 OUT = REPO / "docs" / "screenshots"
@@ -88,12 +92,78 @@ def cover_thumbnails(browser: Browser, work: Path) -> None:
             book.close()
 
 
+def preview_reader(browser: Browser, work: Path) -> None:
+    """`ebook preview`'s reader on the first shipped book: the contents open, the first
+    chapter on a 7" e-ink screen, as a laptop's window shows it."""
+    book_id = SHIPPED_BOOKS[0]
+    api.build(REPO, [book_id], ["epub"], work / "dist")
+    server = PreviewServer(book_id, work / "dist")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url.rstrip('/')}{READER_PAGE}?book=/files/{book_id}.epub")
+        page.get_by_label("Device").select_option("eink")
+        page.get_by_role("button", name="Contents").click()
+        contents = page.get_by_role("navigation", name="Table of contents")
+        contents.get_by_role("button").first.click()
+        wait_for_text(page, "The 100th anniversary")
+        page.wait_for_timeout(500)  # the page turn's animation
+        save(page.screenshot(), "preview-reader")
+    finally:
+        context.close()
+        server.close()
+
+
+def proof_sheet(work: Path) -> None:
+    """Four sheets of the first book's proof side by side, each under its name: the cover,
+    the first chapter's opening in the EPUB and in the AZW3 as the reader shows them, and
+    the DOCX's first page as LibreOffice prints it."""
+    made = proof(REPO, SHIPPED_BOOKS[0], work / "proof")
+    shown = {
+        "cover-400.png": "cover",
+        "epub-03-chapter-1.png": "EPUB, chapter 1",
+        "azw3-03-chapter-1.png": "AZW3, chapter 1",
+        "docx-page-1.png": "DOCX, page 1",
+    }
+    sheets = [sheet.path for name in shown for sheet in made.sheets if sheet.path.name == name]
+    height, label, gap = 480, 28, 16
+    pictures = []
+    for sheet in sheets:
+        with Image.open(sheet) as picture:
+            width = round(picture.width * height / picture.height)
+            pictures.append(
+                picture.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+            )
+    board = Image.new(
+        "RGB",
+        (sum(p.width for p in pictures) + gap * (len(pictures) + 1), height + label + gap),
+        "white",
+    )
+    draw = ImageDraw.Draw(board)
+    font = ImageFont.load_default(size=15)
+    left = gap
+    for sheet, picture in zip(sheets, pictures, strict=True):
+        draw.text((left, 6), shown[sheet.name], fill="black", font=font)
+        board.paste(picture, (left, label))
+        draw.rectangle(
+            (left - 1, label - 1, left + picture.width, label + height), outline="#999999"
+        )
+        left += picture.width + gap
+    png = io.BytesIO()
+    board.save(png, "PNG")
+    save(png.getvalue(), "proof-sheet")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work, chromium() as browser:
         for design in DESIGNS:
             design_pages(browser, design, Path(work))
         cover_thumbnails(browser, Path(work))
+        preview_reader(browser, Path(work))
+    with tempfile.TemporaryDirectory() as work:
+        proof_sheet(Path(work))
 
 
 if __name__ == "__main__":
