@@ -429,7 +429,7 @@ def proof(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Output folder (default: dist/proof/<book-id>/)."),
+        typer.Option("--out", "-o", help="Output folder (default: `dist/proof/<book-id>/`)."),
     ] = None,
     project: ProjectDir = Path("."),
 ) -> None:
