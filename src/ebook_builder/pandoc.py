@@ -186,10 +186,7 @@ def convert_cached(
     versions of pandoc and ebook-builder. The texts the cache lacks go to pandoc together.
     An entry holds the output and its warnings, so that a cache hit warns as pandoc did.
     """
-    fingerprint = pandoc_fingerprint()
-    keys = [
-        cache_key(t, source, target, *args, fingerprint, __version__, ENTRY_LAYOUT) for t in texts
-    ]
+    keys = conversion_keys(texts, source, target, args)
     found = {index: _cached(cache, key) for index, key in enumerate(keys)}
     missing = [index for index, output in found.items() if output is None]
     if missing:
@@ -202,6 +199,16 @@ def convert_cached(
             cache.put(keys[index], json.dumps(entry, ensure_ascii=False))
             found[index] = conversion
     return [conversion for conversion in found.values() if conversion is not None]
+
+
+def conversion_keys(
+    texts: Sequence[str], source: str, target: str, args: Sequence[str]
+) -> list[str]:
+    """The chapter-cache key of each text's conversion (see `convert_cached`)."""
+    fingerprint = pandoc_fingerprint()
+    return [
+        cache_key(t, source, target, *args, fingerprint, __version__, ENTRY_LAYOUT) for t in texts
+    ]
 
 
 def _cached(cache: ChapterCache, key: str) -> Conversion | None:
