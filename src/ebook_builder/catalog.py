@@ -100,7 +100,9 @@ def cluster_client(workers: str | None, scheduler: str | None) -> Client:
             raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     count = (os.cpu_count() or 1) if workers == "auto" else _worker_count(workers)
     # A client given no address starts its own local cluster, and closes it when it closes.
-    return Client(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None)
+    # Its scheduler serves HTTP (health checks) even without a dashboard: on any free port,
+    # so that two builds at once neither clash nor warn about port 8787.
+    return Client(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0")
 
 
 def _worker_count(workers: str | None) -> int:
