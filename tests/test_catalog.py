@@ -136,8 +136,7 @@ def test_a_book_with_problems_stops_no_other(tmp_path):
     root = tmp_path / "project"
     make_catalog(root, 3)
     ProjectMaker(root).book("broken", {"01.md": "# Broken\n\nSee [there](#nowhere).\n"})
-    with catalog.cluster_client("2", None) as c:
-        outcomes = catalog.build(c, root, None, ["epub"], tmp_path / "out")
+    outcomes = catalog.build(catalog.connector("2", None), root, None, ["epub"], tmp_path / "out")
     assert [o.book_id for o in outcomes if o.failed] == ["broken"]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         f"book-0{n}.epub" for n in range(3)
@@ -166,12 +165,20 @@ def test_a_warm_rebuild_converts_nothing(make_project, tmp_path, counted):
     """Workers in this process, so that `counted` sees their pandoc runs."""
     make_project.book("demo", {"01.md": "# A\n\nText.\n", "02.md": "# B\n\n<!-- raw -->\n"})
     root = make_project.root
-    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0") as c:
-        catalog.build(c, root, None, ["epub"], tmp_path / "cold")
-        converted = len(counted)
-        outcomes = catalog.build(c, root, None, ["epub"], tmp_path / "warm")
+
+    def here() -> Client:
+        return Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=":0")
+
+    catalog.build(here, root, None, ["epub"], tmp_path / "cold")
+    converted = len(counted)
+    outcomes = catalog.build(here, root, None, ["epub"], tmp_path / "warm")
     assert converted > 0 and len(counted) == converted
     assert outcomes[0].written == [tmp_path / "warm" / "demo.epub"]
+
+    def unreachable() -> Client:
+        raise AssertionError("a build with every output current reached the cluster")
+
+    catalog.build(unreachable, root, None, ["epub"], tmp_path / "warm")
 
 
 def test_cache_keys_are_the_entries_a_conversion_looks_up(make_project):
@@ -188,11 +195,11 @@ def test_cache_keys_are_the_entries_a_conversion_looks_up(make_project):
     assert sorted(looked_up) == sorted(cache_keys(book))
 
 
-def test_local_workers_auto(catalog_project, tmp_path):
+def test_a_local_cluster(catalog_project, tmp_path):
     root, plain = catalog_project
     out = tmp_path / "out"
-    books = [f"book-0{n}" for n in range(2)]
-    code, _, stderr = build(root, *books, "--workers", "auto", "-f", FORMATS, "-o", str(out))
+    books = [f"book-0{n}" for n in range(3)]
+    code, _, stderr = build(root, *books, "--workers", "2", "-f", FORMATS, "-o", str(out))
     assert (code, stderr) == (0, "")
     for path in out.iterdir():
         assert path.read_bytes() == (plain / path.name).read_bytes()
@@ -206,11 +213,14 @@ def test_without_dask_a_cluster_build_says_what_to_install(make_project, monkeyp
     assert stderr == f"error: catalog builds need Dask: {catalog.INSTALL_HINT}\n"
 
 
-def test_a_plain_build_never_imports_dask(make_project):
+@pytest.mark.parametrize("options", [[], ["--workers", "auto"]])
+def test_a_plain_build_never_imports_dask(make_project, options):
+    """Nor does `--workers auto` for fewer books than a cluster pays for."""
     make_project.book()
+    args = ["build", "-C", str(make_project.root), "-f", "epub", *options]
     script = (
         "import sys; from ebook_builder.cli import app; from typer.testing import CliRunner; "
-        f"r = CliRunner().invoke(app, ['build', '-C', {str(make_project.root)!r}, '-f', 'epub']);"
-        "assert r.exit_code == 0, r.output; assert 'distributed' not in sys.modules"
+        f"r = CliRunner().invoke(app, {args!r}); assert r.exit_code == 0, r.output; "
+        "assert 'distributed' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", script], check=True)

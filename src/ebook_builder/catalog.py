@@ -20,15 +20,17 @@ about a third of a second that a plain `ebook build` does not pay.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ebook_builder import __version__, api
+from ebook_builder.cache.chapters import ChapterCache
 from ebook_builder.cache.keys import input_files
 from ebook_builder.convert import cache_keys
 from ebook_builder.errors import Diagnostic, EbookError, ExitCode, UsageError
@@ -36,9 +38,13 @@ from ebook_builder.load import Project, load_book, select_books, source_date_epo
 from ebook_builder.output import staged_outputs
 
 if TYPE_CHECKING:
-    from distributed import Client
+    from distributed import Client, Future
 
 INSTALL_HINT = "pip install 'ebook-builder[cluster]'"
+# With `--workers auto`, fewer books than this to build are built in this process: a local
+# cluster's start (Dask's import, the worker processes and their imports) costs more than
+# a second core saves on them (`python bench/run.py --catalog` measures where it pays).
+CLUSTER_PAYS_FROM = 4
 # Where a worker writes a book's sources and outputs, inside its temporary folder.
 WORKER_PROJECT = "project"
 WORKER_OUT = "out"
@@ -82,27 +88,40 @@ class WorkerBuild:
     exit_code: ExitCode
 
 
-def cluster_client(workers: str | None, scheduler: str | None) -> Client:
-    """A client of the cluster at `scheduler`, or of a new local cluster of `workers`
-    processes (`auto`: one per core), each running one book at a time.
+def connector(workers: str | None, scheduler: str | None) -> Callable[[], Client]:
+    """How to reach the cluster: the scheduler at `scheduler`, or a new local cluster of
+    `workers` processes (`auto`: one per core), each running one book at a time.
 
-    One thread per worker: pandoc and the writers already use several cores for one book,
-    and a process per book keeps one book's memory from another's.
+    The cluster is reached (and Dask imported) only when a book needs building. One thread
+    per worker: pandoc and the writers already use several cores for one book, and a
+    process per book keeps one book's memory from another's.
     """
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UsageError(f"catalog builds need Dask: {INSTALL_HINT}") from None
-    if scheduler:
+    count = (os.cpu_count() or 1) if workers == "auto" or scheduler else _worker_count(workers)
+
+    def connect() -> Client:
         try:
-            return Client(scheduler, timeout=10)
-        except OSError as exc:
-            raise UsageError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
-    count = (os.cpu_count() or 1) if workers == "auto" else _worker_count(workers)
-    # A client given no address starts its own local cluster, and closes it when it closes.
-    # Its scheduler serves HTTP (health checks) even without a dashboard: on any free port,
-    # so that two builds at once neither clash nor warn about port 8787.
-    return Client(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0")
+            from distributed import Client
+        except ImportError:
+            raise UsageError(f"catalog builds need Dask: {INSTALL_HINT}") from None
+        if scheduler:
+            try:
+                return Client(scheduler, timeout=10)
+            except OSError as exc:
+                message = f"cannot reach the Dask scheduler at {scheduler} ({exc})"
+                raise UsageError(message) from None
+        # A client given no address starts a local cluster, and closes it when it closes.
+        # Its scheduler serves HTTP (health checks) even without a dashboard: on any free
+        # port, so that two builds at once neither clash nor warn about port 8787. Workers'
+        # warnings (a task cancelled by Ctrl-C) are Dask's business, not the user's.
+        return Client(
+            n_workers=count,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
+
+    return connect
 
 
 def _worker_count(workers: str | None) -> int:
@@ -112,88 +131,145 @@ def _worker_count(workers: str | None) -> int:
 
 
 def build(
-    client: Client,
+    connect: Callable[[], Client],
     root: Path,
     book_ids: list[str] | None = None,
     formats: list[str] | None = None,
     out: Path | None = None,
+    *,
+    here_below: int = 0,
     progress: Callable[[Tally], None] = lambda _: None,
+    finished: Callable[[BookOutcome], None] = lambda _: None,
     use_cache: bool = True,
     warn: api.Warn = lambda _: None,
 ) -> list[BookOutcome]:
-    """Build every requested book on the cluster of `client`; one outcome per book.
+    """Build every requested book, each on the cluster `connect` reaches; an outcome a book.
 
     Writes what `api.build` writes, byte for byte, but book by book: a book with problems
-    is reported in its outcome and the others are still written. Ctrl-C cancels the tasks
-    not finished and leaves every file written as it was.
-    """
-    from distributed import as_completed
+    is reported in its outcome (and to `finished`, as each book is) and the others are
+    still written. Ctrl-C cancels the tasks not finished and leaves every file written.
 
+    No cluster is reached when every output is current, nor when fewer than `here_below`
+    books need building: starting a cluster would cost more than it saves on them, so they
+    are built here, one after another, by `api.build`.
+    """
     chosen = api.parse_formats(formats)
     out_dir = out if out is not None else root / api.DEFAULT_OUT
     project = Project(root)
-    cache = api.chapter_cache(root, use_cache)
     book_list = select_books(project, book_ids)
-    outcomes = {book_id: BookOutcome(book_id) for book_id in book_list}
-    tasks = {}
+    books = _Books(len(book_list), progress, finished)
     plans: dict[str, api.BookPlan] = {}
-    tally = Tally(len(book_list))
-    threads = sum(client.nthreads().values())
-
-    def report(finished: BookOutcome | None = None) -> None:
-        nonlocal tally
-        if finished is not None:
-            failed = tally.failed + finished.failed
-            tally = Tally(tally.total, tally.done + (not finished.failed), failed, 0)
-        left = len(tasks) - sum(future.done() for future in tasks.values())
-        tally = Tally(tally.total, tally.done, tally.failed, min(left, threads))
-        progress(tally)
-
-    try:
-        for book_id in book_list:
-            outcome = outcomes[book_id]
+    for book_id in book_list:
+        try:
+            plan = api.plan_book(project, book_id, chosen, out_dir, use_cache)
+        except EbookError as exc:
+            books.finish(_failed(book_id, exc))
+            continue
+        if plan.pending:
+            plans[book_id] = plan
+        else:
+            books.finish(BookOutcome(book_id, plan.targets))
+    if len(plans) < here_below:
+        for book_id, plan in plans.items():
+            books.start(book_id)
+            pending = [fmt.name for fmt, _, _ in plan.pending]
             try:
-                plan = api.plan_book(project, book_id, chosen, out_dir, use_cache)
-                if plan.pending:
-                    book = load_book(project, book_id)
-                    entries = {key: text for key in cache_keys(book) if (text := cache.get(key))}
-                    sources = {
-                        project.display(path).as_posix(): path.read_bytes()
-                        for path in _book_files(project, book_id)
-                    }
-                    pending = [fmt.name for fmt, _, _ in plan.pending]
-                    tasks[book_id] = client.submit(
-                        build_on_worker,
-                        book_id,
-                        sources,
-                        entries,
-                        pending,
-                        source_date_epoch(),
-                        __version__,
-                        pure=False,
-                    )
-                    plans[book_id] = plan
-                    report()
-                    continue
-                outcome.written = plan.targets
+                written = api.build(
+                    root, [book_id], pending, out_dir, use_cache=use_cache, warn=warn
+                )
             except EbookError as exc:
-                outcome.problems = exc.all_diagnostics()
-                outcome.exit_code = exc.exit_code
-            except OSError as exc:
-                outcome.problems = [Diagnostic(None, f"cannot read the book's files ({exc})")]
-                outcome.exit_code = ExitCode.BAD_USAGE
-            report(outcome)
-        by_future = {future: book_id for book_id, future in tasks.items()}
-        for future in as_completed(tasks.values()):
-            book_id = by_future[future]
-            outcome = outcomes[book_id]
-            _receive(future, outcome, plans[book_id], out_dir, cache, warn)
+                books.finish(_failed(book_id, exc))
+                continue
+            books.finish(BookOutcome(book_id, list(dict.fromkeys([*plan.targets, *written]))))
+    elif plans:
+        with connect() as client:
+            _build_on(client, project, plans, out_dir, books, use_cache, warn)
+    return [books.outcomes[book_id] for book_id in book_list]
+
+
+class _Books:
+    """The outcomes of a catalog build so far, told to its callbacks as they come.
+
+    A book started is running while fewer are started than `slots` (the cluster's
+    threads), and waits on the scheduler otherwise.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        progress: Callable[[Tally], None],
+        finished: Callable[[BookOutcome], None],
+    ) -> None:
+        self.tally = Tally(total)
+        self.outcomes: dict[str, BookOutcome] = {}
+        self.slots = 1
+        self._started: set[str] = set()
+        self._progress = progress
+        self._finished = finished
+
+    def start(self, book_id: str) -> None:
+        self._started.add(book_id)
+        self._tell()
+
+    def finish(self, outcome: BookOutcome) -> None:
+        self._started.discard(outcome.book_id)
+        self.outcomes[outcome.book_id] = outcome
+        self._finished(outcome)
+        failed = self.tally.failed + outcome.failed
+        self.tally = replace(self.tally, done=self.tally.done + (not outcome.failed), failed=failed)
+        self._tell()
+
+    def _tell(self) -> None:
+        self.tally = replace(self.tally, running=min(len(self._started), self.slots))
+        self._progress(self.tally)
+
+
+def _failed(book_id: str, exc: EbookError | OSError) -> BookOutcome:
+    if isinstance(exc, EbookError):
+        return BookOutcome(book_id, [], exc.all_diagnostics(), exc.exit_code)
+    message = f"cannot read the book's files ({exc.strerror or exc})"
+    return BookOutcome(book_id, [], [Diagnostic(None, message)], ExitCode.BAD_USAGE)
+
+
+def _build_on(
+    client: Client,
+    project: Project,
+    plans: dict[str, api.BookPlan],
+    out_dir: Path,
+    books: _Books,
+    use_cache: bool,
+    warn: api.Warn,
+) -> None:
+    """Send each planned book to the cluster, and write its outputs as they come back."""
+    from distributed import as_completed
+
+    cache = api.chapter_cache(project.root, use_cache)
+    books.slots = sum(client.nthreads().values())
+    tasks: dict[Future, str] = {}
+    try:
+        for book_id, plan in plans.items():
+            try:
+                book = load_book(project, book_id)
+                entries = {key: text for key in cache_keys(book) if (text := cache.get(key))}
+                sources = {
+                    project.display(path).as_posix(): path.read_bytes()
+                    for path in _book_files(project, book_id)
+                }
+            except (EbookError, OSError) as exc:
+                books.finish(_failed(book_id, exc))
+                continue
+            pending = [fmt.name for fmt, _, _ in plan.pending]
+            epoch = source_date_epoch()
+            task = (book_id, sources, entries, pending, epoch, __version__)
+            tasks[client.submit(build_on_worker, *task, pure=False)] = book_id
+            books.start(book_id)
+        for future in as_completed(tasks):
+            book_id = tasks[future]
+            books.finish(_received(future, book_id, plans[book_id], out_dir, cache, warn))
             future.release()
-            report(outcome)
     except BaseException:
-        client.cancel(list(tasks.values()))
+        client.cancel(list(tasks))
         raise
-    return list(outcomes.values())
 
 
 def _book_files(project: Project, book_id: str) -> list[Path]:
@@ -208,47 +284,41 @@ def _book_files(project: Project, book_id: str) -> list[Path]:
     ]
 
 
-def _receive(
-    future: object,
-    outcome: BookOutcome,
+def _received(
+    future: Future,
+    book_id: str,
     plan: api.BookPlan,
     out_dir: Path,
-    cache: api.ChapterCache,
+    cache: ChapterCache,
     warn: api.Warn,
-) -> None:
-    """Write a finished task's outputs, with their stamps, all at once; or keep its problems."""
+) -> BookOutcome:
+    """Write a finished task's outputs, with their stamps, all or nothing; or its problems."""
     try:
-        result: WorkerBuild = future.result()  # type: ignore[attr-defined]
-    except Exception as exc:  # the task raised, or its workers kept dying
-        outcome.problems = [Diagnostic(None, f"the book's task failed on the cluster: {exc!r}")]
-        outcome.exit_code = ExitCode.INTERNAL_ERROR
-        return
+        result: WorkerBuild = future.result()
+    except Exception as exc:  # the task raised, or the workers running it kept dying
+        message = f"the book's task failed on the cluster: {exc!r}"
+        return BookOutcome(book_id, [], [Diagnostic(None, message)], ExitCode.INTERNAL_ERROR)
     for warning in result.warnings:
         warn(warning)
     if result.problems:
-        outcome.problems = result.problems
-        outcome.exit_code = result.exit_code
-        return
+        return BookOutcome(book_id, [], result.problems, result.exit_code)
     for key, text in result.made_entries.items():
         cache.put(key, text)
     stamps = {target.name: stamp for _, target, stamp in plan.pending}
     try:
         with staged_outputs() as staged:
             for name, data in sorted(result.outputs.items()):
-                target = out_dir / name
-                built = staged.path(target)
+                built = staged.path(out_dir / name)
                 built.write_bytes(data)
                 if name in stamps:
                     stamps[name].record(built, staged)
     except EbookError as exc:
-        outcome.problems = exc.all_diagnostics()
-        outcome.exit_code = exc.exit_code
-        return
+        return _failed(book_id, exc)
     except OSError as exc:
-        outcome.problems = [Diagnostic(out_dir, f"cannot write ({exc.strerror or exc})")]
-        outcome.exit_code = ExitCode.BAD_USAGE
-        return
-    outcome.written = list(dict.fromkeys([*plan.targets, *(out_dir / n for n in result.outputs)]))
+        problem = Diagnostic(out_dir, f"cannot write ({exc.strerror or exc})")
+        return BookOutcome(book_id, [], [problem], ExitCode.BAD_USAGE)
+    written = [*plan.targets, *(out_dir / name for name in result.outputs)]
+    return BookOutcome(book_id, list(dict.fromkeys(written)))
 
 
 def build_on_worker(

@@ -178,13 +178,29 @@ def _build_catalog(
     scheduler: str | None,
     as_json: bool,
 ) -> NoReturn:
-    """`build --workers/--scheduler`: every book's files or problems; the gravest code."""
-    with (
-        _reported(),
-        catalog.cluster_client(workers, scheduler) as client,
-        _tally_bar() as show,
-    ):
-        outcomes = catalog.build(client, project, book_ids, formats, out, show, use_cache, _warn)
+    """`build --workers/--scheduler`: each book's files or problems as it is finished (or
+    all of them as JSON at the end); the gravest exit code of any book."""
+
+    def finished(outcome: catalog.BookOutcome) -> None:
+        if not as_json:
+            for path in outcome.written:
+                typer.echo(f"wrote {path}")
+            _print_errors([str(problem) for problem in outcome.problems])
+
+    alone_below = catalog.CLUSTER_PAYS_FROM if workers == "auto" and not scheduler else 0
+    with _reported(), _tally_bar() as show:
+        outcomes = catalog.build(
+            catalog.connector(workers, scheduler),
+            project,
+            book_ids,
+            formats,
+            out,
+            here_below=alone_below,
+            progress=show,
+            finished=finished,
+            use_cache=use_cache,
+            warn=_warn,
+        )
     if as_json:
         report = {
             o.book_id: {
@@ -194,11 +210,6 @@ def _build_catalog(
             for o in outcomes
         }
         print(json.dumps(report, ensure_ascii=False))
-    else:
-        for outcome in outcomes:
-            for path in outcome.written:
-                typer.echo(f"wrote {path}")
-            _print_errors([str(problem) for problem in outcome.problems])
     raise typer.Exit(max([ExitCode.OK, *(o.exit_code for o in outcomes)]))
 
 
@@ -218,7 +229,7 @@ def _tally_bar() -> Iterator[Callable[[catalog.Tally], None]]:
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        task = progress.add_task("starting the cluster", total=None)
+        task = progress.add_task("planning", total=None)
 
         def show(tally: catalog.Tally) -> None:
             finished = tally.done + tally.failed
