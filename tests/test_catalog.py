@@ -17,7 +17,7 @@ import pytest
 from distributed import Client
 from typer.testing import CliRunner
 
-from ebook_builder import api, catalog
+from ebook_builder import api, catalog, pandoc
 from ebook_builder.cache.chapters import ChapterCache
 from ebook_builder.cli import app
 from ebook_builder.convert import cache_keys, convert_book
@@ -224,3 +224,10 @@ def test_a_plain_build_never_imports_dask(make_project, options):
         "assert 'distributed' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_each_local_worker_runs_its_share_of_pandoc_processes(monkeypatch):
+    monkeypatch.setenv(pandoc.PROCESSES_VARIABLE, "1")
+    assert pandoc.processes() == 1
+    monkeypatch.setenv(pandoc.PROCESSES_VARIABLE, "none")
+    assert pandoc.processes() == os.cpu_count()

@@ -36,6 +36,7 @@ from ebook_builder.convert import cache_keys
 from ebook_builder.errors import Diagnostic, EbookError, ExitCode, UsageError
 from ebook_builder.load import Project, load_book, select_books, source_date_epoch
 from ebook_builder.output import staged_outputs
+from ebook_builder.pandoc import PROCESSES_VARIABLE
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -112,13 +113,16 @@ def connector(workers: str | None, scheduler: str | None) -> Callable[[], Client
         # A client given no address starts a local cluster, and closes it when it closes.
         # Its scheduler serves HTTP (health checks) even without a dashboard: on any free
         # port, so that two builds at once neither clash nor warn about port 8787. Workers'
-        # warnings (a task cancelled by Ctrl-C) are Dask's business, not the user's.
+        # warnings (a task cancelled by Ctrl-C) are Dask's business, not the user's. Each
+        # worker runs its share of the cores' pandoc processes.
+        share = max(1, (os.cpu_count() or 1) // count)
         return Client(
             n_workers=count,
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
             silence_logs=logging.ERROR,
+            env={PROCESSES_VARIABLE: str(share)},
         )
 
     return connect
