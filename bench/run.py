@@ -406,15 +406,16 @@ def make_catalog(root: Path, count: int, size: int | None = None) -> list[str]:
     return book_ids
 
 
-def catalog_run(command: list[str], cwd: Path) -> tuple[float, list[float]]:
-    """Seconds of a catalog build and each worker's peak memory (MiB): the worker process
-    with the pandoc processes it runs, sampled every 100 ms (less often than `run_once`:
-    the build is long, and each look at /proc takes processor time from it)."""
+def catalog_run(command: list[str], cwd: Path) -> tuple[float, float, list[float]]:
+    """Seconds and processor seconds of a catalog build, and each worker's peak memory
+    (MiB): the worker process with the pandoc processes it runs, sampled every 100 ms (less
+    often than `run_once`: the build is long, and each look at /proc takes processor time
+    from it)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     while True:
-        pid, status, _ = os.wait4(process.pid, os.WNOHANG)
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
         for worker in _children(process.pid):
@@ -424,7 +425,7 @@ def catalog_run(command: list[str], cwd: Path) -> tuple[float, list[float]]:
     if os.waitstatus_to_exitcode(status) != 0:
         error = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"failed: {' '.join(command)}\n{error}")
-    return seconds, [kib / 1024 for kib in peaks.values()]
+    return seconds, usage.ru_utime + usage.ru_stime, [kib / 1024 for kib in peaks.values()]
 
 
 def _children(pid: int) -> list[int]:
@@ -441,11 +442,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def naive_chain_seconds(root: Path, book_ids: list[str], tmp: Path) -> float:
-    """What a user would script without ebook-builder, one book after another: pandoc →
-    EPUB, pandoc → DOCX, calibre's `ebook-convert` EPUB → AZW3."""
+def naive_chain_seconds(root: Path, book_ids: list[str], tmp: Path) -> tuple[float, float]:
+    """Seconds and processor seconds of what a user would script without ebook-builder,
+    one book after another: pandoc → EPUB, pandoc → DOCX, calibre's `ebook-convert` EPUB →
+    AZW3."""
     calibre = shutil.which("ebook-convert")
     assert calibre, "the naive chain needs calibre's ebook-convert"
+    before = os.times()
     start = time.perf_counter()
     for book_id in book_ids:
         epub = tmp / f"{book_id}.epub"
@@ -455,7 +458,9 @@ def naive_chain_seconds(root: Path, book_ids: list[str], tmp: Path) -> float:
             [calibre, str(epub), str(tmp / f"{book_id}.azw3")],
         ):
             subprocess.run(command, cwd=root, check=True, capture_output=True)
-    return time.perf_counter() - start
+    after = os.times()
+    cpu = after.children_user + after.children_system
+    return time.perf_counter() - start, cpu - before.children_user - before.children_system
 
 
 def catalog_rows(tmp: Path, count: int, runs: int) -> list[str]:
@@ -470,42 +475,46 @@ def catalog_rows(tmp: Path, count: int, runs: int) -> list[str]:
         f"Catalog of {count} books of 1 to 20 chapters ({words:,} words), every format "
         f"({fmts}), cold (`--no-cache`), one run each.",
         "",
-        "| build | time | books per hour | vs 1 worker | peak memory per worker |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| build | time | books per hour | vs 1 worker | processor time, all processes "
+        "| peak memory per worker |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     plain = run(ebook("build", "--no-cache", "-o", str(tmp / "plain")), root, 1)
     rows.append(
         f"| `ebook build` (one process) | {plain.seconds:.1f} s "
-        f"| {count / plain.seconds * 3600:,.0f} | | |"
+        f"| {count / plain.seconds * 3600:,.0f} | | {plain.cpu_seconds:.1f} s | |"
     )
     one = None
     for workers in (1, 2):
         out = tmp / f"workers-{workers}"
         command = ebook("build", "--no-cache", "--workers", str(workers), "-o", str(out))
-        seconds, peaks = catalog_run(command, root)
+        seconds, cpu, peaks = catalog_run(command, root)
         one = one or seconds
         rows.append(
             f"| `ebook build --workers {workers}` | {seconds:.1f} s "
-            f"| {count / seconds * 3600:,.0f} | {seconds / one:.2f}× "
+            f"| {count / seconds * 3600:,.0f} | {seconds / one:.2f}× | {cpu:.1f} s "
             f"| {' / '.join(f'{peak:.0f} MiB' for peak in sorted(peaks))} |"
         )
     warm = run(ebook("build", "--workers", "2", "-o", str(tmp / "warm")), root, 1)
     rows.append(
         f"| `ebook build --workers 2`, warm cache, into a new folder (converts nothing) "
-        f"| {warm.seconds:.1f} s | {count / warm.seconds * 3600:,.0f} | | |"
+        f"| {warm.seconds:.1f} s | {count / warm.seconds * 3600:,.0f} | "
+        f"| {warm.cpu_seconds:.1f} s | |"
     )
-    naive = naive_chain_seconds(root, book_ids, tmp)
+    naive, naive_cpu = naive_chain_seconds(root, book_ids, tmp)
     rows.append(
         f"| naive chain: pandoc → EPUB, pandoc → DOCX, calibre EPUB → AZW3 | {naive:.1f} s "
-        f"| {count / naive * 3600:,.0f} | | |"
+        f"| {count / naive * 3600:,.0f} | | {naive_cpu:.1f} s | |"
     )
+    rows.append(f"\nLoad average (1 minute) at the end: {os.getloadavg()[0]:.1f}.")
     rows += [
         "",
         f"Where a local cluster pays: books of the first book's 10 chapters, cold, every "
         f"format; medians of {runs} runs.",
         "",
-        "| books | `ebook build` | `ebook build --workers 2` | ratio |",
-        "| ---: | ---: | ---: | ---: |",
+        "| books | `ebook build` | `ebook build --workers 2` | ratio | processor time, plain "
+        "/ cluster |",
+        "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for books in (1, 2, 3, 4, 6, 8):
         folder = tmp / f"pamphlets-{books}"
@@ -520,7 +529,8 @@ def catalog_rows(tmp: Path, count: int, runs: int) -> list[str]:
         )
         rows.append(
             f"| {books} | {here.seconds:.2f} s | {cluster.seconds:.2f} s "
-            f"| {ratio(cluster.seconds, here.seconds)} |"
+            f"| {ratio(cluster.seconds, here.seconds)} "
+            f"| {here.cpu_seconds:.1f} s / {cluster.cpu_seconds:.1f} s |"
         )
     return rows
 

@@ -244,36 +244,60 @@ def _build_on(
     use_cache: bool,
     warn: api.Warn,
 ) -> None:
-    """Send each planned book to the cluster, and write its outputs as they come back."""
+    """Send the planned books to the cluster, and write their outputs as they come back.
+
+    At most twice as many books as the cluster has threads are sent ahead: a task holds
+    its book's files in the scheduler's memory until it runs, and a catalog's files need
+    not all be there at once.
+    """
     from distributed import as_completed
 
     cache = api.chapter_cache(project.root, use_cache)
     books.slots = sum(client.nthreads().values())
+    waiting = iter(plans.items())
     tasks: dict[Future, str] = {}
-    try:
-        for book_id, plan in plans.items():
+    finished = as_completed()
+
+    def send_more() -> None:
+        while finished.count() < 2 * max(1, books.slots):
+            book_id, plan = next(waiting, (None, None))
+            if book_id is None or plan is None:
+                return
             try:
-                book = load_book(project, book_id)
-                entries = {key: text for key in cache_keys(book) if (text := cache.get(key))}
-                sources = {
-                    project.display(path).as_posix(): path.read_bytes()
-                    for path in _book_files(project, book_id)
-                }
+                task = _task(project, book_id, plan, cache)
             except (EbookError, OSError) as exc:
                 books.finish(_failed(book_id, exc))
                 continue
-            pending = [fmt.name for fmt, _, _ in plan.pending]
-            epoch = source_date_epoch()
-            task = (book_id, sources, entries, pending, epoch, __version__)
-            tasks[client.submit(build_on_worker, *task, pure=False)] = book_id
+            future = client.submit(build_on_worker, *task, pure=False)
+            tasks[future] = book_id
+            finished.add(future)
             books.start(book_id)
-        for future in as_completed(tasks):
-            book_id = tasks[future]
+
+    try:
+        send_more()
+        for future in finished:
+            book_id = tasks.pop(future)
             books.finish(_received(future, book_id, plans[book_id], out_dir, cache, warn))
             future.release()
+            send_more()
     except BaseException:
         client.cancel(list(tasks))
         raise
+
+
+def _task(
+    project: Project, book_id: str, plan: api.BookPlan, cache: ChapterCache
+) -> tuple[str, dict[str, bytes], dict[str, str], list[str], str, str]:
+    """The arguments of `build_on_worker` for one book: what a worker without the project
+    needs to build it as this machine would."""
+    book = load_book(project, book_id)
+    entries = {key: text for key in cache_keys(book) if (text := cache.get(key))}
+    sources = {
+        project.display(path).as_posix(): path.read_bytes()
+        for path in _book_files(project, book_id)
+    }
+    pending = [fmt.name for fmt, _, _ in plan.pending]
+    return book_id, sources, entries, pending, source_date_epoch(), __version__
 
 
 def _book_files(project: Project, book_id: str) -> list[Path]:
