@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,10 +43,14 @@ if TYPE_CHECKING:
     from distributed import Client, Future
 
 INSTALL_HINT = "pip install 'ebook-builder[cluster]'"
-# With `--workers auto`, fewer books than this to build are built in this process: a local
-# cluster's start (Dask's import, the worker processes and their imports) costs more than
-# a second core saves on them (`python bench/run.py --catalog` measures where it pays).
-CLUSTER_PAYS_FROM = 4
+# A plain build keeps this many cores busy (pandoc converts a book's chapters in one
+# process per core, the DOCX is written in a thread beside the other formats): on such a
+# machine, a local cluster only adds its own start (`python bench/run.py --catalog`).
+PLAIN_BUILD_CORES = 2
+# On a machine of more cores, the fewest books to build that repay a local cluster's start
+# (Dask's import, the worker processes and their imports): estimated from the processor
+# time of a book built each way, not measured (the machines measured on had 2 cores).
+CLUSTER_PAYS_FROM = 6
 # Where a worker writes a book's sources and outputs, inside its temporary folder.
 WORKER_PROJECT = "project"
 WORKER_OUT = "out"
@@ -128,6 +133,14 @@ def connector(workers: str | None, scheduler: str | None) -> Callable[[], Client
     return connect
 
 
+def cluster_pays_from(workers: str | None, scheduler: str | None) -> int:
+    """How many books `--workers auto` needs to build before a local cluster pays, and
+    none for a cluster asked for by its size or its scheduler (`build`'s `here_below`)."""
+    if scheduler or workers != "auto":
+        return 0
+    return CLUSTER_PAYS_FROM if (os.cpu_count() or 1) > PLAIN_BUILD_CORES else sys.maxsize
+
+
 def _worker_count(workers: str | None) -> int:
     if workers is not None and workers.isdigit() and int(workers) > 0:
         return int(workers)
@@ -164,11 +177,7 @@ def build(
     books = _Books(len(book_list), progress, finished)
     plans: dict[str, api.BookPlan] = {}
     for book_id in book_list:
-        try:
-            plan = api.plan_book(project, book_id, chosen, out_dir, use_cache)
-        except EbookError as exc:
-            books.finish(_failed(book_id, exc))
-            continue
+        plan = api.plan_book(project, book_id, chosen, out_dir, use_cache)
         if plan.pending:
             plans[book_id] = plan
         else:

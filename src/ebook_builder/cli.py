@@ -127,7 +127,8 @@ def build(
         typer.Option(
             "--scheduler",
             envvar="DASK_SCHEDULER_ADDRESS",
-            help="Build the books on the Dask cluster of this scheduler (`tcp://HOST:PORT`).",
+            help="Build the books on the Dask cluster of this scheduler (`tcp://HOST:PORT`); "
+            "it wins over --workers.",
         ),
     ] = None,
     as_json: Annotated[
@@ -187,7 +188,6 @@ def _build_catalog(
                 typer.echo(f"wrote {path}")
             _print_errors([str(problem) for problem in outcome.problems])
 
-    alone_below = catalog.CLUSTER_PAYS_FROM if workers == "auto" and not scheduler else 0
     with _reported(), _tally_bar() as show:
         outcomes = catalog.build(
             catalog.connector(workers, scheduler),
@@ -195,7 +195,7 @@ def _build_catalog(
             book_ids,
             formats,
             out,
-            here_below=alone_below,
+            here_below=catalog.cluster_pays_from(workers, scheduler),
             progress=show,
             finished=finished,
             use_cache=use_cache,
