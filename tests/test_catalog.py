@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from distributed import Client
+from PIL import Image
 from typer.testing import CliRunner
 
 from ebook_builder import api, catalog, pandoc
@@ -61,7 +62,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, lis
 
 
 def make_catalog(root: Path, count: int = BOOK_COUNT) -> list[str]:
-    """`count` small books of one to four chapters of different lengths."""
+    """`count` small books of one to four chapters of different lengths; the first with a
+    picture and a cover of its own, which its task must carry too."""
     maker = ProjectMaker(root)
     books = []
     for number in range(count):
@@ -72,8 +74,13 @@ def make_catalog(root: Path, count: int = BOOK_COUNT) -> list[str]:
             + "\n"
             for part in range(1, number % 4 + 2)
         }
+        if number == 0:
+            chapters["01.md"] += "\n![A red square.](square.png)\n"
         maker.book(book_id, chapters, title=f"Book {number}")
         books.append(book_id)
+    Image.new("RGB", (40, 40), "red").save(root / "book" / "book-00" / "square.png")
+    (root / "covers").mkdir()
+    Image.new("RGB", (600, 900), "navy").save(root / "covers" / "book-00.jpg")
     return books
 
 
@@ -179,6 +186,13 @@ def test_a_warm_rebuild_converts_nothing(make_project, tmp_path, counted):
         raise AssertionError("a build with every output current reached the cluster")
 
     catalog.build(unreachable, root, None, ["epub"], tmp_path / "warm")
+
+
+def test_a_worker_of_another_version_refuses_the_book():
+    result = catalog.build_on_worker("demo", {}, {}, ["epub"], "", "0.0.0")
+    assert [str(problem) for problem in result.problems] == [
+        f"the worker runs ebook-builder {catalog.__version__}, the client 0.0.0"
+    ]
 
 
 def test_cache_keys_are_the_entries_a_conversion_looks_up(make_project):
