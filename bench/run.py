@@ -14,6 +14,11 @@ Measured side by side in one run, each figure the median of `--runs` runs (defau
 
 Prints a Markdown table and writes it to bench/RESULTS.md. Run from the project root:
 `python bench/run.py` (add `--sizes 10` or `--runs 3` for a quicker look).
+
+`python bench/run.py --catalog 100` measures catalog builds instead, into bench/CATALOG.md: a
+generated catalog of 100 books of varied sizes, cold, every format, plain and on 1 and 2
+local Dask workers (with each worker's peak memory) against pandoc and calibre book by
+book, and the number of books from which a local cluster pays.
 """
 
 from __future__ import annotations
