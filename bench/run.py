@@ -14,6 +14,11 @@ Measured side by side in one run, each figure the median of `--runs` runs (defau
 
 Prints a Markdown table and writes it to bench/RESULTS.md. Run from the project root:
 `python bench/run.py` (add `--sizes 10` or `--runs 3` for a quicker look).
+
+`python bench/run.py --catalog 100` measures catalog builds instead, into bench/CATALOG.md: a
+generated catalog of 100 books of varied sizes, cold, every format, plain and on 1 and 2
+local Dask workers (with each worker's peak memory) against pandoc and calibre book by
+book, and the number of books from which a local cluster pays.
 """
 
 from __future__ import annotations
@@ -377,6 +382,164 @@ def make_corpus(root: Path, times: int) -> str:
     return book_id
 
 
+def make_catalog(root: Path, count: int, size: int | None = None) -> list[str]:
+    """`count` books in a new project at `root`, each of `size` chapters (by default 1 to
+    20, five books of each size) taken in turn from the shipped pamphlets' 14, each with
+    its own title, identifier and a copy of the first book's cover."""
+    pool = [path for book_id in BOOKS for path in chapter_paths(REPO, book_id)]
+    meta = yaml.safe_load((REPO / "metadata" / f"{FIRST}.yaml").read_text())
+    for folder in ("book", "metadata", "covers"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    book_ids = []
+    for number in range(count):
+        book_id = f"catalog-{number:03d}"
+        folder = root / "book" / book_id
+        folder.mkdir()
+        names = []
+        for index in range(size or 1 + number * 7 % 20):
+            source = pool[(number + index) % len(pool)]
+            names.append(f"{index:02d}-{source.name}")
+            shutil.copy(source, folder / names[-1])
+        meta.update(
+            title=f"Catalog book {number}",
+            identifier=f"urn:uuid:00000000-0000-4000-8001-{number:012d}",
+            chapters=names,
+        )
+        (root / "metadata" / f"{book_id}.yaml").write_text(yaml.safe_dump(meta))
+        shutil.copy(REPO / "covers" / f"{FIRST}.jpg", root / "covers" / f"{book_id}.jpg")
+        book_ids.append(book_id)
+    return book_ids
+
+
+def catalog_run(command: list[str], cwd: Path) -> tuple[float, float, list[float]]:
+    """Seconds and processor seconds of a catalog build, and each worker's peak memory
+    (MiB): the worker process with the pandoc processes it runs, sampled every 100 ms (less
+    often than `run_once`: the build is long, and each look at /proc takes processor time
+    from it)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peaks: dict[int, int] = {}
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        for worker in _children(process.pid):
+            peaks[worker] = max(peaks.get(worker, 0), tree_rss_kib(worker))
+        time.sleep(0.1)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        error = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"failed: {' '.join(command)}\n{error}")
+    return seconds, usage.ru_utime + usage.ru_stime, [kib / 1024 for kib in peaks.values()]
+
+
+def _children(pid: int) -> list[int]:
+    """The Dask worker processes a local cluster started: `pid`'s spawned children."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in command:
+            found.append(int(entry))
+    return found
+
+
+def naive_chain_seconds(root: Path, book_ids: list[str], tmp: Path) -> tuple[float, float]:
+    """Seconds and processor seconds of what a user would script without ebook-builder,
+    one book after another: pandoc → EPUB, pandoc → DOCX, calibre's `ebook-convert` EPUB →
+    AZW3."""
+    calibre = shutil.which("ebook-convert")
+    assert calibre, "the naive chain needs calibre's ebook-convert"
+    before = os.times()
+    start = time.perf_counter()
+    for book_id in book_ids:
+        epub = tmp / f"{book_id}.epub"
+        for command in (
+            pandoc(root, book_id, epub),
+            pandoc(root, book_id, tmp / f"{book_id}.docx"),
+            [calibre, str(epub), str(tmp / f"{book_id}.azw3")],
+        ):
+            subprocess.run(command, cwd=root, check=True, capture_output=True)
+    after = os.times()
+    cpu = after.children_user + after.children_system
+    return time.perf_counter() - start, cpu - before.children_user - before.children_system
+
+
+def catalog_rows(tmp: Path, count: int, runs: int) -> list[str]:
+    """A catalog of `count` books, cold, every format: plain, on 1 and 2 local workers, and
+    the naive chain; then where a local cluster starts to pay, on books of a pamphlet's
+    size (the first book's 10 chapters)."""
+    root = tmp / "catalog"
+    book_ids = make_catalog(root, count)
+    words = sum(len(path.read_text().split()) for path in (root / "book").rglob("*.md"))
+    fmts = ",".join(formats())
+    rows = [
+        f"Catalog of {count} books of 1 to 20 chapters ({words:,} words), every format "
+        f"({fmts}), cold (`--no-cache`), one run each.",
+        "",
+        "| build | time | books per hour | vs 1 worker | processor time, all processes "
+        "| peak memory per worker |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    plain = run(ebook("build", "--no-cache", "-o", str(tmp / "plain")), root, 1)
+    rows.append(
+        f"| `ebook build` (one process) | {plain.seconds:.1f} s "
+        f"| {count / plain.seconds * 3600:,.0f} | | {plain.cpu_seconds:.1f} s | |"
+    )
+    one = None
+    for workers in (1, 2):
+        out = tmp / f"workers-{workers}"
+        command = ebook("build", "--no-cache", "--workers", str(workers), "-o", str(out))
+        seconds, cpu, peaks = catalog_run(command, root)
+        one = one or seconds
+        rows.append(
+            f"| `ebook build --workers {workers}` | {seconds:.1f} s "
+            f"| {count / seconds * 3600:,.0f} | {seconds / one:.2f}× | {cpu:.1f} s "
+            f"| {' / '.join(f'{peak:.0f} MiB' for peak in sorted(peaks))} |"
+        )
+    warm = run(ebook("build", "--workers", "2", "-o", str(tmp / "warm")), root, 1)
+    rows.append(
+        f"| `ebook build --workers 2`, warm cache, into a new folder (converts nothing) "
+        f"| {warm.seconds:.1f} s | {count / warm.seconds * 3600:,.0f} | "
+        f"| {warm.cpu_seconds:.1f} s | |"
+    )
+    naive, naive_cpu = naive_chain_seconds(root, book_ids, tmp)
+    rows.append(
+        f"| naive chain: pandoc → EPUB, pandoc → DOCX, calibre EPUB → AZW3 | {naive:.1f} s "
+        f"| {count / naive * 3600:,.0f} | | {naive_cpu:.1f} s | |"
+    )
+    rows.append(f"\nLoad average (1 minute) at the end: {os.getloadavg()[0]:.1f}.")
+    rows += [
+        "",
+        f"Where a local cluster pays: books of the first book's 10 chapters, cold, every "
+        f"format; medians of {runs} runs.",
+        "",
+        "| books | `ebook build` | `ebook build --workers 2` | ratio | processor time, plain "
+        "/ cluster |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for books in (1, 2, 3, 4, 6, 8):
+        folder = tmp / f"pamphlets-{books}"
+        make_catalog(folder, books, size=10)
+        here, cluster = side_by_side(
+            [
+                ebook("build", "--no-cache", "-o", str(folder / "a")),
+                ebook("build", "--no-cache", "--workers", "2", "-o", str(folder / "b")),
+            ],
+            folder,
+            runs,
+        )
+        rows.append(
+            f"| {books} | {here.seconds:.2f} s | {cluster.seconds:.2f} s "
+            f"| {ratio(cluster.seconds, here.seconds)} "
+            f"| {here.cpu_seconds:.1f} s / {cluster.cpu_seconds:.1f} s |"
+        )
+    return rows
+
+
 def project_copy(folder: Path) -> Path:
     root = folder / "project"
     for name in ("book", "metadata", "covers"):
@@ -404,9 +567,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="10,100", help="corpus sizes, e.g. 10,100")
+    parser.add_argument(
+        "--catalog",
+        type=int,
+        metavar="BOOKS",
+        help="measure catalog builds on Dask instead (slow: 100 books take minutes), "
+        "into bench/CATALOG.md",
+    )
     args = parser.parse_args()
     runs = args.runs
     compile_package()
+    if args.catalog:
+        with tempfile.TemporaryDirectory() as scratch:
+            rows = catalog_rows(Path(scratch), args.catalog, runs)
+        header = [
+            "# Catalog builds",
+            "",
+            f"`python bench/run.py --catalog {args.catalog} --runs {runs}` on "
+            f"{platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, pandoc {pypandoc.get_pandoc_version()}.",
+            "",
+        ]
+        table = "\n".join(header + rows) + "\n"
+        print(table)
+        (REPO / "bench" / "CATALOG.md").write_text(table, encoding="utf-8")
+        return
     calibre = shutil.which("ebook-convert")
     fmts = formats()
     rows: list[str] = []

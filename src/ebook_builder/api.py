@@ -156,7 +156,7 @@ def build(
         return _write_books(plans, out_dir, progress)
 
 
-def _write_books(plans: list[_BookPlan], out_dir: Path, progress: Progress) -> list[Path]:
+def _write_books(plans: list[BookPlan], out_dir: Path, progress: Progress) -> list[Path]:
     """Write every plan's pending formats; return every target of every plan."""
     jobs = [_Job(plan, *pending, out_dir) for plan in plans for pending in plan.pending]
     for job in jobs:
@@ -180,7 +180,7 @@ def _write_books(plans: list[_BookPlan], out_dir: Path, progress: Progress) -> l
 
 @dataclass(frozen=True)
 class _Job:
-    plan: _BookPlan
+    plan: BookPlan
     fmt: OutputFormat
     target: Path
     stamp: OutputStamp
@@ -210,7 +210,7 @@ def _write_all(jobs: list[_Job], staged: StagedOutputs) -> list[Path | None]:
 
 
 @dataclass
-class _BookPlan:
+class BookPlan:
     """What a build does for one book: the formats still to write, and the book if needed."""
 
     targets: list[Path]
@@ -226,7 +226,7 @@ def _plan(
     progress: Progress,
     use_cache: bool,
     warn: Warn,
-) -> list[_BookPlan]:
+) -> list[BookPlan]:
     """Load every book, and convert and validate those with outputs to write.
 
     All books are checked before anything is written, and every problem of every book is
@@ -242,7 +242,7 @@ def _plan(
         for book_id in select_books(project, book_ids):
             progress(f"checking {book_id}")
             try:
-                plan = _plan_book(project, book_id, formats, out_dir, use_cache)
+                plan = plan_book(project, book_id, formats, out_dir, use_cache)
                 if plan.pending or not formats:
                     book = load_book(project, book_id)
                     if plan.pending and writers.ident is None:
@@ -260,13 +260,13 @@ def _plan(
     return plans
 
 
-def _plan_book(
+def plan_book(
     project: Project,
     book_id: str,
     formats: list[OutputFormat],
     out_dir: Path | None,
     use_cache: bool,
-) -> _BookPlan:
+) -> BookPlan:
     """A book's outputs, and those of them not current (all of them without the cache)."""
     inputs = _inputs_key(project, book_id) if use_cache else None
     targets, pending = [], []
@@ -277,7 +277,7 @@ def _plan_book(
         targets.append(target)
         if not stamp.is_current(target):
             pending.append((fmt, target, stamp))
-    return _BookPlan(targets, pending, None)
+    return BookPlan(targets, pending, None)
 
 
 def watched_inputs(root: Path, book_ids: list[str] | None = None) -> list[tuple[Path, str]]:

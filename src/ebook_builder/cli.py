@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from ebook_builder import api
+from ebook_builder import api, catalog
 from ebook_builder import watch as watching
 from ebook_builder.checks.accessibility import accessibility_problems
 from ebook_builder.errors import Diagnostic, EbookError, ExitCode
@@ -114,6 +114,29 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Convert every chapter again (a cold build).")
     ] = False,
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            "--workers",
+            help="Build the books on a local Dask cluster of N processes (`auto`: one per "
+            "core), book by book; needs `pip install 'ebook-builder[cluster]'`.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            envvar="DASK_SCHEDULER_ADDRESS",
+            help="Build the books on the Dask cluster of this scheduler (`tcp://HOST:PORT`); "
+            "it wins over --workers.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="With --workers or --scheduler: each book's files or problems as JSON."
+        ),
+    ] = False,
     project: ProjectDir = Path("."),
 ) -> None:
     """Build books into `dist/<book-id>.<ext>`.
@@ -121,19 +144,98 @@ def build(
     Converted chapters are cached in `.cache/` and unchanged outputs are kept, so a rebuild
     after an edit only redoes what changed.
 
+    With `--workers` or `--scheduler`, each book is built on a Dask cluster and written as it
+    is finished: a book with problems stops no other (exit 1 when any has problems).
+
     Examples:
 
     - `ebook build` — every book, every format, into dist/
     - `ebook build russian-revolution-1917 --format epub`
     - `ebook build --out /tmp/books`
     - `ebook build --no-cache` — convert everything again
+    - `ebook build --workers auto` — a catalog on every core
+    - `ebook build --scheduler tcp://10.0.0.5:8786 --json` — on a cluster; `{"<book-id>":
+      {"written": […], "problems": [{"path", "line", "message"}]}}`
     """
+    if workers is not None or scheduler:
+        _build_catalog(project, book_ids, formats, out, not no_cache, workers, scheduler, as_json)
+    if as_json:
+        _fail(["--json applies to --workers and --scheduler builds only"], ExitCode.BAD_USAGE)
     with _reported(), _progress() as step:
         written = api.build(
             project, book_ids, formats, out, progress=step, use_cache=not no_cache, warn=_warn
         )
     for path in written:
         typer.echo(f"wrote {path}")
+
+
+def _build_catalog(
+    project: Path,
+    book_ids: list[str] | None,
+    formats: list[str] | None,
+    out: Path | None,
+    use_cache: bool,
+    workers: str | None,
+    scheduler: str | None,
+    as_json: bool,
+) -> NoReturn:
+    """`build --workers/--scheduler`: each book's files or problems as it is finished (or
+    all of them as JSON at the end); the gravest exit code of any book."""
+
+    def finished(outcome: catalog.BookOutcome) -> None:
+        if not as_json:
+            for path in outcome.written:
+                typer.echo(f"wrote {path}")
+            _print_errors([str(problem) for problem in outcome.problems])
+
+    with _reported(), _tally_bar() as show:
+        outcomes = catalog.build(
+            catalog.connector(workers, scheduler),
+            project,
+            book_ids,
+            formats,
+            out,
+            here_below=catalog.cluster_pays_from(workers, scheduler),
+            progress=show,
+            finished=finished,
+            use_cache=use_cache,
+            warn=_warn,
+        )
+    if as_json:
+        report = {
+            o.book_id: {
+                "written": [str(path) for path in o.written],
+                "problems": [d.as_dict() for d in o.problems],
+            }
+            for o in outcomes
+        }
+        print(json.dumps(report, ensure_ascii=False))
+    raise typer.Exit(max([ExitCode.OK, *(o.exit_code for o in outcomes)]))
+
+
+@contextmanager
+def _tally_bar() -> Iterator[Callable[[catalog.Tally], None]]:
+    """A bar over the books of a catalog build, on an interactive terminal only."""
+    if not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("planning", total=None)
+
+        def show(tally: catalog.Tally) -> None:
+            finished = tally.done + tally.failed
+            progress.update(task, total=tally.total, completed=finished, description=str(tally))
+
+        yield show
 
 
 @app.command()

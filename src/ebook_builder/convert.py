@@ -36,7 +36,13 @@ from ebook_builder.markup.xhtml import (
     text_of,
 )
 from ebook_builder.model import Book, ChapterDocument, ChapterSource
-from ebook_builder.pandoc import Conversion, Refused, convert_cached, convert_documents
+from ebook_builder.pandoc import (
+    Conversion,
+    Refused,
+    conversion_keys,
+    convert_cached,
+    convert_documents,
+)
 from ebook_builder.typography import typeset
 
 # Ids come from heading text in this module, not from pandoc, so that the pipeline knows
@@ -146,6 +152,18 @@ def convert_book(book: Book, cache: ChapterCache = NO_CACHE) -> list[ChapterDocu
         raise BookError("chapters could not be converted", problems)
     make_ids_unique(chapters)
     return chapters
+
+
+def cache_keys(book: Book) -> list[str]:
+    """The chapter-cache entries `convert_book` looks up: the HTML of every chapter and the
+    pandoc tree of those with raw passages (`raw_passages`).
+
+    A catalog build sends them with the book to a worker, whose disk has no cache.
+    """
+    texts = [source.text for source in book.chapters]
+    hinted = [text for text in texts if RAW_HINT.search(text)]
+    html = conversion_keys(texts, PANDOC_FROM, "html5", PANDOC_ARGS)
+    return html + conversion_keys(hinted, PANDOC_FROM, "json", ())
 
 
 def convert_chapter(

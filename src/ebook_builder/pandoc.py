@@ -28,6 +28,7 @@ from ebook_builder.errors import BookError, UsageError
 
 # What a chapter cache entry holds: a new layout gets new keys, never an entry it cannot read.
 ENTRY_LAYOUT = "json:output,warnings"
+PROCESSES_VARIABLE = "EBOOK_PANDOC_PROCESSES"
 BATCH_CHARACTERS = 1 << 19  # Markdown or HTML per process, before it starts a new batch
 # How long pandoc may take on an input: far more than it needs on any book (it reads
 # about 1.5 MB of Markdown a second), and a bound on what `limits` does not foresee.
@@ -162,7 +163,7 @@ def convert_documents(
     options = server_options(args)
     requests = [{"text": text, "from": source, "to": target, **options} for text in texts]
     batches = _batches([len(text) for text in texts])
-    workers = max(1, min(len(batches), os.cpu_count() or 1))
+    workers = max(1, min(len(batches), processes()))
     with ThreadPoolExecutor(workers) as pool:
         answers = [pool.submit(_run_batch, [requests[i] for i in batch]) for batch in batches]
         outputs: dict[int, Conversion] = {}
@@ -186,10 +187,7 @@ def convert_cached(
     versions of pandoc and ebook-builder. The texts the cache lacks go to pandoc together.
     An entry holds the output and its warnings, so that a cache hit warns as pandoc did.
     """
-    fingerprint = pandoc_fingerprint()
-    keys = [
-        cache_key(t, source, target, *args, fingerprint, __version__, ENTRY_LAYOUT) for t in texts
-    ]
+    keys = conversion_keys(texts, source, target, args)
     found = {index: _cached(cache, key) for index, key in enumerate(keys)}
     missing = [index for index, output in found.items() if output is None]
     if missing:
@@ -204,6 +202,16 @@ def convert_cached(
     return [conversion for conversion in found.values() if conversion is not None]
 
 
+def conversion_keys(
+    texts: Sequence[str], source: str, target: str, args: Sequence[str]
+) -> list[str]:
+    """The chapter-cache key of each text's conversion (see `convert_cached`)."""
+    fingerprint = pandoc_fingerprint()
+    return [
+        cache_key(t, source, target, *args, fingerprint, __version__, ENTRY_LAYOUT) for t in texts
+    ]
+
+
 def _cached(cache: ChapterCache, key: str) -> Conversion | None:
     entry = cache.get(key)
     if entry is None:
@@ -212,15 +220,25 @@ def _cached(cache: ChapterCache, key: str) -> Conversion | None:
     return Conversion(stored["output"], tuple(stored["warnings"]))
 
 
+def processes() -> int:
+    """How many pandoc processes a conversion runs at once: one per core, or the share of
+    the cores that `EBOOK_PANDOC_PROCESSES` gives a build where several builds share the
+    machine (the workers of a catalog build), so that they neither crowd one another's
+    cores nor hold a pandoc's memory each per core.
+    """
+    share = os.environ.get(PROCESSES_VARIABLE, "")
+    return int(share) if share.isdigit() and int(share) > 0 else os.cpu_count() or 1
+
+
 def _batches(sizes: list[int]) -> list[list[int]]:
     """The documents (by index) each process converts: balanced, and bounded in size.
 
-    There are at least as many batches as cores, and enough that none holds much more
+    There are at least as many batches as processes, and enough that none holds much more
     than `BATCH_CHARACTERS`; the largest documents are placed first, each in the lightest
     batch, so the cores finish together.
     """
     total = sum(sizes)
-    count = max(os.cpu_count() or 1, -(-total // BATCH_CHARACTERS))
+    count = max(processes(), -(-total // BATCH_CHARACTERS))
     batches: list[list[int]] = [[] for _ in range(min(count, len(sizes)))]
     loads = [0] * len(batches)
     for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
