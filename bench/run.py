@@ -411,13 +411,21 @@ def make_catalog(root: Path, count: int, size: int | None = None) -> list[str]:
     return book_ids
 
 
-def catalog_run(command: list[str], cwd: Path) -> tuple[float, float, list[float]]:
+def catalog_run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, list[float]]:
     """Seconds and processor seconds of a catalog build, and each worker's peak memory
     (MiB): the worker process with the pandoc processes it runs, sampled every 100 ms (less
     often than `run_once`: the build is long, and each look at /proc takes processor time
     from it)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     peaks: dict[int, int] = {}
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -489,17 +497,21 @@ def catalog_rows(tmp: Path, count: int, runs: int) -> list[str]:
         f"| `ebook build` (one process) | {plain.seconds:.1f} s "
         f"| {count / plain.seconds * 3600:,.0f} | | {plain.cpu_seconds:.1f} s | |"
     )
-    one = None
-    for workers in (1, 2):
-        out = tmp / f"workers-{workers}"
-        command = ebook("build", "--no-cache", "--workers", str(workers), "-o", str(out))
-        seconds, cpu, peaks = catalog_run(command, root)
-        one = one or seconds
-        rows.append(
-            f"| `ebook build --workers {workers}` | {seconds:.1f} s "
-            f"| {count / seconds * 3600:,.0f} | {seconds / one:.2f}× | {cpu:.1f} s "
-            f"| {' / '.join(f'{peak:.0f} MiB' for peak in sorted(peaks))} |"
-        )
+    # Each worker with its share of the cores' pandoc processes (the default), then with one
+    # pandoc process, a worker per core as a cluster's workers are sized: how the work
+    # spreads over workers, with no worker already using every core.
+    for label, env in (("", None), (", one core each", {"EBOOK_PANDOC_PROCESSES": "1"})):
+        one = None
+        for workers in (1, 2):
+            out = tmp / f"workers-{workers}{'-one-core' if env else ''}"
+            command = ebook("build", "--no-cache", "--workers", str(workers), "-o", str(out))
+            seconds, cpu, peaks = catalog_run(command, root, env)
+            one = one or seconds
+            rows.append(
+                f"| `ebook build --workers {workers}`{label} | {seconds:.1f} s "
+                f"| {count / seconds * 3600:,.0f} | {seconds / one:.2f}× | {cpu:.1f} s "
+                f"| {' / '.join(f'{peak:.0f} MiB' for peak in sorted(peaks))} |"
+            )
     warm = run(ebook("build", "--workers", "2", "-o", str(tmp / "warm")), root, 1)
     rows.append(
         f"| `ebook build --workers 2`, warm cache, into a new folder (converts nothing) "

@@ -119,8 +119,9 @@ def connector(workers: str | None, scheduler: str | None) -> Callable[[], Client
         # Its scheduler serves HTTP (health checks) even without a dashboard: on any free
         # port, so that two builds at once neither clash nor warn about port 8787. Workers'
         # warnings (a task cancelled by Ctrl-C) are Dask's business, not the user's. Each
-        # worker runs its share of the cores' pandoc processes.
-        share = max(1, (os.cpu_count() or 1) // count)
+        # worker runs its share of the cores' pandoc processes, or as many as the user's
+        # EBOOK_PANDOC_PROCESSES says (1: a worker per core, as a cluster's are sized).
+        share = os.environ.get(PROCESSES_VARIABLE) or max(1, (os.cpu_count() or 1) // count)
         return Client(
             n_workers=count,
             threads_per_worker=1,
