@@ -139,6 +139,36 @@ def test_a_killed_worker_costs_time_not_books(cluster, catalog_project, tmp_path
         assert len(client.scheduler_info()["workers"]) == 1
 
 
+def test_ctrl_c_cancels_the_books_and_leaves_every_file_whole(cluster, catalog_project, tmp_path):
+    """Each file in `--out` is afterwards the earlier build's or this one's, never a part."""
+    root, plain = catalog_project
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = {path.name: b"an earlier build of " + path.name.encode() for path in plain.iterdir()}
+    for name, data in earlier.items():
+        (out / name).write_bytes(data)
+    command = [BIN / "ebook", "build", "-C", root, "--scheduler", cluster[0], "-f", FORMATS]
+    building = subprocess.Popen(
+        [*command, "-o", out, "--no-cache"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    with Client(cluster[0]) as client:
+        assert building.stdout is not None
+        while not building.stdout.readline().startswith(b"wrote "):  # a first book is done
+            assert building.poll() is None, building.stderr
+        building.send_signal(signal.SIGINT)
+        building.communicate(timeout=60)
+        assert building.returncode == 130
+        deadline = time.monotonic() + 10
+        while any(client.processing().values()):  # the books not finished are cancelled
+            assert time.monotonic() < deadline, client.processing()
+            time.sleep(0.1)
+    assert sorted(path.name for path in out.iterdir()) == sorted(earlier)
+    kept = {name for name, data in earlier.items() if (out / name).read_bytes() == data}
+    assert 0 < len(kept) < len(earlier)  # the finished books written, the others left alone
+    for name in set(earlier) - kept:
+        assert (out / name).read_bytes() == (plain / name).read_bytes(), name
+
+
 def test_a_book_with_problems_stops_no_other(tmp_path):
     root = tmp_path / "project"
     make_catalog(root, 3)
