@@ -275,3 +275,19 @@ def test_each_local_worker_runs_its_share_of_pandoc_processes(monkeypatch):
     assert pandoc.processes() == 1
     monkeypatch.setenv(pandoc.PROCESSES_VARIABLE, "none")
     assert pandoc.processes() == os.cpu_count()
+
+
+def test_a_book_whose_workers_all_died_is_exit_2_and_named(tmp_path):
+    """The machines' failure, not the book's nor ours: named, as an unreachable cluster is."""
+    from distributed import KilledWorker
+
+    class Dead:
+        def result(self) -> None:
+            raise KilledWorker("build-demo", None, 3)
+
+    outcome = catalog._received(Dead(), "demo", None, tmp_path, ChapterCache(None), print)
+    assert outcome.exit_code == 2
+    assert [str(problem) for problem in outcome.problems] == [
+        "demo: every worker that took the book died (3 times): out of memory, or stopped; "
+        "their logs say why"
+    ]

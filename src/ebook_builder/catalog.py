@@ -331,10 +331,18 @@ def _received(
     warn: api.Warn,
 ) -> BookOutcome:
     """Write a finished task's outputs, with their stamps, all or nothing; or its problems."""
+    from distributed import KilledWorker
+
     try:
         result: WorkerBuild = future.result()
-    except Exception as exc:  # the task raised, or the workers running it kept dying
-        message = f"the book's task failed on the cluster: {exc!r}"
+    except KilledWorker as killed:  # the machines', not the book's nor ours: as unreachable
+        message = (
+            f"{book_id}: every worker that took the book died ({killed.allowed_failures} "
+            "times): out of memory, or stopped; their logs say why"
+        )
+        return BookOutcome(book_id, [], [Diagnostic(None, message)], ExitCode.BAD_USAGE)
+    except Exception as exc:  # the task raised: a bug of ours
+        message = f"{book_id}: the book's task failed on the cluster: {exc!r}"
         return BookOutcome(book_id, [], [Diagnostic(None, message)], ExitCode.INTERNAL_ERROR)
     for warning in result.warnings:
         warn(warning)
