@@ -198,6 +198,19 @@ def test_json_summary_lists_each_books_files_or_problems(tmp_path):
     assert summary["bad"]["problems"][0]["path"] == "book/bad/01.md"
 
 
+def test_json_without_a_cluster_builds_book_by_book_here(tmp_path):
+    root = tmp_path / "project"
+    ProjectMaker(root).book("good")
+    ProjectMaker(root).book("bad", {"01.md": "# Bad\n\n[x](#nowhere)\n"})
+    out = tmp_path / "out"
+    code, stdout, _ = build(root, "-f", "epub", "-o", str(out), "--json")
+    assert code == 1
+    summary = json.loads(stdout)
+    assert summary["good"] == {"written": [str(out / "good.epub")], "problems": []}
+    assert summary["bad"]["problems"][0]["path"] == "book/bad/01.md"
+    assert sorted(path.name for path in out.iterdir()) == ["good.epub"]
+
+
 def test_a_warm_rebuild_converts_nothing(make_project, tmp_path, counted):
     """Workers in this process, so that `counted` sees their pandoc runs."""
     make_project.book("demo", {"01.md": "# A\n\nText.\n", "02.md": "# B\n\n<!-- raw -->\n"})
@@ -257,9 +270,9 @@ def test_without_dask_a_cluster_build_says_what_to_install(make_project, monkeyp
     assert stderr == f"error: catalog builds need Dask: {catalog.INSTALL_HINT}\n"
 
 
-@pytest.mark.parametrize("options", [[], ["--workers", "auto"]])
+@pytest.mark.parametrize("options", [[], ["--workers", "auto"], ["--json"]])
 def test_a_plain_build_never_imports_dask(make_project, options):
-    """Nor does `--workers auto` for fewer books than a cluster pays for."""
+    """Nor does `--workers auto` for fewer books than a cluster pays for, nor `--json`."""
     make_project.book()
     args = ["build", "-C", str(make_project.root), "-f", "epub", *options]
     script = (

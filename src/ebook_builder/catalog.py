@@ -149,7 +149,7 @@ def _worker_count(workers: str | None) -> int:
 
 
 def build(
-    connect: Callable[[], Client],
+    connect: Callable[[], Client] | None,
     root: Path,
     book_ids: list[str] | None = None,
     formats: list[str] | None = None,
@@ -168,8 +168,8 @@ def build(
     still written. Ctrl-C cancels the tasks not finished and leaves every file written.
 
     No cluster is reached when every output is current, nor when fewer than `here_below`
-    books need building: starting a cluster would cost more than it saves on them, so they
-    are built here, one after another, by `api.build`.
+    books need building (starting a cluster would cost more than it saves on them), nor
+    without `connect`: the books are then built here, one after another, by `api.build`.
     """
     chosen = api.parse_formats(formats)
     out_dir = out if out is not None else root / api.DEFAULT_OUT
@@ -183,7 +183,7 @@ def build(
             plans[book_id] = plan
         else:
             books.finish(BookOutcome(book_id, plan.targets))
-    if len(plans) < here_below:
+    if connect is None or len(plans) < here_below:
         for book_id, plan in plans.items():
             books.start(book_id)
             pending = [fmt.name for fmt, _, _ in plan.pending]

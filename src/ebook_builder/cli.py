@@ -134,7 +134,8 @@ def build(
     as_json: Annotated[
         bool,
         typer.Option(
-            "--json", help="With --workers or --scheduler: each book's files or problems as JSON."
+            "--json",
+            help="Each book's files or problems as JSON; builds book by book, as --workers does.",
         ),
     ] = False,
     project: ProjectDir = Path("."),
@@ -157,10 +158,8 @@ def build(
     - `ebook build --scheduler tcp://10.0.0.5:8786 --json` — on a cluster; `{"<book-id>":
       {"written": […], "problems": [{"path", "line", "message"}]}}`
     """
-    if workers is not None or scheduler:
+    if workers is not None or scheduler or as_json:
         _build_catalog(project, book_ids, formats, out, not no_cache, workers, scheduler, as_json)
-    if as_json:
-        _fail(["--json applies to --workers and --scheduler builds only"], ExitCode.BAD_USAGE)
     with _reported(), _progress() as step:
         written = api.build(
             project, book_ids, formats, out, progress=step, use_cache=not no_cache, warn=_warn
@@ -179,8 +178,9 @@ def _build_catalog(
     scheduler: str | None,
     as_json: bool,
 ) -> NoReturn:
-    """`build --workers/--scheduler`: each book's files or problems as it is finished (or
-    all of them as JSON at the end); the gravest exit code of any book."""
+    """`build --workers/--scheduler` (or `--json` alone: book by book in this process): each
+    book's files or problems as it is finished (or all of them as JSON at the end); the
+    gravest exit code of any book."""
 
     def finished(outcome: catalog.BookOutcome) -> None:
         if not as_json:
@@ -190,7 +190,7 @@ def _build_catalog(
 
     with _reported(), _tally_bar() as show:
         outcomes = catalog.build(
-            catalog.connector(workers, scheduler),
+            catalog.connector(workers, scheduler) if workers is not None or scheduler else None,
             project,
             book_ids,
             formats,
