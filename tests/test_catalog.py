@@ -304,3 +304,31 @@ def test_a_book_whose_workers_all_died_is_exit_2_and_named(tmp_path):
         "demo: every worker that took the book died (3 times): out of memory, or stopped; "
         "their logs say why"
     ]
+
+
+def test_a_terminal_sees_a_bar_over_the_books(tmp_path):
+    """The bar is drawn on stderr when it is a terminal: the books done, failed, running."""
+    import pty
+
+    root = tmp_path / "project"
+    make_catalog(root, 2)
+    ProjectMaker(root).book("broken", {"01.md": "# Broken\n\n[x](#nowhere)\n"})
+    terminal, shown_on = pty.openpty()
+    command = [BIN / "ebook", "build", "-C", root, "-f", "epub", "-o", tmp_path / "out", "--json"]
+    building = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=shown_on)
+    os.close(shown_on)
+    drawn = b""
+    while chunk := _read_terminal(terminal):
+        drawn += chunk
+    building.communicate(timeout=60)
+    os.close(terminal)
+    assert building.returncode == 1
+    assert b"books: 2 done, 1 failed, 0 running" in drawn
+
+
+def _read_terminal(terminal: int) -> bytes:
+    """What the program drew since the last read; nothing once it closed the terminal."""
+    try:
+        return os.read(terminal, 4096)
+    except OSError:  # Linux reports a closed pseudo-terminal as EIO
+        return b""
