@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -28,7 +27,7 @@ from playwright.sync_api import Browser
 from ebook_builder import api
 from ebook_builder.browser import chromium
 from ebook_builder.model import DESIGNS
-from ebook_builder.preview import READER_PAGE, PreviewServer
+from ebook_builder.preview import PreviewServer
 from ebook_builder.proof import proof
 from tests.browser import READER_MARGINS, RenderedBook, build_in_design, wait_for_text
 from tests.helpers import REPO, SHIPPED_BOOKS, TOUR
@@ -98,11 +97,11 @@ def preview_reader(browser: Browser, work: Path) -> None:
     book_id = SHIPPED_BOOKS[0]
     api.build(REPO, [book_id], ["epub"], work / "dist")
     server = PreviewServer(book_id, work / "dist")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.start()
     context = browser.new_context(viewport={"width": 1100, "height": 760})
     try:
         page = context.new_page()
-        page.goto(f"{server.url.rstrip('/')}{READER_PAGE}?book=/files/{book_id}.epub")
+        page.goto(server.reader_url("epub"))
         page.get_by_label("Device").select_option("eink")
         page.get_by_role("button", name="Contents").click()
         contents = page.get_by_role("navigation", name="Table of contents")

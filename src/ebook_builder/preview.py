@@ -138,6 +138,18 @@ class PreviewServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://{HOST}:{self.server_address[1]}/"
 
+    def file_address(self, format_name: str) -> str:
+        """Where the book's file in a format is served: `/files/<book-id><suffix>`."""
+        return f"/files/{self.book_id}{FORMATS[format_name].suffix}"
+
+    def reader_url(self, format_name: str) -> str:
+        """The reader's page on the book's file in a format, not following the builds."""
+        return f"{self.url.rstrip('/')}{READER_PAGE}?book={self.file_address(format_name)}"
+
+    def start(self) -> None:
+        """Answer requests on a thread of its own, until `close`."""
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
     def allowed_hosts(self) -> set[str]:
         port = self.server_address[1]
         return {*LOCAL_NAMES, *(f"{name}:{port}" for name in LOCAL_NAMES)}
@@ -224,10 +236,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
     def _send_to_reader(self) -> None:
         """`/` opens the reader on the book's EPUB, live (it reloads after each rebuild),
         with a switch to each format's file (`format=AZW3:/files/<book-id>.azw3`)."""
-        files = self.server.files.items()
-        choices = [("format", f"{kind.name.upper()}:/files/{name}") for name, kind in files]
-        epub = self.server.book_id + FORMATS["epub"].suffix
-        query = urlencode([("book", f"/files/{epub}"), ("live", "1"), *choices], safe="/:")
+        address = self.server.file_address
+        choices = [("format", f"{name.upper()}:{address(name)}") for name in PREVIEW_FORMATS]
+        query = urlencode([("book", address("epub")), ("live", "1"), *choices], safe="/:")
         self.send_response(HTTPStatus.FOUND)
         self.send_header("Location", f"{READER_PAGE}?{query}")
         self.send_header("Content-Length", "0")
@@ -267,7 +278,7 @@ def preview(
         raise UsageError(f"cannot serve on {HOST}:{port}: {exc.strerror or exc}") from None
 
     def announce(result: watching.BuildResult, formats: tuple[str, ...]) -> None:
-        files = [f"/files/{chosen}{FORMATS[name].suffix}" for name in formats]
+        files = [server.file_address(name) for name in formats]
         server.events.publish(build_event(result, files))
         on_result(result)
 
@@ -277,7 +288,7 @@ def preview(
         if result.error is None:
             announce(watching.build_book(root, chosen, list(BUILT_NEXT), None), BUILT_NEXT)
 
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.start()
     try:
         on_url(server.url)
         watching.watch(root, [chosen], list(BUILT_FIRST), None, finished, stop, interval)

@@ -26,14 +26,13 @@ shrinks pictures to the page itself, so only a picture that its own style holds 
 from __future__ import annotations
 
 import html
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ebook_builder.browser import PHONE, RENDER_TIMEOUT_S
-from ebook_builder.preview import READER_PAGE, PreviewServer
+from ebook_builder.preview import PreviewServer
 
 if TYPE_CHECKING:  # Playwright is an optional extra: `proof` runs without it, pages aside
     from playwright.sync_api import Browser, Page
@@ -167,7 +166,7 @@ def reader_pages(
 ) -> tuple[list[Sheet], list[Flag]]:
     """Every format's sheets, written into `folder`, and the flags of every format."""
     server = PreviewServer(book_id, outputs.resolve(), port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.start()
     sheets: list[Sheet] = []
     flags: list[Flag] = []
     try:
@@ -175,10 +174,9 @@ def reader_pages(
             context = browser.new_context(viewport=PHONE)
             try:
                 page = context.new_page()
-                address = (
-                    f"{server.url.rstrip('/')}{READER_PAGE}?book=/files/{book_id}.{format_name}"
+                found, found_flags = _pages(
+                    page, server.reader_url(format_name), format_name, folder
                 )
-                found, found_flags = _pages(page, address, format_name, folder)
             finally:
                 context.close()
             sheets += found
