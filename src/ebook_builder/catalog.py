@@ -400,11 +400,10 @@ def build_on_worker(
         except EbookError as exc:
             return WorkerBuild({}, {}, warnings, exc.all_diagnostics(), exc.exit_code)
         outputs = {path.name: path.read_bytes() for path in sorted(out.iterdir())}
-        assert cache.folder is not None
         made = {
-            path.name: text
-            for path in cache.folder.glob("??/*")
-            if path.name not in entries and (text := cache.get(path.name)) is not None
+            key: text
+            for key in cache.stored_keys()
+            if key not in entries and (text := cache.get(key)) is not None
         }
         return WorkerBuild(outputs, made, warnings, [], ExitCode.OK)
 

@@ -53,6 +53,12 @@ class ChapterCache:
             os.utime(path)  # read now: pruning keeps it
         return content.decode("utf-8")
 
+    def stored_keys(self) -> list[str]:
+        """The keys of the entries stored."""
+        if self.folder is None:
+            return []
+        return [path.name for path in self.folder.glob("??/*")]
+
     def put(self, key: str, text: str) -> None:
         """Store `text`; a cache that cannot be written is only slower, never an error."""
         if self.folder is None:
