@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
 import typer
 
@@ -84,26 +84,37 @@ def _reported() -> Iterator[None]:
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str], None]]:
-    """A spinner with the current step, shown only on an interactive terminal.
+def _terminal_task(
+    indicator: Literal["spinner", "bar"], first: str
+) -> Iterator[Callable[..., None]]:
+    """One task of a rich progress display (a `spinner` or a `bar`, then its description
+    and the time elapsed), shown only on an interactive terminal; what it yields updates
+    the task (`description=`, `total=`, `completed=`).
 
     rich is loaded only then: a build run by a script or CI starts faster without it.
     """
     if not sys.stderr.isatty():
-        yield lambda _: None
+        yield lambda **_: None
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
-        SpinnerColumn(),
+        SpinnerColumn() if indicator == "spinner" else BarColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        task = progress.add_task("starting")
-        yield lambda message: progress.update(task, description=message)
+        task = progress.add_task(first, total=None)
+        yield lambda **fields: progress.update(task, **fields)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step, on an interactive terminal only."""
+    with _terminal_task("spinner", "starting") as update:
+        yield lambda message: update(description=message)
 
 
 @app.command()
@@ -216,24 +227,11 @@ def _build_catalog(
 @contextmanager
 def _tally_bar() -> Iterator[Callable[[catalog.Tally], None]]:
     """A bar over the books of a catalog build, on an interactive terminal only."""
-    if not sys.stderr.isatty():
-        yield lambda _: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        BarColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("planning", total=None)
+    with _terminal_task("bar", "planning") as update:
 
         def show(tally: catalog.Tally) -> None:
             finished = tally.done + tally.failed
-            progress.update(task, total=tally.total, completed=finished, description=str(tally))
+            update(total=tally.total, completed=finished, description=str(tally))
 
         yield show
 
