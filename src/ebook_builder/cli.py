@@ -34,6 +34,9 @@ STATUS_STYLES = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 BookIds = Annotated[
     list[str] | None, typer.Argument(help="Book ids (default: every book in metadata/).")
 ]
+OneBookId = Annotated[
+    str | None, typer.Argument(help="Book id (default: the project's only book).")
+]
 ProjectDir = Annotated[
     Path, typer.Option("--project", "-C", help="Project folder (default: the current one).")
 ]
@@ -291,9 +294,7 @@ def _build_reporter() -> Callable[[watching.BuildResult], None]:
 
 @app.command()
 def preview(
-    book_id: Annotated[
-        str | None, typer.Argument(help="Book id (default: the project's only book).")
-    ] = None,
+    book_id: OneBookId = None,
     port: Annotated[
         int,
         typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one)."),
@@ -524,9 +525,7 @@ def cover(
 
 @app.command()
 def proof(
-    book_id: Annotated[
-        str | None, typer.Argument(help="Book id (default: the project's only book).")
-    ] = None,
+    book_id: OneBookId = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Output folder (default: `dist/proof/<book-id>/`)."),
