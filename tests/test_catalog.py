@@ -22,6 +22,7 @@ from ebook_builder import api, catalog, pandoc
 from ebook_builder.cache.chapters import ChapterCache
 from ebook_builder.cli import app
 from ebook_builder.convert import cache_keys, convert_book
+from ebook_builder.cores import usable_cores
 from ebook_builder.load import Project, load_book
 from tests.helpers import ProjectMaker
 
@@ -287,7 +288,20 @@ def test_each_local_worker_runs_its_share_of_pandoc_processes(monkeypatch):
     monkeypatch.setenv(pandoc.PROCESSES_VARIABLE, "1")
     assert pandoc.processes() == 1
     monkeypatch.setenv(pandoc.PROCESSES_VARIABLE, "none")
-    assert pandoc.processes() == os.cpu_count()
+    assert pandoc.processes() == usable_cores()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_a_process_confined_to_one_core_runs_one_pandoc():
+    """A worker that `taskset` (or a container's cpuset) gives one core of the machine's
+    counts one: a pandoc per core of the machine would crowd that core."""
+    script = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from ebook_builder import api, pandoc; "
+        "assert pandoc.processes() == 1 and api.usable_cores() == 1"
+    )
+    env = {k: v for k, v in os.environ.items() if k != pandoc.PROCESSES_VARIABLE}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env)
 
 
 def test_a_book_whose_workers_all_died_is_exit_2_and_named(tmp_path):

@@ -30,7 +30,7 @@ def test_outputs_come_back_in_order_across_batches(monkeypatch):
 
 
 def test_batches_share_the_work_and_stay_bounded(monkeypatch):
-    monkeypatch.setattr(pandoc.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pandoc, "usable_cores", lambda: 2)
     sizes = [90, 10, 40, 40, 10, 10]
     batches = pandoc._batches(sizes)
     assert sorted(i for batch in batches for i in batch) == list(range(len(sizes)))

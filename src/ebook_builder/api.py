@@ -8,7 +8,6 @@ free of problems and every writer succeeds.
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ from ebook_builder.cache.chapters import NO_CACHE, ChapterCache
 from ebook_builder.cache.keys import cache_key, file_hash, input_files, package_fingerprint
 from ebook_builder.cache.stamps import OutputStamp
 from ebook_builder.convert import convert_book
+from ebook_builder.cores import usable_cores
 from ebook_builder.cover import render_cover
 from ebook_builder.errors import BuildFailed, Diagnostic, EbookError, OutputError, UsageError
 from ebook_builder.formats import FORMATS, OutputFormat
@@ -167,7 +167,7 @@ def _write_books(plans: list[BookPlan], out_dir: Path, progress: Progress) -> li
     # and only then are the staged files renamed into place (or all removed).
     here = [job for job in jobs if not job.fmt.tools]
     beside = [job for job in jobs if job.fmt.tools]
-    workers = max(1, (os.cpu_count() or 1) - 1)
+    workers = max(1, usable_cores() - 1)
     with staged_outputs() as staged, ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(_write_all, [job], staged) for job in beside]
         companions = _write_all(here, staged)

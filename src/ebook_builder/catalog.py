@@ -34,6 +34,7 @@ from ebook_builder import __version__, api
 from ebook_builder.cache.chapters import ChapterCache
 from ebook_builder.cache.keys import input_files
 from ebook_builder.convert import cache_keys
+from ebook_builder.cores import usable_cores
 from ebook_builder.errors import Diagnostic, EbookError, ExitCode, UsageError
 from ebook_builder.load import Project, load_book, select_books, source_date_epoch
 from ebook_builder.output import staged_outputs
@@ -102,7 +103,7 @@ def connector(workers: str | None, scheduler: str | None) -> Callable[[], Client
     per worker: pandoc and the writers already use several cores for one book, and a
     process per book keeps one book's memory from another's.
     """
-    count = (os.cpu_count() or 1) if workers == "auto" or scheduler else _worker_count(workers)
+    count = usable_cores() if workers == "auto" or scheduler else _worker_count(workers)
 
     def connect() -> Client:
         try:
@@ -121,7 +122,7 @@ def connector(workers: str | None, scheduler: str | None) -> Callable[[], Client
         # warnings (a task cancelled by Ctrl-C) are Dask's business, not the user's. Each
         # worker runs its share of the cores' pandoc processes, or as many as the user's
         # EBOOK_PANDOC_PROCESSES says (1: a worker per core, as a cluster's are sized).
-        share = os.environ.get(PROCESSES_VARIABLE) or max(1, (os.cpu_count() or 1) // count)
+        share = os.environ.get(PROCESSES_VARIABLE) or max(1, usable_cores() // count)
         return Client(
             n_workers=count,
             threads_per_worker=1,
@@ -139,7 +140,7 @@ def cluster_pays_from(workers: str | None, scheduler: str | None) -> int:
     none for a cluster asked for by its size or its scheduler (`build`'s `here_below`)."""
     if scheduler or workers != "auto":
         return 0
-    return CLUSTER_PAYS_FROM if (os.cpu_count() or 1) > PLAIN_BUILD_CORES else sys.maxsize
+    return CLUSTER_PAYS_FROM if usable_cores() > PLAIN_BUILD_CORES else sys.maxsize
 
 
 def _worker_count(workers: str | None) -> int:

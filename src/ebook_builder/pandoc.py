@@ -24,6 +24,7 @@ from typing import Any
 from ebook_builder import __version__
 from ebook_builder.cache.chapters import ChapterCache
 from ebook_builder.cache.keys import cache_key
+from ebook_builder.cores import usable_cores
 from ebook_builder.errors import BookError, UsageError
 
 # What a chapter cache entry holds: a new layout gets new keys, never an entry it cannot read.
@@ -227,7 +228,7 @@ def processes() -> int:
     cores nor hold a pandoc's memory each per core.
     """
     share = os.environ.get(PROCESSES_VARIABLE, "")
-    return int(share) if share.isdigit() and int(share) > 0 else os.cpu_count() or 1
+    return int(share) if share.isdigit() and int(share) > 0 else usable_cores()
 
 
 def _batches(sizes: list[int]) -> list[list[int]]:

