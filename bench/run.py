@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import importlib.util
+import json
 import os
 import platform
 import queue
@@ -412,26 +413,21 @@ def make_catalog(root: Path, count: int, size: int | None = None) -> list[str]:
 
 
 def catalog_run(
-    command: list[str], cwd: Path, env: dict[str, str] | None = None
+    command: list[str], cwd: Path, nannies: list[int] | None = None
 ) -> tuple[float, float, list[float]]:
     """Seconds and processor seconds of a catalog build, and each worker's peak memory
     (MiB): the worker process with the pandoc processes it runs, sampled every 100 ms (less
     often than `run_once`: the build is long, and each look at /proc takes processor time
-    from it)."""
+    from it). The workers are the processes that `nannies` spawned, or else those that the
+    build spawned (its local cluster's)."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
-        for worker in _children(process.pid):
+        for worker in (w for parent in nannies or [process.pid] for w in _children(parent)):
             peaks[worker] = max(peaks.get(worker, 0), tree_rss_kib(worker))
         time.sleep(0.1)
     seconds = time.perf_counter() - start
@@ -453,6 +449,56 @@ def _children(pid: int) -> list[int]:
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"spawn_main" in command:
             found.append(int(entry))
     return found
+
+
+def one_core_cluster_run(root: Path, workers: int, out: Path) -> tuple[float, float, list[float]]:
+    """`catalog_run` of a build through `--scheduler` on a standing cluster: a `dask
+    scheduler` and `workers` `dask worker` commands as the README starts them, each confined
+    to a core of its own, as machines of one core each would be. Timed once every worker has
+    joined (a cluster is started once, for many builds); the processor time counts the
+    workers' and their pandocs' too, since they are not the build's children."""
+    dask = Path(sys.executable).with_name("dask")
+    with tempfile.TemporaryDirectory() as folder:
+        scheduler_file = Path(folder) / "scheduler.json"
+        scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+        scheduler += ["--scheduler-file", scheduler_file]
+        started = [subprocess.Popen(scheduler, cwd=folder, stderr=subprocess.DEVNULL)]
+        try:
+            while not scheduler_file.exists():
+                time.sleep(0.05)
+            worker = [dask, "worker", "--scheduler-file", scheduler_file, "--nthreads", "1"]
+            for core in range(workers):
+                started.append(
+                    subprocess.Popen(
+                        [*worker, "--no-dashboard"],
+                        cwd=folder,
+                        stderr=subprocess.DEVNULL,
+                        preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
+                    )
+                )
+            joined = (
+                "import sys; from distributed import Client; "
+                "c = Client(scheduler_file=sys.argv[1]); c.wait_for_workers(int(sys.argv[2]))"
+            )
+            subprocess.run([sys.executable, "-c", joined, scheduler_file, str(workers)], check=True)
+            nannies = [process.pid for process in started[1:]]
+            pids = [*nannies, *(pid for nanny in nannies for pid in _children(nanny))]
+            before = sum(_processor_seconds(pid) for pid in pids)
+            address = json.loads(scheduler_file.read_text())["address"]
+            command = ebook("build", "--no-cache", "--scheduler", address, "-o", str(out))
+            seconds, cpu, peaks = catalog_run(command, root, nannies)
+            cpu += sum(_processor_seconds(pid) for pid in pids) - before
+        finally:
+            for process in started:
+                process.terminate()
+                process.wait()
+    return seconds, cpu, peaks
+
+
+def _processor_seconds(pid: int) -> float:
+    """User and system time of process `pid` and of the children it has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def naive_chain_seconds(root: Path, book_ids: list[str], tmp: Path) -> tuple[float, float]:
@@ -497,18 +543,29 @@ def catalog_rows(tmp: Path, count: int, runs: int) -> list[str]:
         f"| `ebook build` (one process) | {plain.seconds:.1f} s "
         f"| {count / plain.seconds * 3600:,.0f} | | {plain.cpu_seconds:.1f} s | |"
     )
-    # Each worker with its share of the cores' pandoc processes (the default), then with one
-    # pandoc process, a worker per core as a cluster's workers are sized: how the work
-    # spreads over workers, with no worker already using every core.
-    for label, env in (("", None), (", one core each", {"EBOOK_PANDOC_PROCESSES": "1"})):
+    # Local clusters, each worker with its share of the machine's cores (the default), then
+    # standing clusters whose workers each have a core of their own: one worker of the
+    # first kind already keeps more than one core busy, so only the second shows how the
+    # work spreads over workers, as over machines.
+    runs_of = (
+        (
+            "`ebook build --workers {}`",
+            lambda n, out: catalog_run(
+                ebook("build", "--no-cache", "--workers", str(n), "-o", str(out)), root
+            ),
+        ),
+        (
+            "`ebook build --scheduler`, {} worker(s) of one core each",
+            lambda n, out: one_core_cluster_run(root, n, out),
+        ),
+    )
+    for label, measure in runs_of:
         one = None
         for workers in (1, 2):
-            out = tmp / f"workers-{workers}{'-one-core' if env else ''}"
-            command = ebook("build", "--no-cache", "--workers", str(workers), "-o", str(out))
-            seconds, cpu, peaks = catalog_run(command, root, env)
+            seconds, cpu, peaks = measure(workers, tmp / f"out-{len(rows)}")
             one = one or seconds
             rows.append(
-                f"| `ebook build --workers {workers}`{label} | {seconds:.1f} s "
+                f"| {label.format(workers)} | {seconds:.1f} s "
                 f"| {count / seconds * 3600:,.0f} | {seconds / one:.2f}× | {cpu:.1f} s "
                 f"| {' / '.join(f'{peak:.0f} MiB' for peak in sorted(peaks))} |"
             )
