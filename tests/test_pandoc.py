@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
@@ -109,3 +110,20 @@ def test_the_build_runs_the_pinned_pandoc():
         [pandoc.pandoc_path(), "--version"], capture_output=True, text=True, check=True
     ).stdout.splitlines()[0]
     assert reported == "pandoc 3.9"
+
+
+def test_pandoc_starts_without_its_64_mb_heap():
+    """A 90,000-word novel converted in a batch and written as a DOCX: under 150 MB of
+    resident memory, not the 177 MB that pandoc's built-in heap size costs. Half a catalog
+    worker's memory is its pandoc."""
+    script = (
+        "import resource, sys; from ebook_builder import pandoc; "
+        "text = ('The workers of Petrograd took power in October. ' * 20 + chr(10) * 2) * 500; "
+        "pandoc.convert_texts([text], 'markdown', 'html5'); "
+        "pandoc.run_pandoc(['-f', 'markdown', '-t', 'docx'], text.encode()); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    peak = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert int(peak) < 150 * 1024  # KiB
