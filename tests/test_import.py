@@ -745,6 +745,33 @@ def typed(page: etree._Element, tag: str, epub_type: str) -> list[etree._Element
     return [e for e in page.iter(f"{XHTML}{tag}") if epub_type in e.get(EPUB_TYPE, "").split()]
 
 
+def test_an_epubs_note_references_inside_verse_lines_become_their_own_notes(
+    tmp_path: Path,
+) -> None:
+    """Standard Ebooks' plays set each verse line in a `<span>`; a reference in one was
+    missed, and the linked-notes pass then made the whole list of notes the first note."""
+    pages = {
+        "act": '<body epub:type="bodymatter"><section id="act" epub:type="chapter">'
+        '<h2 epub:type="title">Act</h2><p><span>And either master<a href="notes.xhtml#note-1"'
+        ' id="noteref-1" epub:type="noteref">1</a> the devil</span><br/><span>So haply'
+        ' slander<a href="notes.xhtml#note-2" id="noteref-2" epub:type="noteref">2</a></span>'
+        "</p></section></body>",
+        "notes": '<body epub:type="backmatter"><section id="notes" epub:type="endnotes">'
+        '<h2 epub:type="title">Endnotes</h2><ol><li id="note-1" epub:type="endnote"><p>First.'
+        ' <a href="act.xhtml#noteref-1" epub:type="backlink">↩</a></p></li>'
+        '<li id="note-2" epub:type="endnote"><p>Second.'
+        ' <a href="act.xhtml#noteref-2" epub:type="backlink">↩</a></p></li></ol></section></body>',
+    }
+    project = tmp_path / "project"
+    result = import_book(epub3(tmp_path / "play.epub", pages), "play", project=project)
+    assert result.problems == []
+    (act,) = texts(result)
+    assert "master[^1] the devil" in act and "slander[^2]" in act
+    assert re.search(r"\[\^1\]:\s+First\.", act) and re.search(r"\[\^2\]:\s+Second\.", act)
+    report = (project / "book" / "play" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "2 notes at the end made notes in the chapters that cite them" in report
+
+
 def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_place(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:

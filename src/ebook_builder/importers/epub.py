@@ -49,6 +49,7 @@ from ebook_builder.importers.tree import (
     broken_lines,
     elements,
     is_page_marker,
+    lists,
     page_marker,
     plain_text,
 )
@@ -555,13 +556,15 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
     """Notes at the end made notes again: a note reference (epub:type `noteref`, role
     `doc-noteref`) that links to an item of an endnotes section becomes a Markdown note
     holding that item, in the chapter that cites it, as the build's Markdown has them.
+    A reference is found wherever its inlines sit, not only straight in a paragraph: a
+    verse line is a `<span>` (Standard Ebooks' plays and poems), and a reference in one
+    left behind would be taken for a note of another kind by `inline_linked_notes`.
     A notes section whose every item went inline is dropped; one with items left is kept
     (reported), so no text is lost."""
-    found = elements(blocks, "Div", "Para", "Plain")
     sections = [
         div
-        for div in found
-        if div["t"] == "Div" and div["c"][0][1] and _NOTE_SECTIONS & set(div["c"][0][1])
+        for div in elements(blocks, "Div")
+        if div["c"][0][1] and _NOTE_SECTIONS & set(div["c"][0][1])
     ]
     items = {
         div["c"][0][0]: div
@@ -570,14 +573,14 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
         if div["c"][0][0]
     }
     used: set[str] = set()
-    for holder in (node for node in found if node["t"] != "Div"):
-        for at, node in enumerate(holder["c"]):
-            if node["t"] != "Link" or not _is_note_ref(node):
+    for inlines in lists(blocks):
+        for at, node in enumerate(inlines):
+            if not isinstance(node, dict) or node.get("t") != "Link" or not _is_note_ref(node):
                 continue
             target = node["c"][2][0].lstrip("#")
             if target in items and target not in used:
                 used.add(target)
-                holder["c"][at] = {"t": "Note", "c": items[target]["c"][1]}
+                inlines[at] = {"t": "Note", "c": items[target]["c"][1]}
     dropped = {
         id(section)
         for section in sections
