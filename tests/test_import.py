@@ -166,6 +166,25 @@ def test_html_splits_at_h1_even_in_a_section_and_links_to_the_note_list(
     assert_builds(project, "web-book", epubcheck)
 
 
+def test_html_notes_listed_at_the_end_become_one_note_each(tmp_path: Path) -> None:
+    """A list of notes, each item linking back (`<ol><li id="n1">`), gives one note per
+    item: the whole list was made the first note cited, the second reference a link."""
+    file = tmp_path / "notes.html"
+    file.write_text(
+        '<h1>One</h1><p>A claim<a href="#n1" id="r1">1</a> and another<a href="#n2" id="r2">'
+        '2</a>.</p><h2>Notes</h2><ol><li id="n1"><p>First note. <a href="#r1">↩</a></p></li>'
+        '<li id="n2"><p>Second note. <a href="#r2">↩</a></p></li></ol>',
+        encoding="utf-8",
+    )
+    project = tmp_path / "project"
+    (chapter,) = texts(import_book(file, "notes", project=project))
+    assert chapter == (
+        "# One {#one}\n\nA claim[^1] and another[^2].\n\n[^1]: First note.\n\n[^2]: Second note.\n"
+    )
+    report = (project / "book" / "notes" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "2 notes marked by a link and a link back made notes" in report
+
+
 def test_text_before_the_first_heading_is_a_headed_front_matter_chapter(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:
