@@ -185,6 +185,25 @@ def test_html_notes_listed_at_the_end_become_one_note_each(tmp_path: Path) -> No
     assert "2 notes marked by a link and a link back made notes" in report
 
 
+def test_ids_markdown_cannot_hold_are_renamed_with_their_links(tmp_path: Path) -> None:
+    """HTML allows any id without spaces; pandoc writes `::: {#a/b}`, then reads that
+    line back as text (Standard Ebooks' Pepys has `entry-1661-7-18/1661-7-23`)."""
+    file = tmp_path / "ids.html"
+    file.write_text(
+        '<h1 id="h+1">One</h1><div id="a/b"><p>Text <a href="#a/b">back</a>'
+        ' <a href="#h+1">top</a>.</p></div><div id="a-b"><p>Taken.</p></div>',
+        encoding="utf-8",
+    )
+    project = tmp_path / "project"
+    (chapter,) = texts(import_book(file, "ids", project=project))
+    assert chapter == (
+        "# One {#h-1}\n\n::: {#a-b-2}\nText [back](#a-b-2) [top](#h-1).\n:::\n\n"
+        "::: {#a-b}\nTaken.\n:::\n"
+    )
+    report = (project / "book" / "ids" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "id `a/b` renamed `a-b-2`: Markdown cannot hold it" in report
+
+
 def test_text_before_the_first_heading_is_a_headed_front_matter_chapter(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:

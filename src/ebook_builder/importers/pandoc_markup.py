@@ -44,6 +44,9 @@ _NAMES = {"html": "HTML", "markdown": "Markdown"}
 _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
 _PAGES = (".html", ".htm", ".xhtml")  # the files of a folder imported as HTML
+# An id pandoc's Markdown reader takes in `{#id}` (`_markdown_ids`), and what it does not.
+_MARKDOWN_ID = re.compile(r"[\w:.-]+")
+_NOT_IN_ID = re.compile(r"[^\w:.-]")
 _FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
 # The blocks a table of contents is made of: paragraphs, lists or a table of entries.
 _CONTENTS_BLOCKS = {"Para", "Plain", "BulletList", "OrderedList", "Table"}
@@ -83,6 +86,7 @@ def draft_from_tree(
     blocks = _title_page_headings(blocks, report)
     blocks = _unwrap(blocks, report)
     blocks = _drop_contents(blocks, report)
+    _markdown_ids(blocks, report)
     chapters = _split(blocks, metadata["title"], report)
     skipped = sum(_step_headings(blocks) for _, blocks in chapters)
     if skipped:
@@ -452,6 +456,32 @@ def _file_name(number: int, title: str) -> str:
     while len(slug) > _SLUG_LIMIT and "-" in slug:
         slug = slug.rsplit("-", 1)[0]
     return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
+
+
+def _markdown_ids(blocks: list[Node], report: list[str]) -> None:
+    """Each id that Markdown cannot hold renamed, with the links to it (reported).
+
+    Pandoc's Markdown reader takes letters, digits and `-_:.` for an id in `{#id}`, but
+    its writer writes any id there; one with another character (HTML allows all but
+    spaces: `entry-1661-7-18/1661-7-23` in Standard Ebooks' Pepys) is read back as text,
+    so the `::: {#…}` line would be printed in the book and the links to it broken.
+    """
+    carriers = attributed(blocks)
+    taken = Ids(ids(carriers))
+    renamed: dict[str, str] = {}
+    for node in carriers:
+        attributes = node["c"][ATTR_AT[node["t"]]]
+        old = attributes[0]
+        if old and not _MARKDOWN_ID.fullmatch(old):
+            if old not in renamed:
+                renamed[old] = unique(_NOT_IN_ID.sub("-", old), taken)
+            attributes[0] = renamed[old]
+    for link in (node for node in carriers if node["t"] == "Link"):
+        target = link["c"][2][0]
+        if target.startswith("#") and target[1:] in renamed:
+            link["c"][2][0] = f"#{renamed[target[1:]]}"
+    for old, new in renamed.items():
+        report.append(f"id `{old}` renamed `{new}`: Markdown cannot hold it")
 
 
 def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
