@@ -204,6 +204,21 @@ def test_ids_markdown_cannot_hold_are_renamed_with_their_links(tmp_path: Path) -
     assert "id `a/b` renamed `a-b-2`: Markdown cannot hold it" in report
 
 
+def test_a_note_inside_a_note_follows_it_with_its_text(tmp_path: Path) -> None:
+    """Markdown has no note in a note: pandoc's writer dropped the inner note's text (a
+    poem quoted in one of Dante's notes has notes of its own)."""
+    file = tmp_path / "notes.md"
+    file.write_text("# One\n\nText^[Outer^[Inner^[Deepest.].] end.] more.\n", encoding="utf-8")
+    project = tmp_path / "project"
+    (chapter,) = texts(import_book(file, "notes", project=project))
+    assert chapter == (
+        "# One {#one}\n\nText[^1][^2][^3] more.\n\n"
+        "[^1]: Outer end.\n\n[^2]: Inner.\n\n[^3]: Deepest.\n"
+    )
+    report = (project / "book" / "notes" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "2 notes cited inside notes moved to follow the note citing them" in report
+
+
 def test_text_before_the_first_heading_is_a_headed_front_matter_chapter(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:

@@ -31,6 +31,7 @@ from ebook_builder.importers.tree import (
     blocks_in,
     elements,
     ids,
+    lists,
     plain_text,
 )
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
@@ -87,6 +88,7 @@ def draft_from_tree(
     blocks = _unwrap(blocks, report)
     blocks = _drop_contents(blocks, report)
     _markdown_ids(blocks, report)
+    _unnest_notes(blocks, report)
     chapters = _split(blocks, metadata["title"], report)
     skipped = sum(_step_headings(blocks) for _, blocks in chapters)
     if skipped:
@@ -456,6 +458,44 @@ def _file_name(number: int, title: str) -> str:
     while len(slug) > _SLUG_LIMIT and "-" in slug:
         slug = slug.rsplit("-", 1)[0]
     return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
+
+
+def _unnest_notes(blocks: list[Node], report: list[str]) -> None:
+    """Each note cited inside a note moved out, to follow the note that cited it.
+
+    Markdown has no note in a note: pandoc's writer puts the inner note's mark in the
+    outer one and drops its text (in Standard Ebooks' Dante, a poem quoted in a note has
+    notes of its own: "Tiresias, who was blind" was lost)."""
+    moved = 0
+    for inlines in lists(blocks):
+        at = 0
+        while at < len(inlines):  # a note moved out is looked into in its turn
+            if _is_note(inlines[at]):
+                inner = _notes_out_of(inlines[at]["c"])
+                inlines[at + 1 : at + 1] = inner
+                moved += len(inner)
+            at += 1
+    if moved:
+        report.append(
+            f"{moved} notes cited inside notes moved to follow the note citing them: "
+            "Markdown has no note in a note"
+        )
+
+
+def _notes_out_of(content: list[Node]) -> list[Node]:
+    """The notes inside `content`, in their order, taken out of it (a note inside one of
+    them stays there, to be moved out in its turn)."""
+    taken: list[Node] = []
+    for inlines in lists(content):
+        if any(_is_note(node) for node in inlines):
+            taken += [node for node in inlines if _is_note(node)]
+            inlines[:] = [node for node in inlines if not _is_note(node)]
+    return taken
+
+
+def _is_note(node: Any) -> bool:
+    """Whether `node` (any item of a list in pandoc's tree) is a note."""
+    return isinstance(node, dict) and node.get("t") == "Note"
 
 
 def _markdown_ids(blocks: list[Node], report: list[str]) -> None:
