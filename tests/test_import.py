@@ -825,6 +825,20 @@ def test_an_epubs_note_references_inside_verse_lines_become_their_own_notes(
     assert "2 notes at the end made notes in the chapters that cite them" in report
 
 
+def test_a_kept_notes_section_holds_only_the_notes_no_reference_took(tmp_path: Path) -> None:
+    """A note that went inline was also left in the notes page kept for an uncited one:
+    its text was in the book twice."""
+    pages = {
+        "one": '<body><section id="one"><h2>One</h2><p>Said<a href="notes.xhtml#note-1"'
+        ' id="noteref-1" epub:type="noteref">1</a>.</p></section></body>',
+        "notes": SEMANTIC_PAGES["notes"],
+    }
+    result = import_book(epub3(tmp_path / "n.epub", pages), "n", project=tmp_path / "project")
+    one, notes = texts(result)
+    assert "Said[^1]." in one and "[^1]: Cited." in one
+    assert "Cited." not in notes.replace("Never cited.", "") and "Never cited." in notes
+
+
 def test_an_epub_document_whose_headings_are_in_a_table_is_a_chapter_of_its_own(
     tmp_path: Path,
 ) -> None:

@@ -573,7 +573,7 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
     verse line is a `<span>` (Standard Ebooks' plays and poems), and a reference in one
     left behind would be taken for a note of another kind by `inline_linked_notes`.
     A notes section whose every item went inline is dropped; one with items left is kept
-    (reported), so no text is lost."""
+    (reported), so no text is lost, and holds only those: the others are in the text."""
     sections = [
         div
         for div in elements(blocks, "Div")
@@ -606,7 +606,7 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
             )
     if used:
         report.append(f"{len(used)} notes at the end made notes in the chapters that cite them")
-    return _without(blocks, dropped)
+    return _without(blocks, dropped | {id(items[target]) for target in used})
 
 
 def _is_note_ref(link: Node) -> bool:
@@ -616,13 +616,18 @@ def _is_note_ref(link: Node) -> bool:
 
 
 def _without(blocks: list[Node], dropped: set[int]) -> list[Node]:
-    """`blocks` less the divs whose identity is in `dropped`, at any depth."""
+    """`blocks` less the divs whose identity is in `dropped`, at any depth, and less the
+    list items left empty by it (a note of a kept notes section that went inline)."""
     kept: list[Node] = []
     for block in blocks:
         if id(block) in dropped:
             continue
         if block["t"] == "Div":
             block["c"][1] = _without(block["c"][1], dropped)
+        elif block["t"] in ("BulletList", "OrderedList"):
+            items = block["c"] if block["t"] == "BulletList" else block["c"][1]
+            left = [(_without(item, dropped), item) for item in items]
+            items[:] = [rest for rest, item in left if rest or not item]
         kept.append(block)
     return kept
 
