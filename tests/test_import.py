@@ -166,6 +166,59 @@ def test_html_splits_at_h1_even_in_a_section_and_links_to_the_note_list(
     assert_builds(project, "web-book", epubcheck)
 
 
+def test_html_notes_listed_at_the_end_become_one_note_each(tmp_path: Path) -> None:
+    """A list of notes, each item linking back (`<ol><li id="n1">`), gives one note per
+    item: the whole list was made the first note cited, the second reference a link."""
+    file = tmp_path / "notes.html"
+    file.write_text(
+        '<h1>One</h1><p>A claim<a href="#n1" id="r1">1</a> and another<a href="#n2" id="r2">'
+        '2</a>.</p><h2>Notes</h2><ol><li id="n1"><p>First note. <a href="#r1">↩</a></p></li>'
+        '<li id="n2"><p>Second note. <a href="#r2">↩</a></p></li></ol>',
+        encoding="utf-8",
+    )
+    project = tmp_path / "project"
+    (chapter,) = texts(import_book(file, "notes", project=project))
+    assert chapter == (
+        "# One {#one}\n\nA claim[^1] and another[^2].\n\n[^1]: First note.\n\n[^2]: Second note.\n"
+    )
+    report = (project / "book" / "notes" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "2 notes marked by a link and a link back made notes" in report
+
+
+def test_ids_markdown_cannot_hold_are_renamed_with_their_links(tmp_path: Path) -> None:
+    """HTML allows any id without spaces; pandoc writes `::: {#a/b}`, then reads that
+    line back as text (Standard Ebooks' Pepys has `entry-1661-7-18/1661-7-23`)."""
+    file = tmp_path / "ids.html"
+    file.write_text(
+        '<h1 id="h+1">One</h1><div id="a/b"><p>Text <a href="#a/b">back</a>'
+        ' <a href="#h+1">top</a>.</p></div><div id="a-b"><p>Taken.</p></div>',
+        encoding="utf-8",
+    )
+    project = tmp_path / "project"
+    (chapter,) = texts(import_book(file, "ids", project=project))
+    assert chapter == (
+        "# One {#h-1}\n\n::: {#a-b-2}\nText [back](#a-b-2) [top](#h-1).\n:::\n\n"
+        "::: {#a-b}\nTaken.\n:::\n"
+    )
+    report = (project / "book" / "ids" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "id `a/b` renamed `a-b-2`: Markdown cannot hold it" in report
+
+
+def test_a_note_inside_a_note_follows_it_with_its_text(tmp_path: Path) -> None:
+    """Markdown has no note in a note: pandoc's writer dropped the inner note's text (a
+    poem quoted in one of Dante's notes has notes of its own)."""
+    file = tmp_path / "notes.md"
+    file.write_text("# One\n\nText^[Outer^[Inner^[Deepest.].] end.] more.\n", encoding="utf-8")
+    project = tmp_path / "project"
+    (chapter,) = texts(import_book(file, "notes", project=project))
+    assert chapter == (
+        "# One {#one}\n\nText[^1][^2][^3] more.\n\n"
+        "[^1]: Outer end.\n\n[^2]: Inner.\n\n[^3]: Deepest.\n"
+    )
+    report = (project / "book" / "notes" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "2 notes cited inside notes moved to follow the note citing them" in report
+
+
 def test_text_before_the_first_heading_is_a_headed_front_matter_chapter(
     tmp_path: Path, epubcheck: EpubCheck
 ) -> None:
@@ -743,6 +796,67 @@ def partitions(epub: Path) -> dict[str, str]:
 def typed(page: etree._Element, tag: str, epub_type: str) -> list[etree._Element]:
     """The `tag` elements of `page` whose `epub:type` includes `epub_type`."""
     return [e for e in page.iter(f"{XHTML}{tag}") if epub_type in e.get(EPUB_TYPE, "").split()]
+
+
+def test_an_epubs_note_references_inside_verse_lines_become_their_own_notes(
+    tmp_path: Path,
+) -> None:
+    """Standard Ebooks' plays set each verse line in a `<span>`; a reference in one was
+    missed, and the linked-notes pass then made the whole list of notes the first note."""
+    pages = {
+        "act": '<body epub:type="bodymatter"><section id="act" epub:type="chapter">'
+        '<h2 epub:type="title">Act</h2><p><span>And either master<a href="notes.xhtml#note-1"'
+        ' id="noteref-1" epub:type="noteref">1</a> the devil</span><br/><span>So haply'
+        ' slander<a href="notes.xhtml#note-2" id="noteref-2" epub:type="noteref">2</a></span>'
+        "</p></section></body>",
+        "notes": '<body epub:type="backmatter"><section id="notes" epub:type="endnotes">'
+        '<h2 epub:type="title">Endnotes</h2><ol><li id="note-1" epub:type="endnote"><p>First.'
+        ' <a href="act.xhtml#noteref-1" epub:type="backlink">↩</a></p></li>'
+        '<li id="note-2" epub:type="endnote"><p>Second.'
+        ' <a href="act.xhtml#noteref-2" epub:type="backlink">↩</a></p></li></ol></section></body>',
+    }
+    project = tmp_path / "project"
+    result = import_book(epub3(tmp_path / "play.epub", pages), "play", project=project)
+    assert result.problems == []
+    (act,) = texts(result)
+    assert "master[^1] the devil" in act and "slander[^2]" in act
+    assert re.search(r"\[\^1\]:\s+First\.", act) and re.search(r"\[\^2\]:\s+Second\.", act)
+    report = (project / "book" / "play" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "2 notes at the end made notes in the chapters that cite them" in report
+
+
+def test_a_kept_notes_section_holds_only_the_notes_no_reference_took(tmp_path: Path) -> None:
+    """A note that went inline was also left in the notes page kept for an uncited one:
+    its text was in the book twice."""
+    pages = {
+        "one": '<body><section id="one"><h2>One</h2><p>Said<a href="notes.xhtml#note-1"'
+        ' id="noteref-1" epub:type="noteref">1</a>.</p></section></body>',
+        "notes": SEMANTIC_PAGES["notes"],
+    }
+    result = import_book(epub3(tmp_path / "n.epub", pages), "n", project=tmp_path / "project")
+    one, notes = texts(result)
+    assert "Said[^1]." in one and "[^1]: Cited." in one
+    assert "Cited." not in notes.replace("Never cited.", "") and "Never cited." in notes
+
+
+def test_an_epub_document_whose_headings_are_in_a_table_is_a_chapter_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """The Tractatus numbers its propositions with headings in table cells, where no
+    chapter can be cut: taken for the document's heading, they let it run on into the
+    preface before it."""
+    pages = {
+        "preface": '<body epub:type="frontmatter"><section id="preface" epub:type="preface">'
+        '<h2 epub:type="title">Preface</h2><p>Why.</p></section></body>',
+        "propositions": '<body epub:type="bodymatter"><section id="propositions"><table><tr>'
+        "<td><h2>1</h2></td><td><p>The world is everything that is the case.</p></td></tr>"
+        "</table></section></body>",
+    }
+    result = import_book(epub3(tmp_path / "t.epub", pages), "t", project=tmp_path / "project")
+    preface, propositions = texts(result)
+    assert "The world" not in preface
+    assert propositions.startswith("# Propositions {#propositions}\n")
+    assert "The world is everything" in propositions and "| # 1 " in propositions
 
 
 def test_an_epubs_semantics_are_carried_or_reported_and_its_matter_stays_in_place(

@@ -202,9 +202,12 @@ def inner(document: bytes) -> str:
          '<p><svg xmlns="http://www.w3.org/2000/svg"><text>s</text></svg></p>'),
         ("<blockquote>q<p>r</p></blockquote>",
          "<blockquote><1.1>q</span><p><2.1>r</span></p></blockquote>"),
+        ('<p>In <time>1895</time> and <time datetime="1896">next year</time></p>',
+         '<p><1.1>In </span><time>1895</time><1.2> and </span>'
+         '<time datetime="1896"><1.3>next year</span></time></p>'),
     ],
     ids=["sentences", "blocks", "inline", "layout whitespace", "list", "image", "pre", "svg",
-         "text before a block"],
+         "text before a block", "time"],
 )  # fmt: skip
 def test_kobo_document(body, expected):
     assert inner(kobo_document(page(body))) == expected

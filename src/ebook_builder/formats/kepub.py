@@ -168,10 +168,14 @@ def _place(
 def _spanned_element(element: etree._Element, ids: _SpanIds) -> etree._Element:
     """The element with its text in spans; an image comes back inside a span of its own.
 
-    SVG, MathML and comments are left alone: only XHTML text is spanned.
+    SVG, MathML and comments are left alone: only XHTML text is spanned. So is a `<time>`
+    without a `datetime` attribute: HTML then reads the date from its text, and allows it
+    nothing else (EPUBCheck refuses a span in it).
     """
     name = element.tag
     if not isinstance(name, str) or not name.startswith(f"{{{XHTML_NS}}}") or name in UNSPANNED:
+        return element
+    if name == tag("time") and element.get("datetime") is None:
         return element
     if name == tag("img"):
         ids.new_block = True

@@ -49,6 +49,7 @@ from ebook_builder.importers.tree import (
     broken_lines,
     elements,
     is_page_marker,
+    lists,
     page_marker,
     plain_text,
 )
@@ -531,7 +532,7 @@ def _documents(
             report.append(f"dropped {name}: nothing left in it")
         else:
             chosen.append((name, content))
-            headings.append([node for node in found if node["t"] == "Header"])
+            headings.append(_cutting_headings(content))
             outer = content[0]["c"][0][1] if content[0]["t"] == "Div" else []
             if headings[-1] and set(headings[-1][0]["c"][1][1]) & {"frontmatter", "backmatter"}:
                 outer = []  # its <body>'s partition, reported by `carry_semantics`
@@ -551,17 +552,32 @@ def _documents(
     return kept
 
 
+def _cutting_headings(blocks: list[Node]) -> list[Node]:
+    """The headings of `blocks` a chapter can be cut at: at the top or in a div (the
+    split opens sections), not in a table cell, list or quote (the Tractatus numbers
+    its propositions with headings in a table), which cannot open a chapter."""
+    found: list[Node] = []
+    for block in blocks:
+        if block["t"] == "Header":
+            found.append(block)
+        elif block["t"] == "Div":
+            found += _cutting_headings(block["c"][1])
+    return found
+
+
 def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
     """Notes at the end made notes again: a note reference (epub:type `noteref`, role
     `doc-noteref`) that links to an item of an endnotes section becomes a Markdown note
     holding that item, in the chapter that cites it, as the build's Markdown has them.
+    A reference is found wherever its inlines sit, not only straight in a paragraph: a
+    verse line is a `<span>` (Standard Ebooks' plays and poems), and a reference in one
+    left behind would be taken for a note of another kind by `inline_linked_notes`.
     A notes section whose every item went inline is dropped; one with items left is kept
-    (reported), so no text is lost."""
-    found = elements(blocks, "Div", "Para", "Plain")
+    (reported), so no text is lost, and holds only those: the others are in the text."""
     sections = [
         div
-        for div in found
-        if div["t"] == "Div" and div["c"][0][1] and _NOTE_SECTIONS & set(div["c"][0][1])
+        for div in elements(blocks, "Div")
+        if div["c"][0][1] and _NOTE_SECTIONS & set(div["c"][0][1])
     ]
     items = {
         div["c"][0][0]: div
@@ -570,14 +586,14 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
         if div["c"][0][0]
     }
     used: set[str] = set()
-    for holder in (node for node in found if node["t"] != "Div"):
-        for at, node in enumerate(holder["c"]):
-            if node["t"] != "Link" or not _is_note_ref(node):
+    for inlines in lists(blocks):
+        for at, node in enumerate(inlines):
+            if not isinstance(node, dict) or node.get("t") != "Link" or not _is_note_ref(node):
                 continue
             target = node["c"][2][0].lstrip("#")
             if target in items and target not in used:
                 used.add(target)
-                holder["c"][at] = {"t": "Note", "c": items[target]["c"][1]}
+                inlines[at] = {"t": "Note", "c": items[target]["c"][1]}
     dropped = {
         id(section)
         for section in sections
@@ -590,7 +606,7 @@ def _endnotes(blocks: list[Node], report: list[str]) -> list[Node]:
             )
     if used:
         report.append(f"{len(used)} notes at the end made notes in the chapters that cite them")
-    return _without(blocks, dropped)
+    return _without(blocks, dropped | {id(items[target]) for target in used})
 
 
 def _is_note_ref(link: Node) -> bool:
@@ -600,13 +616,18 @@ def _is_note_ref(link: Node) -> bool:
 
 
 def _without(blocks: list[Node], dropped: set[int]) -> list[Node]:
-    """`blocks` less the divs whose identity is in `dropped`, at any depth."""
+    """`blocks` less the divs whose identity is in `dropped`, at any depth, and less the
+    list items left empty by it (a note of a kept notes section that went inline)."""
     kept: list[Node] = []
     for block in blocks:
         if id(block) in dropped:
             continue
         if block["t"] == "Div":
             block["c"][1] = _without(block["c"][1], dropped)
+        elif block["t"] in ("BulletList", "OrderedList"):
+            items = block["c"] if block["t"] == "BulletList" else block["c"][1]
+            left = [(_without(item, dropped), item) for item in items]
+            items[:] = [rest for rest, item in left if rest or not item]
         kept.append(block)
     return kept
 

@@ -19,6 +19,8 @@ from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, no
 # Elements whose content is a list of inlines, and where in the content it sits.
 _INLINES_AT = {"Para": None, "Plain": None, "Emph": None, "Strong": None, "Span": 1}
 _INLINES_AT |= {"Underline": None, "SmallCaps": None, "Superscript": None, "Header": 2}
+# Lists, whose items may each be a note (`<ol><li id="n1">`, as many endnotes are).
+_LISTS = ("BulletList", "OrderedList")
 # A back link this long or shorter is a label (`[1]`, `↩`, `Back`), which the build
 # writes its own of; a longer one holds the note's text, and only its link goes.
 _LABEL = 6
@@ -85,7 +87,9 @@ def _references(blocks: list[Node]) -> dict[str, _Reference]:
 def _note_units(blocks: list[Node], targets: set[str]) -> dict[str, Node]:
     """For each target id, the block that would be its note: the div that carries the id,
     or the div that opens with the block holding it and holds no other target (PG's
-    `<div class="footnote"><p><a id="Footnote_1">`), else that block alone."""
+    `<div class="footnote"><p><a id="Footnote_1">`), else that block alone. The walk goes
+    into list items, so a list of notes gives one note per item, not the list to the first
+    note cited."""
     chains: dict[str, list[Node]] = {}
     stack: list[tuple[list[Node], list[Node]]] = [(blocks, [])]
     while stack:
@@ -95,6 +99,9 @@ def _note_units(blocks: list[Node], targets: set[str]) -> dict[str, Node]:
                 if block["c"][0][0] in targets:
                     chains.setdefault(block["c"][0][0], [*chain, block])
                 stack.append((block["c"][1], [*chain, block]))
+                continue
+            if block["t"] in _LISTS:
+                stack += [(item, [*chain, block]) for item in _items(block)]
                 continue
             for element in attributed(block):
                 name = element["c"][ATTR_AT[element["t"]]][0]
@@ -113,6 +120,11 @@ def _note_units(blocks: list[Node], targets: set[str]) -> dict[str, Node]:
                 unit = around
         units[target] = unit
     return units
+
+
+def _items(block: Node) -> list[list[Node]]:
+    """The items of a bullet or ordered list, each a list of blocks."""
+    return block["c"] if block["t"] == "BulletList" else block["c"][1]
 
 
 def _is_note(unit: Node, target: str, names: set[str]) -> bool:
@@ -185,6 +197,14 @@ def _without(blocks: list[Node], moved: set[int], report: list[str]) -> tuple[li
         if block["t"] == "Div" and not gone:
             block["c"][1], lost = _without(block["c"][1], moved, report)
             gone = lost and _blank(block["c"][1])
+        elif block["t"] in _LISTS and not gone:
+            items = _items(block)
+            emptied = []
+            for item in items:
+                item[:], lost = _without(item, moved, report)
+                emptied.append(lost and _blank(item))
+            items[:] = [item for item, empty in zip(items, emptied, strict=True) if not empty]
+            gone = any(emptied) and not items
         if gone:
             if lost_after:
                 lost_after[-1] = True

@@ -31,6 +31,7 @@ from ebook_builder.importers.tree import (
     blocks_in,
     elements,
     ids,
+    lists,
     plain_text,
 )
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
@@ -44,6 +45,9 @@ _NAMES = {"html": "HTML", "markdown": "Markdown"}
 _SLUG_LIMIT = 48
 _CARRIED = ("subtitle", "publisher", "description", "date")  # stated text fields kept
 _PAGES = (".html", ".htm", ".xhtml")  # the files of a folder imported as HTML
+# An id pandoc's Markdown reader takes in `{#id}` (`_markdown_ids`), and what it does not.
+_MARKDOWN_ID = re.compile(r"[\w:.-]+")
+_NOT_IN_ID = re.compile(r"[^\w:.-]")
 _FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
 # The blocks a table of contents is made of: paragraphs, lists or a table of entries.
 _CONTENTS_BLOCKS = {"Para", "Plain", "BulletList", "OrderedList", "Table"}
@@ -83,6 +87,8 @@ def draft_from_tree(
     blocks = _title_page_headings(blocks, report)
     blocks = _unwrap(blocks, report)
     blocks = _drop_contents(blocks, report)
+    _markdown_ids(blocks, report)
+    _unnest_notes(blocks, report)
     chapters = _split(blocks, metadata["title"], report)
     skipped = sum(_step_headings(blocks) for _, blocks in chapters)
     if skipped:
@@ -452,6 +458,70 @@ def _file_name(number: int, title: str) -> str:
     while len(slug) > _SLUG_LIMIT and "-" in slug:
         slug = slug.rsplit("-", 1)[0]
     return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
+
+
+def _unnest_notes(blocks: list[Node], report: list[str]) -> None:
+    """Each note cited inside a note moved out, to follow the note that cited it.
+
+    Markdown has no note in a note: pandoc's writer puts the inner note's mark in the
+    outer one and drops its text (in Standard Ebooks' Dante, a poem quoted in a note has
+    notes of its own: "Tiresias, who was blind" was lost)."""
+    moved = 0
+    for inlines in lists(blocks):
+        at = 0
+        while at < len(inlines):  # a note moved out is looked into in its turn
+            if _is_note(inlines[at]):
+                inner = _notes_out_of(inlines[at]["c"])
+                inlines[at + 1 : at + 1] = inner
+                moved += len(inner)
+            at += 1
+    if moved:
+        report.append(
+            f"{moved} notes cited inside notes moved to follow the note citing them: "
+            "Markdown has no note in a note"
+        )
+
+
+def _notes_out_of(content: list[Node]) -> list[Node]:
+    """The notes inside `content`, in their order, taken out of it (a note inside one of
+    them stays there, to be moved out in its turn)."""
+    taken: list[Node] = []
+    for inlines in lists(content):
+        if any(_is_note(node) for node in inlines):
+            taken += [node for node in inlines if _is_note(node)]
+            inlines[:] = [node for node in inlines if not _is_note(node)]
+    return taken
+
+
+def _is_note(node: Any) -> bool:
+    """Whether `node` (any item of a list in pandoc's tree) is a note."""
+    return isinstance(node, dict) and node.get("t") == "Note"
+
+
+def _markdown_ids(blocks: list[Node], report: list[str]) -> None:
+    """Each id that Markdown cannot hold renamed, with the links to it (reported).
+
+    Pandoc's Markdown reader takes letters, digits and `-_:.` for an id in `{#id}`, but
+    its writer writes any id there; one with another character (HTML allows all but
+    spaces: `entry-1661-7-18/1661-7-23` in Standard Ebooks' Pepys) is read back as text,
+    so the `::: {#…}` line would be printed in the book and the links to it broken.
+    """
+    carriers = attributed(blocks)
+    taken = Ids(ids(carriers))
+    renamed: dict[str, str] = {}
+    for node in carriers:
+        attributes = node["c"][ATTR_AT[node["t"]]]
+        old = attributes[0]
+        if old and not _MARKDOWN_ID.fullmatch(old):
+            if old not in renamed:
+                renamed[old] = unique(_NOT_IN_ID.sub("-", old), taken)
+            attributes[0] = renamed[old]
+    for link in (node for node in carriers if node["t"] == "Link"):
+        target = link["c"][2][0]
+        if target.startswith("#") and target[1:] in renamed:
+            link["c"][2][0] = f"#{renamed[target[1:]]}"
+    for old, new in renamed.items():
+        report.append(f"id `{old}` renamed `{new}`: Markdown cannot hold it")
 
 
 def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
