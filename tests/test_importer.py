@@ -149,19 +149,49 @@ def test_a_hard_wrapped_text_is_a_paragraph_per_run_of_lines_and_verse_keeps_the
         "the paragraph ends.\n\n"
         "A second paragraph follows it after a blank line, and it too was\n"
         "wrapped by a typewriter's bell rather than by the sense of the words\n"
-        "it holds.\n\n"
+        "it holds, which is how the texts of Project Gutenberg were typed in\n"
+        "the years before they had an HTML edition.\n\n"
         "  Hail Felpham! Hail! in youth my favorite scene!\n"
-        "    First in my heart of villages marine!\n"
+        "    First in my heart of villages marine!\n\n\n\n\n"
+        "[Illustration: The Village Green]\n"
     )
     (chapter,) = chapter_texts(run(tmp_path, text, "web"))
     assert chapter == (
         "# The First Chapter\n\nThis paragraph was typed at seventy columns, as Project "
         "Gutenberg wraps its texts, so that its lines run on into each other until the "
         "paragraph ends.\n\nA second paragraph follows it after a blank line, and it too "
-        "was wrapped by a typewriter's bell rather than by the sense of the words it holds."
+        "was wrapped by a typewriter's bell rather than by the sense of the words it holds, "
+        "which is how the texts of Project Gutenberg were typed in the years before they had "
+        "an HTML edition."
         "\n\n| Hail Felpham! Hail! in youth my favorite scene!\n"
-        "|   First in my heart of villages marine!\n"
+        "|   First in my heart of villages marine!\n\n"
+        "[Illustration: The Village Green]\n"  # PG's picture, set apart, is no title
     )
+
+
+def test_a_wrapped_texts_contents_go_and_its_entries_open_the_chapters(tmp_path: Path) -> None:
+    prose = (
+        "The words of this chapter were typed at seventy columns, as Project\n"
+        "Gutenberg wraps its texts, and they run on from line to line until\n"
+        "the end of the paragraph.\n"
+    )
+    text = (
+        "*** START OF THE PROJECT GUTENBERG EBOOK A LONG NOVEL ***\n\n"
+        "A Long Novel\n\n\n    Contents\n\n    BOOK ONE: 1805\n\n    CHAPTER I\n\n"
+        "    CHAPTER II\n\n\n    BOOK TWO: 1806\n\n    CHAPTER I\n\n\n\n\n"
+        f"BOOK ONE: 1805\n\n\n\n\nCHAPTER I\n\n{prose}\n\n\n\nCHAPTER II\n\n{prose}"
+        f"\n\n\n\nBOOK TWO: 1806\n\n\n\n\nCHAPTER I\n\n{prose}"
+    )
+    chapters = chapter_texts(run(tmp_path, text, "web"))
+    # PG sets a blank line between the entries, two between the parts of a book.
+    assert [chapter.split("\n")[0] for chapter in chapters] == [
+        "# BOOK ONE: 1805",
+        "# CHAPTER I",
+        "# CHAPTER II",
+        "# BOOK TWO: 1806",
+        "# CHAPTER I",
+    ]
+    assert "Contents" not in "".join(chapters)
 
 
 # --- text extracted from PDF ---------------------------------------------------------------
@@ -312,6 +342,24 @@ def test_non_utf8_source_names_the_file(tmp_path: Path) -> None:
         import_book(source, "a-book", "web", tmp_path)
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "book").exists()
+
+
+def test_a_text_in_the_8_bit_encoding_its_header_declares_is_read_in_it(tmp_path: Path) -> None:
+    """Project Gutenberg's `-8.txt` files: ISO-8859-1 by their header, which (as in HTML)
+    means Windows-1252, whose curly quotes they hold."""
+    text = (
+        "Title: Entre Nous\r\nCharacter set encoding: ISO-8859-1\r\n\r\n"
+        "\u201cLa for\u00eat\u201d, dit l\u2019\u00e9l\u00e8ve.\r\n"
+    )
+    source = tmp_path / "44157-8.txt"
+    source.write_bytes(text.encode("cp1252"))
+    result = import_book(source, "a-book", "web", tmp_path / "project")
+    assert "\u201cLa for\u00eat\u201d, dit l\u2019\u00e9l\u00e8ve." in "".join(
+        chapter_texts(result)
+    )
+    source.write_bytes(text.encode("cp1252") + b"\x81")  # not Windows-1252 either
+    with pytest.raises(InputError, match=r"44157-8\.txt: not plain text: not cp1252"):
+        import_book(source, "b-book", "web", tmp_path / "project")
 
 
 def test_empty_source_is_refused(tmp_path: Path) -> None:

@@ -98,9 +98,10 @@ def read_text(source: Path, kind: str) -> Draft:
     lines = lines if book is None else book
     if kind == "web":
         # PG's plain texts are wrapped at 70 columns: PG's own rule, whatever their length.
-        wrapped = book is not None or _is_wrapped(lines)
-        paragraphs = _wrapped_paragraphs if wrapped else _web_paragraphs
-        paras, toc = _drop_web_artifacts(paragraphs(lines))
+        if book is not None or _is_wrapped(lines):
+            paras, toc = _drop_web_artifacts(_wrapped_paragraphs(lines), spacing=2)
+        else:
+            paras, toc = _drop_web_artifacts(_web_paragraphs(lines))
     else:
         paras, toc = _pdf_paragraphs(lines), []
     if not paras:
@@ -186,10 +187,12 @@ def _dedented(lines: list[str]) -> str:
     return "\n".join(line[indent:] for line in lines)
 
 
-def _drop_web_artifacts(paras: list[_Para]) -> tuple[list[_Para], list[str]]:
+def _drop_web_artifacts(paras: list[_Para], spacing: int = 0) -> tuple[list[_Para], list[str]]:
     """Remove download links and the page's own table of contents; return its entries.
 
-    The entries are kept because they tell which later titles open chapters.
+    The entries are kept because they tell which later titles open chapters. A web page
+    lists them a line each; a wrapped text as a run of lines, or with up to `spacing`
+    blank lines between them (PG puts one, two between the parts of a book).
     """
     kept: list[_Para] = []
     toc: list[str] = []
@@ -199,11 +202,12 @@ def _drop_web_artifacts(paras: list[_Para]) -> tuple[list[_Para], list[str]]:
         index += 1
         if _DOWNLOAD_LINK.search(para.text) and len(para.text) < 80:
             continue
-        if para.text.lower().rstrip(":") in _TOC_TITLES and not toc:
-            while index < len(paras) and (not toc or paras[index].gap == 0):
-                if not _is_title_like(paras[index].text):
+        if para.text.lower().rstrip(":.") in _TOC_TITLES and not toc:
+            while index < len(paras) and (not toc or paras[index].gap <= spacing):
+                entries = paras[index].text.split("\n")
+                if not all(_is_title_like(entry) for entry in entries):
                     break
-                toc.append(paras[index].text)
+                toc += entries
                 index += 1
             continue
         kept.append(para)
@@ -401,9 +405,11 @@ def _should_unhyphenate(before: str, after: str, vocabulary: set[str]) -> bool:
 
 
 def _is_title_like(text: str, strict: bool = False) -> bool:
-    """Short, no closing punctuation, most words capitalised: how titles are written."""
+    """Short, no closing punctuation, most words capitalised: how titles are written.
+    Never in brackets: PG's texts mark a picture `[Illustration: Caption]` (and music,
+    a transcriber's note) where it stood, after the blank lines that set a title apart."""
     text = _PAGE.sub("", text).strip()
-    if not text or len(text) > 100 or text[-1] in ".,;:" or text[0] in _BULLET + _DASHES:
+    if not text or len(text) > 100 or text[-1] in ".,;:" or text[0] in _BULLET + _DASHES + "[":
         return False
     if "@" in text or "www." in text or "://" in text:
         return False
