@@ -8,7 +8,9 @@ import leaves nothing behind.
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -23,6 +25,13 @@ from ebook_builder.sources import CHAPTER_LIMIT, read_input
 
 REPORT = "IMPORT.md"
 COVER_SUFFIXES = (".jpg", ".png")
+# The encoding a text states in its header, as Project Gutenberg's 8-bit texts do
+# (`Character set encoding: ISO-8859-1`), read where it is: in the first few lines.
+_DECLARED_ENCODING = re.compile(rb"^Character set encoding:[ \t]*([A-Za-z][\w.:-]*)", re.M)
+_HEADER_BYTES = 4096
+# What a text declaring ISO-8859-1 or ASCII means by it: Windows-1252, whose quotes and
+# dashes PG's 8-bit files hold (the WHATWG Encoding Standard reads those labels so too).
+_LATIN_1 = {"iso8859-1", "ascii"}
 _PAGE_MARKER = "{.pagebreak"  # how pandoc's Markdown writes the build's page marker
 # Why a paginated book needs `page_source` (Ace's `epub-pagesource`, EPUB Accessibility).
 _PAGE_SOURCE_NEEDED = (
@@ -68,14 +77,32 @@ class ImportResult:
 
 def read_manuscript(source: Path, name: str) -> str:
     """The source's text, read as a chapter is (a regular file, within the chapter size
-    bound); input that cannot be read or is not UTF-8 is the user's to fix, in one line
-    naming what the file should have been (`name`)."""
+    bound): UTF-8, or the encoding its header declares (Project Gutenberg's 8-bit texts);
+    input that cannot be read or decoded is the user's to fix, in one line naming what
+    the file should have been (`name`)."""
     data = read_input(source, CHAPTER_LIMIT, source)
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        message = f"not {name}: not UTF-8 ({exc.reason} at byte {exc.start})"
-        raise InputError(message, path=source) from None
+        failure = exc
+    if (declared := _declared_encoding(data)) is not None:
+        try:
+            return data.decode(declared)
+        except UnicodeDecodeError as exc:
+            failure = exc
+    encoding = declared or "UTF-8"
+    message = f"not {name}: not {encoding} ({failure.reason} at byte {failure.start})"
+    raise InputError(message, path=source) from None
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The codec of the encoding the text's header declares, if Python knows it."""
+    found = _DECLARED_ENCODING.search(data[:_HEADER_BYTES])
+    try:
+        codec = codecs.lookup(found[1].decode("ascii")).name if found else None
+    except LookupError:
+        return None
+    return "cp1252" if codec in _LATIN_1 else codec
 
 
 def targets(root: Path, book_id: str) -> list[Path]:
