@@ -259,6 +259,23 @@ def test_a_heading_that_skips_levels_is_raised_and_siblings_stay_siblings(
     assert "3 headings that skipped a level" in report
 
 
+def test_headings_in_a_table_are_raised_too(tmp_path: Path) -> None:
+    """PG's HTML of *The 'Mind the Paint' Girl* (#21849) lays out its title page and its
+    publisher's list in tables of `<h1>`, `<h5>` and `<h6>`: `ebook check` refused the
+    draft, a level skipped in a table's cell."""
+    body = (
+        "<h1>One</h1><p>a</p><table><tr><td><h5>A COMEDY</h5><h6>In Four Acts</h6></td>"
+        "</tr></table><h3>The First Act</h3><p>b</p>"
+    )
+    file = tmp_path / "book.html"
+    file.write_text(f"<html><head>{AUTHOR}</head><body>{body}</body></html>", encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    [chapter] = texts(result)
+    assert "| ## A COMEDY" in chapter and "| ### In Four Acts" in chapter
+    assert "\n## The First Act" in chapter
+    assert result.problems == []
+
+
 def test_a_link_to_a_file_beside_the_source_becomes_its_text(tmp_path: Path) -> None:
     (tmp_path / "music").mkdir()
     (tmp_path / "music" / "song.midi").write_bytes(b"MThd")
