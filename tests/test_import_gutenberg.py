@@ -276,6 +276,24 @@ def test_headings_in_a_table_are_raised_too(tmp_path: Path) -> None:
     assert result.problems == []
 
 
+def test_an_id_used_twice_is_renamed_and_links_go_to_the_first(tmp_path: Path) -> None:
+    """PG's HTML of *Two Latin Plays* (#31894): pandoc ids the heading `<h3><a
+    id="contents">CONTENTS</a></h3>` by its text, the id of the anchor inside it, and
+    `ebook check` refused the draft: duplicate id 'contents'."""
+    body = (
+        '<h1>One</h1><p><a href="#contents">Contents</a></p>'
+        '<h2><a id="contents">CONTENTS</a></h2><p>a</p><p id="contents">b</p>'
+    )
+    file = tmp_path / "book.html"
+    file.write_text(f"<html><head>{AUTHOR}</head><body>{body}</body></html>", encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    [chapter] = texts(result)
+    assert "[Contents](#contents)" in chapter
+    assert "## [CONTENTS]{#contents-2} {#contents}" in chapter
+    assert "ids used twice" in (result.chapters[0].parent / "IMPORT.md").read_text("utf-8")
+    assert result.problems == []
+
+
 def test_a_link_to_a_file_beside_the_source_becomes_its_text(tmp_path: Path) -> None:
     (tmp_path / "music").mkdir()
     (tmp_path / "music" / "song.midi").write_bytes(b"MThd")

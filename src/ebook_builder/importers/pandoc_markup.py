@@ -82,6 +82,7 @@ def draft_from_tree(
     has_text = any(plain_text([block]) for block in tree["blocks"])  # stops at the first
     if not has_text and not elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
+    _unique_ids(tree["blocks"], report)
     blocks = gutenberg.read_conventions(tree["blocks"], metadata, report)
     blocks = inline_linked_notes(blocks, report)
     blocks = _title_page_headings(blocks, report)
@@ -108,6 +109,24 @@ def draft_from_tree(
     ]
     markdown = convert_texts(documents, "json", "markdown-auto_identifiers")
     return Draft(list(zip(names, markdown, strict=True)), metadata, pictures, report=report)
+
+
+def _unique_ids(blocks: list[Node], report: list[str]) -> None:
+    """Every id used once, in place: the later of two renamed `id-2`, and links left to
+    the first, as a browser follows them. Pandoc gives a heading an id made of its text,
+    which may be the id of an anchor inside it (PG's `<h3><a id="contents">CONTENTS`)
+    or of another element; an XHTML page, and so the build, refuses an id used twice."""
+    taken = Ids()
+    renamed = 0
+    for node in attributed(blocks):
+        attrs = node["c"][ATTR_AT[node["t"]]]
+        if attrs[0] in taken:
+            attrs[0] = unique(attrs[0], taken)
+            renamed += 1
+        elif attrs[0]:
+            taken.add(attrs[0])
+    if renamed:
+        report.append(f"{renamed} ids used twice in the source renamed (`id-2`)")
 
 
 def _parse(source: Path, kind: str, report: list[str]) -> Node:
