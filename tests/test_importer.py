@@ -362,6 +362,21 @@ def test_a_text_in_the_8_bit_encoding_its_header_declares_is_read_in_it(tmp_path
         import_book(source, "b-book", "web", tmp_path / "project")
 
 
+def test_an_html_page_in_the_8_bit_encoding_its_meta_declares_is_read_in_it(
+    tmp_path: Path,
+) -> None:
+    """PG's HTML of the Debian guide (#6527), as LaTeX2HTML wrote it: ISO-8859-1 by its
+    `<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">`."""
+    page = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; '
+        'charset=iso-8859-1"></head><body><h1>Caf\u00e9</h1><p>cr\u00e8me</p></body></html>'
+    )
+    source = tmp_path / "node4.html"
+    source.write_bytes(page.encode("latin-1"))
+    result = import_book(source, "a-book", "html", tmp_path / "project")
+    assert "# Caf\u00e9" in "".join(chapter_texts(result))
+
+
 def test_empty_source_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"source\.txt: no text to import"):
         run(tmp_path, "\n\n  \n", "pdf-text")

@@ -26,8 +26,12 @@ from ebook_builder.sources import CHAPTER_LIMIT, read_input
 REPORT = "IMPORT.md"
 COVER_SUFFIXES = (".jpg", ".png")
 # The encoding a text states in its header, as Project Gutenberg's 8-bit texts do
-# (`Character set encoding: ISO-8859-1`), read where it is: in the first few lines.
-_DECLARED_ENCODING = re.compile(rb"^Character set encoding:[ \t]*([A-Za-z][\w.:-]*)", re.M)
+# (`Character set encoding: ISO-8859-1`), or an HTML page in its `<meta>` (`charset=`),
+# read where it is: in the first few lines.
+_DECLARED_ENCODING = re.compile(
+    rb"^Character set encoding:[ \t]*([A-Za-z][\w.:-]*)|<meta[^>]*charset=[\"']?([A-Za-z][\w.:-]*)",
+    re.M | re.I,
+)
 _HEADER_BYTES = 4096
 # What a text declaring ISO-8859-1 or ASCII means by it: Windows-1252, whose quotes and
 # dashes PG's 8-bit files hold (the WHATWG Encoding Standard reads those labels so too).
@@ -77,9 +81,9 @@ class ImportResult:
 
 def read_manuscript(source: Path, name: str) -> str:
     """The source's text, read as a chapter is (a regular file, within the chapter size
-    bound): UTF-8, or the encoding its header declares (Project Gutenberg's 8-bit texts);
-    input that cannot be read or decoded is the user's to fix, in one line naming what
-    the file should have been (`name`)."""
+    bound): UTF-8, or the encoding its header declares (Project Gutenberg's 8-bit texts,
+    an HTML page's `<meta charset>`); input that cannot be read or decoded is the user's
+    to fix, in one line naming what the file should have been (`name`)."""
     data = read_input(source, CHAPTER_LIMIT, source)
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
@@ -99,7 +103,7 @@ def _declared_encoding(data: bytes) -> str | None:
     """The codec of the encoding the text's header declares, if Python knows it."""
     found = _DECLARED_ENCODING.search(data[:_HEADER_BYTES])
     try:
-        codec = codecs.lookup(found[1].decode("ascii")).name if found else None
+        codec = codecs.lookup((found[1] or found[2]).decode("ascii")).name if found else None
     except LookupError:
         return None
     return "cp1252" if codec in _LATIN_1 else codec
