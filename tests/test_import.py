@@ -969,6 +969,22 @@ def test_a_folder_of_html_files_is_one_document_in_name_order(
         import_book(folder, "other", kind="markdown", project=project)
 
 
+def test_numbers_in_the_names_of_a_folders_pages_count(tmp_path: Path) -> None:
+    """LaTeX2HTML's pages (PG's Debian guide, #6527): `node2.html` comes before
+    `node10.html`; in character order the chapters came out of order."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    for number in (1, 2, 10):
+        page = f"<html><body><h1>Chapter {number}</h1><p>Text.</p></body></html>"
+        (folder / f"node{number}.html").write_text(page, encoding="utf-8")
+    result = import_book(folder, "site", kind="html", project=tmp_path / "project")
+    assert [p.name for p in result.chapters] == [
+        "01-chapter-1.md",
+        "02-chapter-2.md",
+        "03-chapter-10.md",
+    ]
+
+
 def test_a_word_document_keeps_its_styles_and_a_picture_without_alt_text_is_flagged(
     tmp_path: Path,
 ) -> None:

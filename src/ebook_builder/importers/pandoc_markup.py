@@ -141,11 +141,18 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
     return read_tree(document.output, source)
 
 
+# A run of digits in a file's name.
+_DIGITS = re.compile(r"(\d+)")
+
+
 def _parse_folder(folder: Path, report: list[str]) -> Node:
     """Pandoc's tree of every HTML file in `folder` (not its subfolders), in name order,
-    as one document: a book saved as a page per chapter (a website, an unzipped EPUB)."""
+    as one document: a book saved as a page per chapter (a website, an unzipped EPUB).
+    Numbers in names count (`node2` before `node10`): LaTeX2HTML and many a website
+    number their pages without leading zeros."""
     files = sorted(
-        path for path in folder.iterdir() if path.suffix.lower() in _PAGES and path.is_file()
+        (path for path in folder.iterdir() if path.suffix.lower() in _PAGES and path.is_file()),
+        key=_name_order,
     )
     if not files:
         raise InputError("no .html or .xhtml file in the folder", path=folder)
@@ -161,6 +168,11 @@ def _parse_folder(folder: Path, report: list[str]) -> Node:
     join_documents(pages, report)
     report.append(f"read {len(files)} HTML files in name order as one document")
     return {**trees[0], "blocks": [block for _, blocks in pages for block in blocks]}
+
+
+def _name_order(path: Path) -> list[tuple[int, str]]:
+    """A file's place in name order, the runs of digits in its name compared as numbers."""
+    return [(int(part), "") if part.isdigit() else (-1, part) for part in _DIGITS.split(path.name)]
 
 
 def join_documents(documents: list[tuple[str, list[Node]]], report: list[str]) -> None:
