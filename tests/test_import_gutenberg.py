@@ -294,6 +294,29 @@ def test_an_id_used_twice_is_renamed_and_links_go_to_the_first(tmp_path: Path) -
     assert result.problems == []
 
 
+def test_definitions_without_a_term_are_plain_text_and_keep_their_ids(tmp_path: Path) -> None:
+    """LaTeX2HTML's pages (PG's Debian guide, #6527) indent with `<dd>` after an empty
+    `<dt>`; pandoc's Markdown of such a list read back as a paragraph `: text` and a
+    code block, the anchors in it lost, and `ebook check` refused every link to them."""
+    body = (
+        '<h1>One</h1><p><a href="#a1">to a1</a> <a href="#nav">to nav</a></p>'
+        "<dl><dt></dt><dd><p>First, indented.</p>"
+        '<p><a name="a1"></a>Second, <em>marked</em>.</p></dd><dt>Term</dt><dd>Meaning.</dd></dl>'
+        '<p><a name="nav" href="elsewhere.html" target="_blank">next</a></p>'
+    )
+    file = tmp_path / "book.html"
+    file.write_text(f"<html><head>{AUTHOR}</head><body>{body}</body></html>", encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    [chapter] = texts(result)
+    assert "\n\nFirst, indented.\n\n[]{#a1}Second, *marked*.\n\nTerm\n:   Meaning.\n" in chapter
+    # A link made its text (its file is not in the book) keeps its id for links to it,
+    # not a link's `target`, which EPUBCheck refuses on a span (Modern Icelandic Plays).
+    assert "[next]{#nav}" in chapter
+    report = (result.chapters[0].parent / "IMPORT.md").read_text("utf-8")
+    assert "1 definitions without a term" in report
+    assert result.problems == []
+
+
 def test_a_link_to_a_file_beside_the_source_becomes_its_text(tmp_path: Path) -> None:
     (tmp_path / "music").mkdir()
     (tmp_path / "music" / "song.midi").write_bytes(b"MThd")

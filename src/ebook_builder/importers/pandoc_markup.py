@@ -87,6 +87,7 @@ def draft_from_tree(
     blocks = inline_linked_notes(blocks, report)
     blocks = _title_page_headings(blocks, report)
     blocks = _unwrap(blocks, report)
+    blocks = _termless_definitions(blocks, report)
     blocks = _drop_contents(blocks, report)
     _markdown_ids(blocks, report)
     _unnest_notes(blocks, report)
@@ -141,6 +142,8 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
     return read_tree(document.output, source)
 
 
+# Inlines that hold nothing to read: a definition's term of only these is no term.
+_BLANK = {"Space", "SoftBreak", "LineBreak"}
 # A run of digits in a file's name.
 _DIGITS = re.compile(r"(\d+)")
 
@@ -272,6 +275,54 @@ def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
             report.append(f"opened a div holding a level-1 heading; its classes dropped: {names}")
         opened += inner
     return opened
+
+
+def _termless_definitions(blocks: list[Node], report: list[str]) -> list[Node]:
+    """Definitions without a term (`<dd>` without `<dt>`, as LaTeX2HTML and pages that
+    indent with it write) made the blocks they hold. Markdown writes a definition under
+    its term; without one, it reads `:   text` back as a paragraph and the indented
+    blocks after it as code, their ids, links and markup lost."""
+    opened = 0
+
+    def without_termless(blocks: list[Node]) -> list[Node]:
+        nonlocal opened
+        kept: list[Node] = []
+        for block in blocks:
+            if block["t"] != "DefinitionList":
+                kept.append(block)
+                continue
+            items: list[Node] = []
+            for term, meanings in block["c"]:
+                if any(node["t"] not in _BLANK for node in term):
+                    items.append([term, meanings])
+                    continue
+                if items:
+                    kept.append({"t": "DefinitionList", "c": items})
+                    items = []
+                kept += [inner for meaning in meanings for inner in meaning]
+                opened += 1
+            if items:
+                kept.append({"t": "DefinitionList", "c": items})
+        return kept
+
+    result = without_termless(blocks)
+    for block in blocks_in(result):  # it walks the blocks put in each container here
+        kind, content = block["t"], block.get("c")
+        if kind in ("Div", "Figure"):
+            content[-1] = without_termless(content[-1])
+        elif kind == "BlockQuote":
+            block["c"] = without_termless(content)
+        elif kind == "BulletList":
+            block["c"] = [without_termless(item) for item in content]
+        elif kind == "OrderedList":
+            content[1] = [without_termless(item) for item in content[1]]
+        elif kind == "DefinitionList":
+            block["c"] = [
+                [term, [without_termless(m) for m in meanings]] for term, meanings in content
+            ]
+    if opened:
+        report.append(f"{opened} definitions without a term (`<dd>` alone) made plain text")
+    return result
 
 
 def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
@@ -555,26 +606,36 @@ def _markdown_ids(blocks: list[Node], report: list[str]) -> None:
         report.append(f"id `{old}` renamed `{new}`: Markdown cannot hold it")
 
 
+def _as_text(link: Node) -> None:
+    """A link made its text, in place: a span with the link's id (other links may point
+    at it), without the attributes of a link (`target`, `rel`), which a span may not
+    have (EPUBCheck refuses `<span target="_blank">`)."""
+    (id_, classes, _), inlines = link["c"][:2]
+    link["t"], link["c"] = "Span", [[id_, classes, []], inlines]
+
+
 def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files). A link to
     an id the source does not have (a bookmark Word lost) becomes its text, reported:
     the build would refuse it, and only a person knows where it should point. So does a
     link to a file beside the source (PG's `music/song.midi`): the book carries only its
-    chapters and pictures, and EPUBCheck refuses a link to a file the package lacks."""
+    chapters and pictures, and EPUBCheck refuses a link to a file the package lacks.
+    Made text, a link keeps its id: other links may point at it (LaTeX2HTML's `<a
+    name="tex2html2134" href="debian-tutorial.html">`)."""
     for link in links:
         target = link["c"][2]
         parts = urlsplit(target[0])
         if not parts.scheme and not parts.netloc and parts.path:
             report.append(f"link to `{target[0]}` kept as its text: the book holds no such file")
-            link["t"], link["c"] = "Span", [["", [], []], link["c"][1]]
+            _as_text(link)
             continue
         if not target[0].startswith("#"):
             continue
         owner = owners.get(target[0][1:])
         if owner is None:
             report.append(f"link to `{target[0]}` kept as its text: no such id in the source")
-            link["t"], link["c"] = "Span", [["", [], []], link["c"][1]]
+            _as_text(link)
         elif owner != name:
             target[0] = f"{owner}{target[0]}"
 
