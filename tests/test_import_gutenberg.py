@@ -90,11 +90,22 @@ TEXT_FRAMES = [
         "\n\n\nEnd of the Project Gutenberg EBook of A Tale, by Ann Author\n\n*** END OF"
         " THIS PROJECT GUTENBERG EBOOK A TALE ***\n\nSection 1. General Terms of Use.\n",
     ),
+    (  # a START line that PG wrapped, its title being long
+        "Title: A Tale\n\nAuthor: Ann Author\n\nLanguage: French\n\n\n***START OF THE"
+        " PROJECT GUTENBERG EBOOK A TALE OF TWO RIVERS, AND OF THEIR\nVALLEYS***\n\n\n",
+        "\n\n***END OF THE PROJECT GUTENBERG EBOOK A TALE OF TWO RIVERS, AND OF THEIR\n"
+        "VALLEYS***\n",
+    ),
     (  # PG's 1990s plain text: the licence ("the small print") first, no fields
         "The Project Gutenberg Etext of A Tale\n\n***START**THE SMALL PRINT!**FOR PUBLIC"
         ' DOMAIN ETEXTS**START***\nWhy is this "Small Print!" statement here?\n'
         "*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*\n\n\n\n",
         "\n\nEnd of The Project Gutenberg Etext of A Tale\n",
+    ),
+    (  # its later versions' last line of the small print
+        "The Project Gutenberg Etext of A Tale\n\n"
+        "*END THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.12.12.00*END*\n\n\n",
+        "\n\nEnd of Project Gutenberg Etext of A Tale\n",
     ),
 ]
 

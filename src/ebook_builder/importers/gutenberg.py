@@ -133,6 +133,10 @@ def text_frame(lines: list[str], metadata: dict[str, Any], report: list[str]) ->
     start = next((at for at, line in enumerate(lines) if _TEXT_START.search(line)), None)
     if start is None:
         return None
+    if (found := _START.search(lines[start])) and "***" not in lines[start][found.end() :]:
+        # PG wraps the START line of a long title: the header ends where its `***` close.
+        closing = range(start + 1, min(start + 4, len(lines)))
+        start = next((at for at in closing if "***" in lines[at]), start)
     after = range(start + 1, len(lines))
     end = next((at for at in after if _TEXT_END.match(lines[at].lstrip())), len(lines))
     report.append(_frame_dropped(end < len(lines)))
