@@ -259,13 +259,15 @@ def test_line_starts_and_inline_specials_are_escaped(tmp_path: Path) -> None:
     text = (
         "Title\n\n1917. The year began in war.\n\n# not a heading, just a hash.\n\n"
         "Prices rose by *half* and $5 bought little.\n\n1818.\n\nII. The second part.\n\n"
-        "(a) A first point.\n"
+        "(a) A first point.\n\n[_Aside._] She reads _The Times_ in snake_case.\n"
     )
     first = chapter_texts(run(tmp_path, text, "web"))[0]
     assert "\n1917\\. The year began in war.\n" in first
     # A list marker alone is an empty list item, its number lost; pandoc's lists also
     # count in Roman numerals and letters.
     assert "\n1818\\.\n\nII\\. The second part.\n\n\\(a\\) A first point.\n" in first
+    # Words between underscores are italics, as plain text (and PG's texts) mark them.
+    assert "\n[*Aside.*] She reads *The Times* in snake\\_case.\n" in first
     assert "\n\\# not a heading, just a hash.\n" in first
     assert "by \\*half\\* and \\$5 bought" in first
 

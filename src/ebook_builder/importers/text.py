@@ -63,6 +63,8 @@ _DOWNLOAD_LINK = re.compile(r"download\b.*\bpdf\b", re.IGNORECASE)
 _WRAP_WIDTH = 80
 _WRAPPED_AT = 70
 _WRAP_SLACK = 8
+# Italics as plain text marks them: `_words_`, the underscores outside any word.
+_ITALIC = re.compile(r"(?<!\w)_([^_\s](?:[^_]*[^_\s])?)_(?!\w)")
 # What pandoc reads as an ordered list's marker at a paragraph's start.
 _LIST_MARKER = re.compile(r"(\(?)(\d+|[ivxlcdm]+|[a-z])([.)])(?=\s|$)", re.I)
 
@@ -590,7 +592,17 @@ def _paragraph(text: str) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escape Markdown's inline specials and turn e-mail and web addresses into links."""
+    """Escape Markdown's inline specials and turn e-mail and web addresses into links;
+    words between underscores (`_so_`, how plain text and PG's texts mark italics) are
+    emphasis."""
+    parts = _ITALIC.split(text)  # text, italics, text, italics, … text
+    return "".join(
+        f"*{_escaped(part)}*" if at % 2 else _escaped(part) for at, part in enumerate(parts)
+    )
+
+
+def _escaped(text: str) -> str:
+    """`text` with Markdown's inline specials escaped, its addresses made links."""
     text = re.sub(r"([\\`*_$<~^])", r"\\\1", text)
     text = _EMAIL.sub(r"<\1>", text)
     text = _URL.sub(r"<\1>", text)
