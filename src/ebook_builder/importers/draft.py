@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,8 +215,9 @@ def _metadata(draft: Draft, book_id: str, source: Path) -> str:
 
 
 def _report(draft: Draft, source: Path) -> str:
-    """`IMPORT.md`: what a person must review. It is not listed as a chapter, so it never
-    goes into the book."""
+    """`IMPORT.md`: what a person must review, each line once (with how many times it
+    was said: LaTeX2HTML's Debian guide said the same of 500 navigation pictures). It is
+    not listed as a chapter, so it never goes into the book."""
     lines = list(draft.report)
     if not draft.metadata.get("title"):
         lines.append("metadata: `title` set to the book id: the source states none")
@@ -223,7 +225,12 @@ def _report(draft: Draft, source: Path) -> str:
         lines.append("metadata: `creators` is needed: the source does not name its author")
     if _paginated(draft) and not draft.metadata.get("page_source"):
         lines.append(f"metadata: `page_source` is needed: {_PAGE_SOURCE_NEEDED}")
-    body = "".join(f"- {line}\n" for line in lines) or "- nothing to review\n"
+    counts = Counter(lines)  # a line said of every page (its navigation's pictures) once
+    body = "".join(
+        f"- {line}" + (f" ({counts[line]} times)" if counts[line] > 1 else "") + "\n"
+        for line in counts
+    )
+    body = body or "- nothing to review\n"
     return (
         f"# Import report: {source.name}\n\n"
         "What `ebook import` guessed or could not carry; this file is not a chapter.\n\n"
