@@ -194,6 +194,15 @@ def test_a_wrapped_texts_contents_go_and_its_entries_open_the_chapters(tmp_path:
     assert "Contents" not in "".join(chapters)
 
 
+def test_a_hundred_chapters_are_numbered_so_the_folder_lists_them_in_order(
+    tmp_path: Path,
+) -> None:
+    text = "A Long Book\n\n" + "".join(f"\n\nChapter {n}\n\nText.\n" for n in range(1, 101))
+    names = [path.name for path in run(tmp_path, text, "web").chapters]
+    assert names[0] == "001-chapter-1.md" and names[-1] == "100-chapter-100.md"
+    assert sorted(names) == names
+
+
 # --- text extracted from PDF ---------------------------------------------------------------
 
 

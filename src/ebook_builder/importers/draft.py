@@ -110,6 +110,13 @@ def _declared_encoding(data: bytes) -> str | None:
     return "cp1252" if codec in _LATIN_1 else codec
 
 
+def chapter_file(number: int, count: int, slug: str) -> str:
+    """`NN-slug.md`, the `number`th of `count` chapters: numbered with as many digits as
+    the last one needs (at least two), so that the folder lists them in reading order
+    (War and Peace has 383: `009-…` before `100-…`)."""
+    return f"{number:0{max(2, len(str(count)))}d}-{slug}.md"
+
+
 def targets(root: Path, book_id: str) -> list[Path]:
     """Every path an import of `book_id` may create: none of them may exist already."""
     covers = [root / "covers" / f"{book_id}{suffix}" for suffix in COVER_SUFFIXES]

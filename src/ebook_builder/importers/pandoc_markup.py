@@ -22,7 +22,7 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from ebook_builder.convert import Ids, slugify, unique
 from ebook_builder.errors import InputError
 from ebook_builder.importers import gutenberg
-from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.importers.draft import Draft, chapter_file, read_manuscript
 from ebook_builder.importers.linked_notes import inline_linked_notes
 from ebook_builder.importers.tree import (
     ATTR_AT,
@@ -95,7 +95,7 @@ def draft_from_tree(
     skipped = sum(_step_headings(blocks) for _, blocks in chapters)
     if skipped:
         report.append(f"{skipped} headings that skipped a level raised to the next one down")
-    names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
+    names = [_file_name(n, len(chapters), title) for n, (title, _) in enumerate(chapters, 1)]
     found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
     owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in ids(carriers)}
     pictures: dict[str, bytes] = {}
@@ -534,12 +534,12 @@ def _heading(text: str, classes: list[str]) -> Node:
     return {"t": "Header", "c": [1, ["", classes, []], inlines]}
 
 
-def _file_name(number: int, title: str) -> str:
-    """`NN-slug.md`: numbered so the folder lists in reading order, short enough to type."""
+def _file_name(number: int, count: int, title: str) -> str:
+    """The chapter's file, named after its title, short enough to type."""
     slug = slugify(title) if title else "chapter"
     while len(slug) > _SLUG_LIMIT and "-" in slug:
         slug = slug.rsplit("-", 1)[0]
-    return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
+    return chapter_file(number, count, slug[:_SLUG_LIMIT])
 
 
 def _unnest_notes(blocks: list[Node], report: list[str]) -> None:

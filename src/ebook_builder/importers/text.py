@@ -23,7 +23,7 @@ from typing import Any
 
 from ebook_builder.errors import InputError
 from ebook_builder.importers import gutenberg
-from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.importers.draft import Draft, chapter_file, read_manuscript
 
 # Page starts travel through the text as this token until Markdown is written.
 _PAGE = re.compile("\x00(\\d+)\x00")
@@ -110,7 +110,8 @@ def read_text(source: Path, kind: str) -> Draft:
         raise InputError("no text to import", path=source)
     metadata["title"], blocks = _classify(paras, toc, metadata["title"])
     chapters = _split_chapters(metadata["title"], blocks)
-    files = [(_file_name(n, ch[0].text), _render(ch)) for n, ch in enumerate(chapters, 1)]
+    count = len(chapters)
+    files = [(_file_name(n, count, ch[0].text), _render(ch)) for n, ch in enumerate(chapters, 1)]
     report.insert(
         0,
         f"split into {len(files)} chapters at titles guessed from the layout: check where "
@@ -627,8 +628,8 @@ def _pagebreaks(markdown: str) -> str:
     return _PAGE.sub(lambda m: f'[]{{.pagebreak page="{m[1]}"}}', markdown)
 
 
-def _file_name(number: int, title: str) -> str:
-    """`NN-slug.md`: numbered so the folder lists in reading order, short enough to type."""
+def _file_name(number: int, count: int, title: str) -> str:
+    """The chapter's file, named after its title, short enough to type."""
     ascii_title = unicodedata.normalize("NFKD", _PAGE.sub("", title))
     words = re.findall(r"[a-z0-9]+", ascii_title.encode("ascii", "ignore").decode().lower())
     kept: list[str] = []
@@ -638,4 +639,4 @@ def _file_name(number: int, title: str) -> str:
         kept.append(word)
     while len(kept) > 1 and kept[-1] in _RUN_ON_WORDS:
         kept.pop()
-    return f"{number:02d}-{'-'.join(kept) or 'chapter'}.md"
+    return chapter_file(number, count, "-".join(kept) or "chapter")
