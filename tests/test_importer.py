@@ -194,6 +194,23 @@ def test_a_wrapped_texts_contents_go_and_its_entries_open_the_chapters(tmp_path:
     assert "Contents" not in "".join(chapters)
 
 
+def test_a_wrapped_text_opens_a_chapter_at_a_title_after_four_blank_lines(tmp_path: Path) -> None:
+    """The Complete Angler (PG #9198) heads its chapters `CHAP. II.` after four blank
+    lines, PG's spacing before a chapter: the full stop kept them from being titles."""
+    prose = (
+        "My friend Piscator, you have kept time with my thoughts, for the Sun\n"
+        "is just rising, and I my self just now come to this place, and the\n"
+        "dogs have just now put down an Otter.\n"
+    )
+    text = (
+        "*** START OF THE PROJECT GUTENBERG EBOOK THE COMPLETE ANGLER ***\n\n\n\n\n"
+        f"CHAP. I.\n\n{prose}\n\nWell met.\n\n{prose}\n\n\n\nCHAP. II.\n\n{prose}"
+    )
+    chapters = chapter_texts(run(tmp_path, text, "web"))
+    assert [chapter.split("\n")[0] for chapter in chapters] == ["# CHAP. I.", "# CHAP. II."]
+    assert "\n\nWell met.\n\n" in chapters[0]  # two blank lines before: a paragraph
+
+
 def test_a_hundred_chapters_are_numbered_so_the_folder_lists_them_in_order(
     tmp_path: Path,
 ) -> None:

@@ -63,6 +63,7 @@ _DOWNLOAD_LINK = re.compile(r"download\b.*\bpdf\b", re.IGNORECASE)
 _WRAP_WIDTH = 80
 _WRAPPED_AT = 70
 _WRAP_SLACK = 8
+_CHAPTER_GAP = 4
 # Italics as plain text marks them: `_words_`, the underscores outside any word.
 _ITALIC = re.compile(r"(?<!\w)_([^_\s](?:[^_]*[^_\s])?)_(?!\w)")
 # What pandoc reads as an ordered list's marker at a paragraph's start.
@@ -76,7 +77,7 @@ class _Para:
     text: str
     gap: int = 1
     indented: bool = False
-    hint: str = ""  # "heading", "bullet", "number" or "lines" when the layout says so
+    hint: str = ""  # "heading", "chapter", "bullet", "number" or "lines" as the layout says
 
 
 @dataclass
@@ -162,6 +163,8 @@ def _wrapped_paragraphs(lines: list[str]) -> list[_Para]:
     """A hard-wrapped text's paragraphs: one per run of lines between blank lines, its
     lines rejoined, unless its line breaks are the text's own (verse, a table, an
     address), which a line that the next one's first word would have fitted on shows.
+    A title-like line after four blank lines opens a chapter even if it ends in a full
+    stop (`CHAP. II.`): PG sets four before a chapter's heading, two or one elsewhere.
     The width is the text's own, that of all but its longest few lines, or in a book of
     verse (whose lines are all short) the width PG wraps its prose at."""
     lengths = sorted(len(line) for line in lines if line.strip())
@@ -177,6 +180,8 @@ def _wrapped_paragraphs(lines: list[str]) -> list[_Para]:
             indented = run[0].startswith(" ")
             if any(_fits(a, b, width) for a, b in itertools.pairwise(run)):
                 paras.append(_Para(_dedented(run), gap, indented, "lines"))
+            elif len(run) == 1 and gap >= _CHAPTER_GAP and _is_title_like(run[0].rstrip(".:")):
+                paras.append(_Para(run[0].strip(), gap, indented, "chapter"))
             else:
                 paras.append(_Para(" ".join(line.strip() for line in run), gap, indented))
             run, gap = [], 0
@@ -458,8 +463,8 @@ def _classify(paras: list[_Para], toc: list[str], title: str) -> tuple[str, list
     blocks: list[_Block] = []
     for para in paras:
         text = para.text
-        if para.hint == "lines":
-            blocks.append(_Block("lines", text))
+        if para.hint in ("lines", "chapter"):
+            blocks.append(_Block(para.hint, text))
         elif para.hint in ("bullet", "number"):
             number = _NUMBERED.fullmatch(_PAGE.sub("", text))
             if para.hint == "number" and number:
