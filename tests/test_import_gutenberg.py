@@ -1,7 +1,8 @@
 """`ebook import` of the shapes Project Gutenberg's books (and other HTML) take, one small
 case each: PG's frame and header, page numbers, notes marked by a pair of links, a title
 page set in headings, the source's own contents, skipped heading levels, links to files
-beside the source, verse. The whole PG book is in tests/test_import_outside.py."""
+beside the source, verse; PG's plain text, old and new. The whole PG book is in
+tests/test_import_outside.py."""
 
 from __future__ import annotations
 
@@ -67,6 +68,74 @@ def test_project_gutenbergs_header_and_licence_go_and_fill_the_metadata(
     )
     assert "dropped the Project Gutenberg header" in report and "licence" in report
     assert "`language` set to `en`" not in report  # the header's replaced the guess
+
+
+# PG's plain text: a paragraph per run of lines wrapped at 70 columns, verse line by line.
+TEXT = """\
+CHAPTER ONE
+
+
+Il était une fois un roi qui avait trois filles, et la plus jeune était
+si belle que le soleil lui-même s'étonnait chaque fois qu'il la voyait.
+
+  Au clair de la lune, mon ami Pierrot,
+  Prête-moi ta plume pour écrire un mot.
+"""
+TEXT_FRAMES = [
+    (  # PG's plain text since the 2000s
+        "The Project Gutenberg EBook of A Tale, by Ann Author\n\nThis eBook is for the use"
+        " of anyone anywhere at no cost and with\nalmost no restrictions whatsoever.\n\n"
+        "Title: A Tale\n\nAuthor: Ann Author\n\nLanguage: French\n\n"
+        "*** START OF THIS PROJECT GUTENBERG EBOOK A TALE ***\n\n\n\n\n",
+        "\n\n\nEnd of the Project Gutenberg EBook of A Tale, by Ann Author\n\n*** END OF"
+        " THIS PROJECT GUTENBERG EBOOK A TALE ***\n\nSection 1. General Terms of Use.\n",
+    ),
+    (  # a START line that PG wrapped, its title being long
+        "Title: A Tale\n\nAuthor: Ann Author\n\nLanguage: French\n\n\n***START OF THE"
+        " PROJECT GUTENBERG EBOOK A TALE OF TWO RIVERS, AND OF THEIR\nVALLEYS***\n\n\n",
+        "\n\n***END OF THE PROJECT GUTENBERG EBOOK A TALE OF TWO RIVERS, AND OF THEIR\n"
+        "VALLEYS***\n",
+    ),
+    (  # PG's 1990s plain text: the licence ("the small print") first, no fields
+        "The Project Gutenberg Etext of A Tale\n\n***START**THE SMALL PRINT!**FOR PUBLIC"
+        ' DOMAIN ETEXTS**START***\nWhy is this "Small Print!" statement here?\n'
+        "*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*\n\n\n\n",
+        "\n\nEnd of The Project Gutenberg Etext of A Tale\n",
+    ),
+    (  # its later versions' last line of the small print
+        "The Project Gutenberg Etext of A Tale\n\n"
+        "*END THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.12.12.00*END*\n\n\n",
+        "\n\nEnd of Project Gutenberg Etext of A Tale\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("header", "footer"), TEXT_FRAMES)
+def test_a_pg_plain_text_loses_its_frame_and_keeps_its_paragraphs_and_verse(
+    tmp_path: Path, header: str, footer: str, epubcheck: EpubCheck
+) -> None:
+    file = tmp_path / "book.txt"
+    file.write_text(f"{header}{TEXT}{footer}".replace("\n", "\r\n"), encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    report = (tmp_path / "project" / "book" / "book" / "IMPORT.md").read_text(encoding="utf-8")
+    assert texts(result) == [
+        "# CHAPTER ONE\n\nIl était une fois un roi qui avait trois filles, et la plus jeune "
+        "était si belle que le soleil lui-même s'étonnait chaque fois qu'il la voyait.\n\n"
+        "| Au clair de la lune, mon ami Pierrot,\n| Prête-moi ta plume pour écrire un mot.\n"
+    ]
+    assert "dropped the Project Gutenberg header" in report
+    metadata = yaml.safe_load(result.metadata.read_text(encoding="utf-8"))
+    if "Title:" in header:
+        assert (metadata["title"], metadata["creators"], metadata["language"]) == (
+            "A Tale",
+            ["Ann Author"],
+            "fr",
+        )
+    else:  # nothing states them: the first title-like line is the title, as for any text
+        assert metadata["title"] == "CHAPTER ONE"
+        metadata["creators"] = ["Ann Author"]
+        result.metadata.write_text(yaml.safe_dump(metadata), encoding="utf-8")
+    assert_builds(tmp_path / "project", "book", epubcheck)
 
 
 def test_a_stated_title_is_kept_and_a_book_without_the_frame_is_untouched(
@@ -199,6 +268,64 @@ def test_a_heading_that_skips_levels_is_raised_and_siblings_stay_siblings(
     headings = [line for line in chapter.splitlines() if line.startswith("#")]
     assert [h.split()[0] for h in headings] == ["#", "##", "##", "###"]
     assert "3 headings that skipped a level" in report
+
+
+def test_headings_in_a_table_are_raised_too(tmp_path: Path) -> None:
+    """PG's HTML of *The 'Mind the Paint' Girl* (#21849) lays out its title page and its
+    publisher's list in tables of `<h1>`, `<h5>` and `<h6>`: `ebook check` refused the
+    draft, a level skipped in a table's cell."""
+    body = (
+        "<h1>One</h1><p>a</p><table><tr><td><h5>A COMEDY</h5><h6>In Four Acts</h6></td>"
+        "</tr></table><h3>The First Act</h3><p>b</p>"
+    )
+    file = tmp_path / "book.html"
+    file.write_text(f"<html><head>{AUTHOR}</head><body>{body}</body></html>", encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    [chapter] = texts(result)
+    assert "| ## A COMEDY" in chapter and "| ### In Four Acts" in chapter
+    assert "\n## The First Act" in chapter
+    assert result.problems == []
+
+
+def test_an_id_used_twice_is_renamed_and_links_go_to_the_first(tmp_path: Path) -> None:
+    """PG's HTML of *Two Latin Plays* (#31894): pandoc ids the heading `<h3><a
+    id="contents">CONTENTS</a></h3>` by its text, the id of the anchor inside it, and
+    `ebook check` refused the draft: duplicate id 'contents'."""
+    body = (
+        '<h1>One</h1><p><a href="#contents">Contents</a></p>'
+        '<h2><a id="contents">CONTENTS</a></h2><p>a</p><p id="contents">b</p>'
+    )
+    file = tmp_path / "book.html"
+    file.write_text(f"<html><head>{AUTHOR}</head><body>{body}</body></html>", encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    [chapter] = texts(result)
+    assert "[Contents](#contents)" in chapter
+    assert "## [CONTENTS]{#contents-2} {#contents}" in chapter
+    assert "ids used twice" in (result.chapters[0].parent / "IMPORT.md").read_text("utf-8")
+    assert result.problems == []
+
+
+def test_definitions_without_a_term_are_plain_text_and_keep_their_ids(tmp_path: Path) -> None:
+    """LaTeX2HTML's pages (PG's Debian guide, #6527) indent with `<dd>` after an empty
+    `<dt>`; pandoc's Markdown of such a list read back as a paragraph `: text` and a
+    code block, the anchors in it lost, and `ebook check` refused every link to them."""
+    body = (
+        '<h1>One</h1><p><a href="#a1">to a1</a> <a href="#nav">to nav</a></p>'
+        "<dl><dt></dt><dd><p>First, indented.</p>"
+        '<p><a name="a1"></a>Second, <em>marked</em>.</p></dd><dt>Term</dt><dd>Meaning.</dd></dl>'
+        '<p><a name="nav" href="elsewhere.html" target="_blank">next</a></p>'
+    )
+    file = tmp_path / "book.html"
+    file.write_text(f"<html><head>{AUTHOR}</head><body>{body}</body></html>", encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    [chapter] = texts(result)
+    assert "\n\nFirst, indented.\n\n[]{#a1}Second, *marked*.\n\nTerm\n:   Meaning.\n" in chapter
+    # A link made its text (its file is not in the book) keeps its id for links to it,
+    # not a link's `target`, which EPUBCheck refuses on a span (Modern Icelandic Plays).
+    assert "[next]{#nav}" in chapter
+    report = (result.chapters[0].parent / "IMPORT.md").read_text("utf-8")
+    assert "1 definitions without a term" in report
+    assert result.problems == []
 
 
 def test_a_link_to_a_file_beside_the_source_becomes_its_text(tmp_path: Path) -> None:

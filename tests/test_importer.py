@@ -139,6 +139,87 @@ def test_web_without_contents_list_takes_title_set_apart_as_chapter(tmp_path: Pa
     assert second == "# Next Essay\n\nEnd.\n"
 
 
+def test_a_hard_wrapped_text_is_a_paragraph_per_run_of_lines_and_verse_keeps_them(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "The First Chapter\n\n"
+        "This paragraph was typed at seventy columns, as Project Gutenberg\n"
+        "wraps its texts, so that its lines run on into each other until\n"
+        "the paragraph ends.\n\n"
+        "A second paragraph follows it after a blank line, and it too was\n"
+        "wrapped by a typewriter's bell rather than by the sense of the words\n"
+        "it holds, which is how the texts of Project Gutenberg were typed in\n"
+        "the years before they had an HTML edition.\n\n"
+        "  Hail Felpham! Hail! in youth my favorite scene!\n"
+        "    First in my heart of villages marine!\n\n\n\n\n"
+        "[Illustration: The Village Green]\n"
+    )
+    (chapter,) = chapter_texts(run(tmp_path, text, "web"))
+    assert chapter == (
+        "# The First Chapter\n\nThis paragraph was typed at seventy columns, as Project "
+        "Gutenberg wraps its texts, so that its lines run on into each other until the "
+        "paragraph ends.\n\nA second paragraph follows it after a blank line, and it too "
+        "was wrapped by a typewriter's bell rather than by the sense of the words it holds, "
+        "which is how the texts of Project Gutenberg were typed in the years before they had "
+        "an HTML edition."
+        "\n\n| Hail Felpham! Hail! in youth my favorite scene!\n"
+        "|   First in my heart of villages marine!\n\n"
+        "[Illustration: The Village Green]\n"  # PG's picture, set apart, is no title
+    )
+
+
+def test_a_wrapped_texts_contents_go_and_its_entries_open_the_chapters(tmp_path: Path) -> None:
+    prose = (
+        "The words of this chapter were typed at seventy columns, as Project\n"
+        "Gutenberg wraps its texts, and they run on from line to line until\n"
+        "the end of the paragraph.\n"
+    )
+    text = (
+        "*** START OF THE PROJECT GUTENBERG EBOOK A LONG NOVEL ***\n\n"
+        "A Long Novel\n\n\n    Contents\n\n    BOOK ONE: 1805\n\n    CHAPTER I\n\n"
+        "    CHAPTER II\n\n\n    BOOK TWO: 1806\n\n    CHAPTER I\n\n\n\n\n"
+        f"BOOK ONE: 1805\n\n\n\n\nCHAPTER I\n\n{prose}\n\n\n\nCHAPTER II\n\n{prose}"
+        f"\n\n\n\nBOOK TWO: 1806\n\n\n\n\nCHAPTER I\n\n{prose}"
+    )
+    chapters = chapter_texts(run(tmp_path, text, "web"))
+    # PG sets a blank line between the entries, two between the parts of a book.
+    assert [chapter.split("\n")[0] for chapter in chapters] == [
+        "# BOOK ONE: 1805",
+        "# CHAPTER I",
+        "# CHAPTER II",
+        "# BOOK TWO: 1806",
+        "# CHAPTER I",
+    ]
+    assert "Contents" not in "".join(chapters)
+
+
+def test_a_wrapped_text_opens_a_chapter_at_a_title_after_four_blank_lines(tmp_path: Path) -> None:
+    """The Complete Angler (PG #9198) heads its chapters `CHAP. II.` after four blank
+    lines, PG's spacing before a chapter: the full stop kept them from being titles."""
+    prose = (
+        "My friend Piscator, you have kept time with my thoughts, for the Sun\n"
+        "is just rising, and I my self just now come to this place, and the\n"
+        "dogs have just now put down an Otter.\n"
+    )
+    text = (
+        "*** START OF THE PROJECT GUTENBERG EBOOK THE COMPLETE ANGLER ***\n\n\n\n\n"
+        f"CHAP. I.\n\n{prose}\n\nWell met.\n\n{prose}\n\n\n\nCHAP. II.\n\n{prose}"
+    )
+    chapters = chapter_texts(run(tmp_path, text, "web"))
+    assert [chapter.split("\n")[0] for chapter in chapters] == ["# CHAP. I.", "# CHAP. II."]
+    assert "\n\nWell met.\n\n" in chapters[0]  # two blank lines before: a paragraph
+
+
+def test_a_hundred_chapters_are_numbered_so_the_folder_lists_them_in_order(
+    tmp_path: Path,
+) -> None:
+    text = "A Long Book\n\n" + "".join(f"\n\nChapter {n}\n\nText.\n" for n in range(1, 101))
+    names = [path.name for path in run(tmp_path, text, "web").chapters]
+    assert names[0] == "001-chapter-1.md" and names[-1] == "100-chapter-100.md"
+    assert sorted(names) == names
+
+
 # --- text extracted from PDF ---------------------------------------------------------------
 
 
@@ -203,10 +284,16 @@ def test_compound_seen_elsewhere_keeps_its_hyphen(tmp_path: Path) -> None:
 def test_line_starts_and_inline_specials_are_escaped(tmp_path: Path) -> None:
     text = (
         "Title\n\n1917. The year began in war.\n\n# not a heading, just a hash.\n\n"
-        "Prices rose by *half* and $5 bought little.\n"
+        "Prices rose by *half* and $5 bought little.\n\n1818.\n\nII. The second part.\n\n"
+        "(a) A first point.\n\n[_Aside._] She reads _The Times_ in snake_case.\n"
     )
     first = chapter_texts(run(tmp_path, text, "web"))[0]
     assert "\n1917\\. The year began in war.\n" in first
+    # A list marker alone is an empty list item, its number lost; pandoc's lists also
+    # count in Roman numerals and letters.
+    assert "\n1818\\.\n\nII\\. The second part.\n\n\\(a\\) A first point.\n" in first
+    # Words between underscores are italics, as plain text (and PG's texts) mark them.
+    assert "\n[*Aside.*] She reads *The Times* in snake\\_case.\n" in first
     assert "\n\\# not a heading, just a hash.\n" in first
     assert "by \\*half\\* and \\$5 bought" in first
 
@@ -283,6 +370,39 @@ def test_non_utf8_source_names_the_file(tmp_path: Path) -> None:
         import_book(source, "a-book", "web", tmp_path)
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "book").exists()
+
+
+def test_a_text_in_the_8_bit_encoding_its_header_declares_is_read_in_it(tmp_path: Path) -> None:
+    """Project Gutenberg's `-8.txt` files: ISO-8859-1 by their header, which (as in HTML)
+    means Windows-1252, whose curly quotes they hold."""
+    text = (
+        "Title: Entre Nous\r\nCharacter set encoding: ISO-8859-1\r\n\r\n"
+        "\u201cLa for\u00eat\u201d, dit l\u2019\u00e9l\u00e8ve.\r\n"
+    )
+    source = tmp_path / "44157-8.txt"
+    source.write_bytes(text.encode("cp1252"))
+    result = import_book(source, "a-book", "web", tmp_path / "project")
+    assert "\u201cLa for\u00eat\u201d, dit l\u2019\u00e9l\u00e8ve." in "".join(
+        chapter_texts(result)
+    )
+    source.write_bytes(text.encode("cp1252") + b"\x81")  # not Windows-1252 either
+    with pytest.raises(InputError, match=r"44157-8\.txt: not plain text: not cp1252"):
+        import_book(source, "b-book", "web", tmp_path / "project")
+
+
+def test_an_html_page_in_the_8_bit_encoding_its_meta_declares_is_read_in_it(
+    tmp_path: Path,
+) -> None:
+    """PG's HTML of the Debian guide (#6527), as LaTeX2HTML wrote it: ISO-8859-1 by its
+    `<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">`."""
+    page = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; '
+        'charset=iso-8859-1"></head><body><h1>Caf\u00e9</h1><p>cr\u00e8me</p></body></html>'
+    )
+    source = tmp_path / "node4.html"
+    source.write_bytes(page.encode("latin-1"))
+    result = import_book(source, "a-book", "html", tmp_path / "project")
+    assert "# Caf\u00e9" in "".join(chapter_texts(result))
 
 
 def test_empty_source_is_refused(tmp_path: Path) -> None:

@@ -8,9 +8,12 @@ import leaves nothing behind.
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,17 @@ from ebook_builder.sources import CHAPTER_LIMIT, read_input
 
 REPORT = "IMPORT.md"
 COVER_SUFFIXES = (".jpg", ".png")
+# The encoding a text states in its header, as Project Gutenberg's 8-bit texts do
+# (`Character set encoding: ISO-8859-1`), or an HTML page in its `<meta>` (`charset=`),
+# read where it is: in the first few lines.
+_DECLARED_ENCODING = re.compile(
+    rb"^Character set encoding:[ \t]*([A-Za-z][\w.:-]*)|<meta[^>]*charset=[\"']?([A-Za-z][\w.:-]*)",
+    re.M | re.I,
+)
+_HEADER_BYTES = 4096
+# What a text declaring ISO-8859-1 or ASCII means by it: Windows-1252, whose quotes and
+# dashes PG's 8-bit files hold (the WHATWG Encoding Standard reads those labels so too).
+_LATIN_1 = {"iso8859-1", "ascii"}
 _PAGE_MARKER = "{.pagebreak"  # how pandoc's Markdown writes the build's page marker
 # Why a paginated book needs `page_source` (Ace's `epub-pagesource`, EPUB Accessibility).
 _PAGE_SOURCE_NEEDED = (
@@ -68,14 +82,39 @@ class ImportResult:
 
 def read_manuscript(source: Path, name: str) -> str:
     """The source's text, read as a chapter is (a regular file, within the chapter size
-    bound); input that cannot be read or is not UTF-8 is the user's to fix, in one line
-    naming what the file should have been (`name`)."""
+    bound): UTF-8, or the encoding its header declares (Project Gutenberg's 8-bit texts,
+    an HTML page's `<meta charset>`); input that cannot be read or decoded is the user's
+    to fix, in one line naming what the file should have been (`name`)."""
     data = read_input(source, CHAPTER_LIMIT, source)
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        message = f"not {name}: not UTF-8 ({exc.reason} at byte {exc.start})"
-        raise InputError(message, path=source) from None
+        failure = exc
+    if (declared := _declared_encoding(data)) is not None:
+        try:
+            return data.decode(declared)
+        except UnicodeDecodeError as exc:
+            failure = exc
+    encoding = declared or "UTF-8"
+    message = f"not {name}: not {encoding} ({failure.reason} at byte {failure.start})"
+    raise InputError(message, path=source) from None
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The codec of the encoding the text's header declares, if Python knows it."""
+    found = _DECLARED_ENCODING.search(data[:_HEADER_BYTES])
+    try:
+        codec = codecs.lookup((found[1] or found[2]).decode("ascii")).name if found else None
+    except LookupError:
+        return None
+    return "cp1252" if codec in _LATIN_1 else codec
+
+
+def chapter_file(number: int, count: int, slug: str) -> str:
+    """`NN-slug.md`, the `number`th of `count` chapters: numbered with as many digits as
+    the last one needs (at least two), so that the folder lists them in reading order
+    (War and Peace has 383: `009-…` before `100-…`)."""
+    return f"{number:0{max(2, len(str(count)))}d}-{slug}.md"
 
 
 def targets(root: Path, book_id: str) -> list[Path]:
@@ -183,8 +222,9 @@ def _metadata(draft: Draft, book_id: str, source: Path) -> str:
 
 
 def _report(draft: Draft, source: Path) -> str:
-    """`IMPORT.md`: what a person must review. It is not listed as a chapter, so it never
-    goes into the book."""
+    """`IMPORT.md`: what a person must review, each line once (with how many times it
+    was said: LaTeX2HTML's Debian guide said the same of 500 navigation pictures). It is
+    not listed as a chapter, so it never goes into the book."""
     lines = list(draft.report)
     if not draft.metadata.get("title"):
         lines.append("metadata: `title` set to the book id: the source states none")
@@ -192,7 +232,12 @@ def _report(draft: Draft, source: Path) -> str:
         lines.append("metadata: `creators` is needed: the source does not name its author")
     if _paginated(draft) and not draft.metadata.get("page_source"):
         lines.append(f"metadata: `page_source` is needed: {_PAGE_SOURCE_NEEDED}")
-    body = "".join(f"- {line}\n" for line in lines) or "- nothing to review\n"
+    counts = Counter(lines)  # a line said of every page (its navigation's pictures) once
+    body = "".join(
+        f"- {line}" + (f" ({counts[line]} times)" if counts[line] > 1 else "") + "\n"
+        for line in counts
+    )
+    body = body or "- nothing to review\n"
     return (
         f"# Import report: {source.name}\n\n"
         "What `ebook import` guessed or could not carry; this file is not a chapter.\n\n"

@@ -1,5 +1,6 @@
 """Project Gutenberg's conventions, for `ebook import` of a PG book in any form pandoc
-reads (its HTML, or an EPUB made of it): passes over pandoc's tree before it is split.
+reads (its HTML, or an EPUB made of it): passes over pandoc's tree before it is split;
+and PG's frame around its plain-text files, cut from their lines (`text_frame`).
 
 - The frame: PG puts a header (title, author, release date, the licence's first lines)
   before the line `*** START OF THE PROJECT GUTENBERG EBOOK … ***` and the full licence
@@ -36,6 +37,12 @@ from ebook_builder.importers.tree import (
 
 _START = re.compile(r"\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK", re.I)
 _END = re.compile(r"\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK", re.I)
+# In a plain-text file, the line the book follows: the START line, or in PG's 1990s files
+# (which open with the licence, "the small print"), the line that ends the licence.
+_TEXT_START = re.compile(rf"{_START.pattern}|\*END\W?THE SMALL PRINT", re.I)
+# ... and the line that ends the book: the END line, or the sentence before it that every
+# PG text has closed with since the 1990s (`End of the Project Gutenberg EBook of …`).
+_TEXT_END = re.compile(rf"{_END.pattern}|End of (?:the )?Project Gutenberg", re.I)
 # The header's fields, as PG writes them (`Title: …` on a line or a paragraph of its own).
 _FIELD = re.compile(
     r"\b(Title|Author|Editor|Translator|Illustrator|Release [Dd]ate|Language|Credits"
@@ -115,14 +122,36 @@ def _drop_frame(blocks: list[Node], fields: dict[str, list[str]], report: list[s
         return blocks
     footer: list[Node] = []
     kept = _cut_after(kept, footer)
-    report.append(
+    report.append(_frame_dropped(bool(footer)))
+    fields.update(_fields(header))
+    return kept
+
+
+def text_frame(lines: list[str], metadata: dict[str, Any], report: list[str]) -> list[str] | None:
+    """The lines of a plain-text PG book between its header and its licence, the metadata
+    completed from the header's fields; None when the text has no PG frame."""
+    start = next((at for at, line in enumerate(lines) if _TEXT_START.search(line)), None)
+    if start is None:
+        return None
+    if (found := _START.search(lines[start])) and "***" not in lines[start][found.end() :]:
+        # PG wraps the START line of a long title: the header ends where its `***` close.
+        closing = range(start + 1, min(start + 4, len(lines)))
+        start = next((at for at in closing if "***" in lines[at]), start)
+    after = range(start + 1, len(lines))
+    end = next((at for at in after if _TEXT_END.match(lines[at].lstrip())), len(lines))
+    report.append(_frame_dropped(end < len(lines)))
+    _fill_metadata(_header_fields(lines[:start]), metadata, report)
+    return lines[start + 1 : end]
+
+
+def _frame_dropped(with_licence: bool) -> str:
+    """The report's line on the frame dropped."""
+    return (
         "dropped the Project Gutenberg header (up to its `*** START OF …` line)"
-        + (" and licence (from `*** END OF …`)" if footer else "")
+        + (" and licence (from `*** END OF …`)" if with_licence else "")
         + ": the text is public domain in the US; who distributes it under the Project "
         "Gutenberg name must keep PG's licence with it (www.gutenberg.org/license)"
     )
-    fields.update(_fields(header))
-    return kept
 
 
 def _without_pg_titles(blocks: list[Node], report: list[str]) -> list[Node]:
@@ -189,6 +218,11 @@ def _fields(header: list[Node]) -> dict[str, list[str]]:
     """The header's `Field: value` pairs, every value of each field in order."""
     lines = [plain_text(node) for node in elements(header, "Para", "Plain")]
     lines += [line for node in elements(header, "CodeBlock") for line in node["c"][1].split("\n")]
+    return _header_fields(lines)
+
+
+def _header_fields(lines: list[str]) -> dict[str, list[str]]:
+    """The `Field: value` pairs of the header's lines, every value of each field in order."""
     fields: dict[str, list[str]] = {}
     for line in lines:
         found = list(_FIELD.finditer(line))

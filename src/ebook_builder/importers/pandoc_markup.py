@@ -22,7 +22,7 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from ebook_builder.convert import Ids, slugify, unique
 from ebook_builder.errors import InputError
 from ebook_builder.importers import gutenberg
-from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.importers.draft import Draft, chapter_file, read_manuscript
 from ebook_builder.importers.linked_notes import inline_linked_notes
 from ebook_builder.importers.tree import (
     ATTR_AT,
@@ -82,10 +82,12 @@ def draft_from_tree(
     has_text = any(plain_text([block]) for block in tree["blocks"])  # stops at the first
     if not has_text and not elements(tree["blocks"], "Image"):
         raise InputError("no text to import", path=source)
+    _unique_ids(tree["blocks"], report)
     blocks = gutenberg.read_conventions(tree["blocks"], metadata, report)
     blocks = inline_linked_notes(blocks, report)
     blocks = _title_page_headings(blocks, report)
     blocks = _unwrap(blocks, report)
+    blocks = _termless_definitions(blocks, report)
     blocks = _drop_contents(blocks, report)
     _markdown_ids(blocks, report)
     _unnest_notes(blocks, report)
@@ -93,7 +95,7 @@ def draft_from_tree(
     skipped = sum(_step_headings(blocks) for _, blocks in chapters)
     if skipped:
         report.append(f"{skipped} headings that skipped a level raised to the next one down")
-    names = [_file_name(n, title) for n, (title, _) in enumerate(chapters, 1)]
+    names = [_file_name(n, len(chapters), title) for n, (title, _) in enumerate(chapters, 1)]
     found = [attributed(blocks) for _, blocks in chapters]  # ids, links and pictures
     owners = {id_: names[n] for n, carriers in enumerate(found) for id_ in ids(carriers)}
     pictures: dict[str, bytes] = {}
@@ -110,6 +112,24 @@ def draft_from_tree(
     return Draft(list(zip(names, markdown, strict=True)), metadata, pictures, report=report)
 
 
+def _unique_ids(blocks: list[Node], report: list[str]) -> None:
+    """Every id used once, in place: the later of two renamed `id-2`, and links left to
+    the first, as a browser follows them. Pandoc gives a heading an id made of its text,
+    which may be the id of an anchor inside it (PG's `<h3><a id="contents">CONTENTS`)
+    or of another element; an XHTML page, and so the build, refuses an id used twice."""
+    taken = Ids()
+    renamed = 0
+    for node in attributed(blocks):
+        attrs = node["c"][ATTR_AT[node["t"]]]
+        if attrs[0] in taken:
+            attrs[0] = unique(attrs[0], taken)
+            renamed += 1
+        elif attrs[0]:
+            taken.add(attrs[0])
+    if renamed:
+        report.append(f"{renamed} ids used twice in the source renamed (`id-2`)")
+
+
 def _parse(source: Path, kind: str, report: list[str]) -> Node:
     """Pandoc's tree of the source, and what pandoc could not read in `report`."""
     name = _NAMES[kind]
@@ -122,11 +142,20 @@ def _parse(source: Path, kind: str, report: list[str]) -> Node:
     return read_tree(document.output, source)
 
 
+# Inlines that hold nothing to read: a definition's term of only these is no term.
+_BLANK = {"Space", "SoftBreak", "LineBreak"}
+# A run of digits in a file's name.
+_DIGITS = re.compile(r"(\d+)")
+
+
 def _parse_folder(folder: Path, report: list[str]) -> Node:
     """Pandoc's tree of every HTML file in `folder` (not its subfolders), in name order,
-    as one document: a book saved as a page per chapter (a website, an unzipped EPUB)."""
+    as one document: a book saved as a page per chapter (a website, an unzipped EPUB).
+    Numbers in names count (`node2` before `node10`): LaTeX2HTML and many a website
+    number their pages without leading zeros."""
     files = sorted(
-        path for path in folder.iterdir() if path.suffix.lower() in _PAGES and path.is_file()
+        (path for path in folder.iterdir() if path.suffix.lower() in _PAGES and path.is_file()),
+        key=_name_order,
     )
     if not files:
         raise InputError("no .html or .xhtml file in the folder", path=folder)
@@ -142,6 +171,11 @@ def _parse_folder(folder: Path, report: list[str]) -> Node:
     join_documents(pages, report)
     report.append(f"read {len(files)} HTML files in name order as one document")
     return {**trees[0], "blocks": [block for _, blocks in pages for block in blocks]}
+
+
+def _name_order(path: Path) -> list[tuple[int, str]]:
+    """A file's place in name order, the runs of digits in its name compared as numbers."""
+    return [(int(part), "") if part.isdigit() else (-1, part) for part in _DIGITS.split(path.name)]
 
 
 def join_documents(documents: list[tuple[str, list[Node]]], report: list[str]) -> None:
@@ -241,6 +275,54 @@ def _unwrap(blocks: list[Node], report: list[str]) -> list[Node]:
             report.append(f"opened a div holding a level-1 heading; its classes dropped: {names}")
         opened += inner
     return opened
+
+
+def _termless_definitions(blocks: list[Node], report: list[str]) -> list[Node]:
+    """Definitions without a term (`<dd>` without `<dt>`, as LaTeX2HTML and pages that
+    indent with it write) made the blocks they hold. Markdown writes a definition under
+    its term; without one, it reads `:   text` back as a paragraph and the indented
+    blocks after it as code, their ids, links and markup lost."""
+    opened = 0
+
+    def without_termless(blocks: list[Node]) -> list[Node]:
+        nonlocal opened
+        kept: list[Node] = []
+        for block in blocks:
+            if block["t"] != "DefinitionList":
+                kept.append(block)
+                continue
+            items: list[Node] = []
+            for term, meanings in block["c"]:
+                if any(node["t"] not in _BLANK for node in term):
+                    items.append([term, meanings])
+                    continue
+                if items:
+                    kept.append({"t": "DefinitionList", "c": items})
+                    items = []
+                kept += [inner for meaning in meanings for inner in meaning]
+                opened += 1
+            if items:
+                kept.append({"t": "DefinitionList", "c": items})
+        return kept
+
+    result = without_termless(blocks)
+    for block in blocks_in(result):  # it walks the blocks put in each container here
+        kind, content = block["t"], block.get("c")
+        if kind in ("Div", "Figure"):
+            content[-1] = without_termless(content[-1])
+        elif kind == "BlockQuote":
+            block["c"] = without_termless(content)
+        elif kind == "BulletList":
+            block["c"] = [without_termless(item) for item in content]
+        elif kind == "OrderedList":
+            content[1] = [without_termless(item) for item in content[1]]
+        elif kind == "DefinitionList":
+            block["c"] = [
+                [term, [without_termless(m) for m in meanings]] for term, meanings in content
+            ]
+    if opened:
+        report.append(f"{opened} definitions without a term (`<dd>` alone) made plain text")
+    return result
 
 
 def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
@@ -452,12 +534,12 @@ def _heading(text: str, classes: list[str]) -> Node:
     return {"t": "Header", "c": [1, ["", classes, []], inlines]}
 
 
-def _file_name(number: int, title: str) -> str:
-    """`NN-slug.md`: numbered so the folder lists in reading order, short enough to type."""
+def _file_name(number: int, count: int, title: str) -> str:
+    """The chapter's file, named after its title, short enough to type."""
     slug = slugify(title) if title else "chapter"
     while len(slug) > _SLUG_LIMIT and "-" in slug:
         slug = slug.rsplit("-", 1)[0]
-    return f"{number:02d}-{slug[:_SLUG_LIMIT]}.md"
+    return chapter_file(number, count, slug[:_SLUG_LIMIT])
 
 
 def _unnest_notes(blocks: list[Node], report: list[str]) -> None:
@@ -524,26 +606,36 @@ def _markdown_ids(blocks: list[Node], report: list[str]) -> None:
         report.append(f"id `{old}` renamed `{new}`: Markdown cannot hold it")
 
 
+def _as_text(link: Node) -> None:
+    """A link made its text, in place: a span with the link's id (other links may point
+    at it), without the attributes of a link (`target`, `rel`), which a span may not
+    have (EPUBCheck refuses `<span target="_blank">`)."""
+    (id_, classes, _), inlines = link["c"][:2]
+    link["t"], link["c"] = "Span", [[id_, classes, []], inlines]
+
+
 def _relink(links: list[Node], name: str, owners: dict[str, str], report: list[str]) -> None:
     """`#id` whose target is in another chapter -> `NN-name.md#id`: the build resolves a
     link to another chapter by the chapter's file name (convert.chapter_files). A link to
     an id the source does not have (a bookmark Word lost) becomes its text, reported:
     the build would refuse it, and only a person knows where it should point. So does a
     link to a file beside the source (PG's `music/song.midi`): the book carries only its
-    chapters and pictures, and EPUBCheck refuses a link to a file the package lacks."""
+    chapters and pictures, and EPUBCheck refuses a link to a file the package lacks.
+    Made text, a link keeps its id: other links may point at it (LaTeX2HTML's `<a
+    name="tex2html2134" href="debian-tutorial.html">`)."""
     for link in links:
         target = link["c"][2]
         parts = urlsplit(target[0])
         if not parts.scheme and not parts.netloc and parts.path:
             report.append(f"link to `{target[0]}` kept as its text: the book holds no such file")
-            link["t"], link["c"] = "Span", [["", [], []], link["c"][1]]
+            _as_text(link)
             continue
         if not target[0].startswith("#"):
             continue
         owner = owners.get(target[0][1:])
         if owner is None:
             report.append(f"link to `{target[0]}` kept as its text: no such id in the source")
-            link["t"], link["c"] = "Span", [["", [], []], link["c"][1]]
+            _as_text(link)
         elif owner != name:
             target[0] = f"{owner}{target[0]}"
 

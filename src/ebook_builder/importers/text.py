@@ -2,10 +2,12 @@
 
 Two kinds of text are understood. `web` is a web page saved as text: one paragraph per
 line, titles as short lines, perhaps the page's own table of contents and a download link
-at the top. `pdf-text` is text extracted from a printed PDF: hard-wrapped lines, page
-numbers, picture captions, bullets torn from their items. The importer makes a first
-draft with heuristics that are right most of the time; a person curates the rest, so it
-never guesses at anything it cannot see in the text (no authors, no dates).
+at the top; or a hard-wrapped text, as Project Gutenberg's are (typed at 70 columns, a
+blank line between paragraphs, verse and tables set line by line), whose header and
+licence go (`gutenberg.text_frame`). `pdf-text` is text extracted from a printed PDF:
+hard-wrapped lines, page numbers, picture captions, bullets torn from their items. The
+importer makes a first draft with heuristics that are right most of the time; a person
+curates the rest, so it never guesses at anything it cannot see in the text (no authors, no dates).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 from ebook_builder.errors import InputError
-from ebook_builder.importers.draft import Draft, read_manuscript
+from ebook_builder.importers import gutenberg
+from ebook_builder.importers.draft import Draft, chapter_file, read_manuscript
 
 # Page starts travel through the text as this token until Markdown is written.
 _PAGE = re.compile("\x00(\\d+)\x00")
@@ -54,6 +58,16 @@ _BACK_MATTER = _phrases(
 _RUN_ON_WORDS = _phrases("a, an, and, the, of, for, to, in, on, or, with")
 _TOC_TITLES = frozenset({"contents", "table of contents"})
 _DOWNLOAD_LINK = re.compile(r"download\b.*\bpdf\b", re.IGNORECASE)
+# A hard-wrapped text's lines are no longer than this; PG wraps its texts' prose at about
+# 70 characters; and a line ended with room for this many more was ended by hand.
+_WRAP_WIDTH = 80
+_WRAPPED_AT = 70
+_WRAP_SLACK = 8
+_CHAPTER_GAP = 4
+# Italics as plain text marks them: `_words_`, the underscores outside any word.
+_ITALIC = re.compile(r"(?<!\w)_([^_\s](?:[^_]*[^_\s])?)_(?!\w)")
+# What pandoc reads as an ordered list's marker at a paragraph's start.
+_LIST_MARKER = re.compile(r"(\(?)(\d+|[ivxlcdm]+|[a-z])([.)])(?=\s|$)", re.I)
 
 
 @dataclass
@@ -63,12 +77,13 @@ class _Para:
     text: str
     gap: int = 1
     indented: bool = False
-    hint: str = ""  # "heading", "bullet" or "number" when the layout already says so
+    hint: str = ""  # "heading", "chapter", "bullet", "number" or "lines" as the layout says
 
 
 @dataclass
 class _Block:
-    """One Markdown block: chapter, section, para, quote, bullet, number or epigraph."""
+    """One Markdown block: chapter, section, para, quote, bullet, number, epigraph or
+    lines (a line block: verse, an address, a table, set line by line)."""
 
     kind: str
     text: str
@@ -76,23 +91,34 @@ class _Block:
 
 
 def read_text(source: Path, kind: str) -> Draft:
-    """The draft of a plain-text source: `web` (a paragraph per line) or `pdf-text`."""
+    """The draft of a plain-text source: `web` (a paragraph per line, or a hard-wrapped
+    text such as Project Gutenberg's, a paragraph per run of lines) or `pdf-text`; PG's
+    header and licence dropped."""
+    metadata: dict[str, Any] = {"title": "", "language": "en"}
+    report = ["metadata: `language` set to `en`: a plain text does not state it"]
     lines = _clean_lines(read_manuscript(source, "plain text"))
+    book = gutenberg.text_frame(lines, metadata, report)
+    lines = lines if book is None else book
     if kind == "web":
-        paras, toc = _drop_web_artifacts(_web_paragraphs(lines))
+        # PG's plain texts are wrapped at 70 columns: PG's own rule, whatever their length.
+        if book is not None or _is_wrapped(lines):
+            paras, toc = _drop_web_artifacts(_wrapped_paragraphs(lines), spacing=2)
+        else:
+            paras, toc = _drop_web_artifacts(_web_paragraphs(lines))
     else:
         paras, toc = _pdf_paragraphs(lines), []
     if not paras:
         raise InputError("no text to import", path=source)
-    title, blocks = _classify(paras, toc)
-    chapters = _split_chapters(title, blocks)
-    files = [(_file_name(n, ch[0].text), _render(ch)) for n, ch in enumerate(chapters, 1)]
-    report = [
+    metadata["title"], blocks = _classify(paras, toc, metadata["title"])
+    chapters = _split_chapters(metadata["title"], blocks)
+    count = len(chapters)
+    files = [(_file_name(n, count, ch[0].text), _render(ch)) for n, ch in enumerate(chapters, 1)]
+    report.insert(
+        0,
         f"split into {len(files)} chapters at titles guessed from the layout: check where "
         "each chapter starts, and which titles are sections",
-        "metadata: `language` set to `en`: a plain text does not state it",
-    ]
-    return Draft(files, {"title": title, "language": "en"}, report=report)
+    )
+    return Draft(files, metadata, report=report)
 
 
 def _clean_lines(text: str) -> list[str]:
@@ -123,10 +149,58 @@ def _web_paragraphs(lines: list[str]) -> list[_Para]:
     return paras
 
 
-def _drop_web_artifacts(paras: list[_Para]) -> tuple[list[_Para], list[str]]:
+def _is_wrapped(lines: list[str]) -> bool:
+    """Whether the text is hard-wrapped (typed at a fixed width, as Project Gutenberg's
+    texts are) rather than a paragraph per line: most of its lines run on into the next
+    one, and no more than a few are longer than a typewriter's line."""
+    texts = [line for line in lines if line.strip()]
+    running_on = sum(bool(a.strip() and b.strip()) for a, b in itertools.pairwise(lines))
+    long_lines = sum(len(line) > _WRAP_WIDTH for line in texts)
+    return running_on * 2 > len(texts) and long_lines * 20 <= len(texts)
+
+
+def _wrapped_paragraphs(lines: list[str]) -> list[_Para]:
+    """A hard-wrapped text's paragraphs: one per run of lines between blank lines, its
+    lines rejoined, unless its line breaks are the text's own (verse, a table, an
+    address), which a line that the next one's first word would have fitted on shows.
+    A title-like line after four blank lines opens a chapter even if it ends in a full
+    stop (`CHAP. II.`): PG sets four before a chapter's heading, two or one elsewhere.
+    The width is the text's own, that of all but its longest few lines, or in a book of
+    verse (whose lines are all short) the width PG wraps its prose at."""
+    lengths = sorted(len(line) for line in lines if line.strip())
+    width = max(lengths[len(lengths) * 98 // 100], _WRAPPED_AT) - _WRAP_SLACK
+    paras: list[_Para] = []
+    run: list[str] = []
+    gap = 0
+    for line in [*lines, ""]:
+        if line.strip():
+            run.append(line)
+            continue
+        if run:
+            indented = run[0].startswith(" ")
+            if any(_fits(a, b, width) for a, b in itertools.pairwise(run)):
+                paras.append(_Para(_dedented(run), gap, indented, "lines"))
+            elif len(run) == 1 and gap >= _CHAPTER_GAP and _is_title_like(run[0].rstrip(".:")):
+                paras.append(_Para(run[0].strip(), gap, indented, "chapter"))
+            else:
+                paras.append(_Para(" ".join(line.strip() for line in run), gap, indented))
+            run, gap = [], 0
+        gap += 1
+    return paras
+
+
+def _dedented(lines: list[str]) -> str:
+    """The lines without the indent they all share, one per line."""
+    indent = min(len(line) - len(line.lstrip(" ")) for line in lines)
+    return "\n".join(line[indent:] for line in lines)
+
+
+def _drop_web_artifacts(paras: list[_Para], spacing: int = 0) -> tuple[list[_Para], list[str]]:
     """Remove download links and the page's own table of contents; return its entries.
 
-    The entries are kept because they tell which later titles open chapters.
+    The entries are kept because they tell which later titles open chapters. A web page
+    lists them a line each; a wrapped text as a run of lines, or with up to `spacing`
+    blank lines between them (PG puts one, two between the parts of a book).
     """
     kept: list[_Para] = []
     toc: list[str] = []
@@ -136,11 +210,12 @@ def _drop_web_artifacts(paras: list[_Para]) -> tuple[list[_Para], list[str]]:
         index += 1
         if _DOWNLOAD_LINK.search(para.text) and len(para.text) < 80:
             continue
-        if para.text.lower().rstrip(":") in _TOC_TITLES and not toc:
-            while index < len(paras) and (not toc or paras[index].gap == 0):
-                if not _is_title_like(paras[index].text):
+        if para.text.lower().rstrip(":.") in _TOC_TITLES and not toc:
+            while index < len(paras) and (not toc or paras[index].gap <= spacing):
+                entries = paras[index].text.split("\n")
+                if not all(_is_title_like(entry) for entry in entries):
                     break
-                toc.append(paras[index].text)
+                toc += entries
                 index += 1
             continue
         kept.append(para)
@@ -338,9 +413,11 @@ def _should_unhyphenate(before: str, after: str, vocabulary: set[str]) -> bool:
 
 
 def _is_title_like(text: str, strict: bool = False) -> bool:
-    """Short, no closing punctuation, most words capitalised: how titles are written."""
+    """Short, no closing punctuation, most words capitalised: how titles are written.
+    Never in brackets: PG's texts mark a picture `[Illustration: Caption]` (and music,
+    a transcriber's note) where it stood, after the blank lines that set a title apart."""
     text = _PAGE.sub("", text).strip()
-    if not text or len(text) > 100 or text[-1] in ".,;:" or text[0] in _BULLET + _DASHES:
+    if not text or len(text) > 100 or text[-1] in ".,;:" or text[0] in _BULLET + _DASHES + "[":
         return False
     if "@" in text or "www." in text or "://" in text:
         return False
@@ -371,10 +448,12 @@ def _continues(heading: str) -> bool:
     return heading.endswith(",") or bool(words and words[-1].lower() in _RUN_ON_WORDS)
 
 
-def _classify(paras: list[_Para], toc: list[str]) -> tuple[str, list[_Block]]:
-    """The book title and the blocks: chapters, sections, lists, quotes, epigraphs."""
-    title = ""
-    if _is_title_like(paras[0].text) or paras[0].hint == "heading":
+def _classify(paras: list[_Para], toc: list[str], title: str) -> tuple[str, list[_Block]]:
+    """The book title (`title` when the source states it, else its first title-like
+    line) and the blocks: chapters, sections, lists, quotes, epigraphs, line blocks."""
+    first = paras[0]
+    titled = first.hint == "heading" or (not first.hint and _is_title_like(first.text))
+    if not title and titled:
         title = _PAGE.sub("", paras[0].text).strip()
         pages = _tokens(paras[0].text)
         paras = paras[1:]
@@ -384,7 +463,9 @@ def _classify(paras: list[_Para], toc: list[str]) -> tuple[str, list[_Block]]:
     blocks: list[_Block] = []
     for para in paras:
         text = para.text
-        if para.hint in ("bullet", "number"):
+        if para.hint in ("lines", "chapter"):
+            blocks.append(_Block(para.hint, text))
+        elif para.hint in ("bullet", "number"):
             number = _NUMBERED.fullmatch(_PAGE.sub("", text))
             if para.hint == "number" and number:
                 blocks.append(_Block("number", number[2], number[1]))
@@ -497,6 +578,8 @@ def _render(blocks: list[_Block]) -> str:
             markdown = f"- {_paragraph(text)}"
         elif block.kind == "number":
             markdown = f"{block.extra}. {_paragraph(text)}"
+        elif block.kind == "lines":
+            markdown = "\n".join(f"| {_inline(line)}" for line in text.split("\n"))
         elif block.kind == "epigraph":
             markdown = f"::: epigraph\n> {_paragraph(text)}\n>\n> — {_inline(block.extra)}\n:::"
         else:
@@ -515,7 +598,17 @@ def _paragraph(text: str) -> str:
 
 
 def _inline(text: str) -> str:
-    """Escape Markdown's inline specials and turn e-mail and web addresses into links."""
+    """Escape Markdown's inline specials and turn e-mail and web addresses into links;
+    words between underscores (`_so_`, how plain text and PG's texts mark italics) are
+    emphasis."""
+    parts = _ITALIC.split(text)  # text, italics, text, italics, … text
+    return "".join(
+        f"*{_escaped(part)}*" if at % 2 else _escaped(part) for at, part in enumerate(parts)
+    )
+
+
+def _escaped(text: str) -> str:
+    """`text` with Markdown's inline specials escaped, its addresses made links."""
     text = re.sub(r"([\\`*_$<~^])", r"\\\1", text)
     text = _EMAIL.sub(r"<\1>", text)
     text = _URL.sub(r"<\1>", text)
@@ -523,10 +616,16 @@ def _inline(text: str) -> str:
 
 
 def _escape_start(text: str) -> str:
-    """Backslash a line start that pandoc would read as a heading, list, quote or table."""
+    """Backslash a line start that pandoc would read as a heading, list, quote or table.
+    A list marker needs no text after it (`1818.` alone is an empty list item, its
+    number lost), and pandoc's lists count in letters and Roman numerals too (`II.`, `(a)`)."""
     if re.match(r"(#|>|\||:|=|%|[-+*](\s|$))", text):
         return "\\" + text
-    return re.sub(r"^(\d+)([.)])(\s)", r"\1\\\2\3", text)
+    marker = _LIST_MARKER.match(text)
+    if marker is None:
+        return text
+    opening, number, closing = marker.groups()
+    return "\\" * bool(opening) + f"{opening}{number}\\{closing}{text[marker.end() :]}"
 
 
 def _pagebreaks(markdown: str) -> str:
@@ -534,8 +633,8 @@ def _pagebreaks(markdown: str) -> str:
     return _PAGE.sub(lambda m: f'[]{{.pagebreak page="{m[1]}"}}', markdown)
 
 
-def _file_name(number: int, title: str) -> str:
-    """`NN-slug.md`: numbered so the folder lists in reading order, short enough to type."""
+def _file_name(number: int, count: int, title: str) -> str:
+    """The chapter's file, named after its title, short enough to type."""
     ascii_title = unicodedata.normalize("NFKD", _PAGE.sub("", title))
     words = re.findall(r"[a-z0-9]+", ascii_title.encode("ascii", "ignore").decode().lower())
     kept: list[str] = []
@@ -545,4 +644,4 @@ def _file_name(number: int, title: str) -> str:
         kept.append(word)
     while len(kept) > 1 and kept[-1] in _RUN_ON_WORDS:
         kept.pop()
-    return f"{number:02d}-{'-'.join(kept) or 'chapter'}.md"
+    return chapter_file(number, count, "-".join(kept) or "chapter")

@@ -50,8 +50,10 @@ def lists(node: Any) -> Iterator[list[Any]]:
 
 def blocks_in(blocks: list[Node]) -> Iterator[Node]:
     """Every block of `blocks` and of the blocks inside them (divs, quotes, lists,
-    figures), in document order, without walking the inlines of a paragraph: a pass that
-    looks only at blocks (headings, divs) costs the blocks, not the book's every word."""
+    figures, tables' caption and cells: PG's title pages are laid out in tables, their
+    headings in the cells), in document order, without walking the inlines of a
+    paragraph: a pass that looks only at blocks (headings, divs) costs the blocks, not
+    the book's every word."""
     stack: list[Node] = list(reversed(blocks))
     while stack:
         block = stack.pop()
@@ -67,6 +69,10 @@ def blocks_in(blocks: list[Node]) -> Iterator[Node]:
             inner = [child for item in content[1] for child in item]
         elif kind == "DefinitionList":
             inner = [child for _, meanings in content for meaning in meanings for child in meaning]
+        elif kind == "Table":
+            _, caption, _, head, bodies, foot = content
+            rows = [*head[1], *(row for body in bodies for row in body[2] + body[3]), *foot[1]]
+            inner = [*caption[1], *(child for row in rows for cell in row[1] for child in cell[4])]
         else:
             continue
         stack.extend(reversed(inner))
