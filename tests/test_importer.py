@@ -405,6 +405,20 @@ def test_an_html_page_in_the_8_bit_encoding_its_meta_declares_is_read_in_it(
     assert "# Caf\u00e9" in "".join(chapter_texts(result))
 
 
-def test_empty_source_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("\n\n  \n", "pdf-text"),
+        ("\n\n  \n", "web"),
+        # Project Gutenberg's frame around nothing: a START line alone, or END before START.
+        ("*** START OF THE PROJECT GUTENBERG EBOOK A ***\n", "web"),
+        (
+            "*** END OF THE PROJECT GUTENBERG EBOOK A ***\n\nText.\n\n"
+            "*** START OF THE PROJECT GUTENBERG EBOOK A ***\n",
+            "web",
+        ),
+    ],
+)
+def test_empty_source_is_refused(tmp_path: Path, text: str, kind: str) -> None:
     with pytest.raises(InputError, match=r"source\.txt: no text to import"):
-        run(tmp_path, "\n\n  \n", "pdf-text")
+        run(tmp_path, text, kind)

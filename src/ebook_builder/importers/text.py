@@ -168,6 +168,8 @@ def _wrapped_paragraphs(lines: list[str]) -> list[_Para]:
     The width is the text's own, that of all but its longest few lines, or in a book of
     verse (whose lines are all short) the width PG wraps its prose at."""
     lengths = sorted(len(line) for line in lines if line.strip())
+    if not lengths:  # PG's frame around nothing
+        return []
     width = max(lengths[len(lengths) * 98 // 100], _WRAPPED_AT) - _WRAP_SLACK
     paras: list[_Para] = []
     run: list[str] = []
