@@ -138,6 +138,37 @@ def test_a_pg_plain_text_loses_its_frame_and_keeps_its_paragraphs_and_verse(
     assert_builds(tmp_path / "project", "book", epubcheck)
 
 
+def test_pg_footnotes_become_notes_cited_where_their_marks_stand(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """Distributed Proofreaders' plain texts set a note as `[Footnote 1: …]` after the
+    paragraph citing it as `[1]` (or `[A]`), the numbers starting again in each chapter.
+    A note whose mark is nowhere before it, and a mark with no note, stay as they are."""
+    text = (
+        "Title: A Tale\nAuthor: Ann Author\n\n"
+        "*** START OF THE PROJECT GUTENBERG EBOOK A TALE ***\n\n\n\n\n"
+        "CHAPTER I.\n\nThe king spoke to the town,[1] and they listened to him for a\n"
+        "long time, as kings are heard.[A] Then they went home.\n\n"
+        "[Footnote 1: The town is now called Oldtown, and its people\nare patient.]\n\n"
+        "[Footnote A: Not _always_.]\n\nA mark [2] with no note.\n\n"
+        "[Footnote 9: A note nobody cites.]\n\n\n\n\n"
+        "CHAPTER II.\n\nAgain the king spoke.[1]\n\n[Footnote 1: Once more.]\n\n"
+        "*** END OF THE PROJECT GUTENBERG EBOOK A TALE ***\n"
+    )
+    file = tmp_path / "book.txt"
+    file.write_text(text, encoding="utf-8")
+    result = import_book(file, "book", project=tmp_path / "project")
+    first, second = texts(result)
+    assert "the town,[^1] and" in first and "are heard.[^2] Then" in first
+    assert "[^1]: The town is now called Oldtown, and its people are patient.\n" in first
+    assert "[^2]: Not *always*.\n" in first
+    assert "A mark [2] with no note." in first and "[Footnote 9: A note nobody cites.]" in first
+    assert second == "# CHAPTER II.\n\nAgain the king spoke.[^1]\n\n[^1]: Once more.\n"
+    report = (tmp_path / "project" / "book" / "book" / "IMPORT.md").read_text(encoding="utf-8")
+    assert "3 footnotes" in report
+    assert_builds(tmp_path / "project", "book", epubcheck)
+
+
 def test_a_stated_title_is_kept_and_a_book_without_the_frame_is_untouched(
     tmp_path: Path,
 ) -> None:

@@ -25,8 +25,13 @@ from ebook_builder.errors import InputError
 from ebook_builder.importers import gutenberg
 from ebook_builder.importers.draft import Draft, chapter_file, read_manuscript
 
-# Page starts travel through the text as this token until Markdown is written.
+# Page starts travel through the text as this token until Markdown is written, and so do
+# the places that cite a note.
 _PAGE = re.compile("\x00(\\d+)\x00")
+_CITED = re.compile("\x01(\\d+)\x01")
+# Project Gutenberg's rule for notes in a plain text (set by Distributed Proofreaders): the
+# note is a paragraph `[Footnote 1: text]` (or `A`, `*`) after the paragraph citing it as `[1]`.
+_FOOTNOTE = re.compile(r"\[Footnote ([\w*†‡]{1,4}): (.+)\]", re.S)
 _BULLET = "•"
 _DASHES = "\u2013\u2014"  # en and em dash
 _QUOTES = "\u201c\u201d\u2018\u2019\"'"  # curly and straight quotes
@@ -87,7 +92,7 @@ class _Block:
 
     kind: str
     text: str
-    extra: str = ""  # the epigraph's attribution, a list item's number, a chapter's class
+    extra: str = ""  # the epigraph's attribution, a list item's or note's number, a class
 
 
 def read_text(source: Path, kind: str) -> Draft:
@@ -110,7 +115,10 @@ def read_text(source: Path, kind: str) -> Draft:
     if not paras:
         raise InputError("no text to import", path=source)
     metadata["title"], blocks = _classify(paras, toc, metadata["title"])
-    chapters = _split_chapters(metadata["title"], blocks)
+    chapters = [_notes(chapter) for chapter in _split_chapters(metadata["title"], blocks)]
+    notes = sum(block.kind == "note" for chapter in chapters for block in chapter)
+    if notes:
+        report.append(f"{notes} footnotes `[Footnote 1: …]` made notes, cited where `[1]` stood")
     count = len(chapters)
     files = [(_file_name(n, count, ch[0].text), _render(ch)) for n, ch in enumerate(chapters, 1)]
     report.insert(
@@ -127,7 +135,8 @@ def _clean_lines(text: str) -> list[str]:
     Leading spaces are kept: in PDF text they mark the start of a printed page.
     """
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u00a0", " ").replace("\t", " ").replace("\x00", "")
+    text = text.replace("\u00a0", " ").replace("\t", " ")
+    text = text.replace("\x00", "").replace("\x01", "")  # the page and note tokens' marks
     return [re.sub(r"(?<=\S) {2,}", " ", line).rstrip() for line in text.split("\n")]
 
 
@@ -557,6 +566,28 @@ def _split_chapters(title: str, blocks: list[_Block]) -> list[list[_Block]]:
     return chapters
 
 
+def _notes(chapter: list[_Block]) -> list[_Block]:
+    """The chapter with PG's footnotes as notes: each `[Footnote X: …]` paragraph becomes
+    a note, cited where the nearest `[X]` before it stands in the chapter's text (not in a
+    heading, which the contents list would show). One with no such mark stays text."""
+    blocks: list[_Block] = []
+    for block in chapter:
+        note = _FOOTNOTE.fullmatch(block.text) if block.kind in ("para", "quote") else None
+        if note is not None:
+            mark = f"[{note[1]}]"
+            for index in reversed(range(len(blocks))):
+                cited = blocks[index]
+                at = cited.text.rfind(mark)
+                if at >= 0 and cited.kind not in ("chapter", "section", "note"):
+                    number = str(sum(b.kind == "note" for b in blocks) + 1)
+                    text = f"{cited.text[:at]}\x01{number}\x01{cited.text[at + len(mark) :]}"
+                    blocks[index] = _Block(cited.kind, text, cited.extra)
+                    block = _Block("note", note[2], number)
+                    break
+        blocks.append(block)
+    return blocks
+
+
 def _render(blocks: list[_Block]) -> str:
     """The chapter's Markdown: blocks separated by blank lines, list items kept together.
 
@@ -584,11 +615,13 @@ def _render(blocks: list[_Block]) -> str:
             markdown = "\n".join(f"| {_inline(line)}" for line in text.split("\n"))
         elif block.kind == "epigraph":
             markdown = f"::: epigraph\n> {_paragraph(text)}\n>\n> — {_inline(block.extra)}\n:::"
+        elif block.kind == "note":
+            markdown = f"[^{block.extra}]: {_inline(text)}"
         else:
             markdown = _paragraph(text)
         in_list = block.kind == previous and block.kind in ("bullet", "number")
         separator = "\n" if in_list else "\n\n"
-        out.append((separator if out else "") + _pagebreaks(markdown))
+        out.append((separator if out else "") + _CITED.sub(r"[^\1]", _pagebreaks(markdown)))
         previous = block.kind
     return "".join(out) + "\n"
 
