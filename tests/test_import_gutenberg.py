@@ -250,6 +250,34 @@ def test_a_title_page_set_in_headings_is_front_matter_and_the_chapters_rise(
     assert "(a title page) made paragraphs: A TALE; BY; ANN AUTHOR" in report
 
 
+def test_a_lone_title_heading_over_a_byline_gives_the_chapters_below_it(
+    tmp_path: Path, epubcheck: EpubCheck
+) -> None:
+    """PG's HTML of many novels: `<h1>` the title, a byline, then `<h2>` chapters. Cut at
+    its one level-1 heading, the book was one chapter."""
+    body = (
+        '<h1>THE TALE</h1><p class="center">BY ANN AUTHOR</p><h2>CHAPTER I</h2><p>One.</p>'
+        "<h3>A section</h3><p>More.</p><h2>CHAPTER II</h2><p>Two.</p>"
+    )
+    chapters, report, _ = imported(tmp_path, body, AUTHOR)
+    assert [chapter.split("\n")[0] for chapter in chapters] == [
+        "# Front matter {.frontmatter}",
+        "# CHAPTER I {#chapter-i}",
+        "# CHAPTER II {#chapter-ii}",
+    ]
+    assert "THE TALE\n\nBY ANN AUTHOR" in chapters[0] and "## A section" in chapters[1]
+    assert "`THE TALE`, over 2 level-2 headings taken for the book's title" in report
+    assert_builds(tmp_path / "project", "book", epubcheck)
+
+
+def test_an_essays_heading_over_its_opening_keeps_its_sections(tmp_path: Path) -> None:
+    opening = "<p>" + "An essay opens with words of its own before its first section. " * 5
+    body = f"<h1>On Kings</h1>{opening}</p><h2>First</h2><p>a</p><h2>Second</h2><p>b</p>"
+    [chapter], report, _ = imported(tmp_path, body, AUTHOR)
+    assert chapter.startswith("# On Kings") and "\n## First" in chapter
+    assert "book's title" not in report
+
+
 def test_a_title_page_in_divs_after_a_notice_and_pgs_page_titles_go_too(
     tmp_path: Path,
 ) -> None:

@@ -32,6 +32,7 @@ from ebook_builder.importers.tree import (
     elements,
     ids,
     lists,
+    nodes,
     plain_text,
 )
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
@@ -48,6 +49,9 @@ _PAGES = (".html", ".htm", ".xhtml")  # the files of a folder imported as HTML
 # An id pandoc's Markdown reader takes in `{#id}` (`_markdown_ids`), and what it does not.
 _MARKDOWN_ID = re.compile(r"[\w:.-]+")
 _NOT_IN_ID = re.compile(r"[^\w:.-]")
+# Words under a book's title before its first chapter that are a byline or a dedication, not
+# a chapter's opening paragraphs (`_title_heading`).
+_BYLINE_WORDS = 40
 _FRONT = "Front matter"  # the heading (hence file name) of text before the first heading
 # The blocks a table of contents is made of: paragraphs, lists or a table of entries.
 _CONTENTS_BLOCKS = {"Para", "Plain", "BulletList", "OrderedList", "Table"}
@@ -337,17 +341,67 @@ def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
     _opening_headings(blocks, run)
     display = run[:-1]
     if len(display) < 2:
+        _title_heading(blocks, report)
         return blocks
-    linked = {link["c"][2][0][1:] for link in elements(blocks, "Link")}
+    linked = _link_targets(blocks)
     for where, n in display:
-        (id_, _, _), inlines = where[n]["c"][1:]
-        kept = [{"t": "Span", "c": [[id_, [], []], inlines]}] if id_ in linked else inlines
-        where[n] = {"t": "Para", "c": kept}
+        _make_paragraph(where[n], linked)
     shown = "; ".join(plain_text(where[n]) for where, n in display)
     report.append(f"the headings over no text at the start (a title page) made paragraphs: {shown}")
     if not any(header["c"][0] == 1 for header in elements(blocks, "Header")):
         raise_headings(blocks)
     return blocks
+
+
+def _title_heading(blocks: list[Node], report: list[str]) -> None:
+    """A book with no title page in headings, whose one level-1 heading is its first
+    heading, over no more than a byline and two or more level-2 headings, has its title
+    there and its chapters at level 2 (PG's HTML: `<h1>THE TALE</h1>`, `by ANN AUTHOR`,
+    `<h2>CHAPTER I</h2>`…): cut at level 1, it would be one chapter. The title's text
+    stays, as a paragraph in the front matter, and the chapters rise. An essay's heading
+    over its opening paragraphs and then its sections stays one chapter."""
+    headings = elements(blocks, "Header")
+    tops = [heading for heading in headings if heading["c"][0] == 1]
+    seconds = [heading for heading in headings if heading["c"][0] == 2]
+    if len(tops) != 1 or headings[0] is not tops[0] or len(seconds) < 2:
+        return
+    if _words_between(blocks, tops[0], seconds[0]) > _BYLINE_WORDS:
+        return
+    shown = plain_text(tops[0])
+    _make_paragraph(tops[0], _link_targets(blocks))
+    raise_headings(blocks)
+    report.append(
+        f"the one level-1 heading, `{shown}`, over {len(seconds)} level-2 headings taken for the "
+        "book's title: kept as a paragraph in the front matter, the chapters cut at level 2"
+    )
+
+
+def _words_between(blocks: list[Node], first: Node, last: Node) -> int:
+    """The words a reader reads between two elements of `blocks`, not counting links'
+    (a contents list's entries)."""
+    words, counting, linked = 0, False, set()
+    for node in nodes(blocks):
+        if node is first:
+            counting = True
+        elif node is last:
+            break
+        elif counting and node["t"] == "Link":
+            linked.update(id(inner) for inner in nodes(node["c"]))
+        elif counting and node["t"] == "Str" and id(node) not in linked:
+            words += 1
+    return words
+
+
+def _link_targets(blocks: list[Node]) -> set[str]:
+    """The ids that the links of `blocks` point at within the source."""
+    return {link["c"][2][0][1:] for link in elements(blocks, "Link")}
+
+
+def _make_paragraph(heading: Node, linked: set[str]) -> None:
+    """`heading` made a paragraph of its text, in place; its id kept if a link needs it."""
+    (id_, _, _), inlines = heading["c"][1:]
+    heading["t"] = "Para"
+    heading["c"] = [{"t": "Span", "c": [[id_, [], []], inlines]}] if id_ in linked else inlines
 
 
 def _opening_headings(blocks: list[Node], run: list[tuple[list[Node], int]]) -> bool:
