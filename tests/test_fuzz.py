@@ -8,6 +8,7 @@ The quick profile (200 examples) runs with the suite; the long one by hand:
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import tempfile
@@ -15,13 +16,14 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from ebook_builder import api
 from ebook_builder.errors import Diagnostic, EbookError
 from ebook_builder.formats import FORMATS
+from ebook_builder.importers import import_book
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
@@ -255,3 +257,101 @@ def test_every_build_fails_clearly_or_builds_every_format_and_passes_epubcheck(t
     assert built, "the generator should make some valid books"
     reasons = Counter(re.sub(r"'.*'|U\+\w+|\d+", "…", r) for r in refused)
     print(f"fuzz: {len(built)} books passed EPUBCheck, {len(refused)} refused: {reasons}")
+
+
+# --- import -------------------------------------------------------------------------------
+# HTML as old web pages, PG's HTML and converters write it: notes marked by pairs of links
+# (to ids in paragraphs, divs, list items), headings anywhere, tables, definition lists,
+# ids Markdown cannot hold, links out of the book, and PG's frame.
+PHRASES = ["the king spoke", "to the town", "CHAPTER I", "Notes", "Contents", "[1]", "↩", "café"]
+IDS = ["n1", "n2", "n3", "r1", "r2", "toc", "ch1", "x y", "a/b", ""]
+TARGETS = ["#n1", "#n2", "#n3", "#r1", "#r2", "#toc", "#", "other.html#x", "http://e.org"]
+
+
+def html_inline(r, depth: int = 0) -> str:
+    pick = r.random()
+    if depth > 2 or pick < 0.4:
+        return " ".join(r.choices(PHRASES, k=r.randint(1, 4)))
+    inner = html_inline(r, depth + 1)
+    return r.choice(
+        [
+            f'<a href="{r.choice(TARGETS)}" id="{r.choice(IDS)}">{inner}</a>',
+            f'<sup><a href="{r.choice(TARGETS)}" id="{r.choice(IDS)}">{r.randint(1, 3)}</a></sup>',
+            f'<span id="{r.choice(IDS)}" class="{r.choice(["i1", "pagenum", ""])}">{inner}</span>',
+            f"<em>{inner}</em><br/>{html_inline(r, depth + 1)}",
+            f'<img src="{r.choice(["", "http://e.org/a.jpg"])}" alt="{inner}"/>',
+        ]
+    )
+
+
+def html_block(r, depth: int = 0) -> str:
+    def blocks() -> str:
+        return "".join(html_block(r, depth + 1) for _ in range(r.randint(0, 3)))
+
+    pick = r.random()
+    if depth > 3 or pick < 0.3:
+        return f"<p>{html_inline(r)} {html_inline(r)}</p>"
+    level = r.randint(1, 4)
+    items = "".join(
+        f'<li id="{r.choice(IDS)}">{html_block(r, depth + 1)}</li>' for _ in range(r.randint(1, 3))
+    )
+    cells = "".join(f"<td>{html_block(r, depth + 1)}</td>" for _ in range(r.randint(1, 2)))
+    return r.choice(
+        [
+            f'<h{level} id="{r.choice(IDS)}">{html_inline(r)}</h{level}>',
+            f"<ol>{items}</ol>",
+            f"<ul>{items}</ul>",
+            f'<section epub:type="{r.choice(["endnotes", "chapter"])}">{blocks()}</section>',
+            f'<div class="{r.choice(["footnote", "stanza", "chapter", ""])}" '
+            f'id="{r.choice(IDS)}">{blocks()}</div>',
+            f"<table><tr>{cells}</tr></table>",
+            f"<blockquote>{html_block(r, depth + 1)}</blockquote>",
+            f"<dl><dt>{r.choice(['', 'Term'])}</dt><dd>{html_block(r, depth + 1)}</dd></dl>",
+            f"<pre>{html_inline(r)}\n  {html_inline(r)}</pre>",
+        ]
+    )
+
+
+def html_page(r) -> str:
+    body = "".join(html_block(r) for _ in range(r.randint(1, 12)))
+    if r.random() < 0.2:
+        body = f"<p>*** START OF THE PROJECT GUTENBERG EBOOK T ***</p>{body}<p>*** END OF…</p>"
+    head = r.choice(["", '<meta name="author" content="A"/>', "<title>T</title>"])
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+def test_every_import_is_refused_clearly_or_a_draft_that_builds_when_it_checks(tmp_path, epubcheck):
+    """What `ebook import` makes of any HTML: a one-line refusal, or a draft; and a draft
+    that `ebook check` passes builds in every format, with an EPUB that EPUBCheck passes."""
+    built: list[Path] = []
+
+    @settings(
+        max_examples=EXAMPLES // 4,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],  # a seed shrinks to no simpler page
+    )
+    @given(seed=st.integers(0, 2**32))
+    def import_one(seed: int) -> None:
+        # A seeded generator of its own: Hypothesis's `randoms()` tends to values near 0,
+        # which the generator takes for plain paragraphs.
+        folder = Path(tempfile.mkdtemp(dir=tmp_path))
+        source = folder / "page.html"
+        source.write_text(html_page(random.Random(seed)), encoding="utf-8")
+        try:
+            result = import_book(source, "page", "html", folder / "project")
+        except EbookError as exc:
+            assert len(exc.lines()) == 1 and exc.lines()[0].startswith(str(source)), exc.lines()
+            return
+        if not result.problems:
+            out = folder / "out"
+            api.build(folder / "project", out=out)
+            built.append(out / "page.epub")
+
+    import_one()
+    reports = {path: epubcheck.check(path) for path in built}
+    invalid = {path: report.messages for path, report in reports.items() if not report.clean}
+    assert not invalid, invalid
+    assert built, "the generator should make some drafts that check"

@@ -185,6 +185,32 @@ def test_html_notes_listed_at_the_end_become_one_note_each(tmp_path: Path) -> No
     assert "2 notes marked by a link and a link back made notes" in report
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A note in a list of one item: the list was taken for a div around it (IndexError).
+        '<p>A claim<a href="#n1" id="r1">1</a>.</p><ul><li><p><span id="n1"></span>The note.'
+        ' <a href="#r1">↩</a></p></li></ul>',
+        # A note whose first citation is its own label: moved into itself, the tree had a
+        # cycle, and the import never ended.
+        '<div id="n1"><p><a href="#n1" id="r0">1</a> The note. <a href="#r0">↩</a></p></div>'
+        '<p>A claim<a href="#n1" id="r1">1</a>.</p>',
+        # A note's link back that is also the first link to another id: the reference went
+        # with the first note (StopIteration).
+        '<p>A<a href="#n1" id="r1">1</a>.</p><p id="n1"><a href="#r1" id="b1">1</a> The note.'
+        '</p><p id="r1x">B<a href="#b1">2</a></p><p id="z"><a href="#r1">z</a></p>',
+    ],
+)
+def test_notes_that_cite_themselves_or_sit_alone_in_a_list_import(
+    tmp_path: Path, body: str
+) -> None:
+    """Found by generated pages (`test_fuzz`): every word of the note is kept."""
+    file = tmp_path / "notes.html"
+    file.write_text(f"<h1>One</h1>{body}", encoding="utf-8")
+    (chapter,) = texts(import_book(file, "notes", project=tmp_path / "project"))
+    assert "The note." in chapter
+
+
 def test_ids_markdown_cannot_hold_are_renamed_with_their_links(tmp_path: Path) -> None:
     """HTML allows any id without spaces; pandoc writes `::: {#a/b}`, then reads that
     line back as text (Standard Ebooks' Pepys has `entry-1661-7-18/1661-7-23`)."""

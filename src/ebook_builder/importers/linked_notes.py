@@ -49,10 +49,14 @@ def inline_linked_notes(blocks: list[Node], report: list[str]) -> list[Node]:
         reference = references[target]
         if id(unit) in moved or not _is_note(unit, target, reference.ids):
             continue
+        at = next((i for i, node in enumerate(reference.holder) if node is reference.link), -1)
+        if at < 0 or any(node is reference.link for node in nodes(unit)):
+            # The reference went with a note moved before (it was that note's link back),
+            # or it sits in this note, which cannot hold itself: it stays a link.
+            continue
         moved.add(id(unit))
         content = unit["c"][1] if unit["t"] == "Div" else [unit]
         _strip_note(content, target, reference.ids)
-        at = next(i for i, node in enumerate(reference.holder) if node is reference.link)
         reference.holder[at] = {"t": "Note", "c": content}
         if at and _is_anchor(reference.holder[at - 1], reference.ids):
             del reference.holder[at - 1]
@@ -115,8 +119,8 @@ def _note_units(blocks: list[Node], targets: set[str]) -> dict[str, Node]:
     for target, chain in chains.items():
         unit = chain[-1]
         if unit["t"] != "Div" and len(chain) > 1:
-            around = chain[-2]
-            if held[id(around)] == 1 and around["c"][1][0] is unit:
+            around = chain[-2]  # a div, or the list whose item holds the unit
+            if around["t"] == "Div" and held[id(around)] == 1 and around["c"][1][0] is unit:
                 unit = around
         units[target] = unit
     return units
