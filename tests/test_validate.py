@@ -112,6 +112,11 @@ def test_headings_need_visible_text(make_project, heading):
             '<table><tr><th scope="top">a</th></tr></table>',
             "5: scope='top' on <th> is not valid HTML",
         ),
+        ('<q cite="http://example.com/">a</q>', "5: cite='http://example.com/' on <q>: EPUBCheck"),
+        (
+            '<map name="m"><area href="#gone" alt="A" shape="rect" coords="0,0,1,1"/></map>',
+            "5: broken internal link '#gone'",
+        ),
     ],
 )
 def test_markup_html_does_not_have_is_reported(make_project, text, expected):
@@ -144,6 +149,10 @@ HTML_ATTRIBUTE_CHAPTERS = {
     "old-lists": '<ul type="disc"><li type="a">x</li></ul><pre width="80">y</pre>',
     "old-links": '<a name="n" target="_b">t</a> <a href="#old-links" charset="utf-8" rev="x">u</a>',
     "upper-case-names": '<p ALIGN="center" Title="t">x</p>',
+    "image-map": (
+        '<p><img src="p.png" alt="a" usemap="#m"/></p><map name="m">'
+        '<area shape="rect" coords="0,0,1,1" alt="x" target="_b"/></map>'
+    ),
 }
 
 

@@ -357,4 +357,6 @@ def value_problem(element: str, attribute: str, value: str) -> str | None:
         return f"{shown} is not valid HTML: the value must be one of 1, a, A, i, I"
     if attribute == "type" and element in ("a", "source") and not MIME_TYPE.fullmatch(value):
         return f"{shown} is not valid HTML: the value must be a media type such as 'text/html'"
+    if attribute == "cite" and value.lower().startswith("http:"):
+        return f"{shown}: EPUBCheck asks for an https:// address for a source (RSC-031)"
     return None
