@@ -205,3 +205,10 @@ def test_attributes_html_does_not_allow_on_an_element_become_data(markdown, elem
     assert not {"target", "width", "valign", "href", "name", "align"} & set(found.attrib) - set(
         expected
     )
+
+
+def test_headings_of_raw_html_in_a_section_get_ids_of_their_own():
+    """Given the chapter section's id, each `<h2>` would point the contents list at the
+    chapter's start, which EPUBCheck refuses (different playOrder values, same target)."""
+    body = chapter("# Start\n\n<h2>A</h2>\n\nx\n\n<h2>B</h2>\n\ny\n").body
+    assert [h.anchor for h in heading_entries(body)] == ["start", "a", "b"]

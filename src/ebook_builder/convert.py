@@ -34,6 +34,7 @@ from ebook_builder.markup.xhtml import (
     XHTML_NS,
     heading_text,
     html_integer,
+    opened_section,
     parse_fragment,
     tag,
     text_of,
@@ -513,14 +514,14 @@ def _assign_section_ids(body: etree._Element) -> set[str]:
     """Give every heading an anchor from its text, for the contents and for links.
 
     Pandoc wraps a heading and what follows in a `<section>`, which gets the id; a heading
-    inside a list or block quote has no section and gets the id itself.
+    inside a list or block quote, or written in raw HTML inside a section it does not open
+    (`opened_section`), gets the id itself.
     """
     taken = Ids(e.get("id") for e in body.iter() if e.get("id"))
     made = set()
     for heading in body.iter(*HEADING_TAGS):
-        parent = heading.getparent()
-        opens_section = parent is not None and parent.tag == tag("section")
-        holder = parent if opens_section else heading
+        section = opened_section(heading)
+        holder = section if section is not None else heading
         if heading.get("id") or holder.get("id"):
             continue
         anchor = unique(slugify(heading_text(heading)), taken)
