@@ -50,6 +50,17 @@ def test_allowed(element, attribute, linked, expected):
         ("a", "type", "html", True),
         ("th", "scope", "col", False),
         ("span", "title", "anything at all", False),
+        ("time", "datetime", "1851-10-18", False),
+        ("time", "datetime", "1851", False),
+        ("time", "datetime", "--10-18", False),
+        ("time", "datetime", "1851-10-18T09:30+01:00", False),
+        ("time", "datetime", "PT4H18M", False),
+        ("time", "datetime", "4H 18M", False),
+        ("time", "datetime", "yesterday", True),
+        ("time", "datetime", "4h 18m", True),  # EPUBCheck's schema takes upper-case units only
+        ("time", "datetime", "Z", True),  # HTML's, but not EPUBCheck's
+        ("del", "datetime", "1851-10-18T09:30Z", False),
+        ("del", "datetime", "1851", True),
     ],
 )
 def test_value_problem(element, attribute, value, refused):

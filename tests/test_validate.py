@@ -112,6 +112,7 @@ def test_headings_need_visible_text(make_project, heading):
             '<table><tr><th scope="top">a</th></tr></table>',
             "5: scope='top' on <th> is not valid HTML",
         ),
+        ('<time datetime="yesterday">a</time>', "5: datetime='yesterday' on <time> is not valid"),
         ('<q cite="http://example.com/">a</q>', "5: cite='http://example.com/' on <q>: EPUBCheck"),
         (
             '<map name="m"><area href="#gone" alt="A" shape="rect" coords="0,0,1,1"/></map>',
@@ -149,6 +150,10 @@ HTML_ATTRIBUTE_CHAPTERS = {
     "old-lists": '<ul type="disc"><li type="a">x</li></ul><pre width="80">y</pre>',
     "old-links": '<a name="n" target="_b">t</a> <a href="#old-links" charset="utf-8" rev="x">u</a>',
     "upper-case-names": '<p ALIGN="center" Title="t">x</p>',
+    "dates": (
+        'a <time datetime="1851-10-18">x</time> <time datetime="PT4H18M">y</time>'
+        ' <time datetime="--10-18">z</time> <del datetime="1851-10-18T09:30Z">w</del>'
+    ),
     "image-map": (
         '<p><img src="p.png" alt="a" usemap="#m"/></p><map name="m">'
         '<area shape="rect" coords="0,0,1,1" alt="x" target="_b"/></map>'

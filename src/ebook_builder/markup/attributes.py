@@ -303,6 +303,24 @@ ID = re.compile(r"[^ \t\n\f\r]+")
 MIME_TOKEN = r"[A-Za-z0-9!#$&+\-^_.]+"
 MIME_TYPE = re.compile(rf"{MIME_TOKEN}/{MIME_TOKEN}(?:[ \t]*;.*)?")
 LIST_STYLES = frozenset({"1", "a", "A", "i", "I"})
+# HTML's dates and times ("Dates and times") in the forms EPUBCheck's schema accepts: a
+# <time>'s `datetime` is a year, a month, a date, a day of any year, a week, a time, a date
+# with a time (and a time-zone offset) or a duration (ISO 8601's, or "1H 30M" with
+# upper-case units); a <del>'s or an <ins>'s a date, or a date with a time and an offset.
+_DATE = r"[0-9]{4,}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,3})?)?"
+_ZONE = r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])"
+_SECONDS = r"[0-9]+(?:\.[0-9]{1,3})?S"
+_CLOCK = rf"(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:{_SECONDS})?(?<=[HMS])"
+_DURATION = (
+    rf"P[0-9]+D|P(?:[0-9]+D)?T{_CLOCK}|(?: *(?:[0-9]+ *[WDHM]|[0-9]+(?:\.[0-9]{{1,3}})? *S) *)+"
+)
+DATE_WITH_TIME = re.compile(rf"{_DATE}(?:[T ]{_TIME}{_ZONE})?")
+TIME_VALUE = re.compile(
+    rf"[0-9]{{4}}|[0-9]{{4,}}-(?:0[1-9]|1[0-2])|{_DATE}(?:[T ]{_TIME}{_ZONE}?)?"
+    rf"|(?:--)?(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    rf"|[0-9]{{4,}}-W(?:0[1-9]|[1-4][0-9]|5[0-3])|{_TIME}|{_DURATION}"
+)
 PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
     "lang": (LANGUAGE_TAG, "a language tag such as 'en' or 'fr-CA'"),
     "hreflang": (LANGUAGE_TAG, "a language tag such as 'en' or 'fr-CA'"),
@@ -357,6 +375,12 @@ def value_problem(element: str, attribute: str, value: str) -> str | None:
         return f"{shown} is not valid HTML: the value must be one of 1, a, A, i, I"
     if attribute == "type" and element in ("a", "source") and not MIME_TYPE.fullmatch(value):
         return f"{shown} is not valid HTML: the value must be a media type such as 'text/html'"
+    if attribute == "datetime":
+        pattern = TIME_VALUE if element == "time" else DATE_WITH_TIME
+        if not pattern.fullmatch(value):
+            return (
+                f"{shown} is not valid HTML: the value must be a date or time such as '2024-05-17'"
+            )
     if attribute == "cite" and value.lower().startswith("http:"):
         return f"{shown}: EPUBCheck asks for an https:// address for a source (RSC-031)"
     return None
