@@ -164,3 +164,51 @@ def test_headings_outside_sections_get_their_own_ids():
     body = chapter("# T\n\n> ## Quoted heading\n\n- ## Listed heading\n").body
     anchors = [h.anchor for h in heading_entries(body)]
     assert anchors == ["t", "quoted-heading", "listed-heading"]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "element", "expected"),
+    [
+        # pandoc keeps a name HTML knows on any element; the element does not allow it
+        ('[x]{target="_blank"}', "span", {"data-target": "_blank"}),
+        ("[x]{width=3 lang=fr}", "span", {"data-width": "3", "lang": "fr"}),
+        ("```{.py target=x}\nprint(1)\n```", "div", {"data-target": "x"}),
+        # raw HTML from old web pages
+        ('<td width="50%" valign="top">a</td>', "td", {"data-width": "50%", "data-valign": "top"}),
+        ('<span href="x" foo="y">a</span>', "span", {"data-href": "x", "data-foo": "y"}),
+        ('<a name="n" target="_blank">a</a>', "a", {"data-name": "n", "data-target": "_blank"}),
+        ('<a href="#n" TARGET="_blank">a</a>', "a", {"href": "#n", "target": "_blank"}),
+        ('<span data-href="1" href="2">a</span>', "span", {"data-href": "1", "data-href-2": "2"}),
+        # HTML 4's align on a block or a cell is CSS's text-align
+        ('<p align="center">a</p>', "p", {"style": "text-align: center"}),
+        (
+            '<td ALIGN="Right" style="color: red">a</td>',
+            "td",
+            {"style": "color: red; text-align: right"},
+        ),
+        ('<p align="middle">a</p>', "p", {"data-align": "middle"}),
+        ('<p align="left" style="text-align: right">a</p>', "p", {"data-align": "left"}),
+        # left for the validate stage: event handlers, namespaced attributes
+        ('<span onclick="f()" xml:lang="fr">a</span>', "span", {"onclick": "f()"}),
+    ],
+)
+def test_attributes_html_does_not_allow_on_an_element_become_data(markdown, element, expected):
+    """EPUBCheck refuses `<span target>` (RSC-005) but accepts `data-target`: pandoc's own
+    rule for a name HTML does not know, applied to every name the element does not allow."""
+    text = (
+        f"# T\n\n<table><tr>{markdown}</tr></table>\n"
+        if element == "td"
+        else f"# T\n\n{markdown}\n"
+    )
+    found = chapter(text).body.find(f".//{tag(element)}")
+    assert dict(found.attrib).items() >= expected.items(), dict(found.attrib)
+    assert not {"target", "width", "valign", "href", "name", "align"} & set(found.attrib) - set(
+        expected
+    )
+
+
+def test_headings_of_raw_html_in_a_section_get_ids_of_their_own():
+    """Given the chapter section's id, each `<h2>` would point the contents list at the
+    chapter's start, which EPUBCheck refuses (different playOrder values, same target)."""
+    body = chapter("# Start\n\n<h2>A</h2>\n\nx\n\n<h2>B</h2>\n\ny\n").body
+    assert [h.anchor for h in heading_entries(body)] == ["start", "a", "b"]

@@ -76,6 +76,9 @@ BENIGN = st.sampled_from(
         'a <span epub:type="pagebreak" title="iv"></span> b',
         '<span role="doc-pagebreak" aria-label="12"></span>',
         '<span epub:type="pagebreak"></span>',
+        # attributes HTML does not allow on the element: kept as data-*
+        '[x]{target="_blank" width=3}',
+        '<span align="left" HREF="x" data-align="y">s</span>',
     ]
 )
 HOSTILE = st.sampled_from(
@@ -101,6 +104,9 @@ HOSTILE = st.sampled_from(
         '<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>x</svg:script></svg:svg>',
         '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd"/>',
         '<video poster="../x.png"><source src="https://x.example/v.mp4"/></video>',
+        # markup HTML does not have, or values it refuses
+        '<font color="red">f</font>',
+        "[x]{dir=sideways}",
     ]
 )
 # Math (MathML, Word equations, Kindle pictures) and raw TeX, which pandoc drops: each

@@ -22,15 +22,19 @@ from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.limits import TOO_DEEP, pandoc_problem
 from ebook_builder.lines import locate, locate_any
 from ebook_builder.losses import conversion_warnings, pandoc_refusal
+from ebook_builder.markup.attributes import TEXT_ALIGNED, TEXT_ALIGNMENTS, allowed
 from ebook_builder.markup.mathml import add_alttext, formulas, tex_source
+from ebook_builder.markup.references import LOADED_ATTRIBUTES
 from ebook_builder.markup.semantics import chapter_matter, epub_type_note, role_problem
 from ebook_builder.markup.xhtml import (
     EPUB_TYPE,
     HEADING_TAGS,
     HTML_MAX_SPAN,
     VOID_TAGS,
+    XHTML_NS,
     heading_text,
     html_integer,
+    opened_section,
     parse_fragment,
     tag,
     text_of,
@@ -196,6 +200,7 @@ def convert_chapter(
     found += _dropped_raw(source, body, raw)
     _drop_emptied(body)
     _read_numbers(body)
+    _keep_attributes_valid(body)
     file_name = content_file_name(source)
     _convert_footnotes(body, file_name.removesuffix(".xhtml"))
     page_ids = _mark_page_breaks(body)
@@ -334,6 +339,58 @@ def _read_numbers(body: etree._Element) -> None:
                 element.set(name, str(number))
 
 
+def _keep_attributes_valid(body: etree._Element) -> None:
+    """Each attribute HTML does not allow on its element (`markup.attributes.allowed`)
+    written as `data-NAME`, as pandoc writes a name HTML does not know; names lower-cased.
+
+    EPUBCheck refuses `<span target>` and `<td width>` (RSC-005) but allows any `data-*`, so
+    the book is valid and the value kept. HTML 4's `align` on a block or a cell becomes CSS's
+    `text-align`, which means the same. Namespaced attributes (`xml:lang`, `epub:type`) are
+    left as they are, and event handlers and attributes that load a file for the validate
+    stage to refuse: as `data-*` they would do nothing, and the author never learn why.
+    """
+    for element in body.iter():
+        if not isinstance(element.tag, str) or etree.QName(element).namespace != XHTML_NS:
+            continue
+        name = etree.QName(element).localname
+        linked = any(attribute.lower() == "href" for attribute in element.attrib)
+        for attribute, value in list(element.attrib.items()):
+            lower = attribute.lower()
+            if attribute.startswith("{") or lower.startswith("on") or lower in LOADED_ATTRIBUTES:
+                continue
+            if lower == attribute and allowed(name, lower, linked):
+                continue
+            del element.attrib[attribute]
+            if allowed(name, lower, linked) and lower not in element.attrib:
+                element.set(lower, value)
+            elif _aligns_text(element, name, lower, value):
+                style = element.get("style", "").strip().rstrip(";")
+                alignment = f"text-align: {value.lower()}"
+                element.set("style", f"{style}; {alignment}" if style else alignment)
+            else:
+                element.set(_free_name(element, f"data-{lower}"), value)
+
+
+def _aligns_text(element: etree._Element, name: str, attribute: str, value: str) -> bool:
+    """Whether `attribute` is HTML 4's `align` that CSS's `text-align` can say, on an
+    element whose style sets no alignment of its own (which would win over it)."""
+    return (
+        attribute == "align"
+        and name in TEXT_ALIGNED
+        and value.lower() in TEXT_ALIGNMENTS
+        and "text-align" not in element.get("style", "")
+    )
+
+
+def _free_name(element: etree._Element, name: str) -> str:
+    """`name`, or with a number after it when the element already has that attribute."""
+    candidate, number = name, 1
+    while candidate in element.attrib:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
+
+
 def _parse(source: ChapterSource, html: str) -> etree._Element:
     """Pandoc's HTML of `source` as an XHTML `<body>`; `BookError` naming the
     Markdown line when its raw HTML is not well-formed."""
@@ -457,14 +514,14 @@ def _assign_section_ids(body: etree._Element) -> set[str]:
     """Give every heading an anchor from its text, for the contents and for links.
 
     Pandoc wraps a heading and what follows in a `<section>`, which gets the id; a heading
-    inside a list or block quote has no section and gets the id itself.
+    inside a list or block quote, or written in raw HTML inside a section it does not open
+    (`opened_section`), gets the id itself.
     """
     taken = Ids(e.get("id") for e in body.iter() if e.get("id"))
     made = set()
     for heading in body.iter(*HEADING_TAGS):
-        parent = heading.getparent()
-        opens_section = parent is not None and parent.tag == tag("section")
-        holder = parent if opens_section else heading
+        section = opened_section(heading)
+        holder = section if section is not None else heading
         if heading.get("id") or holder.get("id"):
             continue
         anchor = unique(slugify(heading_text(heading)), taken)

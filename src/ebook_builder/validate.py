@@ -17,6 +17,7 @@ from ebook_builder.convert import chapter_files
 from ebook_builder.cover import image_problem
 from ebook_builder.errors import BookError, Diagnostic
 from ebook_builder.lines import locate_any, locate_heading, locate_shown
+from ebook_builder.markup.attributes import element_problem, value_problem
 from ebook_builder.markup.references import LOADED_ATTRIBUTES, css_problem, is_active
 from ebook_builder.markup.semantics import epub_type_problem, role_problem
 from ebook_builder.markup.svg import SVG_NS, inline_pictures, svg_problem
@@ -150,6 +151,8 @@ def _check_markup(chapter: ChapterDocument, report: _Reporter) -> None:
         name = qname.localname
         if qname.namespace != SVG_NS:
             _check_active(element, name, report)
+        if qname.namespace == XHTML_NS:
+            _check_html(element, name, report)
         for word in element.get(EPUB_TYPE, "").split():
             if problem := epub_type_problem(word):
                 report(problem, f'"{word}', word)
@@ -217,6 +220,19 @@ def _check_active(element: etree._Element, name: str, report: _Reporter) -> None
             )
 
 
+def _check_html(element: etree._Element, name: str, report: _Reporter) -> None:
+    """An element HTML does not have, and a value HTML refuses (`markup.attributes`).
+
+    The convert stage has already made every attribute the element does not allow a
+    `data-*` one; what is left here cannot be kept validly, so it is the author's to mend.
+    """
+    if problem := element_problem(name):
+        report(problem, f"<{name}")
+    for attribute, value in element.attrib.items():
+        if not attribute.startswith("{") and (problem := value_problem(name, attribute, value)):
+            report(problem, f'{attribute}="{value}', f"{attribute}={value}", f"{attribute}=")
+
+
 def _check_headings(chapter: ChapterDocument, report: _Reporter) -> None:
     previous = 0
     counts: dict[int, int] = {}
@@ -244,7 +260,9 @@ def _check_links(
     files: dict[str, str],
     report: _Reporter,
 ) -> None:
-    for link in chapter.body.iter(tag("a")):
+    """Every link's address, an image map's areas' among them: EPUBCheck follows both
+    (RSC-012 for an id that is not there)."""
+    for link in chapter.body.iter(tag("a"), tag("area")):
         href = link.get("href")
         if href is None:
             continue

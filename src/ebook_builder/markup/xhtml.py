@@ -142,14 +142,26 @@ def page_breaks(body: etree._Element) -> list[etree._Element]:
     return [e for e in body.iter() if e.get(EPUB_TYPE) == "pagebreak"]
 
 
+def opened_section(heading: etree._Element) -> etree._Element | None:
+    """The `<section>` the heading opens (pandoc's, whose first element it is), if any.
+
+    A heading of raw HTML further down the section (`<h2>` written in a chapter) opens
+    none: given the section's id, every such heading would send the contents list to the
+    chapter's start (EPUBCheck: RSC-005 "different playOrder values ... same target").
+    """
+    parent = heading.getparent()
+    if parent is None or parent.tag != tag("section"):
+        return None
+    first = next((child for child in parent if isinstance(child.tag, str)), None)
+    return parent if first is heading else None
+
+
 def heading_entries(body: etree._Element) -> list[Heading]:
     """Headings in document order, each with the id of the section it opens."""
     entries = []
     for element in body.iter(*HEADING_TAGS):
-        parent = element.getparent()
-        section_id = (
-            parent.get("id") if parent is not None and parent.tag == tag("section") else None
-        )
+        section = opened_section(element)
+        section_id = section.get("id") if section is not None else None
         anchor = element.get("id") or section_id or ""
         entries.append(Heading(HEADING_TAGS[element.tag], heading_text(element), anchor))
     return entries
