@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -269,11 +269,15 @@ def timeout_seconds(size: int) -> int:
     return TIMEOUT_BASE_SECONDS + TIMEOUT_SECONDS_PER_MB * size // 1_000_000
 
 
-def _run(command: list[str], stdin: bytes, **options: Any) -> subprocess.CompletedProcess[bytes]:
-    """Run pandoc to the end, within `timeout_seconds`: `TimedOut` when it takes longer,
-    `BookError` when it cannot even start."""
+def _run(
+    command: list[str],
+    stdin: bytes,
+    env: Mapping[str, str] = os.environ,
+    **options: Any,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run pandoc to the end, within `timeout_seconds`, in `env` with `RUNTIME_OPTIONS`:
+    `TimedOut` when it takes longer, `BookError` when it cannot even start."""
     seconds = timeout_seconds(len(stdin))
-    environment = {**options.pop("env", os.environ), **RUNTIME_OPTIONS}
     try:
         return subprocess.run(
             command,
@@ -281,7 +285,7 @@ def _run(command: list[str], stdin: bytes, **options: Any) -> subprocess.Complet
             capture_output=True,
             check=False,
             timeout=seconds,
-            env=environment,
+            env={**env, **RUNTIME_OPTIONS},
             **options,
         )
     except subprocess.TimeoutExpired:

@@ -44,11 +44,13 @@ from ebook_builder.importers.pandoc_markup import (
 )
 from ebook_builder.importers.tree import (
     ATTR_AT,
+    LISTS,
     Node,
     attributed,
     broken_lines,
     elements,
     is_page_marker,
+    list_items,
     lists,
     page_marker,
     plain_text,
@@ -624,8 +626,8 @@ def _without(blocks: list[Node], dropped: set[int]) -> list[Node]:
             continue
         if block["t"] == "Div":
             block["c"][1] = _without(block["c"][1], dropped)
-        elif block["t"] in ("BulletList", "OrderedList"):
-            items = block["c"] if block["t"] == "BulletList" else block["c"][1]
+        elif block["t"] in LISTS:
+            items = list_items(block)
             left = [(_without(item, dropped), item) for item in items]
             items[:] = [rest for rest, item in left if rest or not item]
         kept.append(block)

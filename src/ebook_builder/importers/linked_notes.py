@@ -14,13 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ebook_builder.importers.tree import ATTR_AT, Node, attributed, elements, nodes, plain_text
+from ebook_builder.importers.tree import (
+    ATTR_AT,
+    LISTS,
+    Node,
+    attributed,
+    elements,
+    list_items,
+    nodes,
+    plain_text,
+)
 
 # Elements whose content is a list of inlines, and where in the content it sits.
 _INLINES_AT = {"Para": None, "Plain": None, "Emph": None, "Strong": None, "Span": 1}
 _INLINES_AT |= {"Underline": None, "SmallCaps": None, "Superscript": None, "Header": 2}
-# Lists, whose items may each be a note (`<ol><li id="n1">`, as many endnotes are).
-_LISTS = ("BulletList", "OrderedList")
 # A back link this long or shorter is a label (`[1]`, `↩`, `Back`), which the build
 # writes its own of; a longer one holds the note's text, and only its link goes.
 _LABEL = 6
@@ -104,8 +111,8 @@ def _note_units(blocks: list[Node], targets: set[str]) -> dict[str, Node]:
                     chains.setdefault(block["c"][0][0], [*chain, block])
                 stack.append((block["c"][1], [*chain, block]))
                 continue
-            if block["t"] in _LISTS:
-                stack += [(item, [*chain, block]) for item in _items(block)]
+            if block["t"] in LISTS:
+                stack += [(item, [*chain, block]) for item in list_items(block)]
                 continue
             for element in attributed(block):
                 name = element["c"][ATTR_AT[element["t"]]][0]
@@ -124,11 +131,6 @@ def _note_units(blocks: list[Node], targets: set[str]) -> dict[str, Node]:
                 unit = around
         units[target] = unit
     return units
-
-
-def _items(block: Node) -> list[list[Node]]:
-    """The items of a bullet or ordered list, each a list of blocks."""
-    return block["c"] if block["t"] == "BulletList" else block["c"][1]
 
 
 def _is_note(unit: Node, target: str, names: set[str]) -> bool:
@@ -201,8 +203,8 @@ def _without(blocks: list[Node], moved: set[int], report: list[str]) -> tuple[li
         if block["t"] == "Div" and not gone:
             block["c"][1], lost = _without(block["c"][1], moved, report)
             gone = lost and _blank(block["c"][1])
-        elif block["t"] in _LISTS and not gone:
-            items = _items(block)
+        elif block["t"] in LISTS and not gone:
+            items = list_items(block)
             emptied = []
             for item in items:
                 item[:], lost = _without(item, moved, report)

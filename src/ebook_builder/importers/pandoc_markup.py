@@ -26,11 +26,13 @@ from ebook_builder.importers.draft import Draft, chapter_file, read_manuscript
 from ebook_builder.importers.linked_notes import inline_linked_notes
 from ebook_builder.importers.tree import (
     ATTR_AT,
+    LISTS,
     Node,
     attributed,
     blocks_in,
     elements,
     ids,
+    list_items,
     lists,
     nodes,
     plain_text,
@@ -316,10 +318,9 @@ def _termless_definitions(blocks: list[Node], report: list[str]) -> list[Node]:
             content[-1] = without_termless(content[-1])
         elif kind == "BlockQuote":
             block["c"] = without_termless(content)
-        elif kind == "BulletList":
-            block["c"] = [without_termless(item) for item in content]
-        elif kind == "OrderedList":
-            content[1] = [without_termless(item) for item in content[1]]
+        elif kind in LISTS:
+            items = list_items(block)
+            items[:] = [without_termless(item) for item in items]
         elif kind == "DefinitionList":
             block["c"] = [
                 [term, [without_termless(m) for m in meanings]] for term, meanings in content
@@ -336,7 +337,8 @@ def _title_page_headings(blocks: list[Node], report: list[str]) -> list[Node]:
     `<h1>Title</h1><h2>by Author</h2><h2>Contents</h2>`). As headings they would each
     open an empty chapter or section; their text stays, in the front matter. If that
     took the book's level-1 headings, its chapters are the next level down, raised (as
-    `raise_headings` does for a production's title page)."""
+    `raise_headings` does for a production's title page). A book with no such title page
+    may still have its title in its one level-1 heading (`_title_heading`)."""
     run: list[tuple[list[Node], int]] = []  # the headings, by their list and place in it
     _opening_headings(blocks, run)
     display = run[:-1]
@@ -475,8 +477,8 @@ def _entries(block: Node) -> list[Any]:
         if len(links) > 1 and len(plain_text(rest)) <= len(plain_text(links)):
             return links
         return [block]
-    if block["t"] in ("BulletList", "OrderedList"):
-        return list(block["c"] if block["t"] == "BulletList" else block["c"][1])
+    if block["t"] in LISTS:
+        return list(list_items(block))
     if block["t"] == "Table":
         _, _, _, head, bodies, foot = block["c"]
         rows = [*head[1], *foot[1], *(row for body in bodies for row in body[2] + body[3])]

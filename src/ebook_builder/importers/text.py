@@ -571,6 +571,7 @@ def _notes(chapter: list[_Block]) -> list[_Block]:
     a note, cited where the nearest `[X]` before it stands in the chapter's text (not in a
     heading, which the contents list would show). One with no such mark stays text."""
     blocks: list[_Block] = []
+    count = 0
     for block in chapter:
         note = _FOOTNOTE.fullmatch(block.text) if block.kind in ("para", "quote") else None
         if note is not None:
@@ -579,10 +580,10 @@ def _notes(chapter: list[_Block]) -> list[_Block]:
                 cited = blocks[index]
                 at = cited.text.rfind(mark)
                 if at >= 0 and cited.kind not in ("chapter", "section", "note"):
-                    number = str(sum(b.kind == "note" for b in blocks) + 1)
-                    text = f"{cited.text[:at]}\x01{number}\x01{cited.text[at + len(mark) :]}"
+                    count += 1
+                    text = f"{cited.text[:at]}\x01{count}\x01{cited.text[at + len(mark) :]}"
                     blocks[index] = _Block(cited.kind, text, cited.extra)
-                    block = _Block("note", note[2], number)
+                    block = _Block("note", note[2], str(count))
                     break
         blocks.append(block)
     return blocks

@@ -48,6 +48,15 @@ def lists(node: Any) -> Iterator[list[Any]]:
             stack.append(current["c"])
 
 
+LISTS = ("BulletList", "OrderedList")
+
+
+def list_items(block: Node) -> list[list[Node]]:
+    """The items of a bullet or ordered list, each a list of blocks: the list itself, so
+    that a pass may change them in place."""
+    return block["c"] if block["t"] == "BulletList" else block["c"][1]
+
+
 def blocks_in(blocks: list[Node]) -> Iterator[Node]:
     """Every block of `blocks` and of the blocks inside them (divs, quotes, lists,
     figures, tables' caption and cells: PG's title pages are laid out in tables, their
@@ -63,10 +72,8 @@ def blocks_in(blocks: list[Node]) -> Iterator[Node]:
             inner = content[-1]
         elif kind == "BlockQuote":
             inner = content
-        elif kind == "BulletList":
-            inner = [child for item in content for child in item]
-        elif kind == "OrderedList":
-            inner = [child for item in content[1] for child in item]
+        elif kind in LISTS:
+            inner = [child for item in list_items(block) for child in item]
         elif kind == "DefinitionList":
             inner = [child for _, meanings in content for meaning in meanings for child in meaning]
         elif kind == "Table":
